@@ -1,0 +1,49 @@
+"""Readiness probes: a real metadata request to the broker, a real API call to the registry."""
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from typing import Callable
+
+from confluent_kafka.admin import AdminClient
+
+
+def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
+                         "logger": _silent_logger()})
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+    except Exception:  # noqa: BLE001 - not ready yet is any failure to answer
+        return False
+    return bool(metadata.brokers)
+
+
+def registry_ready(url: str, timeout: float = 3.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/subjects", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_until(check: Callable[[], bool], timeout: float, pid: int | None = None) -> bool:
+    """Poll ``check`` until it holds; give up early if the process ``pid`` has died."""
+    from govbus.cli.localstack.stack import pid_alive
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        if pid is not None and not pid_alive(pid):
+            return False
+        time.sleep(0.5)
+    return False
+
+
+def _silent_logger():
+    import logging
+    logger = logging.getLogger("govbus.probe")
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+    return logger

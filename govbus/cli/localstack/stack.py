@@ -1,0 +1,188 @@
+"""Start, stop and inspect the local broker + registry. State lives in ``<stack_dir>/state.json``.
+
+Ports are chosen once (free ones unless configured) and kept in the state file: the KRaft
+controller's endpoint is written into the formatted metadata log, so it must not move.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from base64 import urlsafe_b64encode
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from govbus.cli.localstack.probe import broker_ready, registry_ready, wait_until
+from govbus.cli.localstack.tools import (BROKER_MIN_JAVA, DEPLOY_DIR, REGISTRY_MIN_JAVA, StackError,
+                                         fetch_apicurio, fetch_kafka, find_java)
+from govbus.core.settings import GovbusSettings
+
+
+@dataclass
+class StackState:
+    stack_dir: str
+    kafka_port: int
+    controller_port: int
+    registry_port: int
+    cluster_id: str
+    pids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def registry_url(self) -> str:
+        return f"http://127.0.0.1:{self.registry_port}/apis/ccompat/v7"
+
+    def save(self) -> None:
+        Path(self.stack_dir, "state.json").write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, stack_dir: Path) -> "StackState | None":
+        path = stack_dir / "state.json"
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie child still answers kill(0): check its state.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+def _new_state(settings: GovbusSettings) -> StackState:
+    cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return StackState(str(settings.stack_dir), settings.kafka_port or free_port(),
+                      settings.controller_port or free_port(), settings.registry_port or free_port(),
+                      cluster_id)
+
+
+def _render(template: str, target: Path, **values: object) -> None:
+    text = (DEPLOY_DIR / template).read_text()
+    target.write_text(text.format(**values))
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return f"(no log at {path})"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _spawn(cmd: list[str], log: Path, cwd: Path) -> int:
+    with log.open("ab") as handle:
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    return proc.pid
+
+
+def _start_broker(state: StackState, settings: GovbusSettings) -> None:
+    libs = fetch_kafka(settings.cache_dir)
+    java = find_java(BROKER_MIN_JAVA)
+    root = Path(state.stack_dir)
+    data, logs = root / "kafka-data", root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    props = root / "server.properties"
+    _render("server.properties.template", props, kafka_port=state.kafka_port,
+            controller_port=state.controller_port, data_dir=data)
+    _render("log4j2.properties.template", root / "log4j2.properties", log_file=logs / "kafka.log")
+    classpath = f"{libs}/*"
+    if not (data / "meta.properties").exists():
+        subprocess.run([str(java), "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
+                        "-t", state.cluster_id, "-c", str(props)], check=True, capture_output=True)
+    state.pids["kafka"] = _spawn(
+        [str(java), "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+         f"-Dlog4j2.configurationFile={root / 'log4j2.properties'}", "-cp", classpath,
+         "kafka.Kafka", str(props)], logs / "kafka.out", root)
+    state.save()
+    if not wait_until(lambda: broker_ready(state.bootstrap), 90, state.pids["kafka"]):
+        raise StackError(f"Kafka did not become ready on {state.bootstrap}; log tail:\n"
+                         f"{_log_tail(logs / 'kafka.log')}\n{_log_tail(logs / 'kafka.out', 10)}")
+
+
+def _start_registry(state: StackState, settings: GovbusSettings) -> None:
+    jar = fetch_apicurio(settings.cache_dir)
+    java = find_java(REGISTRY_MIN_JAVA)
+    root = Path(state.stack_dir)
+    log = root / "logs" / "registry.log"
+    # kafkasql keeps the schemas in a Kafka topic, so they survive a registry restart.
+    state.pids["registry"] = _spawn(
+        [str(java), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+         "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={state.registry_port}",
+         "-Dquarkus.management.enabled=false", "-Dapicurio.storage.kind=kafkasql",
+         f"-Dapicurio.kafkasql.bootstrap.servers={state.bootstrap}",
+         "-Dquarkus.log.console.json=false", "-jar", str(jar)], log, root)
+    state.save()
+    if not wait_until(lambda: registry_ready(state.registry_url), 180, state.pids["registry"]):
+        raise StackError(f"Apicurio did not become ready at {state.registry_url}; log tail:\n"
+                         f"{_log_tail(log)}")
+
+
+def stack_status(settings: GovbusSettings) -> tuple[StackState | None, dict[str, bool]]:
+    state = StackState.load(settings.stack_dir)
+    if state is None:
+        return None, {"kafka": False, "registry": False}
+    return state, {"kafka": pid_alive(state.pids.get("kafka")) and broker_ready(state.bootstrap, 3),
+                   "registry": pid_alive(state.pids.get("registry")) and registry_ready(state.registry_url)}
+
+
+def stack_up(settings: GovbusSettings) -> StackState:
+    """Start whatever part of the stack is not running; a second ``up`` starts nothing."""
+    settings.stack_dir.mkdir(parents=True, exist_ok=True)
+    state, running = stack_status(settings)
+    state = state or _new_state(settings)
+    try:
+        if not running["kafka"]:
+            _stop_pid(state.pids.pop("kafka", None))
+            _start_broker(state, settings)
+        if not running["registry"]:
+            _stop_pid(state.pids.pop("registry", None))
+            _start_registry(state, settings)
+    except BaseException:
+        stack_down(settings)
+        raise
+    state.save()
+    return state
+
+
+def _stop_pid(pid: int | None, timeout: float = 30.0) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left after ``timeout``."""
+    if not pid_alive(pid):
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def stack_down(settings: GovbusSettings, purge: bool = False) -> None:
+    """Stop the registry, then the broker (the registry is a client of it)."""
+    state = StackState.load(settings.stack_dir)
+    if state is not None:
+        for name in ("registry", "kafka"):
+            _stop_pid(state.pids.pop(name, None))
+        state.save()
+    if purge and settings.stack_dir.exists():
+        import shutil
+        shutil.rmtree(settings.stack_dir)

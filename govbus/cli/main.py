@@ -1,0 +1,50 @@
+"""The `govbus` command. Settings are read here, once, and passed down."""
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.console import Console
+
+from govbus.cli.localstack import stack_down, stack_status, stack_up
+from govbus.cli.localstack.tools import StackError
+from govbus.core.settings import GovbusSettings
+
+app = typer.Typer(help="govbus: the government data exchange bus.", no_args_is_help=True)
+stack_app = typer.Typer(help="The local Kafka broker and schema registry (no Docker).", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+console = Console()
+
+
+@stack_app.command("up")
+def stack_up_cmd() -> None:
+    """Fetch (once) and start the broker and registry; does nothing if they already run."""
+    settings = GovbusSettings()
+    started = time.monotonic()
+    try:
+        state = stack_up(settings)
+    except StackError as exc:
+        console.print(f"[red]stack up failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"broker    {state.bootstrap}\nregistry  {state.registry_url}\n"
+                  f"ready in {time.monotonic() - started:.1f}s (state: {settings.stack_dir}/state.json)")
+
+
+@stack_app.command("down")
+def stack_down_cmd(purge: bool = typer.Option(False, help="Also delete the broker's data.")) -> None:
+    """Stop the registry and the broker; no Java process is left behind."""
+    stack_down(GovbusSettings(), purge=purge)
+    console.print("stack stopped")
+
+
+@stack_app.command("status")
+def stack_status_cmd() -> None:
+    """Say whether the broker and registry are up and where."""
+    state, running = stack_status(GovbusSettings())
+    if state is None:
+        console.print("no local stack (run `govbus stack up`)")
+        raise typer.Exit(1)
+    console.print(f"kafka     {'up' if running['kafka'] else 'down'}  {state.bootstrap}  pid {state.pids.get('kafka')}")
+    console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  pid {state.pids.get('registry')}")
+    if not all(running.values()):
+        raise typer.Exit(1)

@@ -1,0 +1,96 @@
+"""The Confluent wire format, the one serde for every path (confluent-kafka and Faust alike).
+
+Frame: magic byte 0, 4-byte big-endian schema id, Avro binary body (fastavro). Schema ids are
+registered or resolved at start-up (``prepare``) and cached: registry calls block, and Faust's
+event loop must not wait on HTTP per record (faust-notes.md). A writer schema id not seen before
+is fetched once and cached.
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import fastavro
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+from govbus.core.result import Fault, Ok
+
+MAGIC = 0
+_HEADER = struct.Struct(">bI")
+
+
+def frame(schema_id: int, body: bytes) -> bytes:
+    return _HEADER.pack(MAGIC, schema_id) + body
+
+
+def unframe(data: bytes | None) -> Ok[tuple[int, memoryview]] | Fault:
+    """Split a Confluent frame into (schema id, Avro body)."""
+    if data is None or len(data) < _HEADER.size:
+        return Fault("undecodable", "wire.frame", "value is empty or shorter than the 5-byte frame")
+    magic, schema_id = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        return Fault("undecodable", "wire.magic", f"magic byte is {magic}, expected 0")
+    return Ok((schema_id, memoryview(data)[_HEADER.size:]))
+
+
+def encode_body(parsed_schema: Any, record: dict[str, Any]) -> bytes:
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, parsed_schema, record)
+    return out.getvalue()
+
+
+@dataclass
+class Serde:
+    """Encodes and decodes records for one process, with a schema cache.
+
+    ``registry`` is a confluent-kafka SchemaRegistryClient (any Confluent-compatible registry).
+    """
+
+    registry: SchemaRegistryClient
+    _by_id: dict[int, Any] = field(default_factory=dict)
+    _id_by_subject: dict[str, int] = field(default_factory=dict)
+    _parsed_by_subject: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def connect(cls, registry_url: str) -> "Serde":
+        return cls(SchemaRegistryClient({"url": registry_url}))
+
+    def prepare(self, subject: str, schema: dict[str, Any]) -> int:
+        """Register ``schema`` under ``subject`` (idempotent) and cache its id. Call at start-up."""
+        schema_str = json.dumps(schema, ensure_ascii=False, sort_keys=True)
+        schema_id = self.registry.register_schema(subject, Schema(schema_str, "AVRO"))
+        parsed = fastavro.parse_schema(json.loads(schema_str))
+        self._id_by_subject[subject] = schema_id
+        self._parsed_by_subject[subject] = parsed
+        self._by_id[schema_id] = parsed
+        return schema_id
+
+    def encode(self, subject: str, record: dict[str, Any]) -> bytes:
+        """Frame ``record`` with the id prepared for ``subject``. Raises on a record that does
+        not fit the schema: callers validate first (govbus.core.records)."""
+        return frame(self._id_by_subject[subject], encode_body(self._parsed_by_subject[subject], record))
+
+    def writer_schema(self, schema_id: int) -> Any:
+        parsed = self._by_id.get(schema_id)
+        if parsed is None:
+            fetched = self.registry.get_schema(schema_id)
+            parsed = self._by_id[schema_id] = fastavro.parse_schema(json.loads(fetched.schema_str))
+        return parsed
+
+    def decode(self, data: bytes | None, reader_subject: str | None = None) -> Ok[dict[str, Any]] | Fault:
+        """Decode a framed value; with ``reader_subject``, resolve it to that subject's prepared
+        schema (Avro schema resolution). A registry outage raises: that is infrastructure, not data."""
+        framed = unframe(data)
+        if isinstance(framed, Fault):
+            return framed
+        schema_id, body = framed.value
+        writer = self.writer_schema(schema_id)
+        reader = self._parsed_by_subject.get(reader_subject) if reader_subject else None
+        try:
+            record = fastavro.schemaless_reader(io.BytesIO(body), writer, reader)
+        except Exception as exc:  # noqa: BLE001 - any Avro read failure is a data fault
+            return Fault("undecodable", "wire.avro", f"Avro body does not match schema {schema_id}: {exc}")
+        return Ok(record)

@@ -1,0 +1,67 @@
+"""The one settings object. Read once at the edge (the CLI) and passed down.
+
+Every value comes from a ``GOVBUS_`` environment variable (or ``.env``) or its default.
+No module reads the environment anywhere else.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govbus.core.topics import TopicNames
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class GovbusSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVBUS_", env_file=".env", frozen=True, extra="ignore")
+
+    # Empty: use the local stack started by `govbus stack up` (its state file names the ports).
+    bootstrap_servers: str = ""
+    registry_url: str = ""
+    pool_url: str = "sqlite:///govbus-pool.db"
+    metrics_port: int = Field(default=0, description="0: pick a free port; -1: do not serve /metrics")
+    metrics_host: str = "127.0.0.1"
+    schemas_dir: Path = PROJECT_ROOT / "schemas" / "avro"
+    catalogue_dir: Path = PROJECT_ROOT / "catalogue"
+    # Local stack (govbus stack up): where it keeps data, logs and pids, and its ports.
+    stack_dir: Path = Path.home() / ".cache" / "govbus" / "stack"
+    cache_dir: Path = Path.home() / ".cache" / "govbus"
+    kafka_port: int = 0
+    controller_port: int = 0
+    registry_port: int = 0
+    # Prefix of every topic name (empty in production; tests use their own to stay isolated).
+    topic_prefix: str = ""
+    # Processing
+    processor_group: str = "govbus-processor"
+    sink_group: str = "govbus-sink"
+    sink_batch_size: int = 500
+    sink_batch_seconds: float = 1.0
+    pseudonym_key: str = Field(default="dev-only-pseudonym-key", repr=False)
+    # Kafka client overrides, e.g. {"security.protocol": "SASL_PLAINTEXT"} as JSON.
+    kafka_extra: dict[str, Any] = Field(default_factory=dict)
+
+
+def topic_names(settings: GovbusSettings) -> TopicNames:
+    return TopicNames(settings.topic_prefix)
+
+
+def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[str, Any]:
+    """librdkafka configuration for a confluent-kafka client of ``role`` (producer/consumer/admin).
+
+    Producers are idempotent with acks=all (architecture.md: guarantees); consumers never
+    auto-commit, because offsets are committed only after outputs are acknowledged or stored.
+    """
+    config: dict[str, Any] = {"bootstrap.servers": settings.bootstrap_servers}
+    if role == "producer":
+        config |= {"enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                   "compression.type": "lz4"}
+    elif role == "consumer":
+        config |= {"enable.auto.commit": False, "auto.offset.reset": "earliest",
+                   "enable.auto.offset.store": False}
+    config |= settings.kafka_extra
+    config |= overrides
+    return config

@@ -1,0 +1,64 @@
+"""Topic names. Built only here, never by string formatting elsewhere (architecture.md).
+
+``TopicNames(prefix)`` lets one broker hold several isolated buses (each test uses its own
+prefix); production uses the empty prefix: ``raw.hotline.work_order``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NAME_PART = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+
+
+def _checked(*parts: str) -> str:
+    for part in parts:
+        if not _NAME_PART.match(part):
+            raise ValueError(f"not a valid topic name part: {part!r}")
+    return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    prefix: str = ""
+
+    def _name(self, *parts: str) -> str:
+        return _checked(*((self.prefix,) if self.prefix else ()), *parts)
+
+    def raw(self, dataset: str) -> str:
+        """Full-fidelity records of ``dataset`` (e.g. hotline.work_order), written by its owner only."""
+        return self._name("raw", dataset)
+
+    def dlq(self, dataset: str) -> str:
+        """Rejects of ``dataset``, readable by the owning department."""
+        return self._name("dlq", dataset)
+
+    def shared(self, recipient: str, dataset: str) -> str:
+        """Records of ``dataset`` already masked for ``recipient``."""
+        return self._name("shared", recipient, dataset)
+
+    def shared_pattern(self, recipient: str) -> str:
+        """Regex subscription for every dataset shared with ``recipient``."""
+        return "^" + re.escape(self._name("shared", recipient)) + r"\..+"
+
+    @property
+    def emergency_incidents(self) -> str:
+        return self._name("emergency", "incidents")
+
+    @property
+    def audit_deliveries(self) -> str:
+        return self._name("audit", "deliveries")
+
+    def dataset_of(self, topic: str) -> str:
+        """The dataset a raw/dlq/shared topic carries."""
+        parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")
+        if parts[0] in ("raw", "dlq") and len(parts) >= 3:
+            return ".".join(parts[1:])
+        if parts[0] == "shared" and len(parts) >= 4:
+            return ".".join(parts[2:])
+        raise ValueError(f"not a dataset topic: {topic!r}")
+
+
+def value_subject(topic: str) -> str:
+    """Schema-registry subject of a topic's values (Confluent TopicNameStrategy)."""
+    return f"{topic}-value"
