@@ -48,3 +48,21 @@ def stack_status_cmd() -> None:
     console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  pid {state.pids.get('registry')}")
     if not all(running.values()):
         raise typer.Exit(1)
+
+
+def _register_commands() -> None:
+    from govbus.cli import demo, run_cmds
+
+    run_cmds.register(app)
+    demo.register(app)
+    try:
+        from govbus.cli.catalogue_cmd import catalogue_app
+    except ImportError:  # pragma: no cover - built by a later issue
+        return
+    app.add_typer(catalogue_app, name="catalogue")
+
+
+_register_commands()
+
+if __name__ == "__main__":
+    app()

@@ -51,6 +51,7 @@ class Serde:
 
     registry: SchemaRegistryClient
     _by_id: dict[int, Any] = field(default_factory=dict)
+    _json_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
     _id_by_subject: dict[str, int] = field(default_factory=dict)
     _parsed_by_subject: dict[str, Any] = field(default_factory=dict)
 
@@ -66,6 +67,7 @@ class Serde:
         self._id_by_subject[subject] = schema_id
         self._parsed_by_subject[subject] = parsed
         self._by_id[schema_id] = parsed
+        self._json_by_id[schema_id] = json.loads(schema_str)
         return schema_id
 
     def encode(self, subject: str, record: dict[str, Any]) -> bytes:
@@ -74,11 +76,22 @@ class Serde:
         return frame(self._id_by_subject[subject], encode_body(self._parsed_by_subject[subject], record))
 
     def writer_schema(self, schema_id: int) -> Any:
+        """The parsed writer schema for ``schema_id`` (fetched from the registry once)."""
         parsed = self._by_id.get(schema_id)
         if parsed is None:
-            fetched = self.registry.get_schema(schema_id)
-            parsed = self._by_id[schema_id] = fastavro.parse_schema(json.loads(fetched.schema_str))
+            raw = self.writer_schema_json(schema_id)
+            parsed = self._by_id[schema_id] = fastavro.parse_schema(json.loads(json.dumps(raw)))
         return parsed
+
+    def writer_schema_json(self, schema_id: int) -> dict[str, Any]:
+        """The writer schema as JSON, with govbus's attributes (``dataset``, ``key``, tags)."""
+        raw = self._json_by_id.get(schema_id)
+        if raw is None:
+            raw = self._json_by_id[schema_id] = json.loads(self.registry.get_schema(schema_id).schema_str)
+        return raw
+
+    def schema_id(self, subject: str) -> int:
+        return self._id_by_subject[subject]
 
     def decode(self, data: bytes | None, reader_subject: str | None = None) -> Ok[dict[str, Any]] | Fault:
         """Decode a framed value; with ``reader_subject``, resolve it to that subject's prepared

@@ -30,6 +30,8 @@ class GovbusSettings(BaseSettings):
     # Local stack (govbus stack up): where it keeps data, logs and pids, and its ports.
     stack_dir: Path = Path.home() / ".cache" / "govbus" / "stack"
     cache_dir: Path = Path.home() / ".cache" / "govbus"
+    # Faust's local table state (RocksDB/memory spill) and other per-host state.
+    state_dir: Path = Path.home() / ".cache" / "govbus" / "state"
     kafka_port: int = 0
     controller_port: int = 0
     registry_port: int = 0

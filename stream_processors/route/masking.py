@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from govbus.core.result import Fault
-from stream_processors.clean.identifiers import (
+from govbus.core.identifiers import (
     check_calendar_date,
     check_mobile,
     check_region_code,

@@ -21,7 +21,7 @@ import re
 from datetime import date
 
 from govbus.core.result import Fault
-from stream_processors.clean.identifiers import check_resident_id, luhn_ok, normalise_text
+from govbus.core.identifiers import check_resident_id, luhn_ok, normalise_text
 
 _D = "0-9０-９"              # ASCII and full-width digits
 _L = "A-Za-zＡ-Ｚａ-ｚ"        # ASCII and full-width letters
@@ -30,7 +30,8 @@ _NO_DIGIT_AFTER = rf"(?![{_D}])(?![.．][{_D}])"
 _NO_WORD_BEFORE = rf"{_NO_DIGIT_BEFORE}(?<![{_L}])"
 _NO_WORD_AFTER = rf"{_NO_DIGIT_AFTER}(?![{_L}])"
 
-_ID18 = re.compile(rf"{_NO_DIGIT_BEFORE}[{_D}]{{17}}[{_D}XxＸｘ]{_NO_DIGIT_AFTER}")
+# A trailing X already ends the run, so only a final digit needs the no-digit-after boundary.
+_ID18 = re.compile(rf"{_NO_DIGIT_BEFORE}[{_D}]{{17}}(?:[XxＸｘ]|[{_D}]{_NO_DIGIT_AFTER})")
 _ID15 = re.compile(rf"{_NO_WORD_BEFORE}[{_D}]{{15}}{_NO_WORD_AFTER}")
 # A mobile, bare or grouped 3-4-4 with one consistent separator, optionally after +86/0086.
 _MOBILE = re.compile(
@@ -50,7 +51,7 @@ _CARD_SEPARATORS = re.compile(r"[ -]")
 # would still pass one such number in ten.
 _NOT_CARD_PREFIXES = ("0", "1", "7", "8", "20", "21")
 
-# When candidates overlap (an 18-digit ID can also pass Luhn), the earlier kind wins.
+# When candidates overlap (an 18-digit ID can also pass Luhn), the kind listed first wins.
 KINDS = ("resident_id", "mobile", "bank_card")
 
 
@@ -91,9 +92,23 @@ def _bank_cards(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
+def _blank(text: str, spans: list[tuple[str, int, int]]) -> str:
+    """``text`` with the spans overwritten by NULs: same offsets, and no digit or letter there.
+
+    Searching mobiles and cards in this text means an ID's trailing X (a letter) does not
+    hide a phone number typed right after it ("…002X13800138000").
+    """
+    chars = list(text)
+    for _, start, end in spans:
+        chars[start:end] = "\0" * (end - start)
+    return "".join(chars)
+
+
 def scrub_findings(text: str) -> list[tuple[str, int, int]]:
     """(kind, start, end) of every identifier scrub_text masks, in text order, no overlaps."""
-    candidates = _resident_ids(text) + _mobiles(text) + _bank_cards(text)
+    ids = _resident_ids(text)
+    blanked = _blank(text, ids)
+    candidates = ids + _mobiles(blanked) + _bank_cards(blanked)
     candidates.sort(key=lambda f: (f[1], KINDS.index(f[0])))
     findings: list[tuple[str, int, int]] = []
     for kind, start, end in candidates:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stream_processors.clean.identifiers import PROVINCE_PREFIXES, resident_id_check_char
+from govbus.core.identifiers import PROVINCE_PREFIXES, resident_id_check_char
 from stream_processors.route.masking import (
     age_band,
     keep,

@@ -1,4 +1,4 @@
-"""Table-driven tests for stream_processors.clean.identifiers, with every vector of domain.md."""
+"""Table-driven tests for govbus.core.identifiers, with every vector of domain.md."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govbus.core.result import Fault, Ok
-from stream_processors.clean.identifiers import (
+from govbus.core.identifiers import (
     PROVINCE_PREFIXES,
     check_bank_card,
     check_calendar_date,

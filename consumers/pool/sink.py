@@ -1,0 +1,247 @@
+"""`govbus sink`: every dataset shared with one recipient, into that recipient's pool database.
+
+Thin I/O around ``logic`` (mapping) and ``store`` (database). Where a batch ends: one
+``consume()`` call is one batch, written before the next call. Rebalance callbacks only run
+inside ``consume()``, so a partition is never handed to another sink while a batch of it is
+still unwritten, and the new owner starts from the offsets stored with the rows.
+
+Faults of data (undecodable values, unknown schema ids, schemas without a usable key) go to the
+rejects table with the original bytes. Faults of infrastructure (broker, registry, database) raise
+and stop the process: nothing is skipped, and the stored offsets make a restart lose nothing.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+from sqlalchemy import Table
+
+from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for, pool_table_name, row_for
+from consumers.pool.store import PoolStore
+from govbus.core.metrics import Metrics
+from govbus.core.result import Fault, Ok
+from govbus.core.serde import Serde, unframe
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+
+log = logging.getLogger(__name__)
+
+STAGE = "sink"
+# Client-level errors (error_cb) that mean the bus is unreachable or refuses us: stop, don't spin.
+_FATAL_CLIENT_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._AUTHENTICATION,
+                        KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED}
+
+
+@dataclass
+class SinkSummary:
+    records: int = 0   # records stored (every update counts)
+    rows: int = 0      # row upserts issued (updates of one key within a batch collapse)
+    rejects: int = 0
+    batches: int = 0   # database transactions committed
+
+
+@dataclass
+class _Batch:
+    rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    stored: Counter = field(default_factory=Counter)    # dataset -> records
+    rejected: Counter = field(default_factory=Counter)  # dataset -> records
+    latencies: list[tuple[str, float]] = field(default_factory=list)  # (dataset, event time -> now)
+
+
+class PoolSink:
+    """Consumes ``shared.<recipient>.*`` and keeps the recipient's pool tables up to date."""
+
+    def __init__(self, settings: GovbusSettings, recipient: str, serde: Serde, metrics: Metrics,
+                 store: PoolStore | None = None) -> None:
+        self._settings, self._recipient, self._serde, self._metrics = settings, recipient, serde, metrics
+        self._topics = topic_names(settings)
+        self._store = store or PoolStore(settings.pool_url)
+        self._group = settings.sink_group
+        self._plans: dict[tuple[int, str], Ok[TablePlan] | Fault] = {}
+        # Partitions we own -> next offset we expect (None: nothing stored, read from the start).
+        self._next: dict[tuple[str, int], int | None] = {}
+        self._client_error: KafkaError | None = None
+        self._assigned_at = 0.0
+        self._cooperative = False
+
+    def _consumer(self) -> Consumer:
+        config = kafka_config(self._settings, "consumer", **{
+            "group.id": self._group,
+            # A regex subscription sees new shared topics only at a metadata refresh.
+            "topic.metadata.refresh.interval.ms": 1000,
+            "error_cb": self._on_client_error})
+        self._cooperative = "cooperative" in str(config.get("partition.assignment.strategy", ""))
+        return Consumer(config)
+
+    def run(self, stop: threading.Event | None = None,
+            idle_exit_seconds: float | None = None) -> SinkSummary:
+        """Sink until ``stop`` is set, or until no record arrived for ``idle_exit_seconds``
+        (counted from start or the last assignment; meant for tests and one-shot catch-up)."""
+        summary = SinkSummary()
+        consumer = self._consumer()
+        consumer.subscribe([self._topics.shared_pattern(self._recipient)], on_assign=self._on_assign,
+                           on_revoke=self._on_revoke, on_lost=self._on_revoke)
+        idle_since = time.monotonic()
+        try:
+            while not (stop is not None and stop.is_set()):
+                messages = consumer.consume(self._settings.sink_batch_size, self._settings.sink_batch_seconds)
+                self._raise_client_error()
+                if self._sink(consumer, messages, summary):
+                    idle_since = time.monotonic()
+                idle_since = max(idle_since, self._assigned_at)
+                if idle_exit_seconds is not None and time.monotonic() - idle_since >= idle_exit_seconds:
+                    break
+        finally:
+            consumer.close()
+        return summary
+
+    # --- rebalances -------------------------------------------------------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Start each partition where the pool says, not where Kafka's group offset says."""
+        by_topic: dict[str, list[int]] = {}
+        for tp in partitions:
+            by_topic.setdefault(tp.topic, []).append(tp.partition)
+        stored = {topic: self._store.stored_offsets(self._group, topic, parts)
+                  for topic, parts in by_topic.items()}
+        for tp in partitions:
+            next_offset = stored[tp.topic].get(tp.partition)
+            tp.offset = OFFSET_BEGINNING if next_offset is None else next_offset
+            self._next[(tp.topic, tp.partition)] = next_offset
+        log.info("assigned %s", [(tp.topic, tp.partition, tp.offset) for tp in partitions])
+        (consumer.incremental_assign if self._cooperative else consumer.assign)(partitions)
+        self._assigned_at = time.monotonic()
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Nothing to flush: the previous batch was written before consume() was called again.
+        for tp in partitions:
+            self._next.pop((tp.topic, tp.partition), None)
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        if error.fatal() or error.code() in _FATAL_CLIENT_ERRORS:
+            self._client_error = self._client_error or error
+        else:
+            log.warning("Kafka client: %s", error)
+
+    def _raise_client_error(self) -> None:
+        if self._client_error is not None:
+            raise KafkaException(self._client_error)
+
+    # --- one batch --------------------------------------------------------------------------
+
+    def _sink(self, consumer: Consumer, messages: list[Message], summary: SinkSummary) -> bool:
+        """Map, store and acknowledge one batch; False when it held nothing to store."""
+        batch = _Batch()
+        now = datetime.now(timezone.utc)
+        for msg in messages:
+            if self._accept(msg):
+                batch.offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+                self._add(msg, batch, now)
+        if not batch.offsets:
+            return False
+        rows = latest_per_key(batch.rows)
+        marks = [OffsetMark(self._group, t, p, o) for (t, p), o in batch.offsets.items()]
+        self._store.write_batch(rows, batch.rejects, marks)
+        self._count(batch)
+        self._acknowledge(consumer, batch.offsets)
+        summary.records += sum(batch.stored.values())
+        summary.rows += sum(len(r) for r in rows.values())
+        summary.rejects += len(batch.rejects)
+        summary.batches += 1
+        return True
+
+    def _accept(self, msg: Message) -> bool:
+        error = msg.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                return False
+            raise KafkaException(error)
+        tp = (msg.topic(), msg.partition())
+        if tp not in self._next:
+            return False  # revoked during this consume(): its new owner reads it from the pool offsets
+        expected = self._next[tp]
+        if expected is not None and msg.offset() < expected:
+            return False  # fetched before a seek to the stored offset: already in the pool
+        self._next[tp] = msg.offset() + 1
+        return True
+
+    def _add(self, msg: Message, batch: _Batch, now: datetime) -> None:
+        dataset = self._topics.dataset_of(msg.topic())
+        decoded = self._decode(msg.value(), dataset)
+        if isinstance(decoded, Ok):
+            plan, record = decoded.value
+            row = row_for(record, plan)
+            if any(v is None for v in plan.key_of(row)):
+                decoded = Fault("missing_key", "pool.key", f"primary key {plan.key} is null", ",".join(plan.key))
+            else:
+                table = self._store.ensure_table(plan, pool_table_name(self._recipient, dataset))
+                batch.rows.append((table, row))
+                batch.stored[dataset] += 1
+                self._note_latency(batch, dataset, record, now)
+                return
+        batch.rejects.append(Reject.of(decoded, msg.topic(), msg.partition(), msg.offset(),
+                                       msg.value(), msg.key(), now))
+        batch.rejected[dataset] += 1
+
+    def _decode(self, value: bytes | None, dataset: str) -> Ok[tuple[TablePlan, dict[str, Any]]] | Fault:
+        framed = unframe(value)
+        if isinstance(framed, Fault):
+            return framed
+        schema_id = framed.value[0]
+        plan = self._plan(schema_id, dataset)
+        if isinstance(plan, Fault):
+            return plan
+        record = self._serde.decode(value)
+        return Ok((plan.value, record.value)) if isinstance(record, Ok) else record
+
+    def _plan(self, schema_id: int, dataset: str) -> Ok[TablePlan] | Fault:
+        cached = self._plans.get((schema_id, dataset))
+        if cached is not None:
+            return cached
+        try:
+            schema_json = self._serde.writer_schema_json(schema_id)
+        except SchemaRegistryError as exc:
+            # 404: the id names no schema, a fault of this record; anything else is an outage.
+            if exc.http_status_code != 404:
+                raise
+            return Fault("unknown_schema", "wire.schema_id", f"schema id {schema_id} is not registered")
+        plan = plan_for(schema_json)
+        declared = schema_json.get("dataset")
+        if isinstance(plan, Ok) and declared not in (None, dataset):
+            plan = Fault("wrong_dataset", "pool.dataset",
+                         f"schema {schema_id} is for {declared!r}, the topic carries {dataset!r}")
+        self._plans[(schema_id, dataset)] = plan
+        return plan
+
+    # --- after the transaction --------------------------------------------------------------
+
+    def _count(self, batch: _Batch) -> None:
+        for dataset, n in batch.stored.items():
+            self._metrics.records.labels(STAGE, dataset, self._recipient, "stored").inc(n)
+        for dataset, n in batch.rejected.items():
+            self._metrics.records.labels(STAGE, dataset, self._recipient, "rejected").inc(n)
+        for dataset, seconds in batch.latencies:
+            self._metrics.stage_latency.labels(STAGE, dataset).observe(seconds)
+
+    @staticmethod
+    def _note_latency(batch: _Batch, dataset: str, record: dict[str, Any], now: datetime) -> None:
+        event_time = (record.get("envelope") or {}).get("event_time")
+        if isinstance(event_time, datetime) and event_time.tzinfo is not None:
+            batch.latencies.append((dataset, max(0.0, (now - event_time).total_seconds())))
+
+    def _acknowledge(self, consumer: Consumer, offsets: dict[tuple[str, int], int]) -> None:
+        """Mirror the stored offsets to Kafka so lag shows in the usual tools; best effort, since
+        the pool's offsets table is the source of truth."""
+        try:
+            consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                            asynchronous=False)
+        except KafkaException as exc:
+            log.warning("offset commit to Kafka failed (pool offsets are stored): %s", exc)

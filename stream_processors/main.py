@@ -1,0 +1,48 @@
+"""Wiring for `govbus process`: settings in, a running Faust worker out."""
+from __future__ import annotations
+
+import faust
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from govbus.core.deadletter import load_dead_letter_schema
+from govbus.core.metrics import new_metrics, serve_metrics
+from govbus.core.schemas import load_schemas
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from stream_processors.app import build_app
+from stream_processors.pipeline import Pipeline
+from stream_processors.route.logic import default_plan
+
+
+def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 1) -> None:
+    """Create missing topics (a real cluster may forbid auto-creation)."""
+    admin = AdminClient(kafka_config(settings, "admin"))
+    existing = set(admin.list_topics(timeout=10).topics)
+    wanted = [NewTopic(n, num_partitions=partitions, replication_factor=-1) for n in names
+              if n not in existing]
+    for topic, future in (admin.create_topics(wanted).items() if wanted else []):
+        try:
+            future.result()
+        except Exception as exc:  # noqa: BLE001 - created meanwhile by someone else is fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+
+
+def build_pipeline(settings: GovbusSettings) -> Pipeline:
+    schemas = load_schemas(settings.schemas_dir)
+    pipeline = Pipeline(serde=Serde.connect(settings.registry_url), topics=topic_names(settings),
+                        schemas=schemas, plans={d: [default_plan(s)] for d, s in schemas.items()},
+                        metrics=new_metrics(),
+                        dead_letter_schema=load_dead_letter_schema(settings.schemas_dir))
+    pipeline.prepare()
+    return pipeline
+
+
+def run_processor(settings: GovbusSettings) -> None:
+    pipeline = build_pipeline(settings)
+    raw_topics = [pipeline.topics.raw(d) for d in pipeline.schemas]
+    ensure_topics(settings, raw_topics + pipeline.output_topics())
+    serve_metrics(pipeline.metrics, settings.metrics_host, settings.metrics_port)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    app = build_app(settings, pipeline, raw_topics)
+    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
