@@ -7,6 +7,7 @@ Each run uses its own topic prefix, so earlier runs never blur the count.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from govbus.cli.endpoints import with_endpoints
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from producers.synthetic.hotline import work_orders
 
 console = Console()
 DATASET = "hotline.work_order"
@@ -119,10 +121,10 @@ def _wait_accounted(settings: GovbusSettings, counts: DemoCounts, timeout: float
 
 
 def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float, workdir: Path) -> DemoCounts:
-    settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
-    from producers.synthetic.hotline import work_orders
-    import json
-
+    """Run ``count`` generated work orders through processor and sink child processes.
+    Uses ``settings.topic_prefix`` when set, else a fresh one, so runs never mix."""
+    if not settings.topic_prefix:
+        settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
     path = workdir / "work_orders.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in work_orders(count, seed)),
                     encoding="utf-8")

@@ -55,10 +55,8 @@ def _register_commands() -> None:
 
     run_cmds.register(app)
     demo.register(app)
-    try:
-        from govbus.cli.catalogue_cmd import catalogue_app
-    except ImportError:  # pragma: no cover - built by a later issue
-        return
+    from govbus.cli.catalogue_cmd import catalogue_app
+
     app.add_typer(catalogue_app, name="catalogue")
 
 

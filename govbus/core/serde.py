@@ -15,6 +15,7 @@ from typing import Any
 
 import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from govbus.core.result import Fault, Ok
 
@@ -100,7 +101,12 @@ class Serde:
         if isinstance(framed, Fault):
             return framed
         schema_id, body = framed.value
-        writer = self.writer_schema(schema_id)
+        try:
+            writer = self.writer_schema(schema_id)
+        except SchemaRegistryError as exc:
+            if exc.http_status_code != 404:  # the registry is down or refusing: infrastructure
+                raise
+            return Fault("unknown_schema", "wire.schema_id", f"schema id {schema_id} is not in the registry")
         reader = self._parsed_by_subject.get(reader_subject) if reader_subject else None
         try:
             record = fastavro.schemaless_reader(io.BytesIO(body), writer, reader)

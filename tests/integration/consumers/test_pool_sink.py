@@ -1,0 +1,183 @@
+"""The pool sink against the real broker and registry, with a SQLite pool in tmp_path.
+
+Effectively-once is checked end to end: updates collapse to one row per key, garbage lands in
+the rejects table, a second run stores nothing, a third run stores only what is new, and Kafka's
+committed offsets do not matter in either direction.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from sqlalchemy import create_engine, select, text
+
+from consumers.pool.logic import pool_table_name
+from consumers.pool.sink import PoolSink
+from consumers.pool.store import REJECTS_TABLE
+from govbus.core.metrics import new_metrics
+from govbus.core.schemas import load_schemas
+from govbus.core.serde import Serde
+from govbus.core.settings import kafka_config, topic_names
+from govbus.core.topics import value_subject
+
+pytestmark = pytest.mark.integration
+
+RECIPIENT = "police"
+DATASET = "hotline.work_order"
+IDLE = 4.0  # seconds without records before a test run of the sink returns
+T0 = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
+
+
+def work_order(order_no, content="noise at night", minutes=0):
+    at = T0 + timedelta(minutes=minutes)
+    return {
+        "envelope": {"event_id": str(uuid.uuid4()), "event_time": at, "dataset": DATASET,
+                     "source_department": "hotline", "source_level": "city", "region_code": "330100",
+                     "classification": "L3",
+                     "lineage": [{"stage": "ingest", "component": "tests", "version": "1",
+                                  "agreement_id": None, "agreement_version": None, "time": at}]},
+        "order_no": order_no, "channel": "phone", "accepted_at": at, "demand_type": "complaint",
+        "category_code": "0301", "content": content, "address": None, "region_code": "330102001001",
+        "caller_name": None, "caller_phone": None, "caller_id_no": None, "anonymous": True,
+        "urgency": "normal",
+    }
+
+
+class Bus:
+    """Produces framed hotline work orders to the recipient's shared topic of one test."""
+
+    def __init__(self, settings, dataset=DATASET):
+        self.settings = settings
+        self.topic = topic_names(settings).shared(RECIPIENT, dataset)
+        self.subject = value_subject(self.topic)
+        self.serde = Serde.connect(settings.registry_url)
+        self.serde.prepare(self.subject, load_schemas(settings.schemas_dir)[DATASET].schema)
+        admin = AdminClient(kafka_config(settings, "admin"))
+        for future in admin.create_topics([NewTopic(self.topic, 3, 1)]).values():
+            future.result(30)
+
+    def produce(self, *items):
+        """Each item is a work-order dict (encoded and keyed by order_no) or raw bytes."""
+        producer = Producer(kafka_config(self.settings, "producer"))
+        failures = []
+        for item in items:
+            value = item if isinstance(item, bytes) else self.serde.encode(self.subject, item)
+            key = b"garbage" if isinstance(item, bytes) else item["order_no"].encode()
+            producer.produce(self.topic, value=value, key=key,
+                             on_delivery=lambda err, _msg: err and failures.append(err))
+        assert producer.flush(30) == 0 and not failures, failures
+
+
+@pytest.fixture
+def settings(broker, tmp_path, unique):
+    """Settings with this test's own topics, consumer group and SQLite pool."""
+    return broker.settings(tmp_path, topic_prefix=f"t{unique}", sink_group=f"sink-{unique}",
+                           sink_batch_seconds=0.5)
+
+
+def run_sink(settings, metrics=None, **kwargs):
+    serde = Serde.connect(settings.registry_url)
+    return PoolSink(settings, RECIPIENT, serde, metrics or new_metrics()).run(**kwargs)
+
+
+def pool_rows(settings, dataset=DATASET):
+    engine = create_engine(settings.pool_url)
+    try:
+        with engine.connect() as conn:
+            table = text(f"SELECT order_no, content, env_dataset FROM {pool_table_name(RECIPIENT, dataset)}")
+            return {r.order_no: r.content for r in conn.execute(table)}
+    finally:
+        engine.dispose()
+
+
+def rejects(settings):
+    engine = create_engine(settings.pool_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f'SELECT reason, rule, value FROM {REJECTS_TABLE}')).all()
+    finally:
+        engine.dispose()
+
+
+def test_sink_stores_each_key_once_rejects_garbage_and_resumes(settings):
+    bus = Bus(settings)
+    bus.produce(work_order("WO-1"), work_order("WO-2"), work_order("WO-3"),
+                work_order("WO-1", "update 1", 5), b"not avro", work_order("WO-1", "update 2", 9))
+    metrics = new_metrics()
+
+    first = run_sink(settings, metrics, idle_exit_seconds=IDLE)
+    assert pool_rows(settings) == {"WO-1": "update 2", "WO-2": "noise at night", "WO-3": "noise at night"}
+    assert rejects(settings) == [("undecodable", "wire.magic", b"not avro")]
+    assert (first.records, first.rejects) == (5, 1)
+    sample = metrics.registry.get_sample_value
+    labels = {"stage": "sink", "dataset": DATASET, "department": RECIPIENT}
+    assert sample("govbus_records_total", labels | {"outcome": "stored"}) == 5
+    assert sample("govbus_records_total", labels | {"outcome": "rejected"}) == 1
+
+    second = run_sink(settings, idle_exit_seconds=IDLE)
+    assert (second.records, second.rejects, second.batches) == (0, 0, 0)
+    assert len(pool_rows(settings)) == 3 and len(rejects(settings)) == 1
+
+    bus.produce(work_order("WO-4"), work_order("WO-2", "update 3", 12))
+    third = run_sink(settings, idle_exit_seconds=IDLE)
+    assert (third.records, third.rejects) == (2, 0)
+    assert pool_rows(settings) == {"WO-1": "update 2", "WO-2": "update 3", "WO-3": "noise at night",
+                                   "WO-4": "noise at night"}
+
+
+def test_kafka_committed_offsets_are_not_the_source_of_truth(settings, tmp_path):
+    bus = Bus(settings)
+    bus.produce(*(work_order(f"WO-{i}") for i in range(6)))
+    assert run_sink(settings, idle_exit_seconds=IDLE).records == 6
+
+    # Kafka behind the pool: rewind the group's committed offsets; the sink must not re-store.
+    rewind = Consumer(kafka_config(settings, "consumer", **{"group.id": settings.sink_group}))
+    rewind.commit(offsets=[TopicPartition(bus.topic, p, 0) for p in range(3)], asynchronous=False)
+    rewind.close()
+    assert run_sink(settings, idle_exit_seconds=IDLE).records == 0
+
+    # Kafka ahead of the pool: a fresh pool, same group; the sink must read everything again.
+    fresh = settings.model_copy(update={"pool_url": f"sqlite:///{tmp_path / 'fresh.db'}"})
+    assert run_sink(fresh, idle_exit_seconds=IDLE).records == 6
+    assert len(pool_rows(fresh)) == 6
+
+
+def test_sink_picks_up_a_shared_topic_created_while_it_runs(settings):
+    Bus(settings).produce(work_order("WO-1"))
+    stop, result = threading.Event(), {}
+    worker = threading.Thread(target=lambda: result.update(summary=run_sink(settings, stop=stop)))
+    worker.start()
+    try:
+        later = Bus(settings, dataset="hotline.work_order_copy")  # a new dataset topic for police
+        later.produce(work_order("WO-9"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _has_rows(settings, "hotline.work_order_copy"):
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        worker.join(30)
+    assert not worker.is_alive()
+    assert result["summary"].records == 2
+    assert pool_rows(settings) == {"WO-1": "noise at night"}
+    assert pool_rows(settings, "hotline.work_order_copy") == {"WO-9": "noise at night"}
+
+
+def _has_rows(settings, dataset):
+    try:
+        return bool(pool_rows(settings, dataset))
+    except Exception:  # noqa: BLE001 - the table does not exist until its first record
+        return False
+
+
+def test_records_of_another_dataset_schema_are_rejected_not_stored(settings):
+    """A producer writing the wrong schema to a topic must not create a table for it."""
+    bus = Bus(settings, dataset="fire.alarm")  # registered with the hotline schema on purpose
+    bus.produce(work_order("WO-1"))
+    summary = run_sink(settings, idle_exit_seconds=IDLE)
+    assert (summary.records, summary.rejects) == (0, 1)
+    assert [r.reason for r in rejects(settings)] == ["wrong_dataset"]

@@ -1,0 +1,51 @@
+"""The local stack itself: idempotent `up`, schemas surviving a registry restart, clean `down`.
+
+Starts its own stack in a temporary folder (not the session's broker), because it stops it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+from govbus.cli.localstack import StackState, stack_down, stack_status, stack_up
+from govbus.cli.localstack.stack import pid_alive
+from govbus.core.settings import GovbusSettings
+
+
+def _java_pids_under(stack_dir: Path) -> list[int]:
+    """Live (non-zombie) Java processes whose command line names this stack's folder."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "java" in cmdline and str(stack_dir) in cmdline.replace("\x00", " ") and pid_alive(int(proc.name)):
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_up_is_idempotent_schemas_persist_and_down_leaves_nothing(tmp_path):
+    settings = GovbusSettings(stack_dir=tmp_path / "stack")
+    try:
+        first = stack_up(settings)
+        assert stack_up(settings).pids == first.pids  # a second up starts nothing
+        assert len(_java_pids_under(settings.stack_dir)) == 2
+        client = SchemaRegistryClient({"url": first.registry_url})
+        schema = Schema('{"type":"record","name":"P","fields":[{"name":"a","type":"string"}]}', "AVRO")
+        schema_id = client.register_schema("persist-value", schema)
+        os.killpg(first.pids["registry"], signal.SIGTERM)  # restart only the registry
+        restarted = stack_up(settings)
+        assert restarted.pids["kafka"] == first.pids["kafka"]
+        assert restarted.pids["registry"] != first.pids["registry"]
+        fresh = SchemaRegistryClient({"url": restarted.registry_url})
+        assert fresh.get_latest_version("persist-value").schema_id == schema_id
+    finally:
+        stack_down(settings)
+    assert _java_pids_under(settings.stack_dir) == []
+    state, running = stack_status(settings)
+    assert state is not None and not any(running.values())
+    assert StackState.load(settings.stack_dir).pids == {}
