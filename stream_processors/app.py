@@ -7,7 +7,9 @@ are served by prometheus-client instead).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Callable
 
 import faust
 
@@ -18,7 +20,8 @@ from stream_processors.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str]) -> faust.App:
+def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str],
+              on_agreements_changed: Callable[[], None] = lambda: None) -> faust.App:
     app = faust.App(
         settings.processor_group,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
@@ -40,6 +43,14 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
                 topic = sinks.get(out.topic) or sinks.setdefault(
                     out.topic, app.topic(out.topic, value_serializer="raw", key_serializer="raw"))
                 await topic.send(key=out.key, value=out.value, headers=out.headers)
+
+    @app.timer(interval=settings.agreements_reload_seconds)
+    async def reload_agreements() -> None:
+        # Registry calls block: keep them off the event loop.
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(None, pipeline.reload_agreements):
+            await loop.run_in_executor(None, on_agreements_changed)
+            log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()))
 
     return app
 

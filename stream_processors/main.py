@@ -4,14 +4,18 @@ from __future__ import annotations
 import faust
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from govbus.core.deadletter import load_dead_letter_schema
+from govbus.core.agreements import AGREEMENTS_DIR
+from govbus.core.catalogue import load_catalogue
+from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
 from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, topic_names
+from stream_processors.agreement_book import AgreementBook
 from stream_processors.app import build_app
+from stream_processors.clean.dedup import SeenEvents
 from stream_processors.pipeline import Pipeline
-from stream_processors.route.logic import default_plan
+from stream_processors.route.logic import audit_key
 
 
 def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 1) -> None:
@@ -30,10 +34,16 @@ def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 
 
 def build_pipeline(settings: GovbusSettings) -> Pipeline:
     schemas = load_schemas(settings.schemas_dir)
-    pipeline = Pipeline(serde=Serde.connect(settings.registry_url), topics=topic_names(settings),
-                        schemas=schemas, plans={d: [default_plan(s)] for d, s in schemas.items()},
-                        metrics=new_metrics(),
-                        dead_letter_schema=load_dead_letter_schema(settings.schemas_dir))
+    catalogue = load_catalogue(settings.catalogue_dir)
+    master_key = pseudonym_master_key(settings)
+    book = AgreementBook(settings.catalogue_dir / AGREEMENTS_DIR, catalogue, schemas, master_key)
+    pipeline = Pipeline(
+        serde=Serde.connect(settings.registry_url), topics=topic_names(settings), schemas=schemas,
+        book=book, metrics=new_metrics(),
+        dead_letter_schema=load_dead_letter_schema(settings.schemas_dir),
+        audit_schema=load_bus_schema(settings.schemas_dir, "govbus.bus.AuditDelivery"),
+        audit_key=audit_key(master_key),
+        seen=SeenEvents(settings.dedup_horizon_seconds, settings.dedup_max_entries))
     pipeline.prepare()
     return pipeline
 
@@ -44,5 +54,6 @@ def run_processor(settings: GovbusSettings) -> None:
     ensure_topics(settings, raw_topics + pipeline.output_topics())
     serve_metrics(pipeline.metrics, settings.metrics_host, settings.metrics_port)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, pipeline, raw_topics)
+    app = build_app(settings, pipeline, raw_topics,
+                    on_agreements_changed=lambda: ensure_topics(settings, pipeline.output_topics()))
     faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()

@@ -1,4 +1,4 @@
-"""decode → clean/validate → route/mask → encode, for one raw message, without Faust.
+"""decode → dedup → clean/validate → route/mask → encode, for one raw message, without Faust.
 
 The Faust agent (stream_processors/app.py) only moves bytes: it hands each raw message to
 ``Pipeline.process`` and sends what comes back. Data faults become dead-letter messages here;
@@ -17,8 +17,10 @@ from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject
+from stream_processors.agreement_book import AgreementBook
+from stream_processors.clean.dedup import SeenEvents
 from stream_processors.clean.logic import CleanPlan, clean_record, compile_clean_plan
-from stream_processors.route.logic import MaskPlan, apply_plan, lineage_hop
+from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms
 
 COMPONENT = "stream_processors.pipeline"
 
@@ -36,54 +38,85 @@ class Pipeline:
     serde: Serde
     topics: TopicNames
     schemas: dict[str, DatasetSchema]
-    plans: dict[str, list[MaskPlan]]
+    book: AgreementBook
     metrics: Metrics
     dead_letter_schema: dict[str, Any]
+    audit_schema: dict[str, Any]
+    audit_key: bytes
+    seen: SeenEvents
     clean_plans: dict[str, CleanPlan] = field(default_factory=dict)
+    id_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
         for dataset, schema in self.schemas.items():
             self.clean_plans[dataset] = compile_clean_plan(schema)
+            self.id_fields[dataset] = tuple(n for n, t in schema.tags.items() if t.pii == "resident_id")
             self.serde.prepare(value_subject(self.topics.raw(dataset)), schema.schema)
             self.serde.prepare(value_subject(self.topics.dlq(dataset)), self.dead_letter_schema)
-            for plan in self.plans.get(dataset, []):
-                self.serde.prepare(value_subject(self.topics.shared(plan.recipient, dataset)), schema.schema)
+        self.serde.prepare(value_subject(self.topics.audit_deliveries), self.audit_schema)
+        self.reload_agreements()
+
+    def reload_agreements(self) -> bool:
+        """Pick up changed agreement files; register the shared schemas of new plans."""
+        if not self.book.reload_if_changed():
+            return False
+        for plan in self.book.all_plans():
+            self.serde.prepare(value_subject(self.shared_topic(plan)), plan.shared_schema)
+        self.metrics.agreements_active.set(len(self.book.all_plans()))
+        return True
+
+    def shared_topic(self, plan) -> str:  # noqa: ANN001 - AgreementPlan
+        return self.topics.shared(plan.recipient_id, plan.dataset)
 
     def output_topics(self) -> list[str]:
-        names = [self.topics.dlq(d) for d in self.schemas]
-        names += [self.topics.shared(p.recipient, d) for d, plans in self.plans.items() for p in plans]
-        return names
+        names = [self.topics.dlq(d) for d in self.schemas] + [self.topics.audit_deliveries]
+        return names + [self.shared_topic(p) for p in self.book.all_plans()]
 
-    def process(self, origin: Origin) -> list[OutMessage]:
+    def process(self, origin: Origin, now: datetime | None = None) -> list[OutMessage]:
+        now = now or datetime.now(timezone.utc)
         dataset = self.topics.dataset_of(origin.topic)
         decoded = self.serde.decode(origin.value, value_subject(origin.topic))
         if isinstance(decoded, Fault):
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value
         event_id = str(record.get("envelope", {}).get("event_id", "")) or None
+        owner = _owner(dataset, record)
+        if event_id and self.seen.seen_recently(event_id, now.timestamp()):
+            self.metrics.records.labels("process", dataset, owner, "duplicate").inc()
+            return []
         cleaned = clean_record(self.clean_plans[dataset], record)
         if isinstance(cleaned, Fault):
             return [self._dead_letter(cleaned, dataset, origin, event_id, record)]
-        routed = self._route(dataset, cleaned.value, origin)
-        if isinstance(routed, Fault):
-            return [self._dead_letter(routed, dataset, origin, event_id, record)]
-        self.metrics.records.labels("process", dataset, _owner(dataset, record), "delivered").inc()
-        return routed.value
+        outs = self._deliver(dataset, cleaned.value, origin, now)
+        if isinstance(outs, Fault):
+            return [self._dead_letter(outs, dataset, origin, event_id, record)]
+        if event_id:
+            self.seen.remember(event_id, now.timestamp())
+        outcome = "delivered" if outs else "no_agreement"
+        self.metrics.records.labels("process", dataset, owner, outcome).inc()
+        return outs
 
-    def _route(self, dataset: str, record: dict[str, Any], origin: Origin) -> Ok[list[OutMessage]] | Fault:
-        now = datetime.now(timezone.utc)
-        outs = []
-        for plan in self.plans.get(dataset, []):
-            topic = self.topics.shared(plan.recipient, dataset)
-            try:
-                masked = apply_plan(plan, record, lineage_hop("route", COMPONENT, __version__, plan, now))
-                value = self.serde.encode(value_subject(topic), masked)
-            except (ValueError, TypeError, KeyError) as exc:  # a masking operator refused the value
-                return Fault("mask_failed", f"mask.{plan.recipient}", f"masking for {plan.recipient} failed: {exc}")
-            outs.append(OutMessage(topic, origin.key, value))
-            self.metrics.deliveries.labels(plan.recipient, dataset, plan.agreement_id or "default").inc()
-        return Ok(outs)
+    def _deliver(self, dataset: str, record: dict[str, Any], origin: Origin,
+                 now: datetime) -> list[OutMessage] | Fault:
+        try:
+            deliveries = route(record, self.book.plans.get(dataset, []), now, COMPONENT, __version__)
+            return [out for d in deliveries for out in self._encode(d, record, origin, now)]
+        except (ValueError, TypeError, KeyError) as exc:  # an operator or the encoder refused a value
+            return Fault("mask_failed", "route.mask", f"masking/encoding a delivery failed: {exc}")
+
+    def _encode(self, delivery: Delivery, record: dict[str, Any], origin: Origin,
+                now: datetime) -> list[OutMessage]:
+        topic = self.shared_topic(delivery.plan)
+        subjects = subject_pseudonyms(record, self.id_fields[delivery.plan.dataset], self.audit_key)
+        audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
+        audit_topic = self.topics.audit_deliveries
+        agreement = delivery.plan.agreement
+        self.metrics.deliveries.labels(delivery.plan.recipient_id, delivery.plan.dataset, agreement.id).inc()
+        headers = [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())]
+        return [OutMessage(topic, origin.key, self.serde.encode(value_subject(topic), delivery.record), headers),
+                OutMessage(audit_topic, str(audit["event_id"]).encode(),
+                           self.serde.encode(value_subject(audit_topic), audit))]
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:

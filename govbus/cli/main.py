@@ -58,6 +58,9 @@ def _register_commands() -> None:
     from govbus.cli.catalogue_cmd import catalogue_app
 
     app.add_typer(catalogue_app, name="catalogue")
+    from govbus.cli.schemas_cmd import schemas_app
+
+    app.add_typer(schemas_app, name="schemas")
 
 
 _register_commands()

@@ -230,12 +230,12 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
-def _pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
+def pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return [(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
 
 
-def load_entry(path: Path) -> CatalogueEntry:
-    """One entry from ``path``; raises CatalogueError naming the file, field path and problem."""
+def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    """The YAML mapping in ``path`` (duplicate keys refused); CatalogueError otherwise."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
@@ -244,10 +244,16 @@ def load_entry(path: Path) -> CatalogueEntry:
         raise CatalogueError(path, [("", f"cannot read: {exc}")]) from exc
     if not isinstance(data, dict):
         raise CatalogueError(path, [("", f"expected a mapping, got {type(data).__name__}")])
+    return data
+
+
+def load_entry(path: Path) -> CatalogueEntry:
+    """One entry from ``path``; raises CatalogueError naming the file, field path and problem."""
+    data = load_yaml_mapping(path)
     try:
         entry = CatalogueEntry.model_validate(data)
     except ValidationError as exc:
-        raise CatalogueError(path, _pydantic_errors(exc)) from exc
+        raise CatalogueError(path, pydantic_errors(exc)) from exc
     if entry.dataset != path.stem:
         raise CatalogueError(path, [("dataset", f"{entry.dataset!r} does not match the "
                                                 f"file name; expected {path.stem!r}")])

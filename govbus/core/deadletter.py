@@ -14,11 +14,13 @@ from typing import Any
 
 from govbus.core.result import Fault
 
-DEAD_LETTER_SCHEMA_FILE = Path("bus") / "govbus.bus.DeadLetter.avsc"
+def load_bus_schema(schemas_dir: Path, full_name: str) -> dict[str, Any]:
+    """A bus-owned schema (``schemas/avro/bus/<full.name>.avsc``)."""
+    return json.loads((schemas_dir / "bus" / f"{full_name}.avsc").read_text(encoding="utf-8"))
 
 
 def load_dead_letter_schema(schemas_dir: Path) -> dict[str, Any]:
-    return json.loads((schemas_dir / DEAD_LETTER_SCHEMA_FILE).read_text(encoding="utf-8"))
+    return load_bus_schema(schemas_dir, "govbus.bus.DeadLetter")
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,21 @@ class GovbusSettings(BaseSettings):
     sink_group: str = "govbus-sink"
     sink_batch_size: int = 500
     sink_batch_seconds: float = 1.0
+    # Master key for keyed pseudonyms (per-agreement keys derive from it). A file wins over the
+    # inline value; production deployments set one of the two from a secret store.
     pseudonym_key: str = Field(default="dev-only-pseudonym-key", repr=False)
+    pseudonym_key_file: Path | None = None
+    agreements_reload_seconds: float = 2.0
+    dedup_horizon_seconds: float = 600.0
+    dedup_max_entries: int = 1_000_000
     # Kafka client overrides, e.g. {"security.protocol": "SASL_PLAINTEXT"} as JSON.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
+
+
+def pseudonym_master_key(settings: GovbusSettings) -> bytes:
+    if settings.pseudonym_key_file is not None:
+        return settings.pseudonym_key_file.read_bytes().strip()
+    return settings.pseudonym_key.encode()
 
 
 def topic_names(settings: GovbusSettings) -> TopicNames:

@@ -1,64 +1,74 @@
-"""Per-recipient masking plans: compiled once, applied per record (pure).
-
-A plan maps each delivered field to one operator; fields a plan does not name are dropped
-(deny by default). In the walking skeleton one plan is hard-wired per dataset
-(``default_plan``); sharing agreements replace it with one plan per agreement.
-"""
+"""Routing (pure): which agreements admit a clean record, the masked copy for each, and the
+audit event of each delivery."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from govbus.core.schemas import DatasetSchema
 from stream_processors.route import masking
-from stream_processors.route.textscrub import scrub_text
+from stream_processors.route.plan import AgreementPlan
 
-Operator = Callable[[Any], Any]
-
-OPERATOR_BY_PII: dict[str, tuple[str, Operator]] = {
-    "name": ("mask_name", masking.mask_name),
-    "phone": ("mask_phone", masking.mask_phone),
-    "resident_id": ("mask_resident_id", masking.mask_resident_id),
-    "free_text": ("scrub_text", lambda v: None if v is None else scrub_text(v)),
-}
-
-HARDWIRED_RECIPIENT = "public_security"
+AUDIT_NAMESPACE = uuid.UUID("0b7c5d0e-4a51-5f7e-8d3a-6c2f9e1a4b27")
 
 
 @dataclass(frozen=True)
-class MaskPlan:
-    recipient: str
-    dataset: str
-    agreement_id: str | None
-    agreement_version: int | None
-    ops: tuple[tuple[str, str, Operator], ...]  # (field, operator name, function)
-
-    @property
-    def profile(self) -> dict[str, str]:
-        return {name: op_name for name, op_name, _ in self.ops}
+class Delivery:
+    plan: AgreementPlan
+    record: dict[str, Any]
 
 
-def default_plan(schema: DatasetSchema, recipient: str = HARDWIRED_RECIPIENT) -> MaskPlan:
-    """Skeleton plan: every field kept, names/phones/IDs masked, free text scrubbed."""
-    ops = []
-    for name, tag in schema.tags.items():
-        op_name, op = OPERATOR_BY_PII.get(tag.pii or "", ("keep", masking.keep))
-        ops.append((name, op_name, op))
-    return MaskPlan(recipient, schema.dataset, None, None, tuple(ops))
+def lineage_hop(stage: str, component: str, version: str, plan: AgreementPlan | None,
+                now: datetime) -> dict[str, Any]:
+    agreement = plan.agreement if plan else None
+    return {"stage": stage, "component": component, "version": version,
+            "agreement_id": agreement.id if agreement else None,
+            "agreement_version": agreement.version if agreement else None, "time": now}
 
 
-def apply_plan(plan: MaskPlan, record: dict[str, Any], hop: dict[str, Any]) -> dict[str, Any]:
-    """The masked copy of ``record`` for ``plan.recipient``, with ``hop`` added to its lineage."""
+def mask_for(plan: AgreementPlan, record: dict[str, Any], hop: dict[str, Any]) -> dict[str, Any]:
+    """The copy of ``record`` that ``plan``'s recipient may see: only the fields the agreement
+    names, each through its operator; the envelope gains ``hop`` and the delivered level."""
     envelope = record["envelope"]
-    out = {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop]}}
+    out = {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop],
+                                   "classification": plan.classification}}
     for name, _op_name, op in plan.ops:
         out[name] = op(record.get(name))
     return out
 
 
-def lineage_hop(stage: str, component: str, version: str, plan: MaskPlan | None,
-                now: datetime) -> dict[str, Any]:
-    return {"stage": stage, "component": component, "version": version,
-            "agreement_id": plan.agreement_id if plan else None,
-            "agreement_version": plan.agreement_version if plan else None, "time": now}
+def route(record: dict[str, Any], plans: list[AgreementPlan], now: datetime, component: str,
+          version: str) -> list[Delivery]:
+    """One delivery per agreement that admits ``record`` now (none: no agreement, no delivery)."""
+    return [Delivery(plan, mask_for(plan, record, lineage_hop("route", component, version, plan, now)))
+            for plan in plans if plan.admits(record, now)]
+
+
+def audit_key(master_key: bytes) -> bytes:
+    """The bus's own key for subject pseudonyms in the audit trail (never an agreement's key)."""
+    return hmac.new(master_key, b"govbus|audit", hashlib.sha256).digest()
+
+
+def subject_pseudonyms(record: dict[str, Any], id_fields: tuple[str, ...], key: bytes) -> list[str]:
+    values = (record.get(name) for name in id_fields)
+    return sorted({masking.pseudonym(key, "GB11643", v) for v in values if v})
+
+
+def audit_event(delivery: Delivery, source: dict[str, Any], topic: str, subjects: list[str],
+                now: datetime, component: str, version: str) -> dict[str, Any]:
+    agreement = delivery.plan.agreement
+    event_id = str(source["envelope"]["event_id"])
+    return {
+        "audit_id": str(uuid.uuid5(AUDIT_NAMESPACE, f"{event_id}|{delivery.plan.recipient_id}|"
+                                                    f"{agreement.id}|{agreement.version}")),
+        "event_id": event_id, "dataset": delivery.plan.dataset,
+        "recipient": delivery.plan.recipient_id, "recipient_topic": topic,
+        "agreement_id": agreement.id, "agreement_version": agreement.version,
+        "purpose": agreement.purpose, "fields_delivered": [n for n, _, _ in delivery.plan.ops],
+        "operators": delivery.plan.profile, "mask_profile": delivery.plan.profile_hash,
+        "subject_pseudonyms": subjects, "delivered_at": now, "processor": component,
+        "processor_version": version,
+    }

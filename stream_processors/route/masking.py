@@ -188,3 +188,19 @@ def pseudonym(key: bytes, domain: str, value: str | None, version: str = "v1") -
         raise ValueError("pseudonym needs a non-empty key: unkeyed hashes of IDs are forbidden")
     message = f"{version}|{domain}|{_pseudonym_input(domain, value)}".encode("utf-8")
     return version + ":" + hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+_ADDRESS_TO_COUNTY = re.compile(
+    r"^(?:.{1,7}?(?:省|自治区))?(?:.{1,9}?(?:市|自治州|地区|盟))?(?:.{1,9}?(?:区|县|市|旗))?")
+
+
+def generalise_address(v: str | None) -> str | None:
+    """An address cut after its county/district: 北京市朝阳区建外街道人民路1号 → 北京市朝阳区.
+
+    When no administrative unit can be recognised, nothing of the address is kept ("*").
+    """
+    if v is None:
+        return None
+    match = _ADDRESS_TO_COUNTY.match(v.strip())
+    head = match.group(0) if match else ""
+    return head or "*"

@@ -6,19 +6,21 @@ committed offsets do not matter in either direction.
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from consumers.pool.logic import pool_table_name
 from consumers.pool.sink import PoolSink
-from consumers.pool.store import REJECTS_TABLE
+from consumers.pool.store import REJECTS_TABLE, PoolStore
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
@@ -51,12 +53,15 @@ def work_order(order_no, content="noise at night", minutes=0):
 class Bus:
     """Produces framed hotline work orders to the recipient's shared topic of one test."""
 
-    def __init__(self, settings, dataset=DATASET):
+    def __init__(self, settings, dataset=DATASET, schema_dataset=None):
+        """``dataset`` names the topic; the hotline schema is registered for it, declaring
+        ``schema_dataset`` (default: ``dataset``) as its dataset."""
         self.settings = settings
         self.topic = topic_names(settings).shared(RECIPIENT, dataset)
         self.subject = value_subject(self.topic)
         self.serde = Serde.connect(settings.registry_url)
-        self.serde.prepare(self.subject, load_schemas(settings.schemas_dir)[DATASET].schema)
+        schema = load_schemas(settings.schemas_dir)[DATASET].schema
+        self.serde.prepare(self.subject, schema | {"dataset": schema_dataset or dataset})
         admin = AdminClient(kafka_config(settings, "admin"))
         for future in admin.create_topics([NewTopic(self.topic, 3, 1)]).values():
             future.result(30)
@@ -89,7 +94,7 @@ def pool_rows(settings, dataset=DATASET):
     engine = create_engine(settings.pool_url)
     try:
         with engine.connect() as conn:
-            table = text(f"SELECT order_no, content, env_dataset FROM {pool_table_name(RECIPIENT, dataset)}")
+            table = text(f"SELECT order_no, content FROM {pool_table_name(RECIPIENT, dataset)}")
             return {r.order_no: r.content for r in conn.execute(table)}
     finally:
         engine.dispose()
@@ -176,8 +181,47 @@ def _has_rows(settings, dataset):
 
 def test_records_of_another_dataset_schema_are_rejected_not_stored(settings):
     """A producer writing the wrong schema to a topic must not create a table for it."""
-    bus = Bus(settings, dataset="fire.alarm")  # registered with the hotline schema on purpose
+    bus = Bus(settings, dataset="fire.alarm", schema_dataset=DATASET)
     bus.produce(work_order("WO-1"))
     summary = run_sink(settings, idle_exit_seconds=IDLE)
     assert (summary.records, summary.rejects) == (0, 1)
     assert [r.reason for r in rejects(settings)] == ["wrong_dataset"]
+
+
+def _dead_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_registry_outage_stops_the_sink_without_skipping_records(settings):
+    bus = Bus(settings)
+    bus.produce(work_order("WO-1"), work_order("WO-2"))
+    dead = Serde.connect(f"http://127.0.0.1:{_dead_port()}/apis/ccompat/v7")
+    with pytest.raises(Exception) as raised:
+        PoolSink(settings, RECIPIENT, dead, new_metrics()).run(idle_exit_seconds=IDLE)
+    assert "connect" in type(raised.value).__name__.lower()  # the registry, not something else
+    assert run_sink(settings, idle_exit_seconds=IDLE).records == 2  # nothing was marked as stored
+
+
+def test_a_broker_outage_stops_the_sink(settings):
+    unreachable = settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{_dead_port()}"})
+    started = time.monotonic()
+    with pytest.raises(KafkaException):
+        run_sink(unreachable, idle_exit_seconds=60)
+    assert time.monotonic() - started < 30
+
+
+def test_a_database_failure_at_assignment_stops_the_sink(settings):
+    """Without the pool's offsets the sink must not fall back to Kafka's: it stops instead."""
+    Bus(settings).produce(work_order("WO-1"))
+    store = PoolStore(settings.pool_url)
+
+    def unreachable(*_args):
+        raise OperationalError("SELECT", {}, Exception("database is down"))
+
+    store.stored_offsets = unreachable
+    with pytest.raises(OperationalError):
+        PoolSink(settings, RECIPIENT, Serde.connect(settings.registry_url), new_metrics(), store).run(
+            idle_exit_seconds=IDLE)
+    assert not _has_rows(settings, DATASET)

@@ -10,13 +10,22 @@ import re
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from govbus.core.deadletter import Origin, load_dead_letter_schema
+from govbus.core.agreements import AGREEMENTS_DIR
+from govbus.core.catalogue import load_catalogue
+from govbus.core.deadletter import Origin, load_bus_schema, load_dead_letter_schema
 from govbus.core.metrics import new_metrics
+from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
+from govbus.core.settings import PROJECT_ROOT
 from govbus.core.topics import TopicNames, value_subject
+from stream_processors.agreement_book import AgreementBook
+from stream_processors.clean.dedup import SeenEvents
 from stream_processors.pipeline import Pipeline
-from stream_processors.route.logic import default_plan
-from tests.unit.helpers import SCHEMAS_DIR, hotline_schema, work_order
+from stream_processors.route.logic import audit_key
+from tests.unit.helpers import SCHEMAS_DIR, work_order
+
+CATALOGUE_DIR = PROJECT_ROOT / "catalogue"
+PS_TOPIC = "unit.shared.public_security_350100.hotline.work_order"
 
 TOPICS = TopicNames("unit")
 RAW = TOPICS.raw("hotline.work_order")
@@ -25,29 +34,56 @@ RAW = TOPICS.raw("hotline.work_order")
 @pytest.fixture
 def pipeline() -> Pipeline:
     """A pipeline on a fresh mock registry, so schema ids do not leak between tests."""
-    schema = hotline_schema()
+    schemas = load_schemas(SCHEMAS_DIR)
+    book = AgreementBook(CATALOGUE_DIR / AGREEMENTS_DIR, load_catalogue(CATALOGUE_DIR), schemas, b"k")
     serde = Serde(SchemaRegistryClient.new_client({"url": f"mock://{id(object())}"}))
-    pipe = Pipeline(serde, TOPICS, {schema.dataset: schema}, {schema.dataset: [default_plan(schema)]},
-                    new_metrics(), load_dead_letter_schema(SCHEMAS_DIR))
+    pipe = Pipeline(serde, TOPICS, schemas, book, new_metrics(), load_dead_letter_schema(SCHEMAS_DIR),
+                    load_bus_schema(SCHEMAS_DIR, "govbus.bus.AuditDelivery"), audit_key(b"k"),
+                    SeenEvents(600, 1000))
     pipe.prepare()
     return pipe
 
 
 def _raw(pipeline: Pipeline, **overrides) -> Origin:
-    value = pipeline.serde.encode(value_subject(RAW), work_order(**overrides))
+    record = work_order(**overrides)
+    if "envelope" not in overrides:
+        record["envelope"] = record["envelope"] | {"region_code": "350102001001"}
+    value = pipeline.serde.encode(value_subject(RAW), record | {"region_code": record["envelope"]["region_code"]})
     return Origin(RAW, 0, 42, b"GD1", value, (("trace", b"x"),))
 
 
-def test_valid_record_is_masked_for_the_recipient(pipeline):
-    [out] = pipeline.process(_raw(pipeline))
-    assert out.topic == "unit.shared.public_security.hotline.work_order"
-    record = pipeline.serde.decode(out.value).value
+def _by_topic(outs) -> dict:
+    return {out.topic: out for out in outs}
+
+
+def test_valid_record_is_masked_for_each_recipient(pipeline):
+    outs = _by_topic(pipeline.process(_raw(pipeline)))
+    assert set(outs) == {PS_TOPIC, "unit.shared.urban_management_350102.hotline.work_order",
+                         "unit.shared.emergency_management_350000.hotline.work_order",
+                         "unit.audit.deliveries"}
+    record = pipeline.serde.decode(outs[PS_TOPIC].value).value
     assert record["caller_name"] == "张*"
     assert record["caller_phone"] == "138****8000"
-    assert record["caller_id_no"] == "110105********002X"
+    assert record["caller_id_no"].startswith("v1:") and len(record["caller_id_no"]) == 67
     assert "13800138000" not in record["content"] and "11010519491231002X" not in record["content"]
-    assert record["envelope"]["lineage"][-1]["stage"] == "route"
-    assert b"13800138000" not in out.value and b"11010519491231002X" not in out.value
+    assert record["envelope"]["lineage"][-1]["agreement_id"] == "hotline-to-public-security-fz"
+    for out in outs.values():
+        assert b"13800138000" not in out.value and b"11010519491231002X" not in out.value
+    urban = pipeline.serde.decode(outs["unit.shared.urban_management_350102.hotline.work_order"].value).value
+    assert "caller_name" not in urban and "caller_phone" not in urban  # deny by default
+    province = pipeline.serde.decode(outs["unit.shared.emergency_management_350000.hotline.work_order"].value).value
+    assert province["region_code"] == "350102" and province["caller_phone"] == "138****8000"  # upward
+
+
+def test_out_of_jurisdiction_and_filtered_records_are_not_delivered(pipeline):
+    outs = _by_topic(pipeline.process(_raw(pipeline, region_code="350103001001", demand_type="suggestion",
+                                           envelope=work_order()["envelope"] | {"region_code": "350103001001"})))
+    assert set(outs) == {"unit.shared.emergency_management_350000.hotline.work_order", "unit.audit.deliveries"}
+
+
+def test_a_duplicate_event_id_is_dropped(pipeline):
+    assert pipeline.process(_raw(pipeline))
+    assert pipeline.process(_raw(pipeline)) == []
 
 
 def test_invalid_record_goes_to_dlq_with_original_bytes(pipeline):

@@ -1,0 +1,106 @@
+"""Agreements checked against the catalogue and the schemas (pure; returns Problems)."""
+from __future__ import annotations
+
+from typing import Any
+
+from govbus.core.agreements import (LEVEL_RANK, OPERATOR_TYPES, Agreement, AgreementSet, Condition,
+                                    Status)
+from govbus.core.catalogue import Catalogue, Problem, SharingType
+from govbus.core.schemas import DatasetSchema
+
+# Operators that give the same output for the same input, so a pool can still upsert by key.
+KEY_OPERATORS = {"keep", "pseudonym"}
+
+
+def base_type(avro_type: Any) -> str:
+    """'string', 'int', 'date', 'timestamp-millis', 'enum', ... with null branches removed."""
+    if isinstance(avro_type, list):
+        branches = [t for t in avro_type if t != "null"]
+        return base_type(branches[0]) if len(branches) == 1 else "union"
+    if isinstance(avro_type, dict):
+        return avro_type.get("logicalType") or base_type(avro_type["type"])
+    return avro_type
+
+
+def validate_agreements(agreements: AgreementSet, catalogue: Catalogue,
+                        schemas: dict[str, DatasetSchema]) -> list[Problem]:
+    problems: list[Problem] = []
+    for agreement_id, agreement in sorted(agreements.agreements.items()):
+        path = agreements.paths[agreement_id]
+        problems += [Problem(path, where, msg) for where, msg in
+                     agreement_problems(agreement, catalogue, schemas)]
+    problems += _duplicate_topics(agreements)
+    return problems
+
+
+def agreement_problems(agreement: Agreement, catalogue: Catalogue,
+                       schemas: dict[str, DatasetSchema]) -> list[tuple[str, str]]:
+    """(field path, problem) pairs for one agreement."""
+    entry, schema = catalogue.entries.get(agreement.dataset), schemas.get(agreement.dataset)
+    if entry is None or schema is None:
+        return [("dataset", f"unknown dataset {agreement.dataset!r} (not in the catalogue or schemas)")]
+    found = []
+    if agreement.provider != entry.provider.department:
+        found.append(("provider", f"{agreement.provider!r} does not provide {agreement.dataset}; "
+                                  f"the catalogue names {entry.provider.department!r}"))
+    if entry.sharing_type is SharingType.not_shareable:
+        found.append(("dataset", f"{agreement.dataset} is not shareable (catalogue sharing_type)"))
+    if is_upward(agreement, entry.provider.level.value) and not agreement.allow_upward:
+        found.append(("recipient.level", f"the flow goes upward from the {entry.provider.level.value}-level "
+                      f"provider to a {agreement.recipient.level.value}-level recipient: set allow_upward"))
+    found += _field_problems(agreement, schema)
+    if agreement.row_filter is not None:
+        found += [("row_filter", f"unknown field {name!r} in the row filter")
+                  for name in _filter_fields(agreement.row_filter) if name not in schema.tags]
+    return found
+
+
+def is_upward(agreement: Agreement, provider_level: str) -> bool:
+    """Data flows upward when the recipient sits above the provider's administrative level."""
+    return LEVEL_RANK[agreement.recipient.level.value] < LEVEL_RANK[provider_level]
+
+
+def _field_problems(agreement: Agreement, schema: DatasetSchema) -> list[tuple[str, str]]:
+    types = {f["name"]: base_type(f["type"]) for f in schema.schema["fields"]}
+    found = []
+    for name, spec in agreement.fields.items():
+        where = f"fields.{name}"
+        tag = schema.tags.get(name)
+        if tag is None:
+            found.append((where, f"unknown field {name!r}: not in schema {agreement.dataset}"))
+            continue
+        if tag.level == "L4" and spec.op == "keep":
+            found.append((where, f"{name} is L4 (highly sensitive) and may not be shared in clear: "
+                                 f"use pseudonym, mask_resident_id, mask or drop"))
+        allowed = OPERATOR_TYPES.get(spec.op, {"*"})
+        if "*" not in allowed and types[name] not in allowed:
+            found.append((where, f"operator {spec.op} does not apply to a {types[name]} field "
+                                 f"(it takes {', '.join(sorted(allowed))})"))
+    key_op = agreement.fields.get(schema.key_field)
+    if schema.key_field and (key_op is None or key_op.op not in KEY_OPERATORS):
+        found.append((f"fields.{schema.key_field}", f"the business key {schema.key_field} must be "
+                      f"delivered with keep or pseudonym, so the recipient's pool can upsert by it"))
+    return found
+
+
+def _filter_fields(condition: Condition) -> list[str]:
+    if condition.field is not None:
+        return [condition.field]
+    children = (condition.all or []) + (condition.any or []) + ([condition.not_] if condition.not_ else [])
+    return [name for child in children for name in _filter_fields(child)]
+
+
+def _duplicate_topics(agreements: AgreementSet) -> list[Problem]:
+    """One agreement per (recipient, dataset): they share one topic and one schema."""
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    for agreement_id, agreement in sorted(agreements.agreements.items()):
+        if agreement.status is Status.revoked:  # a revoked agreement may be replaced by a new one
+            continue
+        slot = (agreement.recipient_id, agreement.dataset)
+        if slot in seen:
+            problems.append(Problem(agreements.paths[agreement_id], "recipient",
+                                    f"{seen[slot]} already shares {agreement.dataset} with "
+                                    f"{agreement.recipient_id}; amend it instead of adding another"))
+        seen.setdefault(slot, agreement_id)
+    return problems

@@ -1,0 +1,194 @@
+"""Sharing agreements (``catalogue/agreements/<id>.yaml``): data, not code.
+
+An agreement lets one recipient (a department with a jurisdiction) receive one dataset, for a
+stated purpose and legal basis, within a validity window, optionally only rows matching a
+structured filter, with each delivered field passed through one masking operator. A field the
+agreement does not name is never delivered (deny by default); no agreement, no delivery.
+
+``validate_agreements`` checks agreements against the catalogue and schemas and refuses, with
+file, field path and reason: unknown datasets or fields, an L4 field in clear, a not-shareable
+resource, an operator that does not fit the field's type, a business key not delivered.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from govbus.core.catalogue import (AdminLevel, Catalogue, CatalogueError, Problem, SharingType,
+                                   pydantic_errors, load_yaml_mapping)
+from govbus.core.schemas import DatasetSchema
+
+AGREEMENTS_DIR = "agreements"
+LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}
+REGION_DIGITS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+
+
+class Status(StrEnum):
+    active = "active"
+    suspended = "suspended"
+    revoked = "revoked"
+
+
+# Operator name → the Avro base types it accepts ("*" any). Implementations: stream_processors.
+OPERATOR_TYPES: dict[str, set[str]] = {
+    "keep": {"*"}, "mask": {"string"}, "mask_name": {"string"}, "mask_phone": {"string"},
+    "mask_resident_id": {"string"}, "year_only": {"string", "date", "timestamp-millis"},
+    "to_county": {"string"}, "generalise_address": {"string"},
+    "age_band": {"string", "date"}, "pseudonym": {"string"}, "scrub_text": {"string"},
+}
+# What an upward flow applies instead of ``keep`` to a personal-data field (architecture.md:
+# upward flows default to de-identified fields).
+UPWARD_DEFAULT = {"resident_id": "pseudonym", "name": "mask_name", "phone": "mask_phone",
+                  "address": "generalise_address", "free_text": "scrub_text",
+                  "birth_date": "year_only", "region": "to_county", "plate": "pseudonym",
+                  "uscc": "keep", "bank_card": "pseudonym", "coordinates": "drop",
+                  "health": "keep", "other": "keep"}  # not identifying once the person is hidden
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Recipient(_Strict):
+    department: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    region_code: str = Field(pattern=r"^[0-9]{6}([0-9]{6})?$")
+    level: AdminLevel
+
+    @model_validator(mode="after")
+    def _code_fits_level(self) -> "Recipient":
+        digits = REGION_DIGITS[self.level.value]
+        tail = self.region_code[digits:]
+        if tail.strip("0"):
+            raise ValueError(f"region_code {self.region_code} is finer than level {self.level.value}")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        """Region-code prefix that every record inside this jurisdiction starts with."""
+        return self.region_code[:REGION_DIGITS[self.level.value]]
+
+
+class FieldOp(_Strict):
+    op: str
+    keep_first: int = Field(default=0, ge=0)
+    keep_last: int = Field(default=0, ge=0)
+
+    @field_validator("op")
+    @classmethod
+    def _known(cls, op: str) -> str:
+        if op != "drop" and op not in OPERATOR_TYPES:
+            raise ValueError(f"unknown operator {op!r}; known: drop, {', '.join(sorted(OPERATOR_TYPES))}")
+        return op
+
+
+class Condition(_Strict):
+    """A structured row filter: exactly one of the comparison keys, or all/any/not."""
+
+    field: str | None = None
+    eq: Any = None
+    ne: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    not_in: list[Any] | None = None
+    prefix: str | None = None
+    gte: Any = None
+    lte: Any = None
+    all: list["Condition"] | None = None
+    any: list["Condition"] | None = None
+    not_: "Condition | None" = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "Condition":
+        combos = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
+        tests = [k for k in ("eq", "ne", "in_", "not_in", "prefix", "gte", "lte")
+                 if getattr(self, k) is not None]
+        if combos and (tests or self.field):
+            raise ValueError("a condition is either all/any/not or a field test, not both")
+        if not combos and (self.field is None or len(tests) != 1):
+            raise ValueError("a field test needs `field` and exactly one of eq, ne, in, not_in, prefix, gte, lte")
+        return self
+
+
+class Agreement(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    version: int = Field(ge=1)
+    status: Status = Status.active
+    provider: str
+    dataset: str
+    recipient: Recipient
+    purpose: str = Field(min_length=4)
+    legal_basis: str = Field(min_length=4)
+    valid_from: datetime
+    valid_to: datetime
+    allow_upward: bool = False
+    upward_identified: bool = Field(default=False, description="keep identities in upward flows")
+    row_filter: Condition | None = None
+    fields: dict[str, FieldOp] = Field(min_length=1)
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _date_to_datetime(cls, value: Any) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time.min, tzinfo=timezone.utc)
+        return value
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``name: mask_phone`` and ``name: {mask: {keep_first: 3}}`` are both accepted."""
+        if not isinstance(value, dict):
+            return value
+        return {k: _field_op(v) for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _window(self) -> "Agreement":
+        if self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from")
+        return self
+
+    @property
+    def recipient_id(self) -> str:
+        """The recipient part of the shared topic: department and jurisdiction."""
+        return f"{self.recipient.department}_{self.recipient.region_code}"
+
+    def in_force(self, now: datetime) -> bool:
+        return self.status is Status.active and self.valid_from <= now < self.valid_to
+
+
+def _field_op(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"op": value}
+    if isinstance(value, dict) and len(value) == 1 and "op" not in value:
+        (op, params), = value.items()
+        return {"op": op, **(params or {})}
+    return value
+
+
+@dataclass(frozen=True)
+class AgreementSet:
+    agreements: dict[str, Agreement]
+    paths: dict[str, Path]
+
+
+def load_agreement(path: Path) -> Agreement:
+    data = load_yaml_mapping(path)
+    try:
+        agreement = Agreement.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogueError(path, pydantic_errors(exc)) from exc
+    if agreement.id != path.stem:
+        raise CatalogueError(path, [("id", f"{agreement.id!r} does not match the file name {path.stem!r}")])
+    return agreement
+
+
+def load_agreements(catalogue_dir: Path) -> AgreementSet:
+    folder = catalogue_dir / AGREEMENTS_DIR
+    agreements, paths = {}, {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        agreement = load_agreement(path)
+        agreements[agreement.id], paths[agreement.id] = agreement, path
+    return AgreementSet(agreements, paths)

@@ -1,0 +1,182 @@
+"""Pure parts of HTTP ingest: tokens, who may publish what, and per-field request validation.
+
+Nothing here touches the network or the broker, so the 400/401/403/404 decisions are tested
+with plain values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from govbus.core.records import coerce_record
+from govbus.core.result import Fault, Ok
+from govbus.core.schemas import DatasetSchema
+from producers.sdk import Source, envelope_for
+
+HASHED = "sha256:"
+
+
+class TokenFileError(ValueError):
+    pass
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def tokens_from(data: Any) -> dict[str, str]:
+    """``{token: department}`` (optionally under ``tokens:``) → ``{sha256(token): department}``.
+
+    A key written ``sha256:<hex>`` is already a digest, so the file need not hold tokens in
+    clear. Only digests are kept in memory, and lookups compare digests: the dict lookup's timing
+    says nothing useful about a token.
+    """
+    if isinstance(data, dict) and set(data) == {"tokens"}:
+        data = data["tokens"]
+    if not isinstance(data, dict) or not data:
+        raise TokenFileError("the tokens file must map each token to a department")
+    digests: dict[str, str] = {}
+    for token, department in data.items():
+        if not isinstance(token, str) or not isinstance(department, str) or not token:
+            raise TokenFileError("every token and department must be a non-empty string")
+        digest = token[len(HASHED):].lower() if token.startswith(HASHED) else _digest(token)
+        digests[digest] = department
+    return digests
+
+
+def load_tokens(path: Path) -> dict[str, str]:
+    try:
+        return tokens_from(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TokenFileError(f"cannot read tokens file {path}: {exc}") from exc
+
+
+def department_for(authorization: str | None, tokens: dict[str, str]) -> str | None:
+    """The department a ``Bearer <token>`` header authenticates, else None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return tokens.get(_digest(token.strip()))
+
+
+# --- request bodies -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldError:
+    """One entry of a 400 answer: which record (None: the request as a whole), which field."""
+
+    index: int | None
+    field: str
+    reason: str
+    message: str
+    rule: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason,
+                "rule": self.rule, "message": self.message}
+
+
+def _request_error(reason: str, message: str) -> list[FieldError]:
+    return [FieldError(None, "", reason, message, "http.body")]
+
+
+def parse_body(body: bytes, max_records: int) -> list[Any] | list[FieldError]:
+    """The submitted items (one JSON object or an array of them), or why the body is unusable.
+    A list of FieldError is the failure case (see ``is_errors``)."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _request_error("bad_json", f"body is not UTF-8 JSON: {exc}")
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        return _request_error("empty_batch", "the array holds no records")
+    if len(items) > max_records:
+        return _request_error("batch_too_large", f"{len(items)} records; at most {max_records} "
+                                                 "per request")
+    return items
+
+
+def is_errors(value: list[Any]) -> bool:
+    return bool(value) and isinstance(value[0], FieldError)
+
+
+# --- per-field validation -------------------------------------------------------------------
+
+_FIELD_SCHEMAS: dict[str, tuple[DatasetSchema, dict[str, DatasetSchema]]] = {}
+
+
+def _optional(avro_field: dict[str, Any]) -> dict[str, Any]:
+    ftype = avro_field["type"]
+    branches = ftype if isinstance(ftype, list) else [ftype]
+    return {**avro_field, "type": ["null", *[b for b in branches if b != "null"]], "default": None}
+
+
+def field_schemas(schema: DatasetSchema) -> dict[str, DatasetSchema]:
+    """For each top-level field F, the schema with every other field made optional.
+
+    ``coerce_record`` stops at the first fault; coercing ``{F: value}`` against F's schema
+    yields F's own fault, so a 400 can list every bad field at once. The other fields stay in
+    place (optional) because they may define named types F refers to.
+    """
+    hit = _FIELD_SCHEMAS.get(schema.dataset)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    fields = schema.schema["fields"]
+    subs = {f["name"]: DatasetSchema(
+        f"{schema.dataset}#{f['name']}", "",
+        {**schema.schema, "fields": [f if g is f else _optional(g) for g in fields]}, schema.path)
+        for f in fields}
+    _FIELD_SCHEMAS[schema.dataset] = (schema, subs)
+    return subs
+
+
+def record_faults(schema: DatasetSchema, data: dict[str, Any]) -> list[Fault]:
+    """Every top-level field's first fault (schema order), then unknown fields."""
+    faults = []
+    for name, sub in field_schemas(schema).items():
+        probe = {name: data[name]} if name in data else {}
+        result = coerce_record(sub, probe)
+        if isinstance(result, Fault):
+            faults.append(result)
+    known = set(field_schemas(schema))
+    faults += [Fault("unknown_field", "avro.fields", f"{key} is not a field of the schema", key)
+               for key in data if key not in known]
+    return faults
+
+
+def to_record(schema: DatasetSchema, item: Any, source: Source) -> Ok[dict[str, Any]] | list[Fault]:
+    """One submitted item → a record with its envelope, or all its faults."""
+    if not isinstance(item, dict):
+        return [Fault("not_an_object", "http.body", "each record must be a JSON object")]
+    if "envelope" in item:  # lineage and source are the bus's word, not the caller's
+        return [Fault("reserved_field", "http.envelope", "the envelope is set by the bus",
+                      "envelope")]
+    record = item | {"envelope": envelope_for(schema, item, source)}
+    result = coerce_record(schema, record)  # fast path: a clean record is coerced once
+    if isinstance(result, Ok):
+        return result
+    faults = record_faults(schema, record)
+    # The envelope's event time is copied from a record field: when that field is bad, the
+    # caller needs to hear about the field they sent, not about the envelope they did not.
+    theirs = [f for f in faults if f.field.split(".")[0] != "envelope"]
+    return theirs or faults or [result]
+
+
+def validate_items(schema: DatasetSchema, items: list[Any],
+                   source: Source) -> list[dict[str, Any]] | list[FieldError]:
+    """All records, or every field error of every record (then nothing is published)."""
+    records, errors = [], []
+    for index, item in enumerate(items):
+        result = to_record(schema, item, source)
+        if isinstance(result, Ok):
+            records.append(result.value)
+        else:
+            errors += [FieldError(index, f.field, f.reason, f.message, f.rule) for f in result]
+    return errors or records

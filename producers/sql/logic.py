@@ -1,0 +1,197 @@
+"""Pure parts of SQL table polling: row → record, watermarks, and their persisted form.
+
+A table is read incrementally by keyset pagination over (watermark column, tie-breaker column):
+the watermark is a timestamp or an increasing id, the tie-breaker a unique column (usually the
+primary key) that orders rows sharing one watermark value, so a batch boundary that falls inside
+a run of equal timestamps neither repeats nor skips a row.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from govbus.core.records import coerce_record
+from govbus.core.result import Fault, Ok
+from govbus.core.schemas import DatasetSchema
+from producers.sdk import Source, envelope_for
+
+
+class PollError(RuntimeError):
+    """An infrastructure or configuration fault: the poller stops rather than guess."""
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Source column → schema field renames, and fields with a fixed value."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+
+
+def mapping_from(data: Any) -> ColumnMapping:
+    """``{columns: {col: field}, constants: {field: value}}``, or a flat ``{col: field}``
+    (the shape the file importer's header mappings use)."""
+    if data is None:
+        return ColumnMapping()
+    if not isinstance(data, dict):
+        raise PollError("a mapping file must hold a YAML mapping")
+    if "columns" in data or "constants" in data:
+        unknown = set(data) - {"columns", "constants"}
+        if unknown:
+            raise PollError(f"unknown keys in mapping file: {', '.join(sorted(map(str, unknown)))}")
+        return ColumnMapping(dict(data.get("columns") or {}), dict(data.get("constants") or {}))
+    return ColumnMapping({str(k): str(v) for k, v in data.items()})
+
+
+def load_mapping(path: Path | None) -> ColumnMapping:
+    if path is None:
+        return ColumnMapping()
+    return mapping_from(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _plain(value: Any) -> Any:
+    # NUMERIC comes back as Decimal: its exact text lets the coercer make an int, a double or
+    # keep a string, whichever the schema field wants, without a float rounding on the way.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    return value
+
+
+def row_to_data(row: Mapping[str, Any], mapping: ColumnMapping, fields: frozenset[str]) -> dict[str, Any]:
+    """The schema fields found in ``row`` (renamed by ``mapping``). Columns that are not fields
+    (the watermark, internal ids) are the table's business, not the record's, and stay behind."""
+    data = dict(mapping.constants)
+    for column, value in row.items():
+        name = mapping.columns.get(column, column)
+        if name in fields:
+            data[name] = _plain(value)
+    return data
+
+
+def row_to_record(schema: DatasetSchema, row: Mapping[str, Any], mapping: ColumnMapping,
+                  source: Source) -> Ok[dict[str, Any]] | Fault:
+    """One table row → a record with its envelope (event id from the key field), or its fault."""
+    data = row_to_data(row, mapping, frozenset(schema.tags))
+    # The envelope goes in before coercion so that its event time is coerced with the rest.
+    return coerce_record(schema, data | {"envelope": envelope_for(schema, data, source)})
+
+
+def row_bytes(row: Mapping[str, Any]) -> bytes:
+    """The row as JSON text: what a dead letter keeps as the record's original bytes."""
+    return json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False,
+                      sort_keys=True).encode("utf-8")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+# --- watermarks -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Watermark:
+    """The (watermark, tie-breaker) position of the last row whose delivery was confirmed."""
+
+    value: Any
+    tiebreak: Any = None
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.value, self.tiebreak)
+
+
+def watermark_of(row: Mapping[str, Any], column: str, tiebreak: str | None) -> Watermark:
+    return Watermark(row[column], row[tiebreak] if tiebreak else None)
+
+
+def _greater(a: Any, b: Any) -> bool:
+    # Text is ordered by the database's collation, which Python cannot reproduce (PostgreSQL's
+    # en_US differs from code-point order): for text, only "not the same row" is checked.
+    if isinstance(a, str) or isinstance(b, str):
+        return a != b
+    return a > b
+
+
+def is_after(candidate: Watermark, previous: Watermark | None, with_tiebreak: bool) -> bool:
+    """Whether ``candidate`` lies strictly after ``previous`` in keyset order."""
+    if previous is None:
+        return True
+    if candidate.value != previous.value or not with_tiebreak:
+        return _greater(candidate.value, previous.value)
+    return _greater(candidate.tiebreak, previous.tiebreak)
+
+
+def advance(previous: Watermark | None, batch: list[Watermark], with_tiebreak: bool) -> Watermark:
+    """The watermark after ``batch``. Raises PollError if the database returned rows out of
+    keyset order: saving such a watermark would loop on, or skip, rows forever."""
+    last = previous
+    for candidate in batch:
+        if not is_after(candidate, last, with_tiebreak):
+            raise PollError(f"rows not in strictly increasing (watermark, tie-breaker) order: "
+                            f"{candidate.key()!r} after {last.key() if last else None!r}; "
+                            "is the tie-breaker unique and never NULL?")
+        last = candidate
+    if last is None:
+        raise PollError("advance() needs at least one row")
+    return last
+
+
+# Persisted as tagged JSON so that a datetime comes back a datetime (and binds as one), not text.
+def encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, (bytes, memoryview)):
+        return {"bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise PollError(f"cannot persist a watermark of type {type(value).__name__}")
+
+
+_DECODERS = {"datetime": datetime.fromisoformat, "date": date.fromisoformat,
+             "decimal": Decimal, "bytes": base64.b64decode}
+
+
+def decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        (tag, text), = value.items()
+        return _DECODERS[tag](text)
+    return value
+
+
+def dump_watermark(mark: Watermark) -> str:
+    return json.dumps([encode_value(mark.value), encode_value(mark.tiebreak)])
+
+
+def load_watermark(text: str) -> Watermark:
+    value, tiebreak = json.loads(text)
+    return Watermark(decode_value(value), decode_value(tiebreak))
+
+
+def safe_url(url: str) -> str:
+    """The SQLAlchemy URL without its password: for logs, DLQ origins and state keys."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def state_key(url: str, table: str, dataset: str, topic_prefix: str = "") -> str:
+    """Where a poll stands is a fact about (database, table, dataset) and the bus it feeds."""
+    parts = [safe_url(url), table, dataset] + ([topic_prefix] if topic_prefix else [])
+    return "|".join(parts)

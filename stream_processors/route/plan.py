@@ -1,0 +1,129 @@
+"""Sharing agreements compiled into masking plans: once per agreement, not per record.
+
+A plan holds, for one agreement: the operator function for each delivered field (in schema
+order), the projected Avro schema of the recipient's topic (envelope + delivered fields only;
+masked fields become nullable strings), the row-filter predicate and the jurisdiction prefix.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from govbus.core.agreement_checks import is_upward
+from govbus.core.agreements import UPWARD_DEFAULT, Agreement, FieldOp
+from govbus.core.schemas import DatasetSchema
+from stream_processors.route import masking
+from stream_processors.route.filters import compile_condition
+from stream_processors.route.textscrub import scrub_text
+
+Operator = Callable[[Any], Any]
+PSEUDONYM_VERSION = "v1"
+_PSEUDONYM_DOMAIN = {"resident_id": "GB11643", "phone": "MOBILE", "plate": "PLATE", "uscc": "GB32100",
+                     "bank_card": "CARD", "name": "NAME"}
+
+
+def agreement_key(master_key: bytes, agreement_id: str) -> bytes:
+    """A pseudonym key per agreement: the same person joins within an agreement, not across."""
+    return hmac.new(master_key, f"govbus|agreement|{agreement_id}".encode(), hashlib.sha256).digest()
+
+
+def _nullable(op: Operator) -> Operator:
+    return lambda v: None if v is None else op(v)
+
+
+def make_operator(spec: FieldOp, pii: str | None, key: bytes) -> Operator:
+    """The function for one field's operator (``drop`` never reaches here)."""
+    simple: dict[str, Operator] = {
+        "keep": masking.keep, "mask_name": masking.mask_name, "mask_phone": masking.mask_phone,
+        "mask_resident_id": masking.mask_resident_id, "year_only": masking.year_only,
+        "to_county": masking.to_county, "generalise_address": masking.generalise_address,
+        "age_band": masking.age_band, "scrub_text": _nullable(scrub_text),
+    }
+    if spec.op in simple:
+        return simple[spec.op]
+    if spec.op == "mask":
+        return lambda v: masking.mask(v, spec.keep_first, spec.keep_last)
+    if spec.op == "pseudonym":
+        domain = _PSEUDONYM_DOMAIN.get(pii or "", "TEXT")
+        return lambda v: masking.pseudonym(key, domain, v, PSEUDONYM_VERSION)
+    raise ValueError(f"no implementation for operator {spec.op}")
+
+
+@dataclass(frozen=True)
+class AgreementPlan:
+    agreement: Agreement
+    dataset: str
+    recipient_id: str
+    ops: tuple[tuple[str, str, Operator], ...]  # (field, operator name, function)
+    shared_schema: dict[str, Any]
+    jurisdiction_prefix: str
+    row_filter: Callable[[dict[str, Any]], bool]
+    classification: str
+
+    @property
+    def profile(self) -> dict[str, str]:
+        return {name: op_name for name, op_name, _ in self.ops}
+
+    @property
+    def profile_hash(self) -> str:
+        """Short stable name of the field → operator map, for the audit trail."""
+        text = json.dumps(self.profile, sort_keys=True)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def admits(self, record: dict[str, Any], now: datetime) -> bool:
+        """In force now, the record inside the recipient's jurisdiction, and the filter holds."""
+        region = str(record["envelope"]["region_code"])
+        return (self.agreement.in_force(now) and region.startswith(self.jurisdiction_prefix)
+                and self.row_filter(record))
+
+
+def effective_ops(agreement: Agreement, schema: DatasetSchema, upward: bool) -> dict[str, FieldOp]:
+    """The agreement's operators, with ``keep`` on personal data de-identified in upward flows."""
+    ops = {}
+    for name, spec in agreement.fields.items():
+        pii = schema.tags[name].pii
+        if upward and not agreement.upward_identified and spec.op == "keep" and pii:
+            spec = FieldOp(op=UPWARD_DEFAULT.get(pii, "drop"))
+        if spec.op != "drop":
+            ops[name] = spec
+    return ops
+
+
+def shared_schema(schema: DatasetSchema, ops: dict[str, FieldOp], agreement: Agreement) -> dict[str, Any]:
+    """Envelope + delivered fields; a field whose operator is not ``keep`` becomes a nullable
+    string (a masked phone is no longer a phone, a year is no longer a date)."""
+    fields = []
+    for field in schema.schema["fields"]:
+        spec = ops.get(field["name"])
+        if field["name"] == "envelope":
+            fields.append(copy.deepcopy(field))
+        elif spec is not None:
+            out = copy.deepcopy(field)
+            if spec.op != "keep":
+                out |= {"type": ["null", "string"], "default": None}
+            out["operator"] = spec.op
+            fields.append(out)
+    return {**copy.deepcopy(schema.schema), "fields": fields, "agreement": agreement.id}
+
+
+def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: str,
+                 master_key: bytes) -> AgreementPlan:
+    ops = effective_ops(agreement, schema, is_upward(agreement, provider_level))
+    key = agreement_key(master_key, agreement.id)
+    order = [f["name"] for f in schema.schema["fields"] if f["name"] in ops]
+    compiled = tuple((n, ops[n].op, make_operator(ops[n], schema.tags[n].pii, key)) for n in order)
+    return AgreementPlan(agreement, schema.dataset, agreement.recipient_id, compiled,
+                         shared_schema(schema, ops, agreement), agreement.recipient.prefix,
+                         compile_condition(agreement.row_filter), delivered_level(schema, ops))
+
+
+def delivered_level(schema: DatasetSchema, ops: dict[str, FieldOp]) -> str:
+    """The delivered record's level: the highest field kept in clear; a masked or pseudonymised
+    field counts as L2 (de-identified, still internal)."""
+    levels = [schema.tags[n].level if spec.op == "keep" else "L2" for n, spec in ops.items()]
+    return max(levels, default="L1")
