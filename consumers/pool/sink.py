@@ -51,15 +51,16 @@ class _Batch:
     rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
-    stored: Counter = field(default_factory=Counter)    # dataset -> records
-    rejected: Counter = field(default_factory=Counter)  # dataset -> records
+    stored: Counter = field(default_factory=Counter)    # (dataset, recipient) -> records
+    rejected: Counter = field(default_factory=Counter)  # (dataset, recipient) -> records
     latencies: list[tuple[str, float]] = field(default_factory=list)  # (dataset, event time -> now)
 
 
 class PoolSink:
-    """Consumes ``shared.<recipient>.*`` and keeps the recipient's pool tables up to date."""
+    """Consumes ``shared.<recipient>.*`` (every recipient's when ``recipient`` is None) and keeps
+    each recipient's pool tables up to date."""
 
-    def __init__(self, settings: GovbusSettings, recipient: str, serde: Serde, metrics: Metrics,
+    def __init__(self, settings: GovbusSettings, recipient: str | None, serde: Serde, metrics: Metrics,
                  store: PoolStore | None = None) -> None:
         self._settings, self._recipient, self._serde, self._metrics = settings, recipient, serde, metrics
         self._topics = topic_names(settings)
@@ -87,7 +88,9 @@ class PoolSink:
         (counted from start or the last assignment; meant for tests and one-shot catch-up)."""
         summary = SinkSummary()
         consumer = self._consumer()
-        consumer.subscribe([self._topics.shared_pattern(self._recipient)], on_assign=self._on_assign,
+        pattern = (self._topics.shared_pattern(self._recipient) if self._recipient
+                   else self._topics.shared_pattern_all())
+        consumer.subscribe([pattern], on_assign=self._on_assign,
                            on_revoke=self._on_revoke, on_lost=self._on_revoke)
         idle_since = time.monotonic()
         try:
@@ -163,6 +166,10 @@ class PoolSink:
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
                 return False
+            if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART and (msg.topic() or "").startswith("^"):
+                # A regex subscription that matches no topic yet (no shared topic exists before
+                # the first delivery): keep waiting, new topics are seen at metadata refresh.
+                return False
             raise KafkaException(error)
         tp = (msg.topic(), msg.partition())
         if tp not in self._next:
@@ -175,6 +182,7 @@ class PoolSink:
 
     def _add(self, msg: Message, batch: _Batch, now: datetime) -> None:
         dataset = self._topics.dataset_of(msg.topic())
+        recipient = self._topics.recipient_of(msg.topic())
         decoded = self._decode(msg.value(), dataset)
         if isinstance(decoded, Ok):
             plan, record = decoded.value
@@ -182,14 +190,14 @@ class PoolSink:
             if any(v is None for v in plan.key_of(row)):
                 decoded = Fault("missing_key", "pool.key", f"primary key {plan.key} is null", ",".join(plan.key))
             else:
-                table = self._store.ensure_table(plan, pool_table_name(self._recipient, dataset))
+                table = self._store.ensure_table(plan, pool_table_name(recipient, dataset))
                 batch.rows.append((table, row))
-                batch.stored[dataset] += 1
+                batch.stored[(dataset, recipient)] += 1
                 self._note_latency(batch, dataset, record, now)
                 return
         batch.rejects.append(Reject.of(decoded, msg.topic(), msg.partition(), msg.offset(),
                                        msg.value(), msg.key(), now))
-        batch.rejected[dataset] += 1
+        batch.rejected[(dataset, recipient)] += 1
 
     def _decode(self, value: bytes | None, dataset: str) -> Ok[tuple[TablePlan, dict[str, Any]]] | Fault:
         framed = unframe(value)
@@ -224,10 +232,10 @@ class PoolSink:
     # --- after the transaction --------------------------------------------------------------
 
     def _count(self, batch: _Batch) -> None:
-        for dataset, n in batch.stored.items():
-            self._metrics.records.labels(STAGE, dataset, self._recipient, "stored").inc(n)
-        for dataset, n in batch.rejected.items():
-            self._metrics.records.labels(STAGE, dataset, self._recipient, "rejected").inc(n)
+        for (dataset, recipient), n in batch.stored.items():
+            self._metrics.records.labels(STAGE, dataset, recipient, "stored").inc(n)
+        for (dataset, recipient), n in batch.rejected.items():
+            self._metrics.records.labels(STAGE, dataset, recipient, "rejected").inc(n)
         for dataset, seconds in batch.latencies:
             self._metrics.stage_latency.labels(STAGE, dataset).observe(seconds)
 

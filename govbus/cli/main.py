@@ -55,6 +55,7 @@ def _register_commands() -> None:
 
     run_cmds.register(app)
     demo.register(app)
+    __import__("govbus.cli.adapters_cmd", fromlist=["register"]).register(app)
     from govbus.cli.catalogue_cmd import catalogue_app
 
     app.add_typer(catalogue_app, name="catalogue")

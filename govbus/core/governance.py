@@ -42,6 +42,11 @@ Apicurio Registry 3.3.3, Confluent-compatible API (``/apis/ccompat/v7``), as fou
 - ``POST /subjects/{s}/versions`` answers only ``{"id"}`` (no version); the version comes from
   ``POST /subjects/{s}`` (lookup). Registering a schema that any version of the subject already
   has returns that version's id and adds no version.
+- Content is matched ignoring ``doc`` and how a named type is referred to (``Status`` vs
+  ``govbus.gov_service.Status``), but not custom attributes: a change of a field's ``level`` or
+  ``pii`` gets a new id and version, while a doc-only change gets the existing id, and the
+  registry keeps serving the first text registered (old docs). So docs are read from
+  ``schemas/avro``, never from the registry; tags from the registry are current.
 - Its verdicts match Avro's resolution rules in every case tried: added/removed fields with and
   without defaults, string↔int, int→long, string↔bytes, long↔timestamp-millis, nullable↔non-null,
   enum symbols with and without an enum default, record renames (refused) and namespace changes
@@ -186,9 +191,13 @@ def check_one(client: SchemaRegistryClient, dataset: str, schema: DatasetSchema,
     else:
         compatible = client.test_compatibility(subject, _avro(schema), "latest", verbose=True)
     if compatible:
-        same = _same_schema(latest.schema.schema_str, schema.schema)
-        detail = (f"unchanged (version {latest.version}, id {latest.schema_id})" if same else
-                  f"compatible with version {latest.version} under {mode}")
+        found = _lookup(client, subject, schema)
+        if found is not None and found.version == latest.version:
+            detail = f"unchanged (version {found.version}, id {found.schema_id})"
+        elif found is not None:
+            detail = f"already registered as version {found.version} (latest is {latest.version})"
+        else:
+            detail = f"compatible change to version {latest.version} under {mode}"
         return CheckResult(dataset, subject, "ok", mode, latest.version, detail)
     return _incompatible(client, dataset, subject, schema, mode, latest)
 
@@ -236,12 +245,19 @@ def _compatibility(client: SchemaRegistryClient, subject: str) -> str:
         return str(client.get_compatibility())
 
 
+def _lookup(client: SchemaRegistryClient, subject: str, schema: DatasetSchema) -> Any:
+    """The version of ``subject`` the registry considers equal to ``schema``, or None. (Apicurio
+    matches ignoring ``doc`` and name qualification, see the module docstring.)"""
+    try:
+        return client.lookup_schema(subject, _avro(schema))
+    except SchemaRegistryError as exc:
+        if exc.http_status_code == 404:
+            return None
+        raise
+
+
 def _json(schema_str: str) -> Any:
     return json.loads(schema_str)
-
-
-def _same_schema(registered: str, schema: dict[str, Any]) -> bool:
-    return _json(registered) == schema
 
 
 # --- the pure explanation ------------------------------------------------------------------

@@ -41,6 +41,17 @@ class TopicNames:
         """Regex subscription for every dataset shared with ``recipient``."""
         return "^" + re.escape(self._name("shared", recipient)) + r"\..+"
 
+    def shared_pattern_all(self) -> str:
+        """Regex subscription for every shared topic of every recipient."""
+        return "^" + re.escape(self._name("shared")) + r"\..+\..+"
+
+    def recipient_of(self, topic: str) -> str:
+        """The recipient of a ``shared.<recipient>.<dataset>`` topic."""
+        parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")
+        if parts[0] != "shared" or len(parts) < 4:
+            raise ValueError(f"not a shared topic: {topic!r}")
+        return parts[1]
+
     @property
     def emergency_incidents(self) -> str:
         return self._name("emergency", "incidents")

@@ -29,6 +29,18 @@ class PollError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class PollSpec:
+    """What to poll: ``watermark`` orders rows, ``tiebreak`` (unique) orders equal watermarks."""
+
+    url: str
+    table: str
+    watermark: str
+    dataset: str
+    tiebreak: str | None = None
+    batch: int = 1000
+
+
+@dataclass(frozen=True)
 class ColumnMapping:
     """Source column → schema field renames, and fields with a fixed value."""
 

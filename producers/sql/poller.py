@@ -18,7 +18,7 @@ from govbus.core.deadletter import Origin
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from producers.sdk import Publisher, Source
-from producers.sql.logic import (ColumnMapping, PollError, Watermark, advance, row_bytes,
+from producers.sql.logic import (ColumnMapping, PollError, PollSpec, Watermark, advance, row_bytes,
                                  row_to_record, safe_url, watermark_of)
 from producers.sql.state import WatermarkStore
 
@@ -34,16 +34,6 @@ class PollSummary:
     watermark: Watermark | None = None
     # Rows whose watermark is NULL cannot be placed in keyset order: reported, never dropped quietly.
     unplaceable: int = 0
-
-
-@dataclass(frozen=True)
-class PollSpec:
-    url: str
-    table: str
-    watermark: str
-    dataset: str
-    tiebreak: str | None = None
-    batch: int = 1000
 
 
 @dataclass
@@ -78,7 +68,10 @@ class TablePoller:
 
     def fetch(self, after: Watermark | None) -> list[dict[str, Any]]:
         """The next batch after ``after``, by keyset pagination (portable through SQLAlchemy)."""
-        query = select(self.table).order_by(*self.columns).limit(self.spec.batch)
+        # NULLs sort first in SQLite and last in PostgreSQL: keep them out of keyset order
+        # everywhere (count_unplaceable reports them).
+        query = (select(self.table).where(*[c.is_not(None) for c in self.columns])
+                 .order_by(*self.columns).limit(self.spec.batch))
         if after is not None:
             bounds = [literal(v, c.type) for v, c in zip(after.key(), self.columns)]
             if len(self.columns) == 1:

@@ -1,7 +1,7 @@
 """The whole path through the real broker and registry, as `govbus demo` runs it:
-adapter → raw topic → Faust processor (child process) → shared topic → pool sink (child
-process) → SQLite pool. Valid records arrive masked, invalid ones are in the DLQ with the
-reason their label predicts, none lost.
+adapter → raw topic → Faust processor (child process) → shared topics under the shipped
+agreements → pool sink (child process) → SQLite pools. Valid records arrive masked for each
+recipient, invalid ones are in the DLQ with the reason their label predicts, none lost.
 """
 from __future__ import annotations
 
@@ -12,17 +12,19 @@ from confluent_kafka import Consumer
 from sqlalchemy import create_engine, select, table, column
 
 from consumers.pool.logic import pool_table_name
-from govbus.cli.demo import RECIPIENT, run_demo
+from govbus.cli.demo import run_demo
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 
 COUNT = 300
+DATASET = "hotline.work_order"
+POLICE, URBAN, PROVINCE = "public_security_350100", "urban_management_350102", "emergency_management_350000"
 
 
 def _dead_letters(settings, expected: int) -> list[dict]:
     serde = Serde.connect(settings.registry_url)
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"{settings.topic_prefix}-check"}))
-    consumer.subscribe([topic_names(settings).dlq("hotline.work_order")])
+    consumer.subscribe([topic_names(settings).dlq(DATASET)])
     letters: list[dict] = []
     try:
         for _ in range(60):
@@ -36,10 +38,11 @@ def _dead_letters(settings, expected: int) -> list[dict]:
     return letters
 
 
-def _order_no(letter: dict) -> str:
-    """The order number inside a dead letter's original bytes (JSON line or Avro record)."""
-    match = re.search(rb"GD\d{15}", letter["original_value"])
-    return match.group().decode()
+def _pool(settings, recipient: str, *names: str) -> dict[str, tuple]:
+    engine = create_engine(settings.pool_url)
+    query = select(*[column(n) for n in ("order_no", *names)]).select_from(table(pool_table_name(recipient, DATASET)))
+    with engine.connect() as conn:
+        return {row[0]: row[1:] for row in conn.execute(query)}
 
 
 def test_every_record_accounted_for_and_masked(broker, tmp_path, unique):
@@ -48,25 +51,28 @@ def test_every_record_accounted_for_and_masked(broker, tmp_path, unique):
     assert counts.accounted, counts
     source = [json.loads(line) for line in (tmp_path / "work_orders.jsonl").read_text().splitlines()]
     dirty = {r["order_no"]: r["_dirty"] for r in source if "_dirty" in r}
-    assert dirty and counts.dead_lettered == len(dirty) and counts.delivered == COUNT - len(dirty)
+    clean = [r for r in source if "_dirty" not in r]
+    assert dirty and counts.dead_letter_topic == len(dirty)
+    assert counts.processed["delivered"] + counts.processed.get("no_agreement", 0) == len(clean)
 
     letters = _dead_letters(settings, len(dirty))
-    assert {_order_no(l): l["reason"] for l in letters} == {
-        order: {"bad_phone": "bad_format"}.get(kind, kind) for order, kind in dirty.items()}
+    reasons = {re.search(rb"GD\d{15}", l["original_value"]).group().decode(): l["reason"] for l in letters}
+    assert reasons == {order: {"bad_phone": "bad_format"}.get(kind, kind) for order, kind in dirty.items()}
     assert all(l["field_path"] and l["message"] for l in letters)
 
-    engine = create_engine(settings.pool_url)
-    name = pool_table_name(RECIPIENT, "hotline.work_order")
-    cols = [column(c) for c in ("order_no", "caller_name", "caller_phone", "caller_id_no", "content")]
-    with engine.connect() as conn:
-        rows = {r.order_no: r for r in conn.execute(select(*cols).select_from(table(name)))}
-    assert set(rows) == {r["order_no"] for r in source if "_dirty" not in r}
-    for record in source:
-        row = rows.get(record["order_no"])
-        if row is None:
-            continue
+    police = _pool(settings, POLICE, "caller_name", "caller_phone", "caller_id_no", "content", "demand_type")
+    assert set(police) == {r["order_no"] for r in clean if r["demand_type"] in ("complaint", "report", "help")}
+    for record in clean:
+        row = police.get(record["order_no"])
         for raw in (record["caller_phone"], record["caller_id_no"]):
-            assert raw is None or all(raw not in (v or "") for v in row[1:]), (raw, row)
-        assert row.caller_phone is None or re.fullmatch(r"1\d{2}\*{4}\d{4}", row.caller_phone)
-        assert row.caller_id_no is None or re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", row.caller_id_no)
-        assert row.caller_name is None or row.caller_name.endswith("*")
+            assert row is None or raw is None or all(raw not in str(v) for v in row), (raw, row)
+        if row and row[1]:
+            assert re.fullmatch(r"1\d{2}\*{4}\d{4}", row[1])
+        if row and row[2]:
+            assert row[2].startswith("v1:")  # keyed pseudonym, never the ID
+
+    urban = _pool(settings, URBAN, "region_code")
+    assert set(urban) == {r["order_no"] for r in clean if r["region_code"].startswith("350102")}
+    province = _pool(settings, PROVINCE, "region_code")
+    assert set(province) == {r["order_no"] for r in clean}
+    assert all(re.fullmatch(r"\d{6}", region) for (region,) in province.values())  # generalised upward

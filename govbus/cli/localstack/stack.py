@@ -124,7 +124,10 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
     state.pids["registry"] = _spawn(
         [str(java), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
          "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={state.registry_port}",
-         "-Dquarkus.management.enabled=false", "-Dapicurio.storage.kind=kafkasql",
+         # Apicurio always opens its management interface (default 0.0.0.0:9000): give it a
+         # loopback port of its own so two stacks on one machine do not collide.
+         "-Dquarkus.management.host=127.0.0.1", f"-Dquarkus.management.port={free_port()}",
+         "-Dapicurio.storage.kind=kafkasql",
          f"-Dapicurio.kafkasql.bootstrap.servers={state.bootstrap}",
          "-Dquarkus.log.console.json=false", "-jar", str(jar)], log, root)
     state.save()
