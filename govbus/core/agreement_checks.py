@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from govbus.core.agreements import (LEVEL_RANK, OPERATOR_TYPES, Agreement, AgreementSet, Condition,
-                                    Status)
+from govbus.core.agreements import (LEVEL_RANK, OPERATOR_TYPES, UPWARD_DEFAULT, Agreement, AgreementSet,
+                                    Condition, Status)
 from govbus.core.catalogue import Catalogue, Problem, SharingType
 from govbus.core.schemas import DatasetSchema
 
@@ -45,10 +45,11 @@ def agreement_problems(agreement: Agreement, catalogue: Catalogue,
                                   f"the catalogue names {entry.provider.department!r}"))
     if entry.sharing_type is SharingType.not_shareable:
         found.append(("dataset", f"{agreement.dataset} is not shareable (catalogue sharing_type)"))
-    if is_upward(agreement, entry.provider.level.value) and not agreement.allow_upward:
+    upward = is_upward(agreement, entry.provider.level.value)
+    if upward and not agreement.allow_upward:
         found.append(("recipient.level", f"the flow goes upward from the {entry.provider.level.value}-level "
                       f"provider to a {agreement.recipient.level.value}-level recipient: set allow_upward"))
-    found += _field_problems(agreement, schema)
+    found += _field_problems(agreement, schema, upward and not agreement.upward_identified)
     if agreement.row_filter is not None:
         found += [("row_filter", f"unknown field {name!r} in the row filter")
                   for name in _filter_fields(agreement.row_filter) if name not in schema.tags]
@@ -60,7 +61,8 @@ def is_upward(agreement: Agreement, provider_level: str) -> bool:
     return LEVEL_RANK[agreement.recipient.level.value] < LEVEL_RANK[provider_level]
 
 
-def _field_problems(agreement: Agreement, schema: DatasetSchema) -> list[tuple[str, str]]:
+def _field_problems(agreement: Agreement, schema: DatasetSchema,
+                    deidentify_upward: bool = False) -> list[tuple[str, str]]:
     types = {f["name"]: base_type(f["type"]) for f in schema.schema["fields"]}
     found = []
     for name, spec in agreement.fields.items():
@@ -76,6 +78,14 @@ def _field_problems(agreement: Agreement, schema: DatasetSchema) -> list[tuple[s
         if "*" not in allowed and types[name] not in allowed:
             found.append((where, f"operator {spec.op} does not apply to a {types[name]} field "
                                  f"(it takes {', '.join(sorted(allowed))})"))
+        if deidentify_upward and spec.op == "keep" and tag.pii:
+            # The plan replaces this keep by the upward default; it must fit the field too.
+            implied = UPWARD_DEFAULT.get(tag.pii, "drop")
+            fits = OPERATOR_TYPES.get(implied, {"*"})
+            if "*" not in fits and types[name] not in fits:
+                found.append((where, f"in an upward flow keep on {tag.pii} data becomes {implied}, "
+                                     f"which does not apply to a {types[name]} field: drop the field "
+                                     f"or set upward_identified"))
     key_op = agreement.fields.get(schema.key_field)
     if schema.key_field and (key_op is None or key_op.op not in KEY_OPERATORS):
         found.append((f"fields.{schema.key_field}", f"the business key {schema.key_field} must be "

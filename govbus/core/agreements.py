@@ -17,7 +17,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from govbus.core.catalogue import (AdminLevel, Catalogue, CatalogueError, Problem, SharingType,
                                    pydantic_errors, load_yaml_mapping)
@@ -62,6 +63,9 @@ class Recipient(_Strict):
     @model_validator(mode="after")
     def _code_fits_level(self) -> "Recipient":
         digits = REGION_DIGITS[self.level.value]
+        if len(self.region_code) < digits:  # a 6-digit code at township level would cover the county
+            raise ValueError(f"region_code {self.region_code} is too coarse for level "
+                             f"{self.level.value}: it needs a 12-digit code")
         tail = self.region_code[digits:]
         if tail.strip("0"):
             raise ValueError(f"region_code {self.region_code} is finer than level {self.level.value}")
@@ -106,6 +110,8 @@ class Condition(_Strict):
         combos = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
         tests = [k for k in ("eq", "ne", "in_", "not_in", "prefix", "gte", "lte")
                  if getattr(self, k) is not None]
+        if len(combos) > 1:  # only one would be evaluated; the others would be ignored
+            raise ValueError("a condition takes one of all, any, not; nest them to combine")
         if combos and (tests or self.field):
             raise ValueError("a condition is either all/any/not or a field test, not both")
         if not combos and (self.field is None or len(tests) != 1):
@@ -132,6 +138,11 @@ class Agreement(_Strict):
     @field_validator("valid_from", "valid_to", mode="before")
     @classmethod
     def _date_to_datetime(cls, value: Any) -> Any:
+        if isinstance(value, str) and len(value.strip()) == 10:  # "2026-01-01" quoted: a date
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                pass  # pydantic reports it
         if isinstance(value, date) and not isinstance(value, datetime):
             return datetime.combine(value, time.min, tzinfo=timezone.utc)
         return value
@@ -144,11 +155,22 @@ class Agreement(_Strict):
             return value
         return {k: _field_op(v) for k, v in value.items()}
 
-    @model_validator(mode="after")
-    def _window(self) -> "Agreement":
-        if self.valid_to <= self.valid_from:
+    @field_validator("valid_from", "valid_to")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # A naive time cannot be compared with the worker's aware clock (in_force would raise),
+        # and guessing UTC or China time would shift the window by 8 hours.
+        if value.tzinfo is None:
+            raise ValueError("a time needs a timezone, e.g. 2026-01-01T00:00:00+08:00 (or give a date)")
+        return value
+
+    @field_validator("valid_to")
+    @classmethod
+    def _window(cls, valid_to: datetime, info: ValidationInfo) -> datetime:
+        valid_from = info.data.get("valid_from")
+        if valid_from is not None and valid_to <= valid_from:
             raise ValueError("valid_to must be after valid_from")
-        return self
+        return valid_to
 
     @property
     def recipient_id(self) -> str:

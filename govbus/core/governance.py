@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -533,8 +533,3 @@ class _Resolver:
         if self.old_is_writer:
             return [(f"{what} lost symbol(s) {listed}", "the new enum has no default")]
         return [(f"{what} gained symbol(s) {listed}", "the old enum has no default")]
-
-
-def describe(results: Iterable[CheckResult]) -> list[str]:
-    """Every reason of every incompatible result, in order (for printing)."""
-    return [reason for result in results for reason in result.reasons]

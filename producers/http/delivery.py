@@ -43,7 +43,7 @@ class Delivery:
         self.flush_timeout = flush_timeout
         self.in_flight = 0
         self._prepared: set[str] = set()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbus-ingest")
+        self._executor: ThreadPoolExecutor | None = None
         self._queue: asyncio.Queue[_Job] | None = None
         self._task: asyncio.Task | None = None
 
@@ -55,6 +55,7 @@ class Delivery:
         return True
 
     async def start(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govbus-ingest")
         self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._run(), name="govbus-ingest-delivery")
 
@@ -116,7 +117,10 @@ class Delivery:
             await asyncio.sleep(0.05)
         if self._task is not None:
             self._task.cancel()
+        executor, self._executor, self._task, self._queue = self._executor, None, None, None
+        if executor is None:
+            return
         try:
-            await loop.run_in_executor(self._executor, self.publisher.flush, self.flush_timeout)
+            await loop.run_in_executor(executor, self.publisher.flush, self.flush_timeout)
         finally:
-            self._executor.shutdown(wait=True)
+            executor.shutdown(wait=False)  # idle by now; not worth blocking the loop on

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from govbus.core.agreement_checks import is_upward
 from govbus.core.agreements import UPWARD_DEFAULT, Agreement, FieldOp
-from govbus.core.schemas import DatasetSchema
+from govbus.core.schemas import DatasetSchema, inline_named_types
 from stream_processors.route import masking
 from stream_processors.route.filters import compile_condition
 from stream_processors.route.textscrub import scrub_text
@@ -108,7 +108,38 @@ def shared_schema(schema: DatasetSchema, ops: dict[str, FieldOp], agreement: Agr
                 out |= {"type": ["null", "string"], "default": None}
             out["operator"] = spec.op
             fields.append(out)
+    # A kept field may refer by name to a type defined in a field that is not delivered as is
+    # (gov_service previous_status → status's enum): define it at the first reference instead.
+    kept: dict[str, dict[str, Any]] = {}
+    for field in fields:
+        _named_definitions(field["type"], schema.schema.get("namespace", ""), kept)
+    everywhere: dict[str, dict[str, Any]] = {}
+    for field in schema.schema["fields"]:
+        _named_definitions(field["type"], schema.schema.get("namespace", ""), everywhere)
+    missing = {name: d for name, d in everywhere.items() if name not in kept}
+    fields = inline_named_types({"fields": fields}, missing, set())["fields"]
     return {**copy.deepcopy(schema.schema), "fields": fields, "agreement": agreement.id}
+
+
+def _named_definitions(avro_type: Any, namespace: str, out: dict[str, dict[str, Any]]) -> None:
+    """Named types (record, enum, fixed) defined in ``avro_type``, by full name, each with an
+    explicit namespace so it can be defined elsewhere in the schema."""
+    if isinstance(avro_type, list):
+        for branch in avro_type:
+            _named_definitions(branch, namespace, out)
+    elif isinstance(avro_type, dict):
+        kind = avro_type.get("type")
+        if kind in ("record", "enum", "fixed"):
+            name = avro_type["name"]
+            space = name.rpartition(".")[0] or avro_type.get("namespace", namespace)
+            full = f"{space}.{name.rpartition('.')[2]}" if space else name
+            out[full] = {**avro_type, "namespace": space} if space else avro_type
+            for field in avro_type.get("fields", []):
+                _named_definitions(field["type"], space, out)
+        elif kind in ("array", "map"):
+            _named_definitions(avro_type.get("items", avro_type.get("values")), namespace, out)
+        elif isinstance(kind, (dict, list)):
+            _named_definitions(kind, namespace, out)
 
 
 def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: str,

