@@ -62,6 +62,8 @@ def _register_commands() -> None:
     from govbus.cli.schemas_cmd import schemas_app
 
     app.add_typer(schemas_app, name="schemas")
+    from govbus.cli.agreements_cmd import agreements_app
+    app.add_typer(agreements_app, name="agreements")
 
 
 _register_commands()

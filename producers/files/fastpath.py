@@ -193,3 +193,57 @@ def value_encoder(avro_type: Any, named: dict[str, Any], tz: tzinfo,
     if kind in _FLOATS:
         return _floating(kind)
     raise Unsupported(f"type {kind}")
+
+
+# --- one field (cell text or None) → bytes --------------------------------------------------
+
+def _union_parts(ftype: Any) -> tuple[Any, bytes | None, bytes]:
+    """(value type, bytes of null or None if not nullable, branch prefix of the value)."""
+    if not isinstance(ftype, list):
+        return ftype, None, b""
+    others = [b for b in ftype if b != "null"]
+    if len(others) != 1 or len(ftype) > 2:
+        raise Unsupported("union of several non-null types")
+    return others[0], varint(ftype.index("null")), varint(ftype.index(others[0]))
+
+
+def _default_bytes(avro_field: dict[str, Any], named: dict[str, Any], tz: tzinfo) -> bytes | None:
+    """What the reference path writes for a missing field with a default (None: no default,
+    or one the fast path cannot write — then a missing cell is refused)."""
+    if "default" not in avro_field:
+        return None
+    ftype, default = avro_field["type"], avro_field["default"]
+    branch = ftype[0] if isinstance(ftype, list) else ftype  # Avro: default is for branch 0
+    prefix = varint(0) if isinstance(ftype, list) else b""
+    if default is None:
+        return prefix if branch == "null" else None
+    try:
+        encoder = value_encoder(branch, named, tz, {})
+        if isinstance(default, list):
+            return prefix + (encoder(default) if default else b"\x00")
+        text = ("true" if default else "false") if isinstance(default, bool) else str(default)
+        return prefix + encoder(text)
+    except (Refused, Unsupported):
+        return None
+
+
+def field_encoder(avro_field: dict[str, Any], named: dict[str, Any], tz: tzinfo,
+                  labels: dict[str, str]) -> Encoder:
+    """Encoder of one field's cell; an empty cell means the field was not given."""
+    value_type, null, prefix = _union_parts(avro_field["type"])
+    inner = value_encoder(value_type, named, tz, labels)
+    absent = _default_bytes(avro_field, named, tz)
+    if absent is None:
+        absent = null  # no default: a nullable field is written as null
+    if prefix:
+        def enc(c: Any) -> bytes:
+            return prefix + inner(c) if c else absent
+    elif absent is not None:
+        def enc(c: Any) -> bytes:
+            return inner(c) if c else absent
+    else:
+        def enc(c: Any) -> bytes:
+            if not c:
+                raise Refused  # required and missing: the reference path names the fault
+            return inner(c)
+    return enc
