@@ -1,26 +1,31 @@
 """The Faust worker: a thin agent around ``Pipeline.process`` (faust-notes.md).
 
 Raw-bytes topics (decoding happens inside our own error handling), ``concurrency=1`` (issue #606:
-higher concurrency commits past in-flight messages), at-least-once (Faust flushes sends before it
-commits offsets), Faust's web server off (its /table views would expose personal data; metrics
-are served by prometheus-client instead).
+higher concurrency commits past in-flight messages), at-least-once: the agent takes events in
+batches (``take_events``, which acknowledges a batch only after the loop body has finished with
+it) and waits for every output's delivery report inside the body. Faust's web server is off (its
+/table views would expose personal data); metrics are served by prometheus-client instead.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Callable
 
 import faust
 
 from govbus.core.deadletter import Origin
 from govbus.core.settings import GovbusSettings
+from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+BATCH_SIZE = 500
+BATCH_SECONDS = 0.05
 
 
-def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str],
+def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str], output: OutputProducer,
               on_agreements_changed: Callable[[], None] = lambda: None) -> faust.App:
     app = faust.App(
         settings.processor_group,
@@ -31,18 +36,17 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         topic_allow_declare=False, topic_disable_leader=True,
     )
     source = app.topic(*raw_topics, value_serializer="raw", key_serializer="raw")
-    sinks: dict[str, faust.TopicT] = {}
 
     @app.agent(source, concurrency=1)
     async def process(stream):  # noqa: ANN001 - Faust's stream type
-        async for event in stream.events():
-            message = event.message
-            origin = Origin(message.topic, message.partition, message.offset, message.key,
-                            message.value, _headers(message.headers))
-            for out in pipeline.process(origin):
-                topic = sinks.get(out.topic) or sinks.setdefault(
-                    out.topic, app.topic(out.topic, value_serializer="raw", key_serializer="raw"))
-                await topic.send(key=out.key, value=out.value, headers=out.headers)
+        loop = asyncio.get_running_loop()
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):
+            for event in events:
+                output.send_all(pipeline.process(_origin(event.message)))
+            try:
+                await loop.run_in_executor(None, output.flush_checked)
+            except Exception as exc:  # noqa: BLE001 - any output failure is fatal
+                _die(f"stopping: outputs of a batch were not acknowledged: {exc}")
 
     @app.timer(interval=settings.agreements_reload_seconds)
     async def reload_agreements() -> None:
@@ -53,6 +57,19 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
             log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()))
 
     return app
+
+
+def _origin(message: faust.types.tuples.Message) -> Origin:
+    return Origin(message.topic, message.partition, message.offset, message.key, message.value,
+                  _headers(message.headers))
+
+
+def _die(reason: str) -> None:
+    """Exit at once, before Faust can commit the offsets of the failed batch (its take_events
+    acknowledges a batch even when the body raises)."""
+    log.critical(reason)
+    logging.shutdown()
+    os._exit(70)
 
 
 def _headers(headers: object) -> tuple[tuple[str, bytes], ...]:

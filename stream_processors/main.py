@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import faust
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from govbus.core.agreements import AGREEMENTS_DIR
@@ -14,6 +15,7 @@ from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.app import build_app
 from stream_processors.clean.dedup import SeenEvents
+from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 from stream_processors.route.logic import audit_key
 
@@ -54,6 +56,7 @@ def run_processor(settings: GovbusSettings) -> None:
     ensure_topics(settings, raw_topics + pipeline.output_topics())
     serve_metrics(pipeline.metrics, settings.metrics_host, settings.metrics_port)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, pipeline, raw_topics,
+    output = OutputProducer(Producer(kafka_config(settings, "producer")))
+    app = build_app(settings, pipeline, raw_topics, output,
                     on_agreements_changed=lambda: ensure_topics(settings, pipeline.output_topics()))
     faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
