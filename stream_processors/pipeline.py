@@ -46,6 +46,8 @@ class Pipeline:
     seen: SeenEvents
     clean_plans: dict[str, CleanPlan] = field(default_factory=dict)
     id_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per-plan constants looked up per delivery: topic, subject, header, metric child.
+    _plan_consts: dict[object, tuple] = field(default_factory=dict)
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
@@ -54,7 +56,9 @@ class Pipeline:
             self.id_fields[dataset] = tuple(n for n, t in schema.tags.items() if t.pii == "resident_id")
             self.serde.prepare(value_subject(self.topics.raw(dataset)), schema.schema)
             self.serde.prepare(value_subject(self.topics.dlq(dataset)), self.dead_letter_schema)
-        self.serde.prepare(value_subject(self.topics.audit_deliveries), self.audit_schema)
+        self._audit_topic = self.topics.audit_deliveries
+        self._audit_subject = value_subject(self._audit_topic)
+        self.serde.prepare(self._audit_subject, self.audit_schema)
         self.reload_agreements()
 
     def reload_agreements(self) -> bool:
@@ -69,21 +73,43 @@ class Pipeline:
     def shared_topic(self, plan) -> str:  # noqa: ANN001 - AgreementPlan
         return self.topics.shared(plan.recipient_id, plan.dataset)
 
+    def _topic_consts(self, topic: str) -> tuple[str, str]:
+        consts = self._plan_consts.get(topic)
+        if consts is None:
+            consts = self._plan_consts[topic] = (self.topics.dataset_of(topic), value_subject(topic))
+        return consts
+
+    def _count(self, dataset: str, owner: str, outcome: str) -> None:
+        child = self._plan_consts.get((dataset, owner, outcome))
+        if child is None:
+            child = self._plan_consts[(dataset, owner, outcome)] = self.metrics.records.labels(
+                "process", dataset, owner, outcome)
+        child.inc()
+
+    def _consts(self, plan) -> tuple:  # noqa: ANN001 - AgreementPlan
+        consts = self._plan_consts.get(id(plan))
+        if consts is None or consts[0] is not plan:
+            topic, agreement = self.shared_topic(plan), plan.agreement
+            consts = self._plan_consts[id(plan)] = (
+                plan, topic, value_subject(topic),
+                [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())],
+                self.metrics.deliveries.labels(plan.recipient_id, plan.dataset, agreement.id))
+        return consts
     def output_topics(self) -> list[str]:
         names = [self.topics.dlq(d) for d in self.schemas] + [self.topics.audit_deliveries]
         return names + [self.shared_topic(p) for p in self.book.all_plans()]
 
     def process(self, origin: Origin, now: datetime | None = None) -> list[OutMessage]:
         now = now or datetime.now(timezone.utc)
-        dataset = self.topics.dataset_of(origin.topic)
-        decoded = self.serde.decode(origin.value, value_subject(origin.topic))
+        dataset, subject = self._topic_consts(origin.topic)
+        decoded = self.serde.decode(origin.value, subject)
         if isinstance(decoded, Fault):
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value
         event_id = str(record.get("envelope", {}).get("event_id", "")) or None
         owner = _owner(dataset, record)
         if event_id and self.seen.seen_recently(event_id, now.timestamp()):
-            self.metrics.records.labels("process", dataset, owner, "duplicate").inc()
+            self._count(dataset, owner, "duplicate")
             return []
         cleaned = clean_record(self.clean_plans[dataset], record)
         if isinstance(cleaned, Fault):
@@ -94,7 +120,7 @@ class Pipeline:
         if event_id:
             self.seen.remember(event_id, now.timestamp())
         outcome = "delivered" if outs else "no_agreement"
-        self.metrics.records.labels("process", dataset, owner, outcome).inc()
+        self._count(dataset, owner, outcome)
         return outs
 
     def _deliver(self, dataset: str, record: dict[str, Any], origin: Origin,
@@ -107,16 +133,13 @@ class Pipeline:
 
     def _encode(self, delivery: Delivery, record: dict[str, Any], origin: Origin,
                 now: datetime) -> list[OutMessage]:
-        topic = self.shared_topic(delivery.plan)
+        _plan, topic, subject, headers, delivered = self._consts(delivery.plan)
         subjects = subject_pseudonyms(record, self.id_fields[delivery.plan.dataset], self.audit_key)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
-        audit_topic = self.topics.audit_deliveries
-        agreement = delivery.plan.agreement
-        self.metrics.deliveries.labels(delivery.plan.recipient_id, delivery.plan.dataset, agreement.id).inc()
-        headers = [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())]
-        return [OutMessage(topic, origin.key, self.serde.encode(value_subject(topic), delivery.record), headers),
-                OutMessage(audit_topic, str(audit["event_id"]).encode(),
-                           self.serde.encode(value_subject(audit_topic), audit))]
+        delivered.inc()
+        return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers),
+                OutMessage(self._audit_topic, audit["event_id"].encode(),
+                           self.serde.encode(self._audit_subject, audit))]
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:

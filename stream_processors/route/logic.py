@@ -67,7 +67,7 @@ def audit_event(delivery: Delivery, source: dict[str, Any], topic: str, subjects
         "event_id": event_id, "dataset": delivery.plan.dataset,
         "recipient": delivery.plan.recipient_id, "recipient_topic": topic,
         "agreement_id": agreement.id, "agreement_version": agreement.version,
-        "purpose": agreement.purpose, "fields_delivered": [n for n, _, _ in delivery.plan.ops],
+        "purpose": agreement.purpose, "fields_delivered": delivery.plan.delivered_fields,
         "operators": delivery.plan.profile, "mask_profile": delivery.plan.profile_hash,
         "subject_pseudonyms": subjects, "delivered_at": now, "processor": component,
         "processor_version": version,

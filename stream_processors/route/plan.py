@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from datetime import datetime
 from typing import Any, Callable
 
@@ -36,13 +37,17 @@ def _nullable(op: Operator) -> Operator:
     return lambda v: None if v is None else op(v)
 
 
+# Free text is scrubbed once per record, not once per agreement that delivers it.
+_scrub_cached = lru_cache(maxsize=4096)(scrub_text)
+
+
 def make_operator(spec: FieldOp, pii: str | None, key: bytes) -> Operator:
     """The function for one field's operator (``drop`` never reaches here)."""
     simple: dict[str, Operator] = {
         "keep": masking.keep, "mask_name": masking.mask_name, "mask_phone": masking.mask_phone,
         "mask_resident_id": masking.mask_resident_id, "year_only": masking.year_only,
         "to_county": masking.to_county, "generalise_address": masking.generalise_address,
-        "age_band": masking.age_band, "scrub_text": _nullable(scrub_text),
+        "age_band": masking.age_band, "scrub_text": _nullable(_scrub_cached),
     }
     if spec.op in simple:
         return simple[spec.op]
@@ -65,15 +70,19 @@ class AgreementPlan:
     row_filter: Callable[[dict[str, Any]], bool]
     classification: str
 
-    @property
+    @cached_property
     def profile(self) -> dict[str, str]:
         return {name: op_name for name, op_name, _ in self.ops}
 
-    @property
+    @cached_property
     def profile_hash(self) -> str:
         """Short stable name of the field → operator map, for the audit trail."""
         text = json.dumps(self.profile, sort_keys=True)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @cached_property
+    def delivered_fields(self) -> list[str]:
+        return [name for name, _, _ in self.ops]
 
     def admits(self, record: dict[str, Any], now: datetime) -> bool:
         """In force now, the record inside the recipient's jurisdiction, and the filter holds."""

@@ -1,0 +1,132 @@
+"""Processor throughput: (a) a naive Faust decode → re-encode agent against (b) govbus's processor
+doing clean + route + mask with 3 matching agreements per record (plus 3 audit events), on the
+same broker, same records, in one run. Goal: (b) ≥ 0.8 × (a) in input records/s.
+
+Rates come from the output topic's message timestamps (first to last), so worker start-up and
+group joins are not counted. Each side runs ``--repeat`` times, alternating; medians reported.
+
+    python -m bench.processor_bench [--records 30000] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from govbus.cli.endpoints import with_endpoints
+from govbus.core.deadletter import load_dead_letter_schema
+from govbus.core.metrics import new_metrics
+from govbus.core.schemas import load_schemas
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.records import coerce_record
+from producers.sdk import Publisher, Source, envelope_for
+from producers.synthetic.hotline import work_orders
+
+DATASET = "hotline.work_order"
+# The shipped agreements: police (city), urban management (Gulou county), province (upward).
+# Records in Gulou with demand type "complaint" match all three.
+WATCHED_RECIPIENT = "public_security_350100"
+
+
+def bench_records(schema, count: int) -> list[dict]:
+    """Valid work orders in Gulou (350102) with demand type "complaint": all three agreements match."""
+    source = Source("hotline", "city", "350100", "bench")
+    records = []
+    for n, record in enumerate(work_orders(count, seed=5, dirty=0.0)):
+        record |= {"region_code": f"350102001{n % 30 + 1:03d}", "demand_type": "complaint"}
+        record = {k: v for k, v in record.items() if not k.startswith("_")}
+        records.append(coerce_record(schema, record | {"envelope": envelope_for(schema, record, source)}).value)
+    return records
+
+
+def produce_inputs(settings: GovbusSettings, count: int) -> None:
+    schema = load_schemas(settings.schemas_dir)[DATASET]
+    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
+    publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
+    for record in bench_records(schema, count):
+        publisher.publish(schema, record, record["order_no"])
+    publisher.flush()
+
+
+def span_rate(settings: GovbusSettings, topic: str, expected: int, timeout: float) -> float:
+    """Records/s between the first and last message timestamps of ``topic`` once it holds
+    ``expected`` messages (one partition)."""
+    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"bench-{uuid.uuid4().hex}"}))
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+            except KafkaException:  # the output topic does not exist yet
+                low = high = 0
+            if high - low >= expected:
+                first, last = (_timestamp(consumer, topic, off) for off in (low, high - 1))
+                return (expected - 1) / max((last - first) / 1000, 1e-3)
+            time.sleep(0.5)
+    finally:
+        consumer.close()
+    raise TimeoutError(f"{topic} did not reach {expected} messages")
+
+
+def _timestamp(consumer: Consumer, topic: str, offset: int) -> int:
+    consumer.assign([TopicPartition(topic, 0, offset)])
+    while True:
+        message = consumer.poll(5)
+        if message is not None and not message.error():
+            return message.timestamp()[1]
+
+
+def run_child(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+
+def one_round(base: GovbusSettings, count: int, naive: bool) -> float:
+    settings = base.model_copy(update={"topic_prefix": f"bench_{uuid.uuid4().hex[:8]}"})
+    topics = topic_names(settings)
+    produce_inputs(settings, count)
+    env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+                        "GOVBUS_REGISTRY_URL": settings.registry_url,
+                        "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": "-1",
+                        "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-proc"}
+    if naive:
+        out = f"{settings.topic_prefix}.naive.out"
+        child = run_child(["-m", "bench.naive_faust", topics.raw(DATASET), out,
+                           f"{settings.topic_prefix}-naive"], env)
+    else:
+        out = topics.shared(WATCHED_RECIPIENT, DATASET)
+        child = run_child(["-m", "govbus.cli.main", "process"], env)
+    try:
+        return span_rate(settings, out, count, timeout=600)
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=30000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    base = with_endpoints(GovbusSettings(), start_stack=True)
+    naive, govbus = [], []
+    for _ in range(args.repeat):
+        naive.append(one_round(base, args.records, naive=True))
+        govbus.append(one_round(base, args.records, naive=False))
+        print(f"round: naive {naive[-1]:,.0f}/s  govbus {govbus[-1]:,.0f}/s", flush=True)
+    a, b = statistics.median(naive), statistics.median(govbus)
+    print(f"(a) naive Faust decode→encode: median {a:,.0f} records/s  {[round(x) for x in naive]}")
+    print(f"(b) govbus clean+route+mask, 3 agreements: median {b:,.0f} input records/s  "
+          f"{[round(x) for x in govbus]}")
+    print(f"ratio (b)/(a) = {b / a:.2f}  (goal ≥ 0.8)")
+
+
+if __name__ == "__main__":
+    main()
