@@ -53,3 +53,26 @@ def dead_letter_headers(fault: Fault, dataset: str, owner: str) -> list[tuple[st
     return [("govbus.reason", fault.reason.encode()), ("govbus.rule", fault.rule.encode()),
             ("govbus.field", fault.field.encode()), ("govbus.message", fault.message.encode()),
             ("govbus.dataset", dataset.encode()), ("govbus.owner", owner.encode())]
+
+
+def redrive_headers(letter: dict[str, Any], dlq_offset: int) -> list[tuple[str, bytes]]:
+    """The original headers plus a mark of the re-drive (the processor treats it as new input
+    and re-applies the rules and agreements in force now)."""
+    count = int(letter.get("redrive_count") or 0) + 1
+    marks = [("govbus.redrive.count", str(count).encode()),
+             ("govbus.redrive.dlq_offset", str(dlq_offset).encode())]
+    original = [(k, v) for k, v in (letter.get("original_headers") or {}).items()
+                if not k.startswith("govbus.redrive.")]
+    return original + marks
+
+
+def redrivable(letter: dict[str, Any], raw_topic: str) -> Fault | None:
+    """Why a letter cannot be re-driven as it is, or None. Only records refused on the raw topic
+    carry Avro bytes the processor can read again; rows an adapter refused (source is a file or
+    an HTTP request) must be fixed at the source and re-imported."""
+    if letter.get("original_value") is None:
+        return Fault("no_value", "redrive.value", "the letter holds no original value")
+    if letter.get("source_topic") != raw_topic:
+        return Fault("not_from_raw", "redrive.source",
+                     f"refused by an adapter (source {letter.get('source_topic')}): fix and re-import it")
+    return None

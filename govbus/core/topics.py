@@ -60,6 +60,10 @@ class TopicNames:
     def audit_deliveries(self) -> str:
         return self._name("audit", "deliveries")
 
+    @property
+    def audit_redrives(self) -> str:
+        return self._name("audit", "redrives")
+
     def dataset_of(self, topic: str) -> str:
         """The dataset a raw/dlq/shared topic carries."""
         parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")

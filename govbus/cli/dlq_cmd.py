@@ -1,0 +1,123 @@
+"""`govbus dlq list | show | redrive`: a department's rejects, why, and sending them back.
+
+Re-drive sends a letter's original bytes back to the raw topic, where the processor re-applies
+the rules and agreements in force now; each re-drive is recorded on ``audit.redrives``.
+"""
+from __future__ import annotations
+
+import getpass
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import typer
+from confluent_kafka import Consumer, Producer, TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from govbus.cli.endpoints import with_endpoints
+from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers
+from govbus.core.result import Fault
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.topics import value_subject
+
+dlq_app = typer.Typer(help="Dead letters: list, explain and re-drive a dataset's rejects.", no_args_is_help=True)
+console = Console()
+
+
+def read_letters(settings: GovbusSettings, serde: Serde, topic: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every letter on ``topic`` (partition 0..n) from the beginning to the current end."""
+    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": "govbus-dlq-reader"}))
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return
+        for partition in meta.partitions:
+            yield from _read_partition(consumer, serde, topic, partition)
+    finally:
+        consumer.close()
+
+
+def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int) -> Iterator[tuple[int, dict]]:
+    low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+    consumer.assign([TopicPartition(topic, partition, low)])
+    offset = low
+    while offset < high:
+        message = consumer.poll(5)
+        if message is None or message.error():
+            continue
+        offset = message.offset() + 1
+        decoded = serde.decode(message.value())
+        letter = decoded.value if not isinstance(decoded, Fault) else {"reason": "unreadable letter", "message": decoded.message}
+        yield message.offset(), letter
+
+
+def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
+    settings = with_endpoints(GovbusSettings())
+    return settings, Serde.connect(settings.registry_url), topic_names(settings).dlq(dataset)
+
+
+@dlq_app.command("list")
+def list_cmd(dataset: str, reason: str | None = typer.Option(None), limit: int = typer.Option(50)) -> None:
+    """The dataset's dead letters: offset, when, reason, rule, field, message."""
+    settings, serde, topic = _setup(dataset)
+    table = Table(title=f"{topic}")
+    for column in ("offset", "first seen", "reason", "rule", "field", "message", "source"):
+        table.add_column(column, overflow="fold")
+    shown = 0
+    for offset, letter in read_letters(settings, serde, topic):
+        if (reason and letter.get("reason") != reason) or shown >= limit:
+            continue
+        shown += 1
+        table.add_row(str(offset), str(letter.get("first_seen", ""))[:19], letter.get("reason", ""),
+                      letter.get("rule", ""), letter.get("field_path", ""), letter.get("message", ""),
+                      f"{letter.get('source_topic', '')}@{letter.get('source_offset', '')}")
+    console.print(table)
+
+
+@dlq_app.command("show")
+def show_cmd(dataset: str, offset: int) -> None:
+    """One letter in full, with its original bytes."""
+    settings, serde, topic = _setup(dataset)
+    letter = next((l for o, l in read_letters(settings, serde, topic) if o == offset), None)
+    if letter is None:
+        console.print(f"no letter at offset {offset} of {topic}")
+        raise typer.Exit(1)
+    for key, value in letter.items():
+        if isinstance(value, bytes):
+            value = f"{len(value)} bytes: {value[:200]!r}"
+        console.print(f"[bold]{key}[/bold]: {value}")
+
+
+@dlq_app.command("redrive")
+def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only letters with this reason."),
+                offset: list[int] = typer.Option([], help="Only these offsets (repeatable)."),
+                operator: str = typer.Option(getpass.getuser(), help="Who is re-driving (audited).")) -> None:
+    """Send letters back to the raw topic to be processed again under today's rules."""
+    settings, serde, topic = _setup(dataset)
+    names = topic_names(settings)
+    raw, audit_topic = names.raw(dataset), names.audit_redrives
+    serde.prepare(value_subject(audit_topic), load_bus_schema(settings.schemas_dir, "govbus.bus.Redrive"))
+    producer = Producer(kafka_config(settings, "producer"))
+    sent = skipped = 0
+    for dlq_offset, letter in read_letters(settings, serde, topic):
+        if (reason and letter.get("reason") != reason) or (offset and dlq_offset not in offset):
+            continue
+        refusal = redrivable(letter, raw)
+        if refusal is not None:
+            skipped += 1
+            console.print(f"offset {dlq_offset}: not re-driven: {refusal.message}")
+            continue
+        producer.produce(raw, letter["original_value"], letter.get("original_key"),
+                         headers=redrive_headers(letter, dlq_offset))
+        producer.produce(audit_topic, serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
+        sent += 1
+    if producer.flush(60):
+        raise typer.Exit(2)
+    console.print(f"re-drove {sent} letters to {raw}; {skipped} could not be re-driven")
+
+
+def _audit(letter: dict[str, Any], topic: str, dlq_offset: int, raw: str, operator: str) -> dict[str, Any]:
+    return {"dataset": letter["dataset"], "dlq_topic": topic, "dlq_offset": dlq_offset,
+            "event_id": letter.get("event_id"), "reason": letter.get("reason", ""), "target_topic": raw,
+            "operator": operator, "redriven_at": datetime.now(timezone.utc)}

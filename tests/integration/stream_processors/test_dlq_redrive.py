@@ -1,0 +1,60 @@
+"""`govbus dlq list | redrive` against the real broker: a letter written by the processor's
+pipeline is listed with its reason, and re-driving it puts the original bytes back on the raw
+topic (marked as a re-drive) and records the re-drive on audit.redrives."""
+from __future__ import annotations
+
+from confluent_kafka import Consumer, Producer
+from typer.testing import CliRunner
+
+from govbus.cli.dlq_cmd import read_letters
+from govbus.cli.main import app
+from govbus.core.deadletter import Origin
+from govbus.core.serde import Serde
+from govbus.core.settings import kafka_config, topic_names
+from stream_processors.main import build_pipeline
+from tests.unit.helpers import work_order
+
+DATASET = "hotline.work_order"
+
+
+def _poll_all(settings, topic: str, group: str, expected: int) -> list:
+    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": group}))
+    consumer.subscribe([topic])
+    found = []
+    try:
+        for _ in range(30):
+            message = consumer.poll(1.0)
+            if message is not None and not message.error():
+                found.append(message)
+            if len(found) >= expected:
+                break
+    finally:
+        consumer.close()
+    return found
+
+
+def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypatch):
+    settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
+    topics = topic_names(settings)
+    pipeline = build_pipeline(settings)
+    raw = topics.raw(DATASET)
+    bad = pipeline.serde.encode(f"{raw}-value", work_order(caller_id_no="110105194912310021"))
+    [letter] = pipeline.process(Origin(raw, 0, 7, b"GD1", bad))
+    producer = Producer(kafka_config(settings, "producer"))
+    producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
+    assert producer.flush(30) == 0
+
+    [(offset, listed)] = list(read_letters(settings, Serde.connect(settings.registry_url), topics.dlq(DATASET)))
+    assert (listed["reason"], listed["field_path"]) == ("bad_check_char", "caller_id_no")
+
+    for key, value in {"GOVBUS_BOOTSTRAP_SERVERS": broker.bootstrap, "GOVBUS_REGISTRY_URL": broker.registry_url,
+                       "GOVBUS_TOPIC_PREFIX": f"t{unique}"}.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(app, ["dlq", "redrive", DATASET, "--operator", "tester"])
+    assert result.exit_code == 0, result.output
+    assert "re-drove 1" in result.output
+    [again] = _poll_all(settings, raw, f"g{unique}", 1)
+    assert again.value() == bad and dict(again.headers())["govbus.redrive.dlq_offset"] == str(offset).encode()
+    [audit] = _poll_all(settings, topics.audit_redrives, f"a{unique}", 1)
+    event = Serde.connect(settings.registry_url).decode(audit.value()).value
+    assert (event["operator"], event["reason"], event["dlq_offset"]) == ("tester", "bad_check_char", offset)
