@@ -1,0 +1,128 @@
+"""Reads ``emergency.incidents`` for the feed, in a thread of its own.
+
+The feed keeps no state of its own: on every start it reads the topic from the beginning and
+rebuilds the board (the topic holds every version of every incident). So partitions are
+assigned by hand at OFFSET_BEGINNING, with no consumer-group membership (no rebalance wait at
+start, nothing committed), and every instance of the feed sees every incident.
+
+Thin and strict like the pool sink: a record that does not decode is counted and skipped (the
+feed only displays); a broker or registry fault raises and stops the feed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Protocol
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from govbus.core.deadletter import load_bus_schema
+from govbus.core.result import Ok
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.topics import value_subject
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "govbus.bus.EmergencyIncident"
+# poll() returns as soon as a record arrives; the timeout only bounds how late a stop is seen.
+POLL_SECONDS = 0.2
+TOPIC_WAIT_SECONDS = 2.0      # re-check for a topic that does not exist yet
+PARTITIONS_REFRESH_SECONDS = 30.0   # pick up partitions added to the topic while running
+_FATAL_CLIENT_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._AUTHENTICATION,
+                        KafkaError.TOPIC_AUTHORIZATION_FAILED}
+
+
+class IncidentSink(Protocol):
+    """Where decoded incidents go; called on the consumer thread."""
+
+    def incident(self, record: dict[str, Any]) -> None: ...
+    def reject(self, reason: str) -> None: ...
+    def replayed(self) -> None: ...
+
+
+class IncidentConsumer:
+    def __init__(self, settings: GovbusSettings, serde: Serde, sink: IncidentSink) -> None:
+        self._settings, self._serde, self._sink = settings, serde, sink
+        self.topic = topic_names(settings).emergency_incidents
+        self._subject = value_subject(self.topic)
+        self._assigned: set[int] = set()
+        self._pending: set[int] = set()   # partitions not yet read to their end since start
+        self._replayed = False
+        self._next_refresh = 0.0
+        self._client_error: KafkaError | None = None
+
+    def prepare(self) -> None:
+        """Resolve the reader schema in the registry; call before ``run`` so that a registry
+        outage stops the start-up rather than the first record."""
+        self._serde.prepare(self._subject, load_bus_schema(self._settings.schemas_dir, SCHEMA))
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = Consumer(kafka_config(self._settings, "consumer", **{
+            # Required by librdkafka even without group membership; never joined or committed.
+            "group.id": f"govbus-feed-{os.getpid()}-{id(self):x}",
+            "enable.partition.eof": True,
+            "error_cb": self._on_client_error}))
+        try:
+            while not stop.is_set():
+                if time.monotonic() >= self._next_refresh:
+                    self._assign_new_partitions(consumer)
+                if not self._assigned:
+                    stop.wait(POLL_SECONDS)
+                    continue
+                message = consumer.poll(POLL_SECONDS)
+                self._raise_client_error()
+                if message is not None:
+                    self._handle(message)
+        finally:
+            consumer.close()
+
+    def _assign_new_partitions(self, consumer: Consumer) -> None:
+        metadata = consumer.list_topics(self.topic, timeout=10)  # raises when the broker is away
+        topic = metadata.topics.get(self.topic)
+        partitions: list[int] = []
+        if topic is not None and topic.error is None:
+            partitions = sorted(topic.partitions)
+        elif topic is not None and topic.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+            raise KafkaException(topic.error)
+        new = [p for p in partitions if p not in self._assigned]
+        if new:
+            consumer.incremental_assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in new])
+            self._assigned.update(new)
+            self._pending.update(new)
+            log.info("reading %s partitions %s from the beginning", self.topic, new)
+        self._next_refresh = time.monotonic() + (PARTITIONS_REFRESH_SECONDS if partitions
+                                                 else TOPIC_WAIT_SECONDS)
+        self._tell_if_replayed()  # a topic that does not exist yet has nothing to replay
+
+    def _handle(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                raise KafkaException(error)
+            self._pending.discard(message.partition())
+            self._tell_if_replayed()
+            return
+        decoded = self._serde.decode(message.value(), self._subject)
+        if isinstance(decoded, Ok):
+            self._sink.incident(decoded.value)
+        else:
+            self._sink.reject(f"{decoded.reason} at {message.topic()}[{message.partition()}]"
+                              f"@{message.offset()}: {decoded.message}")
+
+    def _tell_if_replayed(self) -> None:
+        if not self._replayed and not self._pending:
+            self._replayed = True
+            self._sink.replayed()
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        if error.fatal() or error.code() in _FATAL_CLIENT_ERRORS:
+            self._client_error = self._client_error or error
+        else:
+            log.warning("Kafka client: %s", error)
+
+    def _raise_client_error(self) -> None:
+        if self._client_error is not None:
+            raise KafkaException(self._client_error)

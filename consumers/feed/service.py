@@ -1,0 +1,74 @@
+"""Wiring for `govbus serve-feed`: the consumer thread, the hub on the event loop, the web server."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from typing import Any, Callable
+
+from aiohttp import web
+
+from consumers.feed.consumer import IncidentConsumer
+from consumers.feed.hub import FeedHub
+from consumers.feed.web import build_app
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings
+
+log = logging.getLogger(__name__)
+
+
+class LoopSink:
+    """Hands the consumer thread's records to the hub on the event loop, in order."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, hub: FeedHub) -> None:
+        self._loop, self._hub = loop, hub
+
+    def incident(self, record: dict[str, Any]) -> None:
+        self._loop.call_soon_threadsafe(self._hub.ingest, record)
+
+    def reject(self, reason: str) -> None:
+        self._loop.call_soon_threadsafe(self._hub.reject, reason)
+
+    def replayed(self) -> None:
+        self._loop.call_soon_threadsafe(self._hub.mark_replayed)
+
+
+def _consume(consumer: IncidentConsumer, stop: threading.Event, loop: asyncio.AbstractEventLoop,
+             hub: FeedHub) -> None:
+    loop.call_soon_threadsafe(hub.set_consumer_alive, True)
+    try:
+        consumer.run(stop)
+    except BaseException as exc:  # noqa: BLE001 - any fault here stops the feed (hub.fail)
+        log.exception("feed consumer stopped")
+        loop.call_soon_threadsafe(hub.fail, exc)
+    finally:
+        loop.call_soon_threadsafe(hub.set_consumer_alive, False)
+
+
+async def serve_feed(settings: GovbusSettings, host: str, port: int,
+                     on_listening: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; raise when the consumer fails on a broker or registry fault."""
+    loop = asyncio.get_running_loop()
+    hub = FeedHub()
+    consumer = IncidentConsumer(settings, Serde.connect(settings.registry_url), LoopSink(loop, hub))
+    await asyncio.to_thread(consumer.prepare)  # registry call: blocking, and must work before we serve
+    runner = web.AppRunner(build_app(hub), handle_signals=False)
+    await runner.setup()
+    stop = threading.Event()
+    thread = threading.Thread(target=_consume, args=(consumer, stop, loop, hub), name="feed-consumer",
+                              daemon=True)
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, hub.stop)
+        thread.start()
+        if on_listening is not None:
+            bound_host, bound_port = runner.addresses[0][:2]  # the real port when 0 was asked
+            on_listening(f"http://{bound_host}:{bound_port}/")
+        await hub.wait_stopped()
+    finally:
+        stop.set()
+        await runner.cleanup()
+        await asyncio.to_thread(thread.join, 10)
