@@ -9,17 +9,24 @@ import logging
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from govbus.cli.endpoints import with_endpoints
-from govbus.core.catalogue import CatalogueEntry, load_catalogue
+from govbus.core.catalogue import Provider, load_catalogue
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from producers.sdk import Publisher
+    from producers.sql.logic import PollSpec
 
 console = Console(stderr=True)
 STATE_FILE = "sql-poll.sqlite"
@@ -30,11 +37,19 @@ def register(app: typer.Typer) -> None:
     app.command("serve-ingest")(serve_ingest_cmd)
 
 
-def _entry(settings: GovbusSettings, dataset: str) -> CatalogueEntry:
-    entry = load_catalogue(settings.catalogue_dir).entries.get(dataset)
-    if entry is None or dataset not in load_schemas(settings.schemas_dir):
+def _provider(settings: GovbusSettings, dataset: str, department: str) -> Provider:
+    """The dataset's provider, which must be ``department`` (raw topics are written by their
+    owner only)."""
+    from producers.sdk import NotProvider, check_provider
+
+    catalogue = load_catalogue(settings.catalogue_dir)
+    if dataset not in load_schemas(settings.schemas_dir):
         raise typer.BadParameter(f"unknown dataset {dataset!r}", param_hint="--dataset")
-    return entry
+    try:
+        check_provider(catalogue, dataset, department)
+    except NotProvider as exc:
+        raise typer.BadParameter(str(exc), param_hint="--department") from exc
+    return catalogue.entries[dataset].provider
 
 
 def _stop_on_signals() -> threading.Event:
@@ -67,22 +82,21 @@ def poll_cmd(
     _run_poll(settings, spec, department, mapping, state, interval, once)
 
 
-def _run_poll(settings: GovbusSettings, spec, department: str, mapping: Path | None,
-              state: Path | None, interval: float, once: bool) -> None:
+def _run_poll(settings: GovbusSettings, spec: "PollSpec", department: str,
+              mapping: Path | None, state: Path | None, interval: float, once: bool) -> None:
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
 
     from producers.sdk import DeliveryFailed, Publisher, Source
     from producers.sql.logic import PollError, load_mapping, state_key
     from producers.sql.poller import TablePoller, run_polling
     from producers.sql.state import WatermarkStore
 
-    provider = _entry(settings, spec.dataset).provider
-    if department != provider.department:  # raw.<dataset> is written by its provider only
-        raise typer.BadParameter(f"{spec.dataset} is provided by {provider.department!r}",
-                                 param_hint="--department")
+    provider = _provider(settings, spec.dataset, department)
     schema = load_schemas(settings.schemas_dir)[spec.dataset]
     metrics = new_metrics()
     serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
+    stop = _stop_on_signals()  # before the Publisher: then the loop, not the SDK, owns SIGTERM
     publisher = Publisher(settings, Serde.connect(settings.registry_url), metrics)
     publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
     store = WatermarkStore(state or settings.state_dir / STATE_FILE)
@@ -90,14 +104,17 @@ def _run_poll(settings: GovbusSettings, spec, department: str, mapping: Path | N
     try:
         poller = TablePoller(create_engine(spec.url), spec, schema, source, publisher, store,
                              state_key(spec.url, spec.table, spec.dataset, settings.topic_prefix),
-                             load_mapping(mapping))
-        total = run_polling(poller, interval, _stop_on_signals(), once)
+                             load_mapping(mapping, spec.dataset))
+        total = run_polling(poller, interval, stop, once)
     except DeliveryFailed as exc:
         console.print(f"[red]delivery failed, watermark not advanced:[/red] {exc}")
         raise typer.Exit(1) from exc
     except PollError as exc:
         console.print(f"[red]cannot poll:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except SQLAlchemyError as exc:  # the department's database: retry later, from the watermark
+        console.print(f"[red]database error, watermark not advanced:[/red] {exc}")
+        raise typer.Exit(1) from exc
     finally:
         store.close()
     console.print(f"read {total.read}  published {total.published}  rejected {total.rejected}  "
@@ -129,7 +146,7 @@ def serve_ingest_cmd(
 
 
 def build_ingest_app(settings: GovbusSettings, token_map: dict[str, str], max_in_flight: int,
-                     max_records: int, publisher=None):
+                     max_records: int, publisher: "Publisher | None" = None) -> "web.Application":
     """The aiohttp application, wired to a real Publisher unless one is given (tests)."""
     from producers.http.app import Ingest, IngestConfig, create_app
     from producers.http.delivery import Delivery
@@ -140,9 +157,8 @@ def build_ingest_app(settings: GovbusSettings, token_map: dict[str, str], max_in
     unknown = set(token_map.values()) - {p.department for p in providers.values()}
     if unknown:  # allowed (a department may get datasets later), but worth a line in the log
         console.print(f"tokens for departments that provide no dataset: {sorted(unknown)}")
-    metrics = new_metrics()
-    publisher = publisher or Publisher(settings, Serde.connect(settings.registry_url), metrics)
-    metrics = publisher.metrics
+    publisher = publisher or Publisher(settings, Serde.connect(settings.registry_url),
+                                       new_metrics())
     delivery = Delivery(publisher, load_dead_letter_schema(settings.schemas_dir), max_in_flight)
     config = IngestConfig(load_schemas(settings.schemas_dir), providers, token_map, max_records)
-    return create_app(Ingest(config, delivery, metrics))
+    return create_app(Ingest(config, delivery, publisher.metrics))  # one registry: /metrics

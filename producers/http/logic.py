@@ -17,6 +17,7 @@ from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
 from producers.sdk import Source, envelope_for
+from producers.sql.logic import versioned  # one event-id rule for both adapters
 
 HASHED = "sha256:"
 
@@ -161,7 +162,7 @@ def to_record(schema: DatasetSchema, item: Any, source: Source) -> Ok[dict[str, 
     record = item | {"envelope": envelope_for(schema, item, source)}
     result = coerce_record(schema, record)  # fast path: a clean record is coerced once
     if isinstance(result, Ok):
-        return result
+        return Ok(versioned(schema, result.value))
     faults = record_faults(schema, record)
     # The envelope's event time is copied from a record field: when that field is bad, the
     # caller needs to hear about the field they sent, not about the envelope they did not.

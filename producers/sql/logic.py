@@ -8,6 +8,7 @@ a run of equal timestamps neither repeats nor skips a row.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,13 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from sqlalchemy.engine import make_url
 
 from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
-from producers.sdk import Source, envelope_for
+from producers.sdk import Source, envelope_for, event_id_for
 
 
 class PollError(RuntimeError):
@@ -42,31 +42,46 @@ class PollSpec:
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Source column → schema field renames, and fields with a fixed value."""
+    """Column → field renames, label → value translations, fixed fields, ignored columns."""
 
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
 
 
-def mapping_from(data: Any) -> ColumnMapping:
-    """``{columns: {col: field}, constants: {field: value}}``, or a flat ``{col: field}``
-    (the shape the file importer's header mappings use)."""
-    if data is None:
-        return ColumnMapping()
-    if not isinstance(data, dict):
-        raise PollError("a mapping file must hold a YAML mapping")
-    if "columns" in data or "constants" in data:
-        unknown = set(data) - {"columns", "constants"}
-        if unknown:
-            raise PollError(f"unknown keys in mapping file: {', '.join(sorted(map(str, unknown)))}")
-        return ColumnMapping(dict(data.get("columns") or {}), dict(data.get("constants") or {}))
-    return ColumnMapping({str(k): str(v) for k, v in data.items()})
-
-
-def load_mapping(path: Path | None) -> ColumnMapping:
+def load_mapping(path: Path | None, dataset: str) -> ColumnMapping:
+    """A mapping file in the file importer's format (producers/files/mapping.py), so that a
+    department writes one kind of mapping for its spreadsheets and its tables alike."""
     if path is None:
         return ColumnMapping()
-    return mapping_from(yaml.safe_load(path.read_text(encoding="utf-8")))
+    from producers.files.mapping import MappingError, load_mapping as load_file_mapping
+
+    try:
+        parsed = load_file_mapping(path)
+    except MappingError as exc:
+        raise PollError(str(exc)) from exc
+    if parsed.dataset and parsed.dataset != dataset:
+        raise PollError(f"{path}: mapping is for {parsed.dataset}, not {dataset}")
+    return ColumnMapping(dict(parsed.columns), dict(parsed.constants),
+                         {f: dict(m) for f, m in parsed.values.items()}, frozenset(parsed.ignore))
+
+
+def mapping_problems(table_columns: list[str], mapping: ColumnMapping, fields: frozenset[str],
+                     position_columns: set[str]) -> list[str]:
+    """Everything that would make rows lose data quietly, found before a row is read: a column
+    that is neither a field, mapped, ignored nor the watermark/tie-breaker; a mapping that
+    names a missing column or an unknown field."""
+    problems = [f"column {c!r} is not a field of the schema: map it (columns) or list it "
+                "under ignore" for c in table_columns
+                if mapping.columns.get(c, c) not in fields and c not in mapping.ignore
+                and c not in position_columns]
+    problems += [f"columns: {c!r} → unknown field {f!r}" for c, f in mapping.columns.items()
+                 if f not in fields]
+    problems += [f"columns: the table has no column {c!r}" for c in mapping.columns
+                 if c not in table_columns]
+    problems += [f"constants: unknown field {f!r}" for f in mapping.constants if f not in fields]
+    return problems
 
 
 def _plain(value: Any) -> Any:
@@ -80,22 +95,55 @@ def _plain(value: Any) -> Any:
 
 
 def row_to_data(row: Mapping[str, Any], mapping: ColumnMapping, fields: frozenset[str]) -> dict[str, Any]:
-    """The schema fields found in ``row`` (renamed by ``mapping``). Columns that are not fields
-    (the watermark, internal ids) are the table's business, not the record's, and stay behind."""
+    """The schema fields found in ``row`` (renamed and translated by ``mapping``). Other columns
+    are the watermark, the tie-breaker or ignored ones (``mapping_problems`` saw to that)."""
     data = dict(mapping.constants)
     for column, value in row.items():
         name = mapping.columns.get(column, column)
         if name in fields:
+            labels = mapping.values.get(name)
+            if labels and value is not None:  # an unknown label stays, for validation to refuse
+                value = labels.get(_label(value), value)
             data[name] = _plain(value)
     return data
 
 
+def _label(value: Any) -> str:
+    # Mapping files hold labels as text (to_text in producers/files/mapping.py): compare as text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
 def row_to_record(schema: DatasetSchema, row: Mapping[str, Any], mapping: ColumnMapping,
                   source: Source) -> Ok[dict[str, Any]] | Fault:
-    """One table row → a record with its envelope (event id from the key field), or its fault."""
+    """One table row → a record with its envelope (a versioned event id), or its fault."""
     data = row_to_data(row, mapping, frozenset(schema.tags))
     # The envelope goes in before coercion so that its event time is coerced with the rest.
-    return coerce_record(schema, data | {"envelope": envelope_for(schema, data, source)})
+    result = coerce_record(schema, data | {"envelope": envelope_for(schema, data, source)})
+    return Ok(versioned(schema, result.value)) if isinstance(result, Ok) else result
+
+
+def versioned(schema: DatasetSchema, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` whose event id comes from its natural key AND its content.
+
+    A polled table (or an HTTP client) sends the same key again when the entity changes: a work
+    order is updated, an application changes status. With an id from the key alone, the
+    processor's duplicate filter would drop every update. Hashing the coerced content keeps
+    re-sends of an unchanged record (a restart after a crash, a client retry) on one id, so they
+    still deduplicate. Coerced values are canonical (UTC datetimes), so the database session's
+    time zone does not change the id.
+    """
+    key = record.get(schema.key_field) if schema.key_field else None
+    if key is None or key == "":
+        return record  # no natural key: the envelope's random id stands
+    body = {k: v for k, v in record.items() if k != "envelope"}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False,
+                                       default=_jsonable).encode("utf-8")).hexdigest()[:32]
+    department = record["envelope"]["source_department"]
+    envelope = record["envelope"] | {
+        "event_id": event_id_for(schema.dataset, department, f"{key}#{digest}")}
+    return record | {"envelope": envelope}
 
 
 def row_bytes(row: Mapping[str, Any]) -> bytes:

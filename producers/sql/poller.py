@@ -3,7 +3,8 @@
 The order is the whole guarantee: rows are published, ``publisher.flush()`` must confirm every
 one, and only then is the batch's last (watermark, tie-breaker) saved. A crash anywhere before
 the save re-reads the same batch on restart and publishes the same event ids (they come from the
-record's natural key), so a consumer sees at most duplicates of the last batch, never a gap.
+record's natural key and content: logic.versioned), so a consumer sees at most duplicates of the
+last batch, never a gap.
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from govbus.core.deadletter import Origin
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from producers.sdk import Publisher, Source
-from producers.sql.logic import (ColumnMapping, PollError, PollSpec, Watermark, advance, row_bytes,
-                                 row_to_record, safe_url, watermark_of)
+from producers.sql.logic import (ColumnMapping, PollError, PollSpec, Watermark, advance,
+                                 mapping_problems, row_bytes, row_to_record, safe_url,
+                                 watermark_of)
 from producers.sql.state import WatermarkStore
 
 log = logging.getLogger(__name__)
@@ -56,15 +58,11 @@ class TablePoller:
         self.columns = [_column(self.table, self.spec.watermark)]
         if self.spec.tiebreak:
             self.columns.append(_column(self.table, self.spec.tiebreak))
-        self._warn_unmapped()
-
-    def _warn_unmapped(self) -> None:
-        fields = set(self.schema.tags)
-        ignored = [c.name for c in self.table.columns
-                   if self.mapping.columns.get(c.name, c.name) not in fields]
-        if ignored:
-            log.info("columns of %s that are not fields of %s (not published): %s",
-                     self.spec.table, self.schema.dataset, ", ".join(ignored))
+        problems = mapping_problems([c.name for c in self.table.columns], self.mapping,
+                                    frozenset(self.schema.tags), {c.name for c in self.columns})
+        if problems:
+            raise PollError(f"table {self.spec.table} → {self.schema.dataset}:\n  " +
+                            "\n  ".join(problems))
 
     def fetch(self, after: Watermark | None) -> list[dict[str, Any]]:
         """The next batch after ``after``, by keyset pagination (portable through SQLAlchemy)."""

@@ -132,4 +132,9 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "original_headers": {"source": b"jsonl"}, "processor": "stream_processors.clean",
         "processor_version": "0.1.0", "first_seen": T1, "redrive_count": 0,
     },
+    "govbus.bus.Redrive": {
+        "dataset": "hotline.work_order", "dlq_topic": "dlq.hotline.work_order", "dlq_offset": 41,
+        "event_id": None, "reason": "bad_check_char", "target_topic": "raw.hotline.work_order",
+        "operator": "steward", "redriven_at": T1,
+    },
 }

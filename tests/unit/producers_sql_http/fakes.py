@@ -11,7 +11,9 @@ from sqlalchemy import (Boolean, Column, DateTime, Engine, Integer, MetaData, St
                         Text, insert)
 
 from govbus.core.metrics import new_metrics
+from govbus.core.records import CHINA_STANDARD_TIME
 from producers.sdk import DeliveryFailed
+from producers.sql.logic import ColumnMapping
 
 DATASET = "hotline.work_order"
 BASE_TIME = datetime(2025, 3, 1, 8, 0)  # naive: department systems keep local (UTC+8) time
@@ -22,6 +24,9 @@ ZH_COLUMNS = {"工单编号": "order_no", "渠道": "channel", "受理时间": "
               "地址": "address", "区划代码": "region_code", "来电人": "caller_name",
               "来电电话": "caller_phone", "身份证号": "caller_id_no", "匿名": "anonymous",
               "紧急程度": "urgency"}
+# The tables below carry one column that is no field: a mapping must say it is left out.
+PLAIN_MAPPING = ColumnMapping(ignore=frozenset({"internal_note"}))
+ZH_MAPPING = ColumnMapping(dict(ZH_COLUMNS), ignore=frozenset({"internal_note"}))
 
 
 class FakePublisher:
@@ -57,7 +62,8 @@ class FakePublisher:
 
 def order_row(i: int, updated_at: datetime | None = None, **overrides: Any) -> dict[str, Any]:
     """One work order as the department's table holds it (schema field names)."""
-    row = {"id": i, "updated_at": updated_at or BASE_TIME + timedelta(minutes=i),
+    changed = updated_at or BASE_TIME + timedelta(minutes=i)
+    row = {"id": i, "updated_at": changed.replace(tzinfo=CHINA_STANDARD_TIME),
            "order_no": f"GD2025030100{i:03d}", "channel": "phone",
            "accepted_at": BASE_TIME + timedelta(minutes=i), "demand_type": "complaint",
            "category_code": "0301", "content": f"第{i}号工单：楼下施工噪音扰民。",
@@ -76,7 +82,8 @@ def orders_table(engine: Engine, name: str, rows: list[dict[str, Any]],
     table = Table(
         name, MetaData(),
         Column("id", Integer, primary_key=True, autoincrement=False),
-        Column("updated_at", DateTime), Column(col("order_no"), String(32)),
+        # timestamptz on PostgreSQL (aware values come back); SQLite keeps the local time as text.
+        Column("updated_at", DateTime(timezone=True)), Column(col("order_no"), String(32)),
         Column(col("channel"), String(16)), Column(col("accepted_at"), DateTime),
         Column(col("demand_type"), String(16)), Column(col("category_code"), String(8)),
         Column(col("content"), Text), Column(col("address"), Text),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from govbus.core.catalogue import load_catalogue
@@ -29,10 +30,12 @@ def ingest_for(publisher: FakePublisher, max_in_flight: int = 1000) -> Ingest:
     return Ingest(config, Delivery(publisher, {}, max_in_flight, flush_timeout=5), publisher.metrics)
 
 
-def with_client(ingest: Ingest, scenario: Callable[[TestClient], Awaitable[Any]]) -> Any:
+def with_client(app: Ingest | web.Application,
+                scenario: Callable[[TestClient], Awaitable[Any]]) -> Any:
     """Run ``scenario`` against the app on a local port (no pytest-asyncio here)."""
     async def main() -> Any:
-        async with TestClient(TestServer(create_app(ingest))) as client:
+        served = create_app(app) if isinstance(app, Ingest) else app
+        async with TestClient(TestServer(served)) as client:
             return await scenario(client)
     return asyncio.run(main())
 

@@ -9,7 +9,7 @@ import pytest
 
 from producers.http.logic import (FieldError, TokenFileError, department_for, is_errors,
                                   parse_body, to_record, tokens_from, validate_items)
-from producers.sdk import Source, event_id_for
+from producers.sdk import Source
 from tests.unit.core.samples import SAMPLES
 from tests.unit.helpers import hotline_schema
 
@@ -56,7 +56,9 @@ def test_a_clean_record_gets_its_envelope_and_deterministic_id():
     records = validate_items(hotline_schema(), [submitted()], SOURCE)
     assert not is_errors(records)
     envelope = records[0]["envelope"]
-    assert envelope["event_id"] == event_id_for("hotline.work_order", "hotline", "GD2025030100001")
+    retried = validate_items(hotline_schema(), [submitted()], SOURCE)[0]["envelope"]
+    changed = validate_items(hotline_schema(), [submitted(urgency="urgent")], SOURCE)[0]
+    assert envelope["event_id"] == retried["event_id"] != changed["envelope"]["event_id"]
     assert envelope["source_department"] == "hotline" and envelope["lineage"][0]["component"] == \
         "producers.http"
 

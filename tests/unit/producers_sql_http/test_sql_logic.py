@@ -7,32 +7,57 @@ from decimal import Decimal
 
 import pytest
 
+from govbus.core.records import CHINA_STANDARD_TIME
 from govbus.core.result import Fault, Ok
 from producers.sdk import Source, event_id_for
 from producers.sql.logic import (ColumnMapping, PollError, Watermark, advance, decode_value,
-                                 dump_watermark, encode_value, is_after, load_watermark,
-                                 mapping_from, row_bytes, row_to_data, row_to_record, safe_url,
-                                 state_key)
+                                 dump_watermark, encode_value, is_after, load_mapping,
+                                 load_watermark, mapping_problems, row_bytes, row_to_data,
+                                 row_to_record, safe_url, state_key)
 from tests.unit.helpers import hotline_schema
 from tests.unit.producers_sql_http.fakes import ZH_COLUMNS, order_row
 
 SOURCE = Source("hotline", "city", "350100", "producers.sql")
 
 
-def test_mapping_accepts_sectioned_and_flat_forms():
-    sectioned = mapping_from({"columns": {"工单编号": "order_no"}, "constants": {"channel": "web"}})
-    assert sectioned == ColumnMapping({"工单编号": "order_no"}, {"channel": "web"})
-    assert mapping_from({"工单编号": "order_no"}) == ColumnMapping({"工单编号": "order_no"})
-    assert mapping_from(None) == ColumnMapping()
-    with pytest.raises(PollError, match="unknown keys"):
-        mapping_from({"columns": {}, "colums": {}})
+def test_mapping_file_is_the_file_importers_format(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("dataset: hotline.work_order\ncolumns: {工单编号: order_no}\n"
+                    "values: {channel: {电话: phone, 1: web}}\nconstants: {urgency: urgent}\n"
+                    "ignore: [备注]\n", encoding="utf-8")
+    mapping = load_mapping(path, "hotline.work_order")
+    assert mapping == ColumnMapping({"工单编号": "order_no"}, {"urgency": "urgent"},
+                                    {"channel": {"电话": "phone", "1": "web"}}, frozenset({"备注"}))
+    assert load_mapping(None, "x") == ColumnMapping()
+    with pytest.raises(PollError, match="not fire.alarm"):
+        load_mapping(path, "fire.alarm")
+    path.write_text("colums: {}\n", encoding="utf-8")
+    with pytest.raises(PollError, match="unknown key"):
+        load_mapping(path, "hotline.work_order")
 
 
-def test_row_to_data_renames_keeps_fields_and_drops_table_internals():
-    row = {"工单编号": "GD1", "id": 7, "internal_note": "x", "content": "c"}
-    data = row_to_data(row, ColumnMapping({"工单编号": "order_no"}, {"urgency": "urgent"}),
-                       frozenset({"order_no", "content", "urgency"}))
-    assert data == {"order_no": "GD1", "content": "c", "urgency": "urgent"}
+def test_row_to_data_renames_translates_and_keeps_fields():
+    row = {"工单编号": "GD1", "渠道": 1, "id": 7, "content": "c"}
+    mapping = ColumnMapping({"工单编号": "order_no", "渠道": "channel"}, {"urgency": "urgent"},
+                            {"channel": {"1": "web"}})
+    data = row_to_data(row, mapping, frozenset({"order_no", "channel", "content", "urgency"}))
+    assert data == {"order_no": "GD1", "channel": "web", "content": "c", "urgency": "urgent"}
+
+
+def test_unknown_labels_pass_through_for_validation_to_refuse():
+    mapping = ColumnMapping(values={"channel": {"电话": "phone"}})
+    assert row_to_data({"channel": "传真"}, mapping, frozenset({"channel"})) == {"channel": "传真"}
+
+
+def test_mapping_problems_name_every_column_that_would_be_lost():
+    mapping = ColumnMapping({"工单编号": "order_no", "gone": "content", "x": "nope"},
+                            {"bogus": 1}, ignore=frozenset({"备注"}))
+    problems = mapping_problems(["id", "updated_at", "工单编号", "备注", "extra", "x"], mapping,
+                                frozenset({"order_no", "content"}), {"id", "updated_at"})
+    assert len(problems) == 5
+    assert any("'extra'" in p for p in problems) and any("'gone'" in p for p in problems)
+    assert any("'nope'" in p for p in problems) and any("'bogus'" in p for p in problems)
+    assert mapping_problems(["order_no"], ColumnMapping(), frozenset({"order_no"}), set()) == []
 
 
 def test_numeric_values_keep_their_exact_text_for_the_coercer():
@@ -41,17 +66,30 @@ def test_numeric_values_keep_their_exact_text_for_the_coercer():
 
 def test_row_becomes_a_record_with_a_deterministic_event_id():
     zh_row = {c: order_row(1)[f] for c, f in ZH_COLUMNS.items()} | {"id": 1}
-    mapping = ColumnMapping(dict(ZH_COLUMNS))
+    mapping = ColumnMapping(dict(ZH_COLUMNS), ignore=frozenset({"id"}))
     first = row_to_record(hotline_schema(), zh_row, mapping, SOURCE)
     again = row_to_record(hotline_schema(), zh_row, mapping, SOURCE)
     assert isinstance(first, Ok) and isinstance(again, Ok)
     envelope = first.value["envelope"]
-    assert envelope["event_id"] == again.value["envelope"]["event_id"] == \
-        event_id_for("hotline.work_order", "hotline", "GD2025030100001")
+    assert envelope["event_id"] == again.value["envelope"]["event_id"]
     # Naive local time (UTC+8) becomes UTC; the envelope's event time is the acceptance time.
     assert first.value["accepted_at"] == datetime(2025, 3, 1, 0, 1, tzinfo=timezone.utc)
     assert envelope["event_time"] == first.value["accepted_at"]
     assert "internal_note" not in first.value and "id" not in first.value
+
+
+def test_event_id_follows_the_content_not_the_clock_or_the_session_time_zone():
+    def event_id(row):
+        return row_to_record(hotline_schema(), row, ColumnMapping(ignore=frozenset(
+            {"id", "updated_at", "internal_note"})), SOURCE).value["envelope"]["event_id"]
+    row = order_row(1)
+    same_instant_in_utc = row["accepted_at"].replace(tzinfo=CHINA_STANDARD_TIME).astimezone(
+        timezone.utc)
+    assert event_id(row) == event_id(row | {"accepted_at": same_instant_in_utc})
+    assert event_id(row) == event_id(row | {"updated_at": datetime(2030, 1, 1)})  # not published
+    updated = event_id(row | {"urgency": "urgent"})  # the same order, changed: a new event
+    assert updated != event_id(row)
+    assert event_id(row) != event_id_for("hotline.work_order", "hotline", row["order_no"])
 
 
 def test_bad_row_is_a_fault_naming_the_field():
