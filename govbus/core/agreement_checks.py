@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from govbus.core.agreements import (LEVEL_RANK, OPERATOR_TYPES, UPWARD_DEFAULT, Agreement, AgreementSet,
-                                    Condition, Status)
+                                    Condition, FieldOp, Status)
 from govbus.core.catalogue import Catalogue, Problem, SharingType
 from govbus.core.schemas import DatasetSchema
 
@@ -74,6 +74,7 @@ def _field_problems(agreement: Agreement, schema: DatasetSchema,
         if tag.level == "L4" and spec.op == "keep":
             found.append((where, f"{name} is L4 (highly sensitive) and may not be shared in clear: "
                                  f"use pseudonym, mask_resident_id, mask or drop"))
+        found += _operator_fits_pii(where, name, spec, tag.pii, tag.level)
         allowed = OPERATOR_TYPES.get(spec.op, {"*"})
         if "*" not in allowed and types[name] not in allowed:
             found.append((where, f"operator {spec.op} does not apply to a {types[name]} field "
@@ -91,6 +92,36 @@ def _field_problems(agreement: Agreement, schema: DatasetSchema,
         found.append((f"fields.{schema.key_field}", f"the business key {schema.key_field} must be "
                       f"delivered with keep or pseudonym, so the recipient's pool can upsert by it"))
     return found
+
+
+# Operators that actually de-identify each kind of personal data: scrubbing a name as free text
+# or generalising a phone as an address would deliver it in clear under a masked label.
+OPERATORS_FOR_PII: dict[str, set[str]] = {
+    "resident_id": {"keep", "pseudonym", "mask_resident_id", "mask", "year_only", "age_band"},
+    "name": {"keep", "mask_name", "mask", "pseudonym"},
+    "phone": {"keep", "mask_phone", "mask", "pseudonym"},
+    "bank_card": {"keep", "mask", "pseudonym"},
+    "plate": {"keep", "mask", "pseudonym"},
+    "uscc": {"keep", "mask", "pseudonym"},
+    "address": {"keep", "generalise_address", "mask"},
+    "region": {"keep", "to_county"},
+    "free_text": {"keep", "scrub_text"},
+    "birth_date": {"keep", "year_only", "age_band"},
+}
+# ``mask`` on highly sensitive data shows at most the display convention (ID: first 6, last 4).
+MAX_MASK_KEEP_L4 = (6, 4)
+
+
+def _operator_fits_pii(where: str, name: str, spec: FieldOp, pii: str | None,
+                       level: str) -> list[tuple[str, str]]:
+    allowed = OPERATORS_FOR_PII.get(pii or "")
+    if spec.op != "drop" and allowed is not None and spec.op not in allowed:
+        return [(where, f"operator {spec.op} does not de-identify {pii} data in {name}: "
+                        f"use one of {', '.join(sorted(allowed - {'keep'}))} or drop")]
+    first, last = MAX_MASK_KEEP_L4
+    if spec.op == "mask" and level == "L4" and (spec.keep_first > first or spec.keep_last > last):
+        return [(where, f"mask on L4 field {name} may keep at most the first 6 and last 4 characters")]
+    return []
 
 
 def _filter_fields(condition: Condition) -> list[str]:

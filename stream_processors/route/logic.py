@@ -34,7 +34,8 @@ def mask_for(plan: AgreementPlan, record: dict[str, Any], hop: dict[str, Any]) -
     names, each through its operator; the envelope gains ``hop`` and the delivered level."""
     envelope = record["envelope"]
     out = {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop],
-                                   "classification": plan.classification}}
+                                   "classification": plan.classification,
+                                   "region_code": plan.envelope_region(envelope["region_code"])}}
     for name, _op_name, op in plan.ops:
         out[name] = op(record.get(name))
     return out

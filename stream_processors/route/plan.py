@@ -69,6 +69,9 @@ class AgreementPlan:
     jurisdiction_prefix: str
     row_filter: Callable[[dict[str, Any]], bool]
     classification: str
+    # The envelope's region code goes out generalised like the record's own region fields,
+    # so a village code cannot leak through the header of a county-level delivery.
+    envelope_region: Operator = masking.keep
 
     @cached_property
     def profile(self) -> dict[str, str]:
@@ -157,9 +160,12 @@ def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: st
     key = agreement_key(master_key, agreement.id)
     order = [f["name"] for f in schema.schema["fields"] if f["name"] in ops]
     compiled = tuple((n, ops[n].op, make_operator(ops[n], schema.tags[n].pii, key)) for n in order)
+    generalised = any(spec.op == "to_county" for name, spec in ops.items()
+                      if schema.tags[name].pii == "region")
     return AgreementPlan(agreement, schema.dataset, agreement.recipient_id, compiled,
                          shared_schema(schema, ops, agreement), agreement.recipient.prefix,
-                         compile_condition(agreement.row_filter), delivered_level(schema, ops))
+                         compile_condition(agreement.row_filter), delivered_level(schema, ops),
+                         masking.to_county if generalised else masking.keep)
 
 
 def delivered_level(schema: DatasetSchema, ops: dict[str, FieldOp]) -> str:
