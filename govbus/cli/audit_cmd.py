@@ -1,0 +1,124 @@
+"""``govbus audit sink | verify | who-received``: the tamper-evident audit trail.
+
+The audit store's database is ``audit_url`` (consumers.audit.store: the pool database until an
+``audit_url`` setting exists). ``--id-no`` needs the routing stage's audit pseudonym key, which
+is why this command layer, and not the consumer, imports stream_processors.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govbus.core.settings import GovbusSettings
+
+audit_app = typer.Typer(help="The audit trail: sink audit.deliveries, verify the hash chain, "
+                             "ask who received a record or a person's records.",
+                        no_args_is_help=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    # No markup or highlighting: ids, hashes and purposes are data.
+    return Console(stderr=stderr, highlight=False)
+
+
+def _say(text: str, stderr: bool = False) -> None:
+    _console(stderr).print(text, markup=False, soft_wrap=True)
+
+
+def _store(settings: GovbusSettings) -> Any:
+    from consumers.audit.store import AuditStore, audit_url
+
+    return AuditStore(audit_url(settings))
+
+
+@audit_app.command("sink")
+def sink_cmd(idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped).")) -> None:
+    """Append audit.deliveries to the hash-chained audit store (one writer; see consumers/audit/sink.py)."""
+    from consumers.audit.sink import AuditSink
+    from govbus.cli.endpoints import with_endpoints
+    from govbus.core.metrics import new_metrics, serve_metrics
+    from govbus.core.serde import Serde
+
+    settings = with_endpoints(GovbusSettings())
+    metrics = new_metrics()
+    serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sink = AuditSink(settings, Serde.connect(settings.registry_url), metrics, _store(settings))
+    summary = sink.run(stop, idle_exit_seconds=idle_exit or None)
+    _say(f"audit sink stopped: {summary}", stderr=True)
+
+
+@audit_app.command("verify")
+def verify_cmd() -> None:
+    """Recompute the hash chain; exit 1 naming the first broken link."""
+    store = _store(GovbusSettings())
+    try:
+        result = store.verify()
+    finally:
+        store.close()
+    if result.ok:
+        _say(f"OK: {result.rows} audit rows, chain intact; head seq {result.head.seq} hash {result.head.hash}")
+        return
+    broken = result.broken
+    _say(f"BROKEN at seq {broken.seq} ({broken.kind}): {broken.message}")
+    _say(f"{result.rows} rows before it are intact (up to seq {result.head.seq})")
+    raise typer.Exit(1)
+
+
+def _subject_of_id(settings: GovbusSettings, id_no: str) -> str:
+    """The audit pseudonym the routing stage writes for a resident ID (never stored raw)."""
+    from govbus.core.settings import pseudonym_master_key
+    from stream_processors.route import masking
+    from stream_processors.route.logic import audit_key
+
+    return masking.pseudonym(audit_key(pseudonym_master_key(settings)), "GB11643", id_no)
+
+
+def _when(value: datetime) -> str:
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+def deliveries_table(events: list[dict[str, Any]], title: str, with_event: bool) -> Table:
+    table = Table(title=title, title_justify="left")
+    # Ids and times stay whole (they are copied into other queries); free text folds.
+    for name in ("when", *(("event", "dataset") if with_event else ()), "recipient", "agreement"):
+        table.add_column(name, no_wrap=True)
+    for name in ("purpose", "fields"):
+        table.add_column(name, overflow="fold")
+    for e in events:
+        table.add_row(_when(e["delivered_at"]), *((e["event_id"], e["dataset"]) if with_event else ()),
+                      e["recipient"], f"{e['agreement_id']}@{e['agreement_version']}",
+                      e["purpose"] or "", ", ".join(e["fields_delivered"]))
+    return table
+
+
+@audit_app.command("who-received")
+def who_received_cmd(
+        event: str | None = typer.Option(None, "--event", help="Envelope event id of one record."),
+        subject: str | None = typer.Option(None, "--subject", help="Audit pseudonym of a person (v1:…)."),
+        id_no: str | None = typer.Option(None, "--id-no", help="A resident ID; its audit pseudonym is computed here.")) -> None:
+    """Who received a record (--event), or a person's records (--subject / --id-no), when and under which agreement."""
+    if sum(v is not None for v in (event, subject, id_no)) != 1:
+        raise typer.BadParameter("give exactly one of --event, --subject, --id-no")
+    settings = GovbusSettings()
+    store = _store(settings)
+    try:
+        if event is not None:
+            events, title = store.by_event(event), f"deliveries of event {event}"
+        else:
+            pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)
+            events, title = store.by_subject(pseudonym), f"deliveries of records about {pseudonym}"
+    finally:
+        store.close()
+    if not events:
+        _say(f"no deliveries recorded ({title})")
+        return
+    _console().print(deliveries_table(events, title, with_event=event is None))

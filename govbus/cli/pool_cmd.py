@@ -1,0 +1,138 @@
+"""``govbus pool query <recipient> <dataset> [--where col=value …] [--limit N]``: look into a pool.
+
+Reads the recipient's pool table (``GOVBUS_POOL_URL``) as the pool sink laid it out
+(consumers.pool.logic.pool_table_name) and prints rows as a table, ordered by the primary key.
+Read-only; the table is reflected from the database, so it shows whatever columns the sink added.
+"""
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+from sqlalchemy import Column, MetaData, Table, and_, create_engine, inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoSuchTableError
+
+from govbus.core.settings import GovbusSettings
+
+pool_app = typer.Typer(help="The shared pools the sink fills: query a recipient's dataset table.",
+                       no_args_is_help=True)
+ENVELOPE_PREFIX = "env_"  # the sink's flattened envelope columns (consumers.pool.logic)
+
+
+@pool_app.callback()
+def _group() -> None:
+    # A group even with one command, so `pool query` keeps its name when more commands come.
+    pass
+
+
+def _say(text: str, stderr: bool = False) -> None:
+    Console(stderr=stderr, highlight=False).print(text, markup=False, soft_wrap=True)
+
+
+def _fail(text: str) -> typer.Exit:
+    _say(text, stderr=True)
+    return typer.Exit(1)
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "t", "1", "yes"):
+        return True
+    if lowered in ("false", "f", "0", "no"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean")
+
+
+def _parse_datetime(text: str, dialect: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    # The pool keeps UTC; SQLite stores it without an offset, so compare without one there.
+    return value.replace(tzinfo=None) if dialect == "sqlite" else value
+
+
+def coerce(column: Column, text: str, dialect: str) -> Any:
+    """The command-line text as a value of the column's type, so comparisons use the type's
+    equality (a bigint column compared with 42, not with '42'). Raises ValueError."""
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:  # a type SQLAlchemy cannot map: compare as text
+        return text
+    parsers = {bool: _parse_bool, int: int, float: float, Decimal: Decimal, date: date.fromisoformat,
+               time: time.fromisoformat, bytes: base64.b64decode}
+    if kind is datetime:
+        return _parse_datetime(text, dialect)
+    try:
+        return parsers.get(kind, str)(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"{text!r} is not a decimal") from exc
+
+
+def conditions(table: Table, where: list[str], dialect: str) -> list[Any]:
+    """``col=value`` pairs as SQL conditions; raises typer.BadParameter naming the bad one."""
+    found = []
+    for item in where:
+        name, sep, text = item.partition("=")
+        if not sep or name.strip() not in table.c:
+            raise typer.BadParameter(f"{item!r}: expected col=value with col one of "
+                                     f"{', '.join(table.c.keys())}", param_hint="--where")
+        column = table.c[name.strip()]
+        try:
+            found.append(column == coerce(column, text, dialect))
+        except ValueError as exc:
+            raise typer.BadParameter(f"{item!r}: {exc}", param_hint="--where") from exc
+    return found
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _reflect(engine: Engine, recipient: str, dataset: str) -> Table:
+    from consumers.pool.logic import pool_table_name
+
+    name = pool_table_name(recipient, dataset)
+    try:
+        return Table(name, MetaData(), autoload_with=engine)
+    except NoSuchTableError:
+        pools = sorted(t for t in inspect(engine).get_table_names() if t.startswith("pool_"))
+        raise _fail(f"no pool table {name} for {recipient} / {dataset} (has the sink stored any?); "
+                    f"pool tables here: {', '.join(pools) or 'none'}") from None
+
+
+@pool_app.command("query")
+def query_cmd(recipient: str = typer.Argument(..., help="Recipient department code, e.g. police."),
+              dataset: str = typer.Argument(..., help="Dataset, e.g. hotline.work_order."),
+              where: list[str] = typer.Option([], "--where", help="col=value; repeat to AND several."),
+              limit: int = typer.Option(50, min=1, help="At most this many rows."),
+              envelope: bool = typer.Option(False, help="Also show the env_* (envelope) columns.")) -> None:
+    """Print rows of a recipient's pool table, ordered by its primary key."""
+    engine = create_engine(GovbusSettings().pool_url)
+    try:
+        table = _reflect(engine, recipient, dataset)
+        shown = [c for c in table.columns if envelope or not c.name.startswith(ENVELOPE_PREFIX)
+                 or c.primary_key]
+        query = (select(*shown).where(and_(True, *conditions(table, where, engine.dialect.name)))
+                 .order_by(*table.primary_key.columns).limit(limit))
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+    finally:
+        engine.dispose()
+    out = RichTable(title=f"{table.name}: {len(rows)} row(s)" + (f" (limit {limit})" if len(rows) == limit else ""),
+                    title_justify="left")
+    for column in shown:
+        out.add_column(column.name, overflow="fold")
+    for row in rows:
+        out.add_row(*(_cell(v) for v in row))
+    Console(highlight=False).print(out)
