@@ -60,6 +60,15 @@ def event_id_for(dataset: str, department: str, natural_key: str) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{dataset}|{department}|{natural_key}"))
 
 
+def versioned_key(natural_key: str, body: bytes) -> str:
+    """The natural key of one *version* of an entity: the key plus a digest of the record's Avro
+    body (every field but the envelope). Why: the processor drops an event id it has seen
+    recently, so an id from the key alone would drop every update of a work order; with the
+    body digest, re-importing an unchanged record repeats its id (and deduplicates) while a
+    changed one gets a new id."""
+    return f"{natural_key}#{hashlib.sha256(body).hexdigest()[:16]}"
+
+
 @dataclass(frozen=True)
 class Source:
     """Who publishes: the department, its administrative level and its region."""
@@ -79,7 +88,7 @@ def region_field(schema: DatasetSchema) -> str | None:
 
 
 def envelope_for(schema: DatasetSchema, record: dict[str, Any], source: Source,
-                 now: datetime | None = None) -> dict[str, Any]:
+                 now: datetime | None = None, body: bytes | None = None) -> dict[str, Any]:
     """The envelope for ``record``; its event time is the field the schema names as
     ``event_time`` (e.g. accepted_at), else now; its region the record's own, else the
     source's."""
@@ -87,6 +96,8 @@ def envelope_for(schema: DatasetSchema, record: dict[str, Any], source: Source,
     time_field = schema.schema.get("event_time")
     event_time = record.get(time_field) if time_field else None
     natural_key = str(record.get(schema.key_field, "")) if schema.key_field else ""
+    if natural_key and body is not None:
+        natural_key = versioned_key(natural_key, body)
     where = region_field(schema)
     return {
         "event_id": event_id_for(schema.dataset, source.department, natural_key) if natural_key
@@ -121,6 +132,11 @@ class DeliveryFailed(RuntimeError):
 
 @dataclass(eq=False)  # identity, not value: publishers live in a WeakSet for the exit flush
 class Publisher:
+    """Sends records of any dataset for one process. ``prepare`` each dataset once, then
+    ``publish`` (one record dict) or ``publish_encoded`` (framed bytes, the bulk path), and
+    ``flush`` before reporting success. A ``producer`` given by the caller (tests) must report
+    deliveries to ``_on_delivery`` for ``flush`` to see refusals."""
+
     settings: GovbusSettings
     serde: Serde
     metrics: Metrics
@@ -128,10 +144,12 @@ class Publisher:
     failures: list[str] = field(default_factory=list)
     acknowledged: int = 0
     sent: int = 0
+    refused: int = 0
 
     def __post_init__(self) -> None:
         self.topics = topic_names(self.settings)
-        self.producer = self.producer or Producer(producer_config(self.settings, self._on_delivery))
+        if self.producer is None:
+            self.producer = Producer(producer_config(self.settings, self._on_delivery))
         self._counters: dict[tuple[str, str, str], Any] = {}
         _LIVE.add(self)
         _install_exit_hooks()
@@ -140,10 +158,15 @@ class Publisher:
         self.serde.prepare(value_subject(self.topics.raw(schema.dataset)), schema.schema)
         self.serde.prepare(value_subject(self.topics.dlq(schema.dataset)), dead_letter_schema)
 
+    def schema_id(self, dataset: str) -> int:
+        """The registry id of ``raw.<dataset>``'s schema (after ``prepare``), for framing."""
+        return self.serde.schema_id(value_subject(self.topics.raw(dataset)))
+
     def publish(self, schema: DatasetSchema, record: dict[str, Any], key: str) -> None:
         """Encode and send one record (with its envelope) to ``raw.<dataset>``."""
         topic = self.topics.raw(schema.dataset)
         self._produce(topic, key.encode(), self.serde.encode(value_subject(topic), record), [])
+        self.sent += 1
         self._count(schema.dataset, record["envelope"]["source_department"], "published", 1)
         self.producer.poll(0)
 
@@ -163,7 +186,8 @@ class Publisher:
         self.producer.poll(0)
         return sent
 
-    def publish_reject(self, schema: DatasetSchema, fault: Fault, origin: Origin, owner: str) -> None:
+    def publish_reject(self, schema: DatasetSchema, fault: Fault, origin: Origin,
+                       owner: str) -> None:
         """Send a record the adapter refused to ``dlq.<dataset>``, original bytes included."""
         topic = self.topics.dlq(schema.dataset)
         letter = dead_letter_record(fault, dataset=schema.dataset, owner=owner, origin=origin,
@@ -193,6 +217,7 @@ class Publisher:
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         # Called for failures only (delivery.report.only.error): a success costs no Python call.
         if err is not None:
+            self.refused += 1
             self.failures.append(f"{msg.topic()} key={msg.key()!r}: {err}")
             try:
                 dataset = self.topics.dataset_of(msg.topic())
@@ -208,8 +233,9 @@ class Publisher:
         if self.failures:
             raise DeliveryFailed(f"{len(self.failures)} records refused by the broker, first: "
                                  f"{self.failures[0]}")
-        # Every report is in and none failed, so everything sent so far is acknowledged.
-        self.acknowledged = self.sent
+        # Every report is in and this batch had no refusal: the rest of what was sent is
+        # acknowledged (a caller may clear ``failures`` it has answered, never ``refused``).
+        self.acknowledged = self.sent - self.refused
         return self.acknowledged
 
 
@@ -233,6 +259,8 @@ def _flush_live(timeout: float = EXIT_FLUSH_SECONDS) -> None:
     """Deliver what every live publisher still holds; report, never raise (we are exiting)."""
     for publisher in list(_LIVE):
         try:
+            if not _in_flight(publisher.producer):  # nothing to deliver: do not wait
+                continue
             left = publisher.producer.flush(timeout)
         except Exception as exc:  # noqa: BLE001 - exiting anyway: say what happened
             print(f"govbus: flush at exit failed: {exc}", file=sys.stderr)
@@ -240,6 +268,13 @@ def _flush_live(timeout: float = EXIT_FLUSH_SECONDS) -> None:
         if left or publisher.failures:
             print(f"govbus: at exit {left} records unacknowledged and "
                   f"{len(publisher.failures)} refused", file=sys.stderr)
+
+
+def _in_flight(producer: Any) -> int:
+    try:
+        return len(producer)
+    except TypeError:  # a stand-in without a queue length: flush to be safe
+        return 1
 
 
 def _on_sigterm(signum: int, _frame: Any) -> None:

@@ -111,7 +111,7 @@ class Pipeline:
         if event_id and self.seen.seen_recently(event_id, now.timestamp()):
             self._count(dataset, owner, "duplicate")
             return []
-        cleaned = clean_record(self.clean_plans[dataset], record)
+        cleaned = _guarded(clean_record, self.clean_plans[dataset], record)
         if isinstance(cleaned, Fault):
             return [self._dead_letter(cleaned, dataset, origin, event_id, record)]
         outs = self._deliver(dataset, cleaned.value, origin, now)
@@ -151,6 +151,15 @@ class Pipeline:
         self.metrics.dlq_records.labels(dataset, fault.reason).inc()
         return OutMessage(topic, origin.key, self.serde.encode(value_subject(topic), letter),
                           dead_letter_headers(fault, dataset, owner))
+
+
+def _guarded(step, *args):  # noqa: ANN001, ANN202 - a pure step and its arguments
+    """Run a pure step; a bug it trips on one record becomes that record's dead letter
+    (reason ``processor_error``) instead of an exception leaving the agent's loop."""
+    try:
+        return step(*args)
+    except Exception as exc:  # noqa: BLE001 - pure steps do no I/O: anything here is about this record
+        return Fault("processor_error", f"bug.{step.__name__}", f"{type(exc).__name__}: {exc}")
 
 
 def _owner(dataset: str, record: dict[str, Any] | None) -> str:

@@ -74,20 +74,21 @@ def hotline_recipients(settings: GovbusSettings) -> list[str]:
     return sorted({a.recipient_id for a in agreements if a.dataset == DATASET})
 
 
-def _observe(settings: GovbusSettings, counts: DemoCounts, metrics_url: str, recipients: list[str]) -> None:
+def _observe(settings: GovbusSettings, counts: DemoCounts, metrics_url: str, recipients: list[str],
+             keys: list[str]) -> None:
     topics = topic_names(settings)
     counts.processed = processed_counts(metrics_url, DATASET)
     counts.dead_letter_topic = topic_count(settings, topics.dlq(DATASET))
     counts.deliveries = {r: topic_count(settings, topics.shared(r, DATASET)) for r in recipients}
-    counts.pool_rows = {r: pool_rows(settings, r, DATASET) for r in recipients}
+    counts.pool_rows = {r: pool_rows(settings, r, DATASET, "order_no", keys) for r in recipients}
 
 
 def _wait_accounted(settings: GovbusSettings, counts: DemoCounts, timeout: float, metrics_url: str,
-                    children: list[subprocess.Popen], logs: list[Path]) -> None:
+                    children: list[subprocess.Popen], logs: list[Path], keys: list[str]) -> None:
     recipients = hotline_recipients(settings)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _observe(settings, counts, metrics_url, recipients)
+        _observe(settings, counts, metrics_url, recipients, keys)
         if counts.accounted:
             return
         for child, log in zip(children, logs):
@@ -102,8 +103,9 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float, wo
     if not settings.topic_prefix:
         settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
     path = workdir / "work_orders.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in work_orders(count, seed)),
-                    encoding="utf-8")
+    orders = list(work_orders(count, seed))
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in orders), encoding="utf-8")
+    keys = [str(r.get("order_no")) for r in orders]
     metrics_port = free_port()
     logs = [workdir / "process.log", workdir / "sink.log"]
     children = [_start(["process"], _child_env(settings, metrics_port), logs[0]),
@@ -111,7 +113,8 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float, wo
     counts = DemoCounts()
     try:
         _import(settings, path, counts)
-        _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
+        _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children,
+                        logs, keys)
     finally:
         _stop(children)
     return counts
@@ -133,6 +136,9 @@ def demo_cmd(count: int = typer.Option(1000), seed: int = typer.Option(1),
     started = time.monotonic()
     settings = with_endpoints(GovbusSettings(), start_stack=True)
     workdir = Path(tempfile.mkdtemp(prefix="govbus-demo-"))
+    if "pool_url" not in settings.model_fields_set:
+        # A pool of this run's own, so the summary counts this run's rows only.
+        settings = settings.model_copy(update={"pool_url": f"sqlite:///{workdir / 'pool.db'}"})
     counts = run_demo(settings, count, seed, timeout, workdir)
     console.print(summary_table(counts, time.monotonic() - started, settings.pool_url))
     if not counts.accounted:

@@ -1,13 +1,14 @@
 """What the demo observes: topic sizes, the processor's own counters, pool rows."""
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, func, inspect, select, table
+from sqlalchemy import column, create_engine, func, inspect, select, table
 
 from consumers.pool.logic import pool_table_name
 from govbus.core.settings import GovbusSettings, kafka_config
@@ -34,8 +35,20 @@ class DemoCounts:
                 and self.deliveries == self.pool_rows)
 
 
-def topic_count(settings: GovbusSettings, topic: str) -> int:
-    """Records on ``topic`` (sum of high watermarks; the demo's topics are never compacted)."""
+def topic_count(settings: GovbusSettings, topic: str, attempts: int = 5) -> int:
+    """Records on ``topic`` (sum of high watermarks; the demo's topics are never compacted).
+    Right after a topic is created its leader may not be known yet: ask again."""
+    for attempt in range(attempts):
+        try:
+            return _topic_count(settings, topic)
+        except KafkaException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    return 0
+
+
+def _topic_count(settings: GovbusSettings, topic: str) -> int:
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": "govbus-demo-count"}))
     try:
         meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
@@ -64,13 +77,17 @@ def processed_counts(metrics_url: str, dataset: str) -> dict[str, int]:
     return counts
 
 
-def pool_rows(settings: GovbusSettings, recipient: str, dataset: str) -> int:
+def pool_rows(settings: GovbusSettings, recipient: str, dataset: str, key: str,
+              keys: list[str]) -> int:
+    """Rows of this run in the recipient's pool: the pool outlives demo runs, so only the keys
+    this run published are counted."""
     engine = create_engine(settings.pool_url)
     name = pool_table_name(recipient, dataset)
     try:
         if not inspect(engine).has_table(name):
             return 0
+        query = select(func.count()).select_from(table(name)).where(column(key).in_(keys))
         with engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(table(name))).scalar_one()
+            return conn.execute(query).scalar_one()
     finally:
         engine.dispose()

@@ -51,19 +51,22 @@ def stack_status_cmd() -> None:
 
 
 def _register_commands() -> None:
-    from govbus.cli import demo, run_cmds
-
-    run_cmds.register(app)
-    demo.register(app)
-    __import__("govbus.cli.adapters_cmd", fromlist=["register"]).register(app)
+    """Mount every command group. Imported here, not at the top, so that `govbus stack` does not
+    pay for Faust, SQLAlchemy and aiohttp imports it never uses."""
+    from govbus.cli import adapters_cmd, demo, feed_cmd, run_cmds
+    from govbus.cli.agreements_cmd import agreements_app
+    from govbus.cli.audit_cmd import audit_app
     from govbus.cli.catalogue_cmd import catalogue_app
-
-    app.add_typer(catalogue_app, name="catalogue")
+    from govbus.cli.dlq_cmd import dlq_app
+    from govbus.cli.pool_cmd import pool_app
     from govbus.cli.schemas_cmd import schemas_app
 
-    app.add_typer(schemas_app, name="schemas")
-    from govbus.cli.agreements_cmd import agreements_app
-    app.add_typer(agreements_app, name="agreements")
+    for module in (run_cmds, demo, adapters_cmd, feed_cmd):
+        module.register(app)
+    for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
+                          ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
+                          ("pool", pool_app)):
+        app.add_typer(sub_app, name=name)
 
 
 _register_commands()

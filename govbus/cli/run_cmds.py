@@ -1,9 +1,7 @@
 """`govbus process | sink | import | generate`: the long-running roles and the adapters."""
 from __future__ import annotations
 
-import json
 import signal
-import sys
 import threading
 from pathlib import Path
 
@@ -11,9 +9,7 @@ import typer
 from rich.console import Console
 
 from govbus.cli.endpoints import with_endpoints
-from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics, serve_metrics
-from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 
@@ -54,31 +50,46 @@ def sink_cmd(recipient: str | None = typer.Option(None, help="Recipient whose po
 
 def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
                dataset: str = typer.Option(...), department: str = typer.Option(...),
-               level: str = typer.Option("city"), region: str = typer.Option("110000")) -> None:
-    """Publish a JSON-lines file to raw.<dataset>; bad lines go to a reject file and the DLQ."""
-    from producers.jsonl import import_jsonl
-    from producers.sdk import Publisher, Source
+               mapping: Path | None = typer.Option(None, exists=True, dir_okay=False,
+                                                   help="YAML: columns/values/constants."),
+               encoding: str | None = typer.Option(None, help="CSV encoding (default: detect)."),
+               level: str | None = typer.Option(None, help="Default: the provider's level."),
+               region: str | None = typer.Option(None, help="Default: the provider's region."),
+               sheet: str | None = typer.Option(None, help="xlsx sheet (default: the first).")) -> None:
+    """Publish a .csv, .jsonl/.json or .xlsx file to raw.<dataset>; refused rows go to a reject
+    file beside it and to the DLQ."""
+    from producers.files.main import ImportRequest, import_file
 
-    settings = with_endpoints(GovbusSettings())
-    schema = load_schemas(settings.schemas_dir)[dataset]
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
-    publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
-    summary = import_jsonl(file, schema, Source(department, level, region, "producers.jsonl"), publisher)
+    request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet)
+    try:
+        summary = import_file(with_endpoints(GovbusSettings()), request)
+    except ValueError as exc:  # refused requests: wrong department, mapping, encoding, format
+        console.print(f"[red]import refused:[/red] {exc}")
+        raise typer.Exit(2) from exc
     console.print(f"read {summary.read}  published {summary.published}  rejected {summary.rejected}")
     if summary.rejected:
-        console.print(f"rejects: {file.with_name(file.name + '.rejects.jsonl')}")
+        console.print(f"rejects: {summary.reject_path}")
 
 
 def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int = typer.Option(1000),
                  seed: int = typer.Option(1), dirty: float = typer.Option(0.05),
-                 out: Path | None = typer.Option(None, help="Write here instead of stdout.")) -> None:
-    """Synthetic records as JSON lines (dirty ones labelled with `_dirty`)."""
-    from producers.synthetic.hotline import work_orders
+                 rate: float | None = typer.Option(None, help="Records per second (default: no limit)."),
+                 out: Path | None = typer.Option(None, help="Write here (.csv or JSON lines) instead of stdout."),
+                 publish: bool = typer.Option(False, "--publish", help="Send through the SDK as the provider."),
+                 department: str | None = typer.Option(None, help="With --publish (default: the provider).")) -> None:
+    """Synthetic records (dirty ones labelled `_dirty`, odd-but-valid ones `_normalised`)."""
+    from producers.synthetic.main import publish_generated, write_generated
 
-    if dataset != "hotline.work_order":
-        raise typer.BadParameter(f"no generator for {dataset} yet", param_hint="--dataset")
-    handle = out.open("w", encoding="utf-8") if out else sys.stdout
-    for record in work_orders(count, seed, dirty):
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    if out:
-        handle.close()
+    if out and publish:
+        raise typer.BadParameter("give --out or --publish, not both", param_hint="--out")
+    try:
+        if publish:
+            summary = publish_generated(with_endpoints(GovbusSettings()), dataset, count, seed,
+                                        dirty, rate, department)
+            console.print(f"generated {summary.read}  published {summary.published}  "
+                          f"rejected {summary.rejected}")
+        else:
+            write_generated(dataset, count, seed, dirty, rate, out)
+    except ValueError as exc:  # unknown dataset, bad --dirty, department not the provider
+        console.print(f"[red]generate refused:[/red] {exc}")
+        raise typer.Exit(2) from exc

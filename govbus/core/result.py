@@ -33,7 +33,12 @@ class Fault:
 
     def at(self, field: str) -> "Fault":
         """The same fault, located at ``field`` (prefixing any path it already has)."""
-        path = f"{field}.{self.field}" if self.field else field
+        if not self.field:
+            path = field
+        elif self.field.startswith("["):  # a list index: caller_ids[2], not caller_ids.[2]
+            path = f"{field}{self.field}"
+        else:
+            path = f"{field}.{self.field}"
         return replace(self, field=path)
 
 

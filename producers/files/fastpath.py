@@ -42,6 +42,11 @@ class Unsupported(Exception):
 def varint(n: int) -> bytes:
     """Avro's zig-zag varint of a long."""
     n = (n << 1) ^ (n >> 63)
+    if n < 0x80:
+        return _SMALL[n]
+    if 1 << 35 <= n < 1 << 42:  # every millisecond time stamp of 1971-2109: six bytes, unrolled
+        return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80,
+                      n >> 21 & 0x7F | 0x80, n >> 28 & 0x7F | 0x80, n >> 35))
     out = bytearray()
     while n & ~0x7F:
         out.append((n & 0x7F) | 0x80)
@@ -50,6 +55,7 @@ def varint(n: int) -> bytes:
     return bytes(out)
 
 
+_SMALL = [bytes((i,)) for i in range(0x80)]
 _LENGTHS = [varint(i) for i in range(1024)]
 
 
@@ -75,15 +81,28 @@ def split_list(text: str) -> Any:
 
 # --- one value (cell text, never empty) → bytes ---------------------------------------------
 
-def _string(c: str) -> bytes:
-    return encode_string(c)
-
-
 def _boolean(c: str) -> bytes:
     value = _BOOLEANS.get(c.strip().lower())
     if value is None:
         raise Refused
     return b"\x01" if value else b"\x00"
+
+
+def _labelled_boolean(labels: dict[str, str]) -> Encoder:
+    """是/否 and the like, resolved in one lookup (a label is substituted before the
+    true/false rule, as the reference path does)."""
+    table = {label: _BOOLEANS.get(value.strip().lower()) for label, value in labels.items()}
+    table = {label: b"\x01" if value else b"\x00" for label, value in table.items()
+             if value is not None}
+
+    def enc(c: str) -> bytes:
+        found = table.get(c)
+        if found is None:
+            if c in labels:
+                raise Refused  # a label for something that is not a boolean
+            return _boolean(c)
+        return found
+    return enc
 
 
 def _integer(kind: str) -> Encoder:
@@ -172,6 +191,8 @@ def value_encoder(avro_type: Any, named: dict[str, Any], tz: tzinfo,
     logical = None if isinstance(avro_type, str) else avro_type.get("logicalType")
     if kind == "enum":
         return _enum(avro_type["symbols"], labels)
+    if kind == "boolean" and labels:
+        return _labelled_boolean(labels)
     if labels:  # other kinds take labels as plain substitutions, before their own rules
         inner = value_encoder(avro_type, named, tz, {})
         return lambda c: inner(labels.get(c, c))
@@ -185,7 +206,7 @@ def value_encoder(avro_type: Any, named: dict[str, Any], tz: tzinfo,
         return _uuid
     if logical is not None:
         raise Unsupported(f"logical type {logical}")
-    simple = {"string": _string, "boolean": _boolean}
+    simple = {"string": encode_string, "boolean": _boolean}
     if kind in simple:
         return simple[kind]
     if kind in _RANGES:
@@ -202,8 +223,8 @@ def _union_parts(ftype: Any) -> tuple[Any, bytes | None, bytes]:
     if not isinstance(ftype, list):
         return ftype, None, b""
     others = [b for b in ftype if b != "null"]
-    if len(others) != 1 or len(ftype) > 2:
-        raise Unsupported("union of several non-null types")
+    if len(others) != 1 or len(ftype) != 2:
+        raise Unsupported("a union other than [null, T]")
     return others[0], varint(ftype.index("null")), varint(ftype.index(others[0]))
 
 
@@ -231,10 +252,15 @@ def field_encoder(avro_field: dict[str, Any], named: dict[str, Any], tz: tzinfo,
                   labels: dict[str, str]) -> Encoder:
     """Encoder of one field's cell; an empty cell means the field was not given."""
     value_type, null, prefix = _union_parts(avro_field["type"])
-    inner = value_encoder(value_type, named, tz, labels)
     absent = _default_bytes(avro_field, named, tz)
     if absent is None:
         absent = null  # no default: a nullable field is written as null
+    if value_type == "string" and not labels:
+        return _string_field(prefix, absent)
+    resolved = named.get(value_type, value_type) if isinstance(value_type, str) else value_type
+    if isinstance(resolved, dict) and resolved.get("type") == "enum":
+        return _enum_field(resolved["symbols"], labels, prefix, absent)
+    inner = value_encoder(value_type, named, tz, labels)
     if prefix:
         def enc(c: Any) -> bytes:
             return prefix + inner(c) if c else absent
@@ -246,4 +272,37 @@ def field_encoder(avro_field: dict[str, Any], named: dict[str, Any], tz: tzinfo,
             if not c:
                 raise Refused  # required and missing: the reference path names the fault
             return inner(c)
+    return enc
+
+
+def _string_field(prefix: bytes, absent: bytes | None) -> Encoder:
+    """Strings are most cells: one closure, the branch and length prefixes precomputed."""
+    heads = [prefix + length for length in _LENGTHS]
+
+    def enc(c: Any) -> bytes:
+        if c:
+            data = c.encode()
+            n = len(data)
+            return (heads[n] if n < 1024 else prefix + varint(n)) + data
+        if absent is None:
+            raise Refused
+        return absent
+    return enc
+
+
+def _enum_field(symbols: list[str], labels: dict[str, str], prefix: bytes,
+                absent: bytes | None) -> Encoder:
+    """Enums are the next most common: symbol and label bytes, branch prefix included."""
+    table = {s: prefix + varint(i) for i, s in enumerate(symbols)}
+    table |= {label: table[value] for label, value in labels.items() if value in table}
+
+    def enc(c: Any) -> bytes:
+        if c:
+            found = table.get(c)
+            if found is None:
+                raise Refused
+            return found
+        if absent is None:
+            raise Refused
+        return absent
     return enc

@@ -84,6 +84,10 @@ def load_mapping(path: Path) -> Mapping:
     for key in ("columns", "values", "constants"):
         if not isinstance(data.get(key) or {}, dict):
             problems.append(f"{key} must be a mapping")
+    for name, labels in (data.get("values") or {}).items() if not problems else ():
+        if not isinstance(labels, dict) or not all(to_text(k) and to_text(v)
+                                                   for k, v in labels.items()):
+            problems.append(f"values.{name} must map non-empty labels to non-empty values")
     if problems:
         raise MappingError(str(path), problems)
     return Mapping(

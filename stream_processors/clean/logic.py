@@ -66,11 +66,24 @@ def clean_record(plan: CleanPlan, record: dict[str, Any]) -> Ok[dict[str, Any]] 
         if value is None or value == "":
             out[name] = None
             continue
-        checked = validator(value)
+        checked = _validate(validator, value)
         if isinstance(checked, Fault):
             return checked.at(name)
         out[name] = checked.value
     return _clean_envelope(out)
+
+
+def _validate(validator: Validator, value: Any) -> Ok[Any] | Fault:
+    """One value, or each element of a list (transport incidents carry several plates)."""
+    if not isinstance(value, list):
+        return validator(str(value))
+    cleaned = []
+    for index, item in enumerate(value):
+        checked = validator(str(item))
+        if isinstance(checked, Fault):
+            return checked.at(f"[{index}]")
+        cleaned.append(checked.value)
+    return Ok(cleaned)
 
 
 def _clean_envelope(record: dict[str, Any]) -> Ok[dict[str, Any]] | Fault:

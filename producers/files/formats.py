@@ -1,0 +1,83 @@
+"""One import function per format, each: open streamed → plan → run the shared loop."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from producers.files.encoding import detect_encoding
+from producers.files.importer import (ImportSummary, Rejects, progress_bar, reject_file,
+                                      reject_path_for, run_import)
+from producers.files.mapping import Mapping, plan_columns
+from producers.files.pipeline import Pipeline, strip_annotations
+from producers.files.readers import RowSource, csv_rows, jsonl_lines, xlsx_rows
+from producers.files.textpath import TextRows
+from producers.sdk import Publisher
+
+
+def _import_text(path: Path, source: RowSource, pipeline: Pipeline, publisher: Publisher,
+                 mapping: Mapping, headers: tuple[tuple[str, bytes], ...],
+                 progress: bool) -> ImportSummary:
+    rows = TextRows(pipeline.schema, plan_columns(pipeline.schema, mapping, source.headers),
+                    mapping)
+    columns = rows.plan.headers
+
+    def describe(row: list[Any]) -> dict[str, Any]:  # the row as its header names it
+        return dict(zip(columns, row)) if len(row) == len(columns) else {"cells": row}
+
+    out = reject_path_for(path)
+    with reject_file(out) as handle, progress_bar(path.name, progress) as advance:
+        rejects = Rejects(handle, publisher, pipeline.schema, pipeline.source.department,
+                          str(path), describe, headers)
+        summary = run_import(source.rows, pipeline.text_converter(rows), pipeline.refresh,
+                             publisher, pipeline.schema, pipeline.source.department, rejects,
+                             advance)
+    summary.reject_path = out
+    return summary
+
+
+def import_csv(path: Path, pipeline: Pipeline, publisher: Publisher,
+               mapping: Mapping | None = None, encoding: str | None = None,
+               progress: bool = True) -> ImportSummary:
+    """A CSV file in UTF-8 or GBK/GB18030 (detected unless ``encoding`` is given)."""
+    codec = detect_encoding(path, encoding)
+    with csv_rows(path, codec) as source:
+        return _import_text(path, source, pipeline, publisher, mapping or Mapping(),
+                            (("govbus.source.encoding", codec.encode()),), progress)
+
+
+def import_xlsx(path: Path, pipeline: Pipeline, publisher: Publisher,
+                mapping: Mapping | None = None, sheet: str | None = None,
+                progress: bool = True) -> ImportSummary:
+    """The first sheet (or ``sheet``) of an .xlsx workbook, read in openpyxl's streaming mode."""
+    with xlsx_rows(path, sheet) as source:
+        return _import_text(path, source, pipeline, publisher, mapping or Mapping(), (),
+                            progress)
+
+
+def import_json_lines(path: Path, pipeline: Pipeline, publisher: Publisher,
+                      progress: bool = True, reject_path: Path | None = None) -> ImportSummary:
+    """One JSON object per line, field names as in the schema."""
+    out = reject_path or reject_path_for(path)
+    with jsonl_lines(path) as source, reject_file(out) as handle, \
+            progress_bar(path.name, progress) as advance:
+        rejects = Rejects(handle, publisher, pipeline.schema, pipeline.source.department,
+                          str(path), lambda line: line)
+        summary = run_import(source.rows, pipeline.from_json_line, pipeline.refresh, publisher,
+                             pipeline.schema, pipeline.source.department, rejects, advance)
+    summary.reject_path = out
+    return summary
+
+
+def publish_records(records: Iterable[dict[str, Any]], pipeline: Pipeline,
+                    publisher: Publisher, origin: str, reject_path: Path,
+                    progress: bool = True, batch_size: int = 2000) -> ImportSummary:
+    """Records already in memory (e.g. the generator's): annotations stripped, then as JSON."""
+    numbered = ((n, r) for n, r in enumerate(records, start=1))
+    with reject_file(reject_path) as handle, progress_bar(origin, progress) as advance:
+        rejects = Rejects(handle, publisher, pipeline.schema, pipeline.source.department,
+                          origin, lambda record: record)
+        summary = run_import(numbered, lambda r: pipeline.from_record(strip_annotations(r)),
+                             pipeline.refresh, publisher, pipeline.schema,
+                             pipeline.source.department, rejects, advance, batch_size)
+    summary.reject_path = reject_path
+    return summary

@@ -1,0 +1,56 @@
+"""Wiring for ``govbus generate``: records to JSON lines / CSV, or through the SDK as the
+dataset's provider department would publish them."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any, Iterable
+
+from govbus.core.settings import GovbusSettings
+from producers.files.csvout import write_csv
+from producers.files.formats import publish_records
+from producers.files.importer import BATCH, ImportSummary
+from producers.files.main import connect_publisher, provider_source
+from producers.files.mapping import body_fields
+from producers.files.pipeline import Pipeline
+from producers.synthetic.generate import paced, project_schemas, records
+
+
+def write_json_lines(items: Iterable[dict[str, Any]], handle: IO[str]) -> int:
+    count = 0
+    for record in items:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_generated(dataset: str, count: int, seed: int, dirty: float, rate: float | None,
+                    out: Path | None) -> int:
+    """Write to ``out`` (CSV when it ends in .csv, else JSON lines) or stdout; returns count.
+    CSV has no room for the ``_dirty`` labels, so it holds the records without them."""
+    items = paced(records(dataset, count, seed, dirty), rate)
+    if out is not None and out.suffix.lower() == ".csv":
+        fields = [f["name"] for f in body_fields(project_schemas()[dataset])]
+        return write_csv(items, out, fields)
+    if out is None:
+        return write_json_lines(items, sys.stdout)
+    with out.open("w", encoding="utf-8") as handle:
+        return write_json_lines(items, handle)
+
+
+def publish_generated(settings: GovbusSettings, dataset: str, count: int, seed: int,
+                      dirty: float, rate: float | None, department: str | None = None,
+                      progress: bool = True) -> ImportSummary:
+    """Publish through the SDK as ``department`` (default: the catalogue's provider). Dirty
+    records the adapter refuses go to the DLQ and a reject file in the cache directory."""
+    schema, source = provider_source(settings, dataset, department, None, None,
+                                     "producers.synthetic")
+    publisher = connect_publisher(settings, schema)
+    pipeline = Pipeline(schema, source, publisher.schema_id(dataset))
+    rejects = settings.cache_dir / "rejects" / f"generate-{dataset}-seed{seed}.rejects.jsonl"
+    rejects.parent.mkdir(parents=True, exist_ok=True)
+    # With a rate, batches of about a second's records, so that records leave when made.
+    batch = max(1, min(BATCH, int(rate))) if rate else BATCH
+    return publish_records(paced(records(dataset, count, seed, dirty), rate), pipeline,
+                           publisher, f"generate:{dataset}", rejects, progress, batch)
