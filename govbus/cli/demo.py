@@ -1,11 +1,12 @@
 """`govbus demo`: the whole path on the embedded default, with every record accounted for.
 
-Starts the local stack if needed, generates sample work orders (a few invalid), runs the
-processor and the sink as child processes, imports the orders, and waits until every record
-read has exactly one fate (rejected by the adapter, delivered under the shipped agreements,
-shared with nobody, dead-lettered, or a duplicate) and every delivery is a row in its
-recipient's pool; then prints a summary. Each run uses its own topic prefix, so earlier runs
-never blur the count.
+Starts the local stack if needed, generates sample records of every dataset (1,000 12345 work
+orders and a smaller batch of each other dataset, a few of them invalid), runs the processor and
+the pool sink as child processes, imports the records as their provider departments would, and
+waits until every record read has exactly one fate (rejected by the adapter, delivered under the
+shipped agreements, shared with nobody, dead-lettered, or a duplicate) and every delivery is a row
+in its recipient's pool; then prints a summary. Each run uses its own topic prefix and pool, so
+earlier runs never blur the count.
 """
 from __future__ import annotations
 
@@ -22,14 +23,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from govbus.cli.demo_counts import PROCESS_OUTCOMES, DemoCounts, pool_rows, processed_counts, topic_count
+from govbus.cli.demo_counts import (PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows,
+                                    processed_counts, topic_count)
 from govbus.cli.endpoints import with_endpoints
 from govbus.cli.localstack.stack import free_port
+from govbus.core.agreements import load_agreements
+from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings, topic_names
-from producers.synthetic.hotline import work_orders
+from producers.files.main import ImportRequest, import_file
+from producers.synthetic.generate import records
 
-console = Console()
-DATASET = "hotline.work_order"
+console = Console(width=max(150, Console().width))  # the summary table is wide
+MAIN_DATASET = "hotline.work_order"
 
 
 def register(app: typer.Typer) -> None:
@@ -51,45 +56,47 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
                                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def _import(settings: GovbusSettings, path: Path, counts: DemoCounts) -> None:
-    from govbus.core.deadletter import load_dead_letter_schema
-    from govbus.core.metrics import new_metrics
-    from govbus.core.schemas import load_schemas
-    from govbus.core.serde import Serde
-    from producers.jsonl import import_jsonl
-    from producers.sdk import Publisher, Source
-
-    schema = load_schemas(settings.schemas_dir)[DATASET]
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
-    publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
-    summary = import_jsonl(path, schema, Source("hotline", "city", "350100", "producers.jsonl"), publisher)
-    counts.read, counts.published, counts.rejected_at_adapter = summary.read, summary.published, summary.rejected
+def generate_files(settings: GovbusSettings, count: int, seed: int, workdir: Path) -> dict[str, DemoCounts]:
+    """One JSON-lines file per dataset; ``count`` work orders, a fifth as many of the others."""
+    schemas = load_schemas(settings.schemas_dir)
+    counts = {}
+    for dataset, schema in sorted(schemas.items()):
+        batch = list(records(dataset, count if dataset == MAIN_DATASET else max(count // 5, 1), seed))
+        (workdir / f"{dataset}.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in batch), encoding="utf-8")
+        counts[dataset] = DemoCounts(dataset, schema.key_field, [str(r.get(schema.key_field)) for r in batch])
+    return counts
 
 
-def hotline_recipients(settings: GovbusSettings) -> list[str]:
-    """Recipients of the hotline dataset under the shipped agreements."""
-    from govbus.core.agreements import load_agreements
-
-    agreements = load_agreements(settings.catalogue_dir).agreements.values()
-    return sorted({a.recipient_id for a in agreements if a.dataset == DATASET})
-
-
-def _observe(settings: GovbusSettings, counts: DemoCounts, metrics_url: str, recipients: list[str],
-             keys: list[str]) -> None:
-    topics = topic_names(settings)
-    counts.processed = processed_counts(metrics_url, DATASET)
-    counts.dead_letter_topic = topic_count(settings, topics.dlq(DATASET))
-    counts.deliveries = {r: topic_count(settings, topics.shared(r, DATASET)) for r in recipients}
-    counts.pool_rows = {r: pool_rows(settings, r, DATASET, "order_no", keys) for r in recipients}
+def _import_all(settings: GovbusSettings, workdir: Path, counts: dict[str, DemoCounts]) -> None:
+    for dataset, dataset_counts in counts.items():
+        request = ImportRequest(workdir / f"{dataset}.jsonl", dataset, department="", progress=False)
+        summary = import_file(settings, request)
+        dataset_counts.read, dataset_counts.published = summary.read, summary.published
+        dataset_counts.rejected_at_adapter = summary.rejected
 
 
-def _wait_accounted(settings: GovbusSettings, counts: DemoCounts, timeout: float, metrics_url: str,
-                    children: list[subprocess.Popen], logs: list[Path], keys: list[str]) -> None:
-    recipients = hotline_recipients(settings)
+def _observe(settings: GovbusSettings, counts: dict[str, DemoCounts], metrics_url: str,
+             recipients: dict[str, list[str]]) -> None:
+    topics, processed = topic_names(settings), processed_counts(metrics_url)
+    for dataset, c in counts.items():
+        c.processed = processed.get(dataset, {})
+        c.dead_letter_topic = topic_count(settings, topics.dlq(dataset))
+        c.deliveries = {r: topic_count(settings, topics.shared(r, dataset)) for r in recipients.get(dataset, [])}
+        c.pool_rows = {r: pool_rows(settings, r, dataset, c.key_field, c.keys) for r in recipients.get(dataset, [])}
+        if c.fates_accounted and c.distinct_keys != c.pool_rows:  # read keys only once it matters
+            c.distinct_keys = {r: distinct_keys(settings, topics.shared(r, dataset)) for r in c.deliveries}
+
+
+def _wait_accounted(settings: GovbusSettings, counts: dict[str, DemoCounts], timeout: float,
+                    metrics_url: str, children: list[subprocess.Popen], logs: list[Path]) -> None:
+    recipients: dict[str, list[str]] = {}
+    for agreement in load_agreements(settings.catalogue_dir).agreements.values():
+        recipients.setdefault(agreement.dataset, []).append(agreement.recipient_id)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _observe(settings, counts, metrics_url, recipients, keys)
-        if counts.accounted:
+        _observe(settings, counts, metrics_url, recipients)
+        if all(c.accounted for c in counts.values()):
             return
         for child, log in zip(children, logs):
             if child.poll() is not None:
@@ -97,24 +104,20 @@ def _wait_accounted(settings: GovbusSettings, counts: DemoCounts, timeout: float
         time.sleep(0.5)
 
 
-def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float, workdir: Path) -> DemoCounts:
-    """Run ``count`` generated work orders through processor and sink child processes.
+def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
+             workdir: Path) -> dict[str, DemoCounts]:
+    """Run generated records of every dataset through processor and sink child processes.
     Uses ``settings.topic_prefix`` when set, else a fresh one, so runs never mix."""
     if not settings.topic_prefix:
         settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
-    path = workdir / "work_orders.jsonl"
-    orders = list(work_orders(count, seed))
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in orders), encoding="utf-8")
-    keys = [str(r.get("order_no")) for r in orders]
+    counts = generate_files(settings, count, seed, workdir)
     metrics_port = free_port()
     logs = [workdir / "process.log", workdir / "sink.log"]
     children = [_start(["process"], _child_env(settings, metrics_port), logs[0]),
                 _start(["sink", "--all"], _child_env(settings, -1), logs[1])]
-    counts = DemoCounts()
     try:
-        _import(settings, path, counts)
-        _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children,
-                        logs, keys)
+        _import_all(settings, workdir, counts)
+        _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
     finally:
         _stop(children)
     return counts
@@ -130,9 +133,10 @@ def _stop(children: list[subprocess.Popen]) -> None:
             child.kill()
 
 
-def demo_cmd(count: int = typer.Option(1000), seed: int = typer.Option(1),
+def demo_cmd(count: int = typer.Option(1000, help="Work orders; every other dataset gets a fifth as many."),
+             seed: int = typer.Option(1),
              timeout: float = typer.Option(180.0, help="Seconds to wait for every record.")) -> None:
-    """Run 1,000 sample 12345 work orders through the bus and account for every one."""
+    """Run sample records of every dataset through the bus and account for every one."""
     started = time.monotonic()
     settings = with_endpoints(GovbusSettings(), start_stack=True)
     workdir = Path(tempfile.mkdtemp(prefix="govbus-demo-"))
@@ -141,23 +145,28 @@ def demo_cmd(count: int = typer.Option(1000), seed: int = typer.Option(1),
         settings = settings.model_copy(update={"pool_url": f"sqlite:///{workdir / 'pool.db'}"})
     counts = run_demo(settings, count, seed, timeout, workdir)
     console.print(summary_table(counts, time.monotonic() - started, settings.pool_url))
-    if not counts.accounted:
+    if not all(c.accounted for c in counts.values()):
         console.print(f"[red]not every record is accounted for[/red]; logs in {workdir}")
         raise typer.Exit(1)
-    console.print(f"every record accounted for; logs in {workdir}")
+    total = sum(c.read for c in counts.values())
+    console.print(f"every one of {total} records accounted for; files and logs in {workdir}")
 
 
-def summary_table(counts: DemoCounts, seconds: float, pool_url: str) -> Table:
-    table = Table(title=f"govbus demo: {DATASET} ({seconds:.1f}s, pool {pool_url})")
-    table.add_column("what")
-    table.add_column("records", justify="right")
-    table.add_row("read from the file", str(counts.read))
-    table.add_row("rejected by the adapter (reject file + DLQ)", str(counts.rejected_at_adapter))
-    table.add_row("published to the raw topic", str(counts.published))
-    for outcome in PROCESS_OUTCOMES:
-        table.add_row(f"processed: {outcome.replace('_', ' ')}", str(counts.processed.get(outcome, 0)))
-    table.add_row("on the dead-letter topic", str(counts.dead_letter_topic))
-    for recipient, n in sorted(counts.deliveries.items()):
-        table.add_row(f"delivered to {recipient} / rows in its pool",
-                      f"{n} / {counts.pool_rows.get(recipient, 0)}")
+def summary_table(counts: dict[str, DemoCounts], seconds: float, pool_url: str) -> Table:
+    table = Table(title=f"govbus demo ({seconds:.1f}s, pool {pool_url})")
+    headers = ("dataset", "read", "adapter\nrejects", "delivered", "shared with\nnobody", "dead-\nlettered",
+               "dupli-\ncates", "on the\nDLQ", "recipient: delivered → rows in its pool")
+    for header in headers:
+        table.add_column(header, justify="left" if header[0] in "dr" and header != "read" else "right",
+                         no_wrap=header == "dataset")
+    for dataset, c in counts.items():
+        deliveries = "\n".join(f"{r}: {n} → {c.pool_rows.get(r, 0)}" + _collapsed(n, c.pool_rows.get(r, 0))
+                               for r, n in sorted(c.deliveries.items()))
+        table.add_row(dataset, str(c.read), str(c.rejected_at_adapter),
+                      *(str(c.processed.get(o, 0)) for o in PROCESS_OUTCOMES), str(c.dead_letter_topic),
+                      deliveries or "(no agreement)")
     return table
+
+
+def _collapsed(delivered: int, rows: int) -> str:
+    return f" (updates of {delivered - rows} keys)" if rows < delivered else ""

@@ -18,6 +18,11 @@ PROCESS_OUTCOMES = ("delivered", "no_agreement", "dead_lettered", "duplicate")
 
 @dataclass
 class DemoCounts:
+    """What happened to one dataset's records in one demo run."""
+
+    dataset: str = ""
+    key_field: str = ""
+    keys: list[str] = field(default_factory=list)  # business keys this run published
     read: int = 0
     rejected_at_adapter: int = 0
     published: int = 0
@@ -26,13 +31,21 @@ class DemoCounts:
     deliveries: dict[str, int] = field(default_factory=dict)  # recipient -> records on its topic
     pool_rows: dict[str, int] = field(default_factory=dict)   # recipient -> rows in its pool table
 
+    distinct_keys: dict[str, int] = field(default_factory=dict)  # recipient -> keys delivered
+
     @property
-    def accounted(self) -> bool:
-        """Every record read has exactly one fate, and every delivery reached its pool."""
+    def fates_accounted(self) -> bool:
+        """Every record read has exactly one fate, and every dead letter is on the DLQ."""
         fates = self.rejected_at_adapter + sum(self.processed.get(o, 0) for o in PROCESS_OUTCOMES)
         dead = self.rejected_at_adapter + self.processed.get("dead_lettered", 0)
-        return (self.read > 0 and fates == self.read and self.dead_letter_topic == dead
-                and self.deliveries == self.pool_rows)
+        return self.read > 0 and fates == self.read and self.dead_letter_topic == dead
+
+    @property
+    def accounted(self) -> bool:
+        """...and every key delivered to a recipient is one row in its pool (a pool keeps the
+        latest version per business key: several readings of one indicator series are one row)."""
+        return (self.fates_accounted and set(self.deliveries) == set(self.pool_rows)
+                and self.distinct_keys == self.pool_rows)
 
 
 def topic_count(settings: GovbusSettings, topic: str, attempts: int = 5) -> int:
@@ -60,20 +73,40 @@ def _topic_count(settings: GovbusSettings, topic: str) -> int:
         consumer.close()
 
 
-def processed_counts(metrics_url: str, dataset: str) -> dict[str, int]:
-    """The processor's ``govbus_records_total{stage="process"}`` by outcome, scraped."""
+def distinct_keys(settings: GovbusSettings, topic: str) -> int:
+    """Distinct message keys on ``topic``, read from the beginning to the current end."""
+    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": "govbus-demo-keys"}))
+    keys: set[bytes | None] = set()
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        for partition in (meta.partitions if meta is not None and meta.error is None else []):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            consumer.assign([TopicPartition(topic, partition, low)])
+            offset = low
+            while offset < high:
+                message = consumer.poll(5)
+                if message is not None and not message.error():
+                    keys.add(message.key())
+                    offset = message.offset() + 1
+    finally:
+        consumer.close()
+    return len(keys)
+
+
+def processed_counts(metrics_url: str) -> dict[str, dict[str, int]]:
+    """The processor's ``govbus_records_total{stage="process"}`` by dataset and outcome, scraped."""
     try:
         with urllib.request.urlopen(metrics_url, timeout=3) as response:
             text = response.read().decode()
     except (urllib.error.URLError, OSError):
         return {}
-    counts: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             labels = sample.labels
-            if (sample.name == "govbus_records_total" and labels.get("stage") == "process"
-                    and labels.get("dataset") == dataset):
-                counts[labels["outcome"]] = counts.get(labels["outcome"], 0) + int(sample.value)
+            if sample.name == "govbus_records_total" and labels.get("stage") == "process":
+                by_outcome = counts.setdefault(labels["dataset"], {})
+                by_outcome[labels["outcome"]] = by_outcome.get(labels["outcome"], 0) + int(sample.value)
     return counts
 
 
