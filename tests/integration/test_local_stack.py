@@ -16,14 +16,16 @@ from govbus.core.settings import GovbusSettings
 
 
 def _java_pids_under(stack_dir: Path) -> list[int]:
-    """Live (non-zombie) Java processes whose command line names this stack's folder."""
+    """Live (non-zombie) Java processes working in this stack's folder (the stack starts the
+    broker and the registry there)."""
     pids = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            cwd = (proc / "cwd").resolve()
         except OSError:
             continue
-        if "java" in cmdline and str(stack_dir) in cmdline.replace("\x00", " ") and pid_alive(int(proc.name)):
+        if "java" in cmdline and cwd == stack_dir.resolve() and pid_alive(int(proc.name)):
             pids.append(int(proc.name))
     return pids
 

@@ -25,7 +25,8 @@ SCHEMAS_DIR = PROJECT_ROOT / "schemas" / "avro"
 def _bus_topic(topics: TopicNames, full_name: str) -> str:
     return {"govbus.bus.EmergencyIncident": topics.emergency_incidents,
             "govbus.bus.AuditDelivery": topics.audit_deliveries,
-            "govbus.bus.DeadLetter": topics.dlq("hotline.work_order")}[full_name]
+            "govbus.bus.DeadLetter": topics.dlq("hotline.work_order"),
+            "govbus.bus.Redrive": topics.audit_redrives}[full_name]
 
 
 def _uuids_as_str(value: Any) -> Any:
