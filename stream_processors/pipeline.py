@@ -13,7 +13,7 @@ from typing import Any
 from govbus import __version__
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
 from govbus.core.metrics import Metrics
-from govbus.core.result import Fault, Ok
+from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject

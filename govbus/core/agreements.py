@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from govbus.core.catalogue import (AdminLevel, Catalogue, CatalogueError, Problem, SharingType,
-                                   pydantic_errors, load_yaml_mapping)
-from govbus.core.schemas import DatasetSchema
+from govbus.core.catalogue import AdminLevel, CatalogueError, load_yaml_mapping, pydantic_errors
 
 AGREEMENTS_DIR = "agreements"
 LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "village": 4}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from govbus.core.catalogue import Compatibility
-from govbus.core.governance import NEW_READS_OLD, OLD_READS_NEW, explain_incompatibility
+from govbus.core.schema_diff import NEW_READS_OLD, OLD_READS_NEW, explain_incompatibility
 from govbus.core.schemas import load_schemas
 from tests.unit.helpers import SCHEMAS_DIR
 
