@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Callable, TypeVar
 
 import typer
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from rich.console import Console
 from rich.table import Table
@@ -29,6 +28,7 @@ from govbus.core.governance import (
     register_all,
 )
 from govbus.core.schemas import DatasetSchema, load_schemas
+from govbus.core.serde import registry_client
 from govbus.core.settings import GovbusSettings, topic_names
 
 schemas_app = typer.Typer(
@@ -112,7 +112,7 @@ def register() -> None:
     compatibility from the catalogue first. Idempotent; exit 1 if the registry refuses any."""
     settings = _settings()
     schemas, catalogue = _schemas(settings), _catalogue(settings)
-    client = SchemaRegistryClient({"url": settings.registry_url})
+    client = registry_client(settings.registry_url)
     try:
         registrations = _with_registry(settings.registry_url, lambda: register_all(
             client, schemas, catalogue, topic_names(settings)))
@@ -141,7 +141,7 @@ def check() -> None:
     the field and the rule it breaks. Exit 1 if any is incompatible."""
     settings = _settings()
     schemas = _schemas(settings)
-    client = SchemaRegistryClient({"url": settings.registry_url})
+    client = registry_client(settings.registry_url)
     results = _with_registry(settings.registry_url,
                              lambda: check_all(client, schemas, topic_names(settings)))
     table = Table(title=f"Schemas against {settings.registry_url}")

@@ -43,6 +43,22 @@ def encode_body(parsed_schema: Any, record: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+# Without a timeout the registry client waits for an answer forever; a stalled registry must
+# stop the process (an infrastructure fault), not hang it.
+REGISTRY_TIMEOUT_SECONDS = 30
+
+
+def registry_client(url: str) -> SchemaRegistryClient:
+    return SchemaRegistryClient({"url": url, "timeout": REGISTRY_TIMEOUT_SECONDS})
+
+
+# For consumers that decode govbus topics with confluent-kafka's own AvroDeserializer: from 2.16
+# its default subject strategy first asks the registry for topic "associations", an API that
+# Apicurio does not have (404) — and one such request was seen to hang. govbus names subjects
+# by topic (TopicNameStrategy), so say so.
+STOCK_DESERIALIZER_CONF = {"subject.name.strategy.type": "TOPIC"}
+
+
 @dataclass
 class Serde:
     """Encodes and decodes records for one process, with a schema cache.
@@ -58,7 +74,7 @@ class Serde:
 
     @classmethod
     def connect(cls, registry_url: str) -> "Serde":
-        return cls(SchemaRegistryClient({"url": registry_url}))
+        return cls(registry_client(registry_url))
 
     def prepare(self, subject: str, schema: dict[str, Any]) -> int:
         """Register ``schema`` under ``subject`` (idempotent) and cache its id. Call at start-up."""

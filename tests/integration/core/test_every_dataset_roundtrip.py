@@ -9,12 +9,11 @@ import uuid
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from govbus.core.schemas import load_schemas
-from govbus.core.serde import Serde
+from govbus.core.serde import STOCK_DESERIALIZER_CONF, Serde, registry_client
 from govbus.core.settings import PROJECT_ROOT, kafka_config, topic_names
 from govbus.core.topics import TopicNames, value_subject
 from tests.unit.core.samples import BUS_SAMPLES, SAMPLES
@@ -74,7 +73,7 @@ def test_stock_deserializer_reads_every_dataset(broker, tmp_path, unique) -> Non
         consumer.close()
     assert set(received) == set(outgoing), f"never received: {sorted(set(outgoing) - set(received))}"
 
-    stock = AvroDeserializer(SchemaRegistryClient({"url": broker.registry_url}))
+    stock = AvroDeserializer(registry_client(broker.registry_url), conf=STOCK_DESERIALIZER_CONF)
     for topic, (_, record) in outgoing.items():
         decoded = stock(received[topic], SerializationContext(topic, MessageField.VALUE))
         assert _uuids_as_str(decoded) == record, topic

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from govbus.core.serde import Serde
+from govbus.core.serde import STOCK_DESERIALIZER_CONF, Serde, registry_client
 from govbus.core.settings import kafka_config, topic_names
 from govbus.core.topics import value_subject
 from tests.unit.helpers import hotline_schema, work_order
@@ -27,7 +26,7 @@ def test_stock_consumer_and_deserializer_read_govbus_records(broker, tmp_path, u
         message = next(m for m in iter(lambda: consumer.poll(1.0), "never") if m is not None and not m.error())
     finally:
         consumer.close()
-    stock = AvroDeserializer(SchemaRegistryClient({"url": settings.registry_url}))
+    stock = AvroDeserializer(registry_client(settings.registry_url), conf=STOCK_DESERIALIZER_CONF)
     record = stock(message.value(), SerializationContext(topic, MessageField.VALUE))
     assert record["order_no"] == "GD202611260000001"
     assert record["envelope"]["dataset"] == "hotline.work_order"
