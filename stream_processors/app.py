@@ -17,6 +17,7 @@ import faust
 
 from govbus.core.deadletter import Origin
 from govbus.core.settings import GovbusSettings
+from stream_processors.faust_fix import seek_before_resume
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 
@@ -27,6 +28,7 @@ BATCH_SECONDS = 0.05
 
 def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str], output: OutputProducer,
               on_agreements_changed: Callable[[], None] = lambda: None) -> faust.App:
+    seek_before_resume()  # faust 0.15.3 resumes partitions before seeking them (faust_fix.py)
     app = faust.App(
         settings.processor_group,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],

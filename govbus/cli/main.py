@@ -53,7 +53,7 @@ def stack_status_cmd() -> None:
 def _register_commands() -> None:
     """Mount every command group. Imported here, not at the top, so that `govbus stack` does not
     pay for Faust, SQLAlchemy and aiohttp imports it never uses."""
-    from govbus.cli import adapters_cmd, demo, feed_cmd, run_cmds
+    from govbus.cli import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds
     from govbus.cli.agreements_cmd import agreements_app
     from govbus.cli.audit_cmd import audit_app
     from govbus.cli.catalogue_cmd import catalogue_app
@@ -61,7 +61,7 @@ def _register_commands() -> None:
     from govbus.cli.pool_cmd import pool_app
     from govbus.cli.schemas_cmd import schemas_app
 
-    for module in (run_cmds, demo, adapters_cmd, feed_cmd):
+    for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd):
         module.register(app)
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),

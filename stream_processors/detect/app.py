@@ -1,0 +1,107 @@
+"""The detector's Faust worker: two thin agents around ``DetectPipeline`` (faust-notes.md).
+
+raw.<dataset> ──observe──▶ <app id>-observations (keyed rule|key) ──detect──▶ emergency.incidents
+                                         ▲ commands (govbus incident ack|resolve), ticks (timer)
+
+Raw-bytes topics, ``concurrency=1`` (issue #606), at-least-once (Faust flushes sends and
+changelogs before it commits offsets), web server off. State lives in three Faust tables
+(memory store, recovered from their compacted changelogs), not in windowed tables: those
+expire by wall clock and drop late data silently. The tables are co-partitioned with the
+observations topic, which is why the first stage repartitions by ``rule|key``.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from govbus.core.settings import GovbusSettings
+from stream_processors.faust_fix import seek_before_resume
+from stream_processors.detect.messages import Tick, encode
+from stream_processors.detect.pipeline import DetectPipeline
+from stream_processors.detect.state import Stores
+
+TABLES = ("buckets", "series", "clocks")
+
+
+class TableStore:
+    """A Faust table as a ``Store``. Copies on the way in and out: a memory-store table keeps the
+    very object assigned and serialises it for the changelog later, so a caller changing a value
+    it read would change the table without a changelog write."""
+
+    def __init__(self, table: faust.Table) -> None:
+        self.table = table
+
+    def get(self, key: str) -> Any:
+        value = self.table.get(key)
+        return None if value is None else copy.deepcopy(value)
+
+    def put(self, key: str, value: Any) -> None:
+        self.table[key] = copy.deepcopy(value)
+
+    def delete(self, key: str) -> None:
+        if key in self.table:
+            del self.table[key]
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    app_id: str
+    observations_topic: str
+    partitions: int
+    tick_seconds: float = 30.0
+
+
+def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
+    seek_before_resume()
+    return faust.App(
+        options.app_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        value_serializer="raw", key_serializer="raw", datadir=str(settings.state_dir / "faust-detect"),
+        web_enabled=False, producer_acks=-1, stream_wait_empty=False, topic_allow_declare=False,
+        topic_disable_leader=True, topic_partitions=options.partitions,
+        # A crashed worker's partitions move after this long (Faust's default is 60 s).
+        broker_session_timeout=15.0,
+    )
+
+
+def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
+              options: DetectOptions) -> tuple[faust.App, dict[str, faust.Table]]:
+    app = _faust_app(settings, options)
+    raw = app.topic(*pipeline.raw_topics(), value_serializer="raw", key_serializer="raw")
+    observations = app.topic(options.observations_topic, partitions=options.partitions,
+                             value_serializer="raw", key_serializer="raw")
+    incidents = app.topic(pipeline.topics.emergency_incidents, value_serializer="raw", key_serializer="raw")
+    tables = {name: app.Table(name, partitions=options.partitions, help=f"detector {name}") for name in TABLES}
+    pipeline.detector.stores = Stores(*(TableStore(tables[name]) for name in TABLES))
+
+    @app.agent(raw, concurrency=1)
+    async def observe(stream):  # noqa: ANN001 - Faust's stream type
+        async for event in stream.events():
+            for key, value in pipeline.observe(event.message.topic, event.message.value):
+                await observations.send(key=key, value=value)
+
+    @app.agent(observations, concurrency=1)
+    async def detect(stream):  # noqa: ANN001 - Faust's stream type
+        async for event in stream.events():
+            now = int(time.time() * 1000)
+            for key, value in pipeline.handle(event.message.value, event.message.partition, now):
+                await incidents.send(key=key, value=value)
+
+    @app.timer(interval=options.tick_seconds)
+    async def tick() -> None:
+        # Tables may change only inside stream iteration, so time reaches the detector as a
+        # message on every partition; the open-incidents gauge is read from local state.
+        value = encode(Tick(int(time.time() * 1000)))
+        for partition in range(options.partitions):
+            await observations.send(value=value, partition=partition)
+        pipeline.detect_metrics.count_open(v.get("incident") for v in tables["series"].values())
+
+    return app, tables
+
+
+def changelog_topics(tables: dict[str, faust.Table]) -> list[str]:
+    return [table.changelog_topic.get_topic_name() for table in tables.values()]

@@ -1,0 +1,98 @@
+"""Wiring for `govbus detect`: settings and rules in, a running Faust worker out."""
+from __future__ import annotations
+
+import logging
+
+import faust
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from govbus.core.deadletter import load_bus_schema
+from govbus.core.metrics import new_metrics, serve_metrics
+from govbus.core.rules import RuleSet, load_rules
+from govbus.core.schemas import load_schemas
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from stream_processors.detect.app import DetectOptions, build_app, changelog_topics
+from stream_processors.detect.extract import Extractor
+from stream_processors.detect.feed import IncompleteRead, read_incidents
+from stream_processors.detect.logic import Detector
+from stream_processors.detect.metrics import detect_metrics
+from stream_processors.detect.pipeline import DetectPipeline
+from stream_processors.detect.state import Stores
+
+log = logging.getLogger(__name__)
+INCIDENT_SCHEMA = "govbus.bus.EmergencyIncident"
+
+
+def detector_id(settings: GovbusSettings) -> str:
+    """The Faust app id (consumer group, prefix of its internal topics). Carries the topic
+    prefix, so that isolated buses on one broker (tests, demos) keep their detectors apart."""
+    return f"{settings.topic_prefix}-govbus-detector" if settings.topic_prefix else "govbus-detector"
+
+
+def observations_topic(app_id: str) -> str:
+    """The internal repartition topic, named like Faust's own internal topics."""
+    return f"{app_id}-observations"
+
+
+def load_detection_rules(settings: GovbusSettings) -> RuleSet:
+    return load_rules(settings.catalogue_dir, load_schemas(settings.schemas_dir))
+
+
+def build_pipeline(settings: GovbusSettings, idle_ms: int) -> DetectPipeline:
+    schemas = load_schemas(settings.schemas_dir)
+    rules = list(load_rules(settings.catalogue_dir, schemas).rules.values())
+    metrics = new_metrics()
+    extra = detect_metrics(metrics.registry)
+    pipeline = DetectPipeline(
+        serde=Serde.connect(settings.registry_url), topics=topic_names(settings), schemas=schemas,
+        extractor=Extractor(rules), detector=Detector(rules, Stores.in_memory(), extra, idle_ms),
+        metrics=metrics, detect_metrics=extra,
+        incident_schema=load_bus_schema(settings.schemas_dir, INCIDENT_SCHEMA))
+    pipeline.prepare()
+    return pipeline
+
+
+def ensure_detector_topics(settings: GovbusSettings, pipeline: DetectPipeline, options: DetectOptions,
+                           changelogs: list[str]) -> None:
+    """Create missing topics: raw and incidents as the processor does (one partition unless they
+    exist), the internal ones with the detector's partition count, changelogs compacted."""
+    admin = AdminClient(kafka_config(settings, "admin"))
+    existing = admin.list_topics(timeout=10).topics
+    found = existing.get(options.observations_topic)
+    if found is not None and len(found.partitions) != options.partitions:
+        raise SystemExit(f"{options.observations_topic} has {len(found.partitions)} partitions, not "
+                         f"{options.partitions}: the detector's state is sharded by it; run with "
+                         f"--partitions {len(found.partitions)}")
+    wanted = [NewTopic(t, num_partitions=1, replication_factor=-1)
+              for t in pipeline.raw_topics() + [pipeline.topics.emergency_incidents]]
+    wanted.append(NewTopic(options.observations_topic, num_partitions=options.partitions, replication_factor=-1))
+    wanted += [NewTopic(t, num_partitions=options.partitions, replication_factor=-1,
+                        config={"cleanup.policy": "compact"}) for t in changelogs]
+    missing = [t for t in wanted if t.topic not in existing]
+    for topic, future in (admin.create_topics(missing).items() if missing else []):
+        try:
+            future.result()
+        except Exception as exc:  # noqa: BLE001 - created meanwhile by someone else is fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+
+
+def _published(settings: GovbusSettings, pipeline: DetectPipeline) -> dict[str, int]:
+    try:
+        return {i: r["version"] for i, r in read_incidents(settings, pipeline.serde).items()}
+    except IncompleteRead as exc:  # then more versions are re-sent: duplicates, never losses
+        log.warning("incidents topic not fully read at start-up: %s", exc)
+        return {}
+
+
+def run_detector(settings: GovbusSettings, partitions: int, idle_seconds: float, tick_seconds: float) -> None:
+    pipeline = build_pipeline(settings, int(idle_seconds * 1000))
+    app_id = detector_id(settings)
+    options = DetectOptions(app_id, observations_topic(app_id), partitions, tick_seconds)
+    app, tables = build_app(settings, pipeline, options)
+    ensure_detector_topics(settings, pipeline, options, changelog_topics(tables))
+    pipeline.published = _published(settings, pipeline)
+    serve_metrics(pipeline.metrics, settings.metrics_host, settings.metrics_port)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
