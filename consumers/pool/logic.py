@@ -11,20 +11,18 @@ on SQLite and PostgreSQL alike.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
-from decimal import Decimal
-from typing import Any, Iterable, Mapping
-from uuid import UUID
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, LargeBinary, MetaData,
                         Numeric, Table, Text, Time)
 from sqlalchemy.types import TypeEngine
 
+from consumers.pool.rowmap import compile_row
 from govbus.core.result import Fault, Ok
 
 ENVELOPE_FIELD = "envelope"
@@ -56,6 +54,9 @@ class ColumnSpec:
     nullable: bool
     precision: int | None = None
     scale: int | None = None
+    # Whether the Avro field declares a default: a new field without one is an incompatible
+    # change (rows already stored have no value for it).
+    has_default: bool = False
 
     def sql_type(self) -> TypeEngine:
         simple = {"text": Text, "bigint": BigInteger, "float": Float, "bool": Boolean,
@@ -77,6 +78,19 @@ class TablePlan:
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row.get(name) for name in self.key)
+
+    def __hash__(self) -> int:
+        # Plans key the store's table cache once per record: hash the columns once, not each time.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.columns, self.key, self.dataset))
+
+    @cached_property
+    def row_of(self) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """The compiled mapping record -> row of this plan (see ``row_for``)."""
+        return compile_row(tuple((c.name, c.path, c.kind) for c in self.columns))
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,11 @@ def pool_table_name(recipient: str, dataset: str) -> str:
     The double underscore separates the parts, so (a_b, c) and (a, b_c) do not collide. Names
     beyond PostgreSQL's limit are shortened with a hash of the full name to stay unique.
     """
-    name = f"pool_{_identifier(recipient)}__{_identifier(dataset)}"
+    return bounded_identifier(f"pool_{_identifier(recipient)}__{_identifier(dataset)}")
+
+
+def bounded_identifier(name: str) -> str:
+    """``name`` if it fits PostgreSQL's limit, else a prefix of it and a hash of all of it."""
     if len(name) <= MAX_IDENTIFIER:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:10]
@@ -198,7 +216,7 @@ def _field_columns(fields: Iterable[Mapping[str, Any]], named: Mapping[str, Any]
     for field in fields:
         kind, nullable, extra = _kind(field["type"], named)
         columns.append(ColumnSpec(prefix + field["name"], path + (field["name"],), kind,
-                                  nullable or force_nullable, **extra))
+                                  nullable or force_nullable, has_default="default" in field, **extra))
     return columns
 
 
@@ -256,8 +274,10 @@ def _plan(schema: Mapping[str, Any] | TablePlan) -> TablePlan:
     return plan.value
 
 
-def table_for(schema: Mapping[str, Any] | TablePlan, table_name: str, metadata: MetaData) -> Table:
-    """The SQLAlchemy Core table for a writer schema (JSON dict) or its plan.
+def table_for(schema: Mapping[str, Any] | TablePlan, table_name: str, metadata: MetaData,
+              db_schema: str | None = None) -> Table:
+    """The SQLAlchemy Core table for a writer schema (JSON dict) or its plan, in the database
+    schema ``db_schema`` (default: the connection's).
 
     Raises ValueError for a schema :func:`plan_for` refuses; callers that must not crash on a
     bad schema call ``plan_for`` first.
@@ -266,51 +286,12 @@ def table_for(schema: Mapping[str, Any] | TablePlan, table_name: str, metadata: 
     columns = [Column(c.name, c.sql_type(), primary_key=c.name in plan.key,
                       nullable=c.nullable and c.name not in plan.key, autoincrement=False)
                for c in plan.columns]
-    return Table(table_name, metadata, *columns)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, (UUID, Decimal)):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _utc(value: datetime) -> datetime:
-    # fastavro returns aware UTC datetimes; a naive one can only mean UTC in Avro's model.
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def _convert(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
-    if kind == "json":
-        return json.dumps(value, ensure_ascii=False, default=_json_default)
-    if kind == "text":
-        return value if isinstance(value, str) else str(value)
-    if kind == "datetime" and isinstance(value, datetime):
-        return _utc(value)
-    if kind == "bytes":
-        return bytes(value)
-    return value
-
-
-def _value_at(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = record
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+    return Table(table_name, metadata, *columns, schema=db_schema)
 
 
 def row_for(record: Mapping[str, Any], schema: Mapping[str, Any] | TablePlan) -> dict[str, Any]:
     """The pool row of a decoded record; pass the plan (not the schema) on hot paths."""
-    plan = _plan(schema)
-    return {c.name: _convert(_value_at(record, c.path), c.kind) for c in plan.columns}
+    return _plan(schema).row_of(record)
 
 
 def latest_per_key(rows: Iterable[tuple[Table, dict[str, Any]]]) -> dict[Table, list[dict[str, Any]]]:
@@ -321,8 +302,12 @@ def latest_per_key(rows: Iterable[tuple[Table, dict[str, Any]]]) -> dict[Table, 
     so the key includes the name, not the Table object.
     """
     latest: dict[tuple[Any, ...], tuple[Table, dict[str, Any]]] = {}
+    key_names: dict[Table, list[str]] = {}  # walking a table's primary key per row is slow
     for table, row in rows:
-        key = (table.name, *(row[c.name] for c in table.primary_key.columns))
+        names = key_names.get(table)
+        if names is None:
+            names = key_names[table] = [c.name for c in table.primary_key.columns]
+        key = (table.schema, table.name, *(row[name] for name in names))
         latest.pop(key, None)  # re-insert so the order follows the newest occurrence
         latest[key] = (table, row)
     grouped: dict[Table, list[dict[str, Any]]] = {}

@@ -11,20 +11,23 @@ and stop the process: nothing is skipped, and the stored offsets make a restart 
 """
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
+import fastavro
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from sqlalchemy import Table
 
-from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for, pool_table_name, row_for
-from consumers.pool.store import PoolStore
+from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
+from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
+from consumers.pool.store import PoolStore, SchemaConflict
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde, unframe
@@ -53,7 +56,7 @@ class _Batch:
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     stored: Counter = field(default_factory=Counter)    # (dataset, recipient) -> records
     rejected: Counter = field(default_factory=Counter)  # (dataset, recipient) -> records
-    latencies: list[tuple[str, float]] = field(default_factory=list)  # (dataset, event time -> now)
+    latencies: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # event time -> now
 
 
 class PoolSink:
@@ -61,24 +64,31 @@ class PoolSink:
     each recipient's pool tables up to date."""
 
     def __init__(self, settings: GovbusSettings, recipient: str | None, serde: Serde, metrics: Metrics,
-                 store: PoolStore | None = None) -> None:
+                 store: PoolStore | None = None, *,
+                 resource_class_of: ResourceClassOf | Mapping[str, str] | None = None) -> None:
+        """``resource_class_of`` (dataset -> base/theme/department) picks each dataset's pool;
+        by default it is read from the catalogue in ``settings.catalogue_dir``."""
         self._settings, self._recipient, self._serde, self._metrics = settings, recipient, serde, metrics
         self._topics = topic_names(settings)
         self._store = store or PoolStore(settings.pool_url)
+        self._class_of = class_lookup(resource_class_of, settings)
         self._group = settings.sink_group
         self._plans: dict[tuple[int, str], Ok[TablePlan] | Fault] = {}
+        self._topic_parts: dict[str, tuple[str, str]] = {}  # topic -> (dataset, recipient)
+        self._tables: dict[tuple[TablePlan, str, str], Table] = {}  # (plan, recipient, dataset)
         # Partitions we own -> next offset we expect (None: nothing stored, read from the start).
         self._next: dict[tuple[str, int], int | None] = {}
         self._client_error: KafkaError | None = None
         self._assigned_at = 0.0
         self._cooperative = False
+        self._closing = False
 
     def _consumer(self) -> Consumer:
         config = kafka_config(self._settings, "consumer", **{
             "group.id": self._group,
             # A regex subscription sees new shared topics only at a metadata refresh.
             "topic.metadata.refresh.interval.ms": 1000,
-            "error_cb": self._on_client_error})
+            "error_cb": self._on_client_error, "on_commit": self._on_commit})
         self._cooperative = "cooperative" in str(config.get("partition.assignment.strategy", ""))
         return Consumer(config)
 
@@ -87,6 +97,7 @@ class PoolSink:
         """Sink until ``stop`` is set, or until no record arrived for ``idle_exit_seconds``
         (counted from start or the last assignment; meant for tests and one-shot catch-up)."""
         summary = SinkSummary()
+        self._closing = False
         consumer = self._consumer()
         pattern = (self._topics.shared_pattern(self._recipient) if self._recipient
                    else self._topics.shared_pattern_all())
@@ -102,7 +113,11 @@ class PoolSink:
                 idle_since = max(idle_since, self._assigned_at)
                 if idle_exit_seconds is not None and time.monotonic() - idle_since >= idle_exit_seconds:
                     break
+        except SchemaConflict as exc:
+            log.error("sink stopped: %s", exc)  # the operator's cue; the batch was not written
+            raise
         finally:
+            self._closing = True
             consumer.close()
         return summary
 
@@ -127,6 +142,14 @@ class PoolSink:
         # Nothing to flush: the previous batch was written before consume() was called again.
         for tp in partitions:
             self._next.pop((tp.topic, tp.partition), None)
+            if not self._closing:  # at close the last values stay for a final scrape
+                self._forget_lag(tp)
+
+    def _forget_lag(self, tp: TopicPartition) -> None:
+        try:  # another sink reports this partition's lag now; a stale gauge would mislead
+            self._metrics.consumer_lag.remove(self._group, tp.topic, str(tp.partition))
+        except KeyError:
+            pass
 
     def _on_client_error(self, error: KafkaError) -> None:
         if error.fatal() or error.code() in _FATAL_CLIENT_ERRORS:
@@ -155,6 +178,7 @@ class PoolSink:
         self._store.write_batch(rows, batch.rejects, marks)
         self._count(batch)
         self._acknowledge(consumer, batch.offsets)
+        self._report_lag(consumer)
         summary.records += sum(batch.stored.values())
         summary.rows += sum(len(r) for r in rows.values())
         summary.rejects += len(batch.rejects)
@@ -181,34 +205,56 @@ class PoolSink:
         return True
 
     def _add(self, msg: Message, batch: _Batch, now: datetime) -> None:
-        dataset = self._topics.dataset_of(msg.topic())
-        recipient = self._topics.recipient_of(msg.topic())
-        decoded = self._decode(msg.value(), dataset)
-        if isinstance(decoded, Ok):
-            plan, record = decoded.value
-            row = row_for(record, plan)
-            if any(v is None for v in plan.key_of(row)):
-                decoded = Fault("missing_key", "pool.key", f"primary key {plan.key} is null", ",".join(plan.key))
-            else:
-                table = self._store.ensure_table(plan, pool_table_name(recipient, dataset))
-                batch.rows.append((table, row))
-                batch.stored[(dataset, recipient)] += 1
-                self._note_latency(batch, dataset, record, now)
-                return
-        batch.rejects.append(Reject.of(decoded, msg.topic(), msg.partition(), msg.offset(),
-                                       msg.value(), msg.key(), now))
-        batch.rejected[(dataset, recipient)] += 1
+        topic = msg.topic()
+        parts = self._topic_parts.get(topic)
+        if parts is None:
+            parts = self._topic_parts[topic] = (self._topics.dataset_of(topic), self._topics.recipient_of(topic))
+        dataset, recipient = parts
+        mapped = self._map(msg.value(), dataset, recipient)
+        if isinstance(mapped, Fault):
+            batch.rejects.append(Reject.of(mapped, topic, msg.partition(), msg.offset(), msg.value(),
+                                           msg.key(), now))
+            batch.rejected[parts] += 1
+            return
+        table, row, record = mapped.value
+        batch.rows.append((table, row))
+        batch.stored[parts] += 1
+        event_time = (record.get("envelope") or {}).get("event_time")
+        if isinstance(event_time, datetime) and event_time.tzinfo is not None:
+            batch.latencies[dataset].append(max(0.0, (now - event_time).total_seconds()))
+
+    def _map(self, value: bytes | None, dataset: str,
+             recipient: str) -> Ok[tuple[Table, dict[str, Any], dict[str, Any]]] | Fault:
+        """(pool table, row, decoded record) of one record, or the fault that rejects it."""
+        decoded = self._decode(value, dataset)
+        if isinstance(decoded, Fault):
+            return decoded
+        plan, record = decoded.value
+        row = plan.row_of(record)
+        for name in plan.key:
+            if row[name] is None:
+                return Fault("missing_key", "pool.key", f"primary key {plan.key} is null", ",".join(plan.key))
+        table = self._tables.get((plan, recipient, dataset))
+        if table is None:  # SchemaConflict propagates: the sink stops before writing this batch
+            ref = table_ref(self._store.dialect, self._class_of(dataset), recipient, dataset)
+            table = self._tables[(plan, recipient, dataset)] = self._store.ensure_table(plan, ref)
+        return Ok((table, row, record))
 
     def _decode(self, value: bytes | None, dataset: str) -> Ok[tuple[TablePlan, dict[str, Any]]] | Fault:
         framed = unframe(value)
         if isinstance(framed, Fault):
             return framed
-        schema_id = framed.value[0]
+        schema_id, body = framed.value
         plan = self._plan(schema_id, dataset)
         if isinstance(plan, Fault):
             return plan
-        record = self._serde.decode(value)
-        return Ok((plan.value, record.value)) if isinstance(record, Ok) else record
+        # The body with the serde's cached writer schema (``_plan`` fetched it): Serde.decode
+        # would parse the frame a second time, a few percent of the sink's time.
+        try:
+            record = fastavro.schemaless_reader(io.BytesIO(body), self._serde.writer_schema(schema_id))
+        except Exception as exc:  # noqa: BLE001 - any Avro read failure is a data fault
+            return Fault("undecodable", "wire.avro", f"Avro body does not match schema {schema_id}: {exc}")
+        return Ok((plan.value, record))
 
     def _plan(self, schema_id: int, dataset: str) -> Ok[TablePlan] | Fault:
         cached = self._plans.get((schema_id, dataset))
@@ -236,20 +282,36 @@ class PoolSink:
             self._metrics.records.labels(STAGE, dataset, recipient, "stored").inc(n)
         for (dataset, recipient), n in batch.rejected.items():
             self._metrics.records.labels(STAGE, dataset, recipient, "rejected").inc(n)
-        for dataset, seconds in batch.latencies:
-            self._metrics.stage_latency.labels(STAGE, dataset).observe(seconds)
+        for dataset, latencies in batch.latencies.items():
+            histogram = self._metrics.stage_latency.labels(STAGE, dataset)
+            for seconds in latencies:
+                histogram.observe(seconds)
 
-    @staticmethod
-    def _note_latency(batch: _Batch, dataset: str, record: dict[str, Any], now: datetime) -> None:
-        event_time = (record.get("envelope") or {}).get("event_time")
-        if isinstance(event_time, datetime) and event_time.tzinfo is not None:
-            batch.latencies.append((dataset, max(0.0, (now - event_time).total_seconds())))
+    def _report_lag(self, consumer: Consumer) -> None:
+        """govbus_consumer_lag_records of every partition we own: end offset minus the offset
+        stored in the pool. The end offsets are those the client cached from its last fetch,
+        so this costs no broker round trip per batch."""
+        for (topic, partition), next_offset in self._next.items():
+            try:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            except KafkaException:
+                continue
+            position = low if next_offset is None else next_offset
+            if high < 0 or position < 0:
+                continue  # not fetched yet: nothing known, and a guess would be a false alarm
+            self._metrics.consumer_lag.labels(self._group, topic, str(partition)).set(max(0, high - position))
 
     def _acknowledge(self, consumer: Consumer, offsets: dict[tuple[str, int], int]) -> None:
         """Mirror the stored offsets to Kafka so lag shows in the usual tools; best effort, since
-        the pool's offsets table is the source of truth."""
+        the pool's offsets table is the source of truth. Asynchronous: waiting for the broker
+        cost about a fifth of the sink's time per batch (bench/sink_bench.py)."""
         try:
             consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                            asynchronous=False)
+                            asynchronous=True)
         except KafkaException as exc:
             log.warning("offset commit to Kafka failed (pool offsets are stored): %s", exc)
+
+    @staticmethod
+    def _on_commit(error: KafkaError | None, _partitions: list[TopicPartition]) -> None:
+        if error is not None:
+            log.warning("offset commit to Kafka failed (pool offsets are stored): %s", error)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import column, create_engine, func, inspect, select, table
+from sqlalchemy import column, create_engine, func, inspect, select
 
-from consumers.pool.logic import pool_table_name
+from consumers.pool.pools import pool_table_ref
 from govbus.core.settings import GovbusSettings, kafka_config
 
 PROCESS_OUTCOMES = ("delivered", "no_agreement", "dead_lettered", "duplicate")
@@ -115,11 +115,11 @@ def pool_rows(settings: GovbusSettings, recipient: str, dataset: str, key: str,
     """Rows of this run in the recipient's pool: the pool outlives demo runs, so only the keys
     this run published are counted."""
     engine = create_engine(settings.pool_url)
-    name = pool_table_name(recipient, dataset)
+    ref = pool_table_ref(settings, recipient, dataset)
     try:
-        if not inspect(engine).has_table(name):
+        if not inspect(engine).has_table(ref.name, schema=ref.schema):
             return 0
-        query = select(func.count()).select_from(table(name)).where(column(key).in_(keys))
+        query = select(func.count()).select_from(ref.clause()).where(column(key).in_(keys))
         with engine.connect() as conn:
             return conn.execute(query).scalar_one()
     finally:

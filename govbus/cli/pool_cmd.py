@@ -1,7 +1,7 @@
 """``govbus pool query <recipient> <dataset> [--where col=value …] [--limit N]``: look into a pool.
 
 Reads the recipient's pool table (``GOVBUS_POOL_URL``) as the pool sink laid it out
-(consumers.pool.logic.pool_table_name) and prints rows as a table, ordered by the primary key.
+(consumers.pool.pools.pool_table_ref) and prints rows as a table, ordered by the primary key.
 Read-only; the table is reflected from the database, so it shows whatever columns the sink added.
 """
 from __future__ import annotations
@@ -99,16 +99,24 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _reflect(engine: Engine, recipient: str, dataset: str) -> Table:
-    from consumers.pool.logic import pool_table_name
+def _reflect(engine: Engine, settings: GovbusSettings, recipient: str, dataset: str) -> Table:
+    from consumers.pool.pools import pool_table_ref
 
-    name = pool_table_name(recipient, dataset)
+    ref = pool_table_ref(settings, recipient, dataset)
     try:
-        return Table(name, MetaData(), autoload_with=engine)
+        return Table(ref.name, MetaData(), schema=ref.schema, autoload_with=engine)
     except NoSuchTableError:
-        pools = sorted(t for t in inspect(engine).get_table_names() if t.startswith("pool_"))
-        raise _fail(f"no pool table {name} for {recipient} / {dataset} (has the sink stored any?); "
-                    f"pool tables here: {', '.join(pools) or 'none'}") from None
+        raise _fail(f"no pool table {ref} for {recipient} / {dataset} (has the sink stored any?); "
+                    f"pool tables here: {', '.join(_pool_tables(engine)) or 'none'}") from None
+
+
+def _pool_tables(engine: Engine) -> list[str]:
+    """Pool tables: in the base/theme/dept schemas (PostgreSQL) or prefixed *_pool_* (SQLite)."""
+    found = inspect(engine)
+    if engine.dialect.name == "postgresql":
+        schemas = [s for s in ("base", "theme", "dept") if s in found.get_schema_names()]
+        return sorted(f"{s}.{t}" for s in schemas for t in found.get_table_names(schema=s))
+    return sorted(t for t in found.get_table_names() if "_pool_" in t)
 
 
 @pool_app.command("query")
@@ -118,9 +126,10 @@ def query_cmd(recipient: str = typer.Argument(..., help="Recipient department co
               limit: int = typer.Option(50, min=1, help="At most this many rows."),
               envelope: bool = typer.Option(False, help="Also show the env_* (envelope) columns.")) -> None:
     """Print rows of a recipient's pool table, ordered by its primary key."""
-    engine = create_engine(GovbusSettings().pool_url)
+    settings = GovbusSettings()
+    engine = create_engine(settings.pool_url)
     try:
-        table = _reflect(engine, recipient, dataset)
+        table = _reflect(engine, settings, recipient, dataset)
         shown = [c for c in table.columns if envelope or not c.name.startswith(ENVELOPE_PREFIX)
                  or c.primary_key]
         query = (select(*shown).where(and_(True, *conditions(table, where, engine.dialect.name)))

@@ -9,9 +9,9 @@ import json
 import re
 
 from confluent_kafka import Consumer
-from sqlalchemy import create_engine, select, table, column
+from sqlalchemy import column, create_engine, select
 
-from consumers.pool.logic import pool_table_name
+from consumers.pool.pools import pool_table_ref
 from govbus.cli.demo import run_demo
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
@@ -40,7 +40,8 @@ def _dead_letters(settings, expected: int) -> list[dict]:
 
 def _pool(settings, recipient: str, *names: str) -> dict[str, tuple]:
     engine = create_engine(settings.pool_url)
-    query = select(*[column(n) for n in ("order_no", *names)]).select_from(table(pool_table_name(recipient, DATASET)))
+    query = select(*[column(n) for n in ("order_no", *names)]).select_from(
+        pool_table_ref(settings, recipient, DATASET).clause())
     with engine.connect() as conn:
         return {row[0]: row[1:] for row in conn.execute(query)}
 

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -61,3 +62,26 @@ def postgres_url() -> Iterator[str]:
     finally:
         subprocess.run([*ctl, "-m", "fast", "stop"], check=False, capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pool_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty pool database on each supported dialect, because the upsert SQL, the pools
+    (schemas vs prefixes) and crash recovery differ between them. PostgreSQL pools are fresh
+    databases, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pool.db'}"
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(request.getfixturevalue("postgres_url"))
+    name = f"pool_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:  # FORCE: a killed sink's connection may linger a moment
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -9,73 +9,24 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-from sqlalchemy import create_engine, text
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from sqlalchemy import column, create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
-from consumers.pool.logic import pool_table_name
+from consumers.pool.pools import pool_table_ref
 from consumers.pool.sink import PoolSink
-from consumers.pool.store import REJECTS_TABLE, PoolStore
+from consumers.pool.store import REJECTS_TABLE, PoolStore, SchemaConflict
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import kafka_config, topic_names
-from govbus.core.topics import value_subject
+from govbus.core.settings import kafka_config
+from tests.integration.consumers.shared_bus import DATASET, RECIPIENT, Bus, work_order
 
 pytestmark = pytest.mark.integration
 
-RECIPIENT = "police"
-DATASET = "hotline.work_order"
 IDLE = 4.0  # seconds without records before a test run of the sink returns
-T0 = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
-
-
-def work_order(order_no, content="noise at night", minutes=0):
-    at = T0 + timedelta(minutes=minutes)
-    return {
-        "envelope": {"event_id": str(uuid.uuid4()), "event_time": at, "dataset": DATASET,
-                     "source_department": "hotline", "source_level": "city", "region_code": "330100",
-                     "classification": "L3",
-                     "lineage": [{"stage": "ingest", "component": "tests", "version": "1",
-                                  "agreement_id": None, "agreement_version": None, "time": at}]},
-        "order_no": order_no, "channel": "phone", "accepted_at": at, "demand_type": "complaint",
-        "category_code": "0301", "content": content, "address": None, "region_code": "330102001001",
-        "caller_name": None, "caller_phone": None, "caller_id_no": None, "anonymous": True,
-        "urgency": "normal",
-    }
-
-
-class Bus:
-    """Produces framed hotline work orders to the recipient's shared topic of one test."""
-
-    def __init__(self, settings, dataset=DATASET, schema_dataset=None):
-        """``dataset`` names the topic; the hotline schema is registered for it, declaring
-        ``schema_dataset`` (default: ``dataset``) as its dataset."""
-        self.settings = settings
-        self.topic = topic_names(settings).shared(RECIPIENT, dataset)
-        self.subject = value_subject(self.topic)
-        self.serde = Serde.connect(settings.registry_url)
-        schema = load_schemas(settings.schemas_dir)[DATASET].schema
-        self.serde.prepare(self.subject, schema | {"dataset": schema_dataset or dataset})
-        admin = AdminClient(kafka_config(settings, "admin"))
-        for future in admin.create_topics([NewTopic(self.topic, 3, 1)]).values():
-            future.result(30)
-
-    def produce(self, *items):
-        """Each item is a work-order dict (encoded and keyed by order_no) or raw bytes."""
-        producer = Producer(kafka_config(self.settings, "producer"))
-        failures = []
-        for item in items:
-            value = item if isinstance(item, bytes) else self.serde.encode(self.subject, item)
-            key = b"garbage" if isinstance(item, bytes) else item["order_no"].encode()
-            producer.produce(self.topic, value=value, key=key,
-                             on_delivery=lambda err, _msg: err and failures.append(err))
-        assert producer.flush(30) == 0 and not failures, failures
 
 
 @pytest.fixture
@@ -90,12 +41,15 @@ def run_sink(settings, metrics=None, **kwargs):
     return PoolSink(settings, RECIPIENT, serde, metrics or new_metrics()).run(**kwargs)
 
 
-def pool_rows(settings, dataset=DATASET):
+def pool_rows(settings, dataset=DATASET, resource_class_of=None):
+    """order_no -> content in the pool table the sink uses for ``dataset`` (the catalogue's
+    pool unless ``resource_class_of`` says otherwise)."""
+    ref = pool_table_ref(settings, RECIPIENT, dataset, resource_class_of)
     engine = create_engine(settings.pool_url)
     try:
         with engine.connect() as conn:
-            table = text(f"SELECT order_no, content FROM {pool_table_name(RECIPIENT, dataset)}")
-            return {r.order_no: r.content for r in conn.execute(table)}
+            query = select(column("order_no"), column("content")).select_from(ref.clause())
+            return {r.order_no: r.content for r in conn.execute(query)}
     finally:
         engine.dispose()
 
@@ -123,6 +77,9 @@ def test_sink_stores_each_key_once_rejects_garbage_and_resumes(settings):
     labels = {"stage": "sink", "dataset": DATASET, "department": RECIPIENT}
     assert sample("govbus_records_total", labels | {"outcome": "stored"}) == 5
     assert sample("govbus_records_total", labels | {"outcome": "rejected"}) == 1
+    lag = {p: sample("govbus_consumer_lag_records", {"group": settings.sink_group, "topic": bus.topic,
+                                                     "partition": str(p)}) for p in range(3)}
+    assert set(lag.values()) <= {0.0, None} and 0.0 in lag.values()  # caught up where it read
 
     second = run_sink(settings, idle_exit_seconds=IDLE)
     assert (second.records, second.rejects, second.batches) == (0, 0, 0)
@@ -225,3 +182,48 @@ def test_a_database_failure_at_assignment_stops_the_sink(settings):
         PoolSink(settings, RECIPIENT, Serde.connect(settings.registry_url), new_metrics(), store).run(
             idle_exit_seconds=IDLE)
     assert not _has_rows(settings, DATASET)
+
+
+def test_each_dataset_goes_to_its_catalogue_pool(broker, tmp_path, unique, pool_url):
+    """population.resident is a base resource, city.indicator a theme one, the hotline a
+    department one (catalogue/resources); the hotline schema stands in for all three."""
+    settings = broker.settings(tmp_path, topic_prefix=f"t{unique}", sink_group=f"sink-{unique}",
+                               sink_batch_seconds=0.5, pool_url=pool_url)
+    datasets = {"population.resident": "base", "city.indicator": "theme", DATASET: "dept"}
+    for n, dataset in enumerate(datasets):
+        Bus(settings, dataset=dataset).produce(work_order(f"WO-{n}"))
+    assert run_sink(settings, idle_exit_seconds=IDLE).records == 3
+    for n, (dataset, pool) in enumerate(datasets.items()):
+        ref = pool_table_ref(settings, RECIPIENT, dataset)
+        assert pool in (ref.schema, ref.name.split("_")[0])
+        assert pool_rows(settings, dataset) == {f"WO-{n}": "noise at night"}
+
+
+def test_a_given_resource_class_overrides_the_catalogue(settings):
+    Bus(settings).produce(work_order("WO-1"))
+    serde = Serde.connect(settings.registry_url)
+    sink = PoolSink(settings, RECIPIENT, serde, new_metrics(), resource_class_of={DATASET: "base"})
+    assert sink.run(idle_exit_seconds=IDLE).records == 1
+    assert pool_rows(settings, resource_class_of={DATASET: "base"}) == {"WO-1": "noise at night"}
+    assert pool_table_ref(settings, RECIPIENT, DATASET, {DATASET: "base"}).name.startswith("base_pool_")
+
+
+def test_an_incompatible_schema_change_stops_the_sink_and_writes_nothing(settings):
+    bus = Bus(settings)
+    bus.produce(work_order("WO-1"))
+    assert run_sink(settings, idle_exit_seconds=IDLE).records == 1
+    # content: string -> long. Registered under a subject of its own: the registry would refuse
+    # it under the topic's subject, but a producer with compatibility NONE could still send it.
+    schema = load_schemas(settings.schemas_dir)[DATASET].schema
+    fields = [f | {"type": "long"} if f["name"] == "content" else f for f in schema["fields"]]
+    subject = f"{bus.topic}.incompatible-value"
+    bus.serde.prepare(subject, schema | {"fields": fields})
+    bus.produce(bus.serde.encode(subject, work_order("WO-2") | {"content": 7}))
+
+    for _attempt in range(2):  # stopped, not skipped: a restart stops at the same record
+        with pytest.raises(SchemaConflict) as stopped:
+            run_sink(settings, idle_exit_seconds=IDLE)
+        ref = pool_table_ref(settings, RECIPIENT, DATASET)
+        assert f"pool table {ref}: incompatible schema change" in str(stopped.value)
+        assert 'column "content": type change TEXT -> BIGINT' in str(stopped.value)
+        assert pool_rows(settings) == {"WO-1": "noise at night"} and rejects(settings) == []

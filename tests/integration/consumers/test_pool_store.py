@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as dt_time
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import MetaData, create_engine, func, select, text
+from sqlalchemy import MetaData, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from consumers.pool.logic import OffsetMark, Reject, plan_for, row_for, table_for
+from consumers.pool.pools import TableRef, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict, upsert_statement
 from govbus.core.result import Fault
 
@@ -18,29 +21,21 @@ ENVELOPE = {"type": "record", "name": "Envelope", "namespace": "govbus.common", 
     {"name": "event_time", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}
 
 
-def schema(*extra_fields, key="k"):
+def schema(*extra_fields, key="k", n="long"):
+    """The test schema: envelope, key k, a NOT NULL long n (``n=None`` drops it), extras."""
+    n_field = [] if n is None else [{"name": "n", "type": n}]
     return {"type": "record", "name": "T", "namespace": "test", "key": key, "fields": [
-        {"name": "envelope", "type": ENVELOPE}, {"name": "k", "type": "string"},
-        {"name": "n", "type": "long"}, *extra_fields]}
+        {"name": "envelope", "type": ENVELOPE}, {"name": "k", "type": "string"}, *n_field, *extra_fields]}
 
 
 def record(k, n, **more):
     return {"envelope": {"event_id": uuid.uuid4(), "event_time": T0}, "k": k, "n": n, **more}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
+@pytest.fixture
+def store(pool_url):
     """A fresh pool on each supported dialect: the upsert SQL differs between them."""
-    if request.param == "sqlite":
-        pool = PoolStore(f"sqlite:///{tmp_path / 'pool.db'}")
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"pool_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        pool = PoolStore(base.rsplit("/", 1)[0] + f"/{name}")
+    pool = PoolStore(pool_url)
     yield pool
     pool.close()
 
@@ -120,3 +115,108 @@ def test_only_sqlite_and_postgresql_are_supported():
     table = table_for(schema(), "t", MetaData())
     with pytest.raises(ValueError):
         upsert_statement(table, "mysql")
+
+
+def test_pools_are_schemas_on_postgresql_and_table_prefixes_on_sqlite(store):
+    plan = plan_for(schema()).value
+    for resource_class in ("base", "theme", "department"):
+        ref = table_ref(store.dialect, resource_class, "police", "a.b")
+        table = store.ensure_table(plan, ref)
+        store.write_batch({table: [row_for(record(resource_class, 1), plan)]}, [], [])
+        assert set(rows_of(store, table)) == {resource_class}  # each pool has its own table
+    found = inspect(store.engine)
+    if store.dialect == "postgresql":
+        for pool in ("base", "theme", "dept"):
+            assert found.get_table_names(schema=pool) == ["pool_police__a_b"]
+    else:
+        assert {"base_pool_police__a_b", "theme_pool_police__a_b",
+                "dept_pool_police__a_b"} <= set(found.get_table_names())
+
+
+def test_a_pool_schema_and_table_survive_a_new_store(store):
+    ref = table_ref(store.dialect, "base", "police", "a.b")
+    plan = plan_for(schema()).value
+    store.write_batch({store.ensure_table(plan, ref): [row_for(record("x", 1), plan)]}, [], [])
+    again = PoolStore(store.engine.url.render_as_string(hide_password=False))
+    try:
+        assert set(rows_of(again, again.ensure_table(plan, ref))) == {"x"}
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("newer, change", [
+    (schema(n="string"), 'column "n": type change BIGINT -> TEXT'),
+    (schema(n="double"), 'column "n": type change BIGINT -> '),
+    (schema({"name": "m", "type": "long"}), 'column "m": new NOT NULL column without a default'),
+    (schema(n=None), 'column "n": NOT NULL in the table, absent from the writer schema'),
+    (schema(n=["null", "long"]), 'column "n": NOT NULL in the table, nullable in the writer schema'),
+])
+def test_an_incompatible_change_is_refused_naming_table_column_and_change(store, newer, change):
+    ref = table_ref(store.dialect, "department", "police", "a.b")
+    v1 = plan_for(schema()).value
+    t1 = store.ensure_table(v1, ref)
+    store.write_batch({t1: [row_for(record("x", 1), v1)]}, [], [])
+    columns_before = inspect(store.engine).get_columns(ref.name, schema=ref.schema)
+    with pytest.raises(SchemaConflict) as refused:
+        store.ensure_table(plan_for(newer).value, ref)
+    assert f"pool table {ref}: incompatible schema change" in str(refused.value)
+    assert change in str(refused.value)
+    after = inspect(store.engine).get_columns(ref.name, schema=ref.schema)
+    assert [(c["name"], str(c["type"])) for c in after] == [(c["name"], str(c["type"])) for c in columns_before]
+    assert {k: r.n for k, r in rows_of(store, t1).items()} == {"x": 1}
+
+
+def test_a_refused_change_adds_no_column_even_beside_a_compatible_one(store):
+    ref = TableRef("pool_a__b")
+    store.ensure_table(plan_for(schema()).value, ref)
+    newer = schema({"name": "note", "type": ["null", "string"], "default": None}, n="string")
+    with pytest.raises(SchemaConflict):
+        store.ensure_table(plan_for(newer).value, ref)
+    assert "note" not in {c["name"] for c in inspect(store.engine).get_columns(ref.name)}
+
+
+EVERY_KIND = {"type": "record", "name": "Every", "namespace": "test", "key": "k", "fields": [
+    {"name": "k", "type": "string"},
+    {"name": "i", "type": "int"}, {"name": "l", "type": "long"}, {"name": "f", "type": "float"},
+    {"name": "d", "type": "double"}, {"name": "b", "type": "boolean"}, {"name": "raw", "type": "bytes"},
+    {"name": "fx", "type": {"type": "fixed", "name": "F4", "size": 4}},
+    {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+    {"name": "tm", "type": {"type": "int", "logicalType": "time-millis"}},
+    {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "lts", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
+    {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}},
+    {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "colour", "type": {"type": "enum", "name": "Colour", "symbols": ["red", "blue"]}},
+    {"name": "tags", "type": {"type": "array", "items": "string"}},
+    {"name": "either", "type": ["null", "string", "long"]},
+    {"name": "maybe", "type": ["null", "long"], "default": None}]}
+
+
+def every_kind_record(k, n):
+    return {"k": k, "i": n, "l": 2 ** 40 + n, "f": 1.5, "d": 2.25, "b": n % 2 == 0, "raw": bytes([0, n, 255]),
+            "fx": b"\x01\x02\x03\x04", "day": date(2025, 3, n), "tm": dt_time(8, 30, n),
+            "ts": T0.replace(second=n), "lts": datetime(2025, 3, 1, 16, 30, n), "amount": Decimal(f"{n}.25"),
+            "id": uuid.UUID(int=n), "colour": "blue", "tags": ["a", "b"], "either": n, "maybe": None}
+
+
+def test_every_column_kind_round_trips_and_updates(store):
+    plan = plan_for(EVERY_KIND).value
+    table = store.ensure_table(plan, table_ref(store.dialect, "theme", "police", "every.kind"))
+    for n in (1, 2):  # the second write updates every non-key column
+        rows = [row_for(every_kind_record(k, n), plan) for k in ("x", "y")]
+        store.write_batch({table: rows}, [], [])
+    with store.engine.connect() as conn:
+        found = {r.k: r._asdict() for r in conn.execute(select(table))}
+    expected = {row["k"]: row for row in rows}
+    if store.dialect == "sqlite":  # SQLite keeps UTC timestamps naive
+        for row in found.values():
+            row["ts"] = row["ts"].replace(tzinfo=timezone.utc)
+    assert found == expected
+
+
+def test_a_table_of_key_columns_only_keeps_each_key_once(store):
+    plan = plan_for({"type": "record", "name": "K", "key": "k", "fields": [{"name": "k", "type": "string"}]}).value
+    table = store.ensure_table(plan, "pool_a__keys")
+    for _ in range(2):
+        store.write_batch({table: [{"k": "x"}, {"k": "y"}]}, [], [])
+    assert set(rows_of(store, table)) == {"x", "y"}

@@ -11,9 +11,11 @@ from datetime import datetime, timezone
 import pytest
 from typer.testing import CliRunner
 
-from consumers.pool.logic import plan_for, pool_table_name, row_for
+from consumers.pool.logic import plan_for, row_for
+from consumers.pool.pools import pool_table_ref
 from consumers.pool.store import PoolStore
 from govbus.cli.pool_cmd import pool_app
+from govbus.core.settings import GovbusSettings
 
 T0 = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
 SCHEMA = {"type": "record", "name": "Order", "namespace": "test", "dataset": "hotline.work_order",
@@ -33,7 +35,8 @@ def pool(db_url):
     """A police pool holding three work orders."""
     plan = plan_for(SCHEMA).value
     store = PoolStore(db_url)
-    table = store.ensure_table(plan, pool_table_name("police", "hotline.work_order"))
+    ref = pool_table_ref(GovbusSettings(pool_url=db_url), "police", "hotline.work_order")
+    table = store.ensure_table(plan, ref)
     rows = [row_for({"envelope": {"event_id": uuid.uuid4()}, "order_no": f"WO-{i}", "count": i,
                      "urgent": i == 2, "accepted_at": T0.replace(hour=8 + i), "note": None if i == 3 else "n"},
                     plan) for i in (3, 1, 2)]
@@ -53,7 +56,7 @@ def data_lines(result):
 def test_query_prints_rows_in_key_order_without_the_envelope(pool):
     result = query(pool, "police", "hotline.work_order")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("pool_police__hotline_work_order: 3 row(s)")
+    assert "pool_police__hotline_work_order: 3 row(s)" in result.output.splitlines()[0]
     assert [line.split()[1] for line in data_lines(result)] == ["WO-1", "WO-2", "WO-3"]
     assert "env_event_id" not in result.output and "accepted_at" in result.output
     assert "env_event_id" in query(pool, "police", "hotline.work_order", "--envelope").output
@@ -92,5 +95,5 @@ def test_query_refuses_a_bad_where(pool, where, message):
 def test_query_names_the_pool_tables_when_the_dataset_has_none(pool):
     result = query(pool, "police", "fire.alarm")
     assert result.exit_code == 1
-    assert "no pool table pool_police__fire_alarm" in result.output
+    assert "no pool table " in result.output and "pool_police__fire_alarm for police" in result.output
     assert "pool_police__hotline_work_order" in result.output

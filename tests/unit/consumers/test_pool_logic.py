@@ -286,3 +286,9 @@ def test_reject_and_offset_rows():
                             "rule": "wire.magic", "message": "magic byte is 110", "field": "",
                             "value": b"not avro", "key": b"k", "rejected_at": T0}
     assert OffsetMark("g", "t", 0, 5).row() == {"group_id": "g", "topic": "t", "partition": 0, "next_offset": 5}
+
+
+def test_plans_remember_which_fields_have_defaults():
+    plan = plan_for({"type": "record", "name": "T", "key": "k", "fields": [
+        {"name": "k", "type": "string"}, {"name": "flag", "type": "boolean", "default": False}]}).value
+    assert {c.name: c.has_default for c in plan.columns} == {"k": False, "flag": True}

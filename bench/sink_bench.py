@@ -1,0 +1,235 @@
+"""Pool sink throughput into PostgreSQL, against bare psycopg writing the same rows, in one run.
+
+Goal (issue 6): the sink stores ≥ 20k rows/s in batches of 500. Pre-produces ``--records``
+hotline-shaped shared records (unique keys) to a fresh topic, then per round, alternating, into
+a fresh database each:
+
+  (s) the pool sink (``PoolSink.run``: consume, decode, map, upsert rows + offsets per batch);
+  (e) bare psycopg ``executemany`` of INSERT … ON CONFLICT DO UPDATE, one transaction per batch;
+  (c) bare psycopg COPY into the empty table, one transaction per batch.
+
+(e) and (c) write the very rows the sink writes (decoded and mapped before the clock starts), so
+they bound what the database and driver can take. The sink's rate counts rows stored per second
+from its first committed batch to its last, so group join, table creation and the first fetch
+(start-up) are excluded. Medians over ``--repeat`` rounds.
+
+    python -m bench.sink_bench [--records 100000] [--repeat 3] [--batch 500] [--postgres-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
+
+import psycopg
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from psycopg import sql
+from sqlalchemy import MetaData, create_engine, make_url, text
+
+from consumers.pool.logic import TablePlan, plan_for, row_for, table_for
+from consumers.pool.pools import table_ref
+from consumers.pool.sink import PoolSink
+from consumers.pool.store import PoolStore
+from govbus.cli.endpoints import with_endpoints
+from govbus.core.metrics import new_metrics
+from govbus.core.records import coerce_record
+from govbus.core.schemas import load_schemas
+from govbus.core.serde import Serde
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.topics import value_subject
+from producers.sdk import Source, envelope_for
+from producers.synthetic.hotline import work_orders
+
+DATASET = "hotline.work_order"
+RECIPIENT = "bench_recipient"
+CLASSES = {DATASET: "department"}
+DEFAULT_PG = "postgresql+psycopg://govbus:govbus@127.0.0.1:5432/govbus"
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+def encoded_records(settings: GovbusSettings, serde: Serde, subject: str, count: int) -> list[tuple[bytes, bytes]]:
+    """(key, framed value) of ``count`` valid work orders with unique order numbers."""
+    schema = load_schemas(settings.schemas_dir)[DATASET]
+    serde.prepare(subject, schema.schema)
+    source = Source("hotline", "city", "350100", "bench")
+    out = []
+    for n, record in enumerate(work_orders(count, seed=11, dirty=0.0)):
+        record = {k: v for k, v in record.items() if not k.startswith("_")} | {"order_no": f"B{n:08d}"}
+        record = coerce_record(schema, record | {"envelope": envelope_for(schema, record, source)}).value
+        out.append((record["order_no"].encode(), serde.encode(subject, record)))
+    return out
+
+
+def produce(settings: GovbusSettings, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
+    admin = AdminClient(kafka_config(settings, "admin"))
+    for future in admin.create_topics([NewTopic(topic, 3, 1)]).values():
+        future.result(30)
+    producer = Producer(kafka_config(settings, "producer", **{"queue.buffering.max.messages": 1_000_000}))
+    for key, value in messages:
+        producer.produce(topic, value=value, key=key)
+        producer.poll(0)
+    if producer.flush(120) != 0:
+        raise RuntimeError("records not delivered")
+
+
+def mapped_rows(serde: Serde, messages: Sequence[tuple[bytes, bytes]]) -> tuple[TablePlan, list[dict[str, Any]]]:
+    """The rows the sink stores for ``messages``, mapped exactly as it maps them."""
+    schema_id = int.from_bytes(messages[0][1][1:5], "big")
+    plan = plan_for(serde.writer_schema_json(schema_id)).value
+    return plan, [row_for(serde.decode(value).value, plan) for _key, value in messages]
+
+
+# --- databases ------------------------------------------------------------------------------
+
+@contextmanager
+def fresh_database(base_url: str) -> Iterator[str]:
+    """A new empty database on the server of ``base_url``, dropped afterwards."""
+    base = make_url(base_url)
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def libpq_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class TimedStore(PoolStore):
+    """A PoolStore noting when each batch committed and how many rows it held."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.marks: list[tuple[float, int]] = []
+
+    def write_batch(self, rows_by_table, rejects, offsets) -> None:
+        super().write_batch(rows_by_table, rejects, offsets)
+        self.marks.append((time.perf_counter(), sum(len(r) for r in rows_by_table.values())))
+
+
+def steady_rate(marks: Sequence[tuple[float, int]]) -> float:
+    """Rows/s from the first commit to the last: the rows of every batch after the first."""
+    if len(marks) < 3:
+        raise RuntimeError(f"too few batches to time ({len(marks)}): produce more records")
+    return sum(rows for _t, rows in marks[1:]) / (marks[-1][0] - marks[0][0])
+
+
+# --- the three writers ----------------------------------------------------------------------
+
+def run_sink(settings: GovbusSettings, url: str, batch: int, expected: int) -> float:
+    store = TimedStore(url)
+    run_settings = settings.model_copy(update={
+        "pool_url": url, "sink_group": f"bench-sink-{uuid.uuid4().hex[:8]}", "sink_batch_size": batch,
+        "metrics_port": -1})
+    try:
+        sink = PoolSink(run_settings, RECIPIENT, Serde.connect(settings.registry_url), new_metrics(),
+                        store, resource_class_of=CLASSES)
+        summary = sink.run(idle_exit_seconds=3)
+    finally:
+        store.close()
+    if summary.rows != expected or summary.rejects:
+        raise RuntimeError(f"the sink stored {summary.rows} rows, {summary.rejects} rejects; expected {expected}")
+    return steady_rate(store.marks)
+
+
+def create_table(url: str, plan: TablePlan) -> tuple[sql.Composable, list[str]]:
+    """The sink's table for ``plan`` (same DDL), created empty; its SQL name and column names."""
+    ref = table_ref("postgresql", CLASSES[DATASET], RECIPIENT, DATASET)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{ref.schema}"'))
+        table_for(plan, ref.name, MetaData(), ref.schema).create(engine)
+    finally:
+        engine.dispose()
+    return sql.Identifier(ref.schema, ref.name), [c.name for c in plan.columns]
+
+
+def upsert_sql(table: sql.Composable, columns: list[str], key: Sequence[str]) -> sql.Composed:
+    others = [c for c in columns if c not in key]
+    return sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)), sql.SQL(", ").join(map(sql.Identifier, key)),
+        sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in others))
+
+
+def run_bare(url: str, plan: TablePlan, rows: Sequence[Mapping[str, Any]], batch: int, copy: bool) -> float:
+    table, columns = create_table(url, plan)
+    tuples = [tuple(row[c] for c in columns) for row in rows]
+    statement = (sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(map(sql.Identifier, columns)))
+                 if copy else upsert_sql(table, columns, plan.key))
+    with psycopg.connect(libpq_url(url)) as conn, conn.cursor() as cur:
+        started = time.perf_counter()
+        for i in range(0, len(tuples), batch):
+            with conn.transaction():
+                if copy:
+                    with cur.copy(statement) as out:
+                        for row in tuples[i:i + batch]:
+                            out.write_row(row)
+                else:
+                    cur.executemany(statement, tuples[i:i + batch])
+        return len(tuples) / (time.perf_counter() - started)
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def measure(settings: GovbusSettings, args: argparse.Namespace, plan: TablePlan,
+            rows: Sequence[Mapping[str, Any]], records: int) -> dict[str, list[float]]:
+    """Rows/s of each writer per round; the three alternate so that drift hits all alike."""
+    rates: dict[str, list[float]] = {"sink": [], "executemany": [], "copy": []}
+    for n in range(args.repeat):
+        with fresh_database(args.postgres_url) as url:
+            rates["sink"].append(run_sink(settings, url, args.batch, records))
+        for name in ("executemany", "copy"):
+            with fresh_database(args.postgres_url) as url:
+                rates[name].append(run_bare(url, plan, rows, args.batch, copy=name == "copy"))
+        print(f"round {n + 1}: " + "  ".join(f"{k} {v[-1]:,.0f}/s" for k, v in rates.items()), flush=True)
+    return rates
+
+
+def report(name: str, rates: list[float]) -> float:
+    median = statistics.median(rates)
+    print(f"{name}: median {median:,.0f} rows/s  {[round(r) for r in rates]}")
+    return median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "GOVBUS_BENCH_POSTGRES_URL", os.environ.get("GOVBUS_TEST_POSTGRES_URL", DEFAULT_PG)))
+    args = parser.parse_args()
+    settings = with_endpoints(GovbusSettings(topic_prefix=f"bench{uuid.uuid4().hex[:8]}"), start_stack=True)
+    serde = Serde.connect(settings.registry_url)
+    topic = topic_names(settings).shared(RECIPIENT, DATASET)
+    messages = encoded_records(settings, serde, value_subject(topic), args.records)
+    produce(settings, topic, messages)
+    plan, rows = mapped_rows(serde, messages)
+    print(f"{len(messages):,} records on {topic}; batches of {args.batch}", flush=True)
+    try:
+        rates = measure(settings, args, plan, rows, len(messages))
+    finally:
+        AdminClient(kafka_config(settings, "admin")).delete_topics([topic])
+    sink = report("(s) pool sink", rates["sink"])
+    many = report("(e) psycopg executemany upsert", rates["executemany"])
+    copy = report("(c) psycopg COPY", rates["copy"])
+    print(f"sink / executemany = {sink / many:.2f}   sink / COPY = {sink / copy:.2f}   "
+          f"goal: sink ≥ 20,000 rows/s ({'met' if sink >= 20_000 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
