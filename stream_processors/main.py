@@ -7,6 +7,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
+from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
 from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.schemas import load_schemas
@@ -23,15 +24,8 @@ from stream_processors.route.logic import audit_key
 def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 1) -> None:
     """Create missing topics (a real cluster may forbid auto-creation)."""
     admin = AdminClient(kafka_config(settings, "admin"))
-    existing = set(admin.list_topics(timeout=10).topics)
-    wanted = [NewTopic(n, num_partitions=partitions, replication_factor=-1) for n in names
-              if n not in existing]
-    for topic, future in (admin.create_topics(wanted).items() if wanted else []):
-        try:
-            future.result()
-        except Exception as exc:  # noqa: BLE001 - created meanwhile by someone else is fine
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise
+    create_missing_topics(admin, [NewTopic(n, num_partitions=partitions, replication_factor=-1)
+                                  for n in names])
 
 
 def build_pipeline(settings: GovbusSettings) -> Pipeline:

@@ -11,6 +11,7 @@ from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.rules import RuleSet, load_rules
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
+from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from stream_processors.detect.app import DetectOptions, build_app, changelog_topics
 from stream_processors.detect.extract import Extractor
@@ -69,13 +70,7 @@ def ensure_detector_topics(settings: GovbusSettings, pipeline: DetectPipeline, o
     wanted.append(NewTopic(options.observations_topic, num_partitions=options.partitions, replication_factor=-1))
     wanted += [NewTopic(t, num_partitions=options.partitions, replication_factor=-1,
                         config={"cleanup.policy": "compact"}) for t in changelogs]
-    missing = [t for t in wanted if t.topic not in existing]
-    for topic, future in (admin.create_topics(missing).items() if missing else []):
-        try:
-            future.result()
-        except Exception as exc:  # noqa: BLE001 - created meanwhile by someone else is fine
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise
+    create_missing_topics(admin, wanted)
 
 
 def _published(settings: GovbusSettings, pipeline: DetectPipeline) -> dict[str, int]:
