@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Callable
 
 import faust
 
 from govbus.core.deadletter import Origin
 from govbus.core.settings import GovbusSettings
+from stream_processors.fatal import die
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
@@ -44,11 +44,15 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         loop = asyncio.get_running_loop()
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):
             for event in events:
-                output.send_all(pipeline.process(_origin(event.message)))
+                try:
+                    outs = pipeline.process(_origin(event.message))
+                except Exception as exc:  # noqa: BLE001 - data faults never raise: this is infrastructure
+                    die(f"stopping: the registry or another service failed mid-batch: {exc!r}")
+                output.send_all(outs)
             try:
                 await loop.run_in_executor(None, output.flush_checked)
             except Exception as exc:  # noqa: BLE001 - any output failure is fatal
-                _die(f"stopping: outputs of a batch were not acknowledged: {exc}")
+                die(f"stopping: outputs of a batch were not acknowledged: {exc}")
 
     @app.timer(interval=settings.agreements_reload_seconds)
     async def reload_agreements() -> None:
@@ -64,14 +68,6 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
 def _origin(message: faust.types.tuples.Message) -> Origin:
     return Origin(message.topic, message.partition, message.offset, message.key, message.value,
                   _headers(message.headers))
-
-
-def _die(reason: str) -> None:
-    """Exit at once, before Faust can commit the offsets of the failed batch (its take_events
-    acknowledges a batch even when the body raises)."""
-    log.critical(reason)
-    logging.shutdown()
-    os._exit(70)
 
 
 def _headers(headers: object) -> tuple[tuple[str, bytes], ...]:

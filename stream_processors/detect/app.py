@@ -19,6 +19,7 @@ from typing import Any
 import faust
 
 from govbus.core.settings import GovbusSettings
+from stream_processors.fatal import die
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.detect.messages import Tick, encode
 from stream_processors.detect.pipeline import DetectPipeline
@@ -81,14 +82,22 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
     @app.agent(raw, concurrency=1)
     async def observe(stream):  # noqa: ANN001 - Faust's stream type
         async for event in stream.events():
-            for key, value in pipeline.observe(event.message.topic, event.message.value):
+            try:
+                observed = pipeline.observe(event.message.topic, event.message.value)
+            except Exception as exc:  # noqa: BLE001 - data faults never raise (stream_processors/fatal.py)
+                die(f"stopping: observing failed: {exc!r}")
+            for key, value in observed:
                 await observations.send(key=key, value=value)
 
     @app.agent(observations, concurrency=1)
     async def detect(stream):  # noqa: ANN001 - Faust's stream type
         async for event in stream.events():
             now = int(time.time() * 1000)
-            for key, value in pipeline.handle(event.message.value, event.message.partition, now):
+            try:
+                outputs = pipeline.handle(event.message.value, event.message.partition, now)
+            except Exception as exc:  # noqa: BLE001 - data faults never raise (stream_processors/fatal.py)
+                die(f"stopping: detection failed: {exc!r}")
+            for key, value in outputs:
                 await incidents.send(key=key, value=value)
 
     @app.timer(interval=options.tick_seconds)
