@@ -127,14 +127,17 @@ class Pipeline:
                  now: datetime) -> list[OutMessage] | Fault:
         try:
             deliveries = route(record, self.book.plans.get(dataset, []), now, COMPONENT, __version__)
-            return [out for d in deliveries for out in self._encode(d, record, origin, now)]
+            if not deliveries:
+                return []
+            # The persons in the record are the same for every delivery: pseudonymise them once.
+            subjects = subject_pseudonyms(record, self.id_fields[dataset], self.audit_key)
+            return [out for d in deliveries for out in self._encode(d, record, subjects, origin, now)]
         except (ValueError, TypeError, KeyError) as exc:  # an operator or the encoder refused a value
             return Fault("mask_failed", "route.mask", f"masking/encoding a delivery failed: {exc}")
 
-    def _encode(self, delivery: Delivery, record: dict[str, Any], origin: Origin,
+    def _encode(self, delivery: Delivery, record: dict[str, Any], subjects: list[str], origin: Origin,
                 now: datetime) -> list[OutMessage]:
         _plan, topic, subject, headers, delivered = self._consts(delivery.plan)
-        subjects = subject_pseudonyms(record, self.id_fields[delivery.plan.dataset], self.audit_key)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
         delivered.inc()
         return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers),
@@ -147,7 +150,7 @@ class Pipeline:
         letter = dead_letter_record(fault, dataset=dataset, owner=owner, origin=origin,
                                     processor=COMPONENT, version=__version__, event_id=event_id)
         topic = self.topics.dlq(dataset)
-        self.metrics.records.labels("process", dataset, owner, "dead_lettered").inc()
+        self._count(dataset, owner, "dead_lettered")
         self.metrics.dlq_records.labels(dataset, fault.reason).inc()
         return OutMessage(topic, origin.key, self.serde.encode(value_subject(topic), letter),
                           dead_letter_headers(fault, dataset, owner))

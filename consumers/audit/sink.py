@@ -28,6 +28,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
 from consumers.pool.logic import OffsetMark, Reject
+from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde
@@ -36,8 +37,6 @@ from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 log = logging.getLogger(__name__)
 
 STAGE = "audit"
-_FATAL_CLIENT_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._AUTHENTICATION,
-                        KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED}
 
 
 class AuditTopicError(RuntimeError):
@@ -80,7 +79,7 @@ class AuditSink:
         self._store = store or AuditStore(audit_url(settings))
         self._group = audit_group(settings)
         self._next: dict[tuple[str, int], int | None] = {}
-        self._client_error: KafkaError | None = None
+        self._client_error = ClientErrorLatch()
         self._assigned_at = 0.0
 
     def run(self, stop: threading.Event | None = None,
@@ -90,7 +89,7 @@ class AuditSink:
         ensure_audit_topic(self._settings, self._topic)
         summary = AuditSummary()
         consumer = Consumer(kafka_config(self._settings, "consumer", **{
-            "group.id": self._group, "error_cb": self._on_client_error,
+            "group.id": self._group, "error_cb": self._client_error,
             # A stored offset the topic no longer holds means audit events expired unread:
             # stop loudly instead of silently skipping to the earliest one (the chain would
             # verify, yet deliveries would be missing from it). A fresh store starts at the
@@ -102,8 +101,7 @@ class AuditSink:
         try:
             while not (stop is not None and stop.is_set()):
                 messages = consumer.consume(self._settings.sink_batch_size, self._settings.sink_batch_seconds)
-                if self._client_error is not None:
-                    raise KafkaException(self._client_error)
+                self._client_error.raise_if_failed()
                 if self._sink(consumer, messages, summary):
                     idle_since = time.monotonic()
                 idle_since = max(idle_since, self._assigned_at)
@@ -128,12 +126,6 @@ class AuditSink:
         # Nothing to flush: each batch is written before consume() is called again.
         for tp in partitions:
             self._next.pop((tp.topic, tp.partition), None)
-
-    def _on_client_error(self, error: KafkaError) -> None:
-        if error.fatal() or error.code() in _FATAL_CLIENT_ERRORS:
-            self._client_error = self._client_error or error
-        else:
-            log.warning("Kafka client: %s", error)
 
     def _accept(self, msg: Message) -> bool:
         error = msg.error()

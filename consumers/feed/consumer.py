@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.result import Ok
 from govbus.core.serde import Serde
@@ -31,8 +32,6 @@ SCHEMA = "govbus.bus.EmergencyIncident"
 POLL_SECONDS = 0.2
 TOPIC_WAIT_SECONDS = 2.0      # re-check for a topic that does not exist yet
 PARTITIONS_REFRESH_SECONDS = 30.0   # pick up partitions added to the topic while running
-_FATAL_CLIENT_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._AUTHENTICATION,
-                        KafkaError.TOPIC_AUTHORIZATION_FAILED}
 
 
 class IncidentSink(Protocol):
@@ -52,7 +51,7 @@ class IncidentConsumer:
         self._pending: set[int] = set()   # partitions not yet read to their end since start
         self._replayed = False
         self._next_refresh = 0.0
-        self._client_error: KafkaError | None = None
+        self._client_error = ClientErrorLatch()
 
     def prepare(self) -> None:
         """Resolve the reader schema in the registry; call before ``run`` so that a registry
@@ -64,7 +63,7 @@ class IncidentConsumer:
             # Required by librdkafka even without group membership; never joined or committed.
             "group.id": f"govbus-feed-{os.getpid()}-{id(self):x}",
             "enable.partition.eof": True,
-            "error_cb": self._on_client_error}))
+            "error_cb": self._client_error}))
         try:
             while not stop.is_set():
                 if time.monotonic() >= self._next_refresh:
@@ -73,7 +72,7 @@ class IncidentConsumer:
                     stop.wait(POLL_SECONDS)
                     continue
                 message = consumer.poll(POLL_SECONDS)
-                self._raise_client_error()
+                self._client_error.raise_if_failed()
                 if message is not None:
                     self._handle(message)
         finally:
@@ -117,12 +116,3 @@ class IncidentConsumer:
             self._replayed = True
             self._sink.replayed()
 
-    def _on_client_error(self, error: KafkaError) -> None:
-        if error.fatal() or error.code() in _FATAL_CLIENT_ERRORS:
-            self._client_error = self._client_error or error
-        else:
-            log.warning("Kafka client: %s", error)
-
-    def _raise_client_error(self) -> None:
-        if self._client_error is not None:
-            raise KafkaException(self._client_error)

@@ -28,6 +28,7 @@ from sqlalchemy import Table
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict
+from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde, unframe
@@ -36,9 +37,6 @@ from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 log = logging.getLogger(__name__)
 
 STAGE = "sink"
-# Client-level errors (error_cb) that mean the bus is unreachable or refuses us: stop, don't spin.
-_FATAL_CLIENT_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._AUTHENTICATION,
-                        KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED}
 
 
 @dataclass
@@ -78,7 +76,7 @@ class PoolSink:
         self._tables: dict[tuple[TablePlan, str, str], Table] = {}  # (plan, recipient, dataset)
         # Partitions we own -> next offset we expect (None: nothing stored, read from the start).
         self._next: dict[tuple[str, int], int | None] = {}
-        self._client_error: KafkaError | None = None
+        self._client_error = ClientErrorLatch()
         self._assigned_at = 0.0
         self._cooperative = False
         self._closing = False
@@ -88,7 +86,7 @@ class PoolSink:
             "group.id": self._group,
             # A regex subscription sees new shared topics only at a metadata refresh.
             "topic.metadata.refresh.interval.ms": 1000,
-            "error_cb": self._on_client_error, "on_commit": self._on_commit})
+            "error_cb": self._client_error, "on_commit": self._on_commit})
         self._cooperative = "cooperative" in str(config.get("partition.assignment.strategy", ""))
         return Consumer(config)
 
@@ -107,7 +105,7 @@ class PoolSink:
         try:
             while not (stop is not None and stop.is_set()):
                 messages = consumer.consume(self._settings.sink_batch_size, self._settings.sink_batch_seconds)
-                self._raise_client_error()
+                self._client_error.raise_if_failed()
                 if self._sink(consumer, messages, summary):
                     idle_since = time.monotonic()
                 idle_since = max(idle_since, self._assigned_at)
@@ -150,16 +148,6 @@ class PoolSink:
             self._metrics.consumer_lag.remove(self._group, tp.topic, str(tp.partition))
         except KeyError:
             pass
-
-    def _on_client_error(self, error: KafkaError) -> None:
-        if error.fatal() or error.code() in _FATAL_CLIENT_ERRORS:
-            self._client_error = self._client_error or error
-        else:
-            log.warning("Kafka client: %s", error)
-
-    def _raise_client_error(self) -> None:
-        if self._client_error is not None:
-            raise KafkaException(self._client_error)
 
     # --- one batch --------------------------------------------------------------------------
 
