@@ -44,7 +44,8 @@ class EventIds:
     """
 
     def __init__(self, dataset: str, department: str) -> None:
-        self._prefix = hashlib.sha1(EVENT_ID_NAMESPACE.bytes + f"{dataset}|{department}|".encode())
+        self.prefix_bytes = EVENT_ID_NAMESPACE.bytes + f"{dataset}|{department}|".encode()
+        self._prefix = hashlib.sha1(self.prefix_bytes)
 
     def __call__(self, natural_key: str) -> str:
         h = self._prefix.copy()

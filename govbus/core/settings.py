@@ -49,6 +49,8 @@ class GovbusSettings(BaseSettings):
     agreements_reload_seconds: float = 2.0
     dedup_horizon_seconds: float = 600.0
     dedup_max_entries: int = 1_000_000
+    # CSV imports through the compiled reader (native/) when it is installed; false: Python.
+    native_import: bool = True
     # Kafka client overrides, e.g. {"security.protocol": "SASL_PLAINTEXT"} as JSON.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
 

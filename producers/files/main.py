@@ -83,7 +83,8 @@ def import_file(settings: GovbusSettings, request: ImportRequest,
         publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
     pipeline = Pipeline(schema, source, publisher.schema_id(schema.dataset))
     if kind == "csv":
-        return import_csv(path, pipeline, publisher, mapping, request.encoding, request.progress)
+        return import_csv(path, pipeline, publisher, mapping, request.encoding, request.progress,
+                          compiled=settings.native_import)
     if kind == "xlsx":
         return import_xlsx(path, pipeline, publisher, mapping, request.sheet, request.progress)
     return import_json_lines(path, pipeline, publisher, request.progress)

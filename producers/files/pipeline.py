@@ -80,7 +80,10 @@ class Pipeline:
 
     def text_converter(self, rows: TextRows) -> Callable[[list[Any]], Encoded | Fault]:
         """The function that converts one text row (a list of cells) of this file."""
-        return TextConverter(self, rows, self._fast_path(rows)).convert
+        return self.converter(rows).convert
+
+    def converter(self, rows: TextRows) -> "TextConverter":
+        return TextConverter(self, rows, self._fast_path(rows))
 
     def _fast_path(self, rows: TextRows) -> FastTextPath | None:
         try:

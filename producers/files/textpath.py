@@ -69,7 +69,7 @@ class FastTextPath:
             raise Unsupported("a key field that is not a plain string")  # str(key) would differ
         self.encoders = [field_encoder(by_name[n], named, tz, rows.labels[i] or {})
                          for i, n in enumerate(names)]
-        self.rows, self.frame, self.source = rows, frame, source
+        self.schema, self.rows, self.frame, self.source = schema, rows, frame, source
         self.ids = EventIds(schema.dataset, source.department)
         self.key_at = names.index(schema.key_field)
         where = region_field(schema)

@@ -61,11 +61,12 @@ def break_rows(path: Path) -> dict[int, tuple[str, str]]:
     return expected
 
 
-def test_bad_rows_go_to_reject_file_and_dlq_with_row_and_field(tmp_path):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_bad_rows_go_to_reject_file_and_dlq_with_row_and_field(tmp_path, compiled):
     path = gbk_csv(tmp_path)
     expected = break_rows(path)
     publisher = FakePublisher()
-    summary = import_csv(path, pipeline(), publisher, MAPPING, progress=False)
+    summary = import_csv(path, pipeline(), publisher, MAPPING, progress=False, compiled=compiled)
     assert (summary.read, summary.published, summary.rejected) == (20, 14, 6)
     rejects = [json.loads(line) for line in summary.reject_path.read_text("utf-8").splitlines()]
     assert summary.reject_path == tmp_path / "工单.csv.rejects.jsonl"
@@ -79,12 +80,13 @@ def test_bad_rows_go_to_reject_file_and_dlq_with_row_and_field(tmp_path):
     assert publisher.flushed == 1
 
 
-def test_reimport_gives_the_same_keys_and_bytes_but_a_fresh_reject_file(tmp_path):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_reimport_gives_the_same_keys_and_bytes_but_a_fresh_reject_file(tmp_path, compiled):
     path = gbk_csv(tmp_path)
     first, second = FakePublisher(), FakePublisher()
-    import_csv(path, pipeline(), first, MAPPING, progress=False)
+    import_csv(path, pipeline(), first, MAPPING, progress=False, compiled=compiled)
     (tmp_path / "工单.csv.rejects.jsonl").write_text("stale\n")
-    import_csv(path, pipeline(), second, MAPPING, progress=False)
+    import_csv(path, pipeline(), second, MAPPING, progress=False, compiled=compiled)
     # Same event ids: the envelope's first field, right after the 5-byte frame.
     ids = lambda pub: [value[6:42] for _key, value in pub.published]  # noqa: E731
     assert ids(first) == ids(second) and len(set(ids(first))) == 20
@@ -124,21 +126,26 @@ def test_json_lines_faults_name_the_line(tmp_path):
         (2, "bad_json", ""), (4, "bad_json", ""), (5, "wrong_type", "caller_phone")]
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 @pytest.mark.parametrize(("content", "error"), [
-    (b"", FileFormatError), ("工单编号\n".encode("gbk") + b"\xff\xff\n", EncodingError)])
-def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, error):
+    (b"", FileFormatError),
+    (",".join(MAPPING.columns).encode("gbk") + b"\n\xff\xff\n", EncodingError)])
+def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, error, compiled):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(error):
-        import_csv(path, pipeline(), FakePublisher(), MAPPING, encoding="gb18030", progress=False)
+    with pytest.raises(error, match="bad.csv"):
+        import_csv(path, pipeline(), FakePublisher(), MAPPING, encoding="gb18030",
+                   progress=False, compiled=compiled)
 
 
-def test_memory_stays_flat_in_the_file_size(tmp_path):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_memory_stays_flat_in_the_file_size(tmp_path, compiled):
     def peak(count: int) -> int:
         path = tmp_path / f"{count}.csv"
         write_csv(records("hotline.work_order", count, 1, dirty=0.05), path, FIELDS, MAPPING)
         tracemalloc.start()
-        import_csv(path, pipeline(), FakePublisher(keep=False), MAPPING, progress=False)
+        import_csv(path, pipeline(), FakePublisher(keep=False), MAPPING, progress=False,
+                   compiled=compiled)
         _current, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return top
