@@ -53,7 +53,7 @@ class NativeRun:
         self.pipeline, self.publisher = pipeline, publisher
         self.compiled, self.envelope = False, None
 
-    def _compile(self, converter: TextConverter) -> None:
+    def compile(self, converter: TextConverter) -> None:
         """Hand the reader the plan of ``converter``'s fast path, if it has one."""
         if converter.fast is None:
             return
@@ -65,7 +65,7 @@ class NativeRun:
 
     def __call__(self, converter: TextConverter, rejects: Rejects,
                  advance: Callable[[int], None]) -> ImportSummary:
-        self._compile(converter)
+        self.compile(converter)
         summary, size, checks = ImportSummary(), CROSS_CHECK_ROWS, CROSS_CHECK_ROWS
         schema, department = self.pipeline.schema, self.pipeline.source.department
         while (batch := self._next(size, checks if self.compiled else 0)) is not None:

@@ -91,7 +91,7 @@ def test_compiled_rows_equal_the_reference_or_are_declined(tmp_path, dataset):
     rows = TextRows(pipeline.schema, plan_columns(pipeline.schema, mapping_for(dataset),
                                                   reader.headers), mapping_for(dataset))
     converter = pipeline.converter(rows)
-    run_._compile(converter)
+    run_.compile(converter)
     assert run_.compiled, f"{dataset}: no compiled plan"
     envelope = converter.fast.envelope
     pairs, _declined, checked = reader.next_batch(10_000, envelope.lineage, envelope.now_bytes,
