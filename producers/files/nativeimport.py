@@ -23,10 +23,10 @@ Row = tuple[int, int, list[str]]  # (position in the batch, line number, cells)
 
 
 def read_error(path: Path, codec: str, exc: Exception) -> Exception:
-    """The extension's read error as the Python reader's (EncodingError, csv.Error)."""
+    """The extension's read error as the Python reader's (EncodingError, FileFormatError)."""
     if isinstance(exc, govbus_native.FieldLimitError):
-        return csv.Error(f"{path.name} line {exc.args[0]}: field larger than field limit "
-                         f"({csv.field_size_limit()})")
+        return FileFormatError(f"{path.name} line {exc.args[0]}: a cell longer than "
+                               f"{csv.field_size_limit():,} characters (an unclosed quote?)")
     line, reason = exc.args
     return EncodingError(f"{path.name} is not valid {codec} at line {line} ({reason}); name "
                          "the right one with --encoding")

@@ -60,6 +60,10 @@ def _csv_records(reader: Any, path: Path, encoding: str) -> Iterator[tuple[int, 
         raise EncodingError(f"{path.name} is not valid {encoding} after line "
                             f"{reader.line_num} ({exc.reason}); name the right one with "
                             "--encoding") from exc
+    except csv.Error as exc:  # the only one the default dialect raises: the field size limit
+        raise FileFormatError(f"{path.name} line {reader.line_num}: a cell longer than "
+                              f"{csv.field_size_limit():,} characters (an unclosed quote?)") \
+            from exc
 
 
 @contextmanager

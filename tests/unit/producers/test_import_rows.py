@@ -139,6 +139,15 @@ def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, error, co
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_an_endless_cell_stops_the_import_naming_the_line(tmp_path, compiled):
+    path = gbk_csv(tmp_path, count=3)
+    with path.open("a", encoding="gbk", newline="") as handle:
+        handle.write('"' + "很长" * 70_000 + "\n")  # an unclosed quote swallows the rest
+    with pytest.raises(FileFormatError, match=r"工单.csv line \d+: a cell longer than 131,072"):
+        import_csv(path, pipeline(), FakePublisher(), MAPPING, progress=False, compiled=compiled)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 def test_memory_stays_flat_in_the_file_size(tmp_path, compiled):
     def peak(count: int) -> int:
         path = tmp_path / f"{count}.csv"
