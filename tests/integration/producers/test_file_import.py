@@ -33,9 +33,10 @@ FIELDS = [f["name"] for f in body_fields(SCHEMA)]
 COUNT = 60
 
 
-@pytest.fixture
-def settings(broker, tmp_path, unique):
-    return broker.settings(tmp_path, topic_prefix=f"t{unique}")
+@pytest.fixture(params=[True, False], ids=["compiled", "python"])
+def settings(broker, tmp_path, unique, request):
+    """Both CSV readers: the compiled one (the default) and Python's."""
+    return broker.settings(tmp_path, topic_prefix=f"t{unique}", native_import=request.param)
 
 
 def gbk_orders(tmp_path: Path, seed: int = 21) -> tuple[Path, list[dict]]:
