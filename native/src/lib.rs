@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod csv_api;
+mod csvparse;
 mod encoder;
 mod gb18030;
 mod import_api;

@@ -13,6 +13,7 @@
 
 use std::{fmt, fs::File, io::{self, Read}, path::Path, sync::Arc};
 
+use crate::csvparse::{parse, Lines, State};
 use crate::gb18030::{self, Gb18030Table, Stop};
 
 const CHUNK: usize = 256 * 1024;
@@ -59,9 +60,9 @@ impl From<io::Error> for SourceError {
 
 /// One record's cells: one text buffer and where each cell ends, reused between records.
 pub struct Record {
-    buf: String,
+    pub(crate) buf: String,
     ends: Vec<usize>,
-    line: u64,
+    pub(crate) line: u64,
     // Characters counted in the open field up to byte `counted`, for the field limit (which
     // Python counts in characters); counting starts only once the field's bytes pass it.
     counted: usize,
@@ -93,7 +94,7 @@ impl Record {
         self.ends.clear();
         (self.counted, self.chars) = (0, 0);
     }
-    fn save_field(&mut self) {
+    pub(crate) fn save_field(&mut self) {
         self.ends.push(self.buf.len());
         self.counted = self.buf.len();
         self.chars = 0;
@@ -109,18 +110,10 @@ impl Record {
         self.counted = self.buf.len();
         self.chars > FIELD_LIMIT
     }
-    fn check_limit(&mut self, line: u64) -> Result<(), SourceError> {
+    pub(crate) fn check_limit(&mut self, line: u64) -> Result<(), SourceError> {
         if self.over_limit() { Err(SourceError::FieldLimit { line }) } else { Ok(()) }
     }
 }
-
-/// `_csv.c`'s parser states that can hold between characters (see the module comment).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State { StartRecord, StartField, InField, InQuoted, QuoteInQuoted }
-
-/// Physical lines consumed, as Python's `line_num` counts them; `after_cr`: a "\r" ended the
-/// last buffer, so a "\n" starting the next belongs to the same line break.
-struct Lines { done: u64, after_cr: bool }
 
 pub struct CsvSource {
     file: File,
@@ -282,118 +275,4 @@ fn decode_utf8(src: &[u8], out: &mut String) -> (usize, Option<&'static str>) {
     // SAFETY: from_utf8 validated src[..valid] (all of it, or up to valid_up_to()).
     out.push_str(unsafe { std::str::from_utf8_unchecked(&src[..valid]) });
     (valid, bad)
-}
-
-/// Runs `_csv.c`'s parse_process_char over `text` from `*i` until a record ends (true) or the
-/// text does (false). Runs of ordinary characters are copied in one go.
-fn parse(text: &str, i: &mut usize, lines: &mut Lines, state: &mut State, rec: &mut Record)
-    -> Result<bool, SourceError> {
-    let b = text.as_bytes();
-    while *i < b.len() {
-        match *state {
-            State::StartRecord => {
-                if b[*i] == b'\r' || b[*i] == b'\n' {
-                    return Ok(end_record(b, i, lines, rec)); // a blank line: Python yields []
-                }
-                *state = State::StartField;
-            }
-            State::StartField => match b[*i] {
-                b'"' => { *i += 1; *state = State::InQuoted; }
-                b',' => { *i += 1; rec.save_field(); }
-                b'\r' | b'\n' => { rec.save_field(); return Ok(end_record(b, i, lines, rec)); }
-                _ => *state = State::InField,
-            },
-            State::InField => {
-                let end = find(b, *i, b',', b'\r', b'\n');
-                rec.buf.push_str(&text[*i..end]);
-                *i = end;
-                if end == b.len() {
-                    break;
-                }
-                rec.check_limit(lines.done + 1)?;
-                rec.save_field();
-                if b[end] != b',' {
-                    return Ok(end_record(b, i, lines, rec));
-                }
-                (*i, *state) = (end + 1, State::StartField);
-            }
-            State::InQuoted => {
-                let end = find(b, *i, b'"', b'\r', b'\n');
-                rec.buf.push_str(&text[*i..end]);
-                *i = end;
-                if end == b.len() {
-                    break;
-                }
-                if b[end] == b'"' {
-                    (*i, *state) = (end + 1, State::QuoteInQuoted);
-                } else {
-                    // Inside quotes a line break is data, but still ends a physical line.
-                    let line = lines.done + 1;
-                    end_line(b, i, lines);
-                    rec.buf.push_str(&text[end..*i]);
-                    rec.check_limit(line)?;
-                }
-            }
-            State::QuoteInQuoted => match b[*i] {
-                b'"' => {
-                    rec.buf.push('"'); // "" inside quotes is one quote
-                    (*i, *state) = (*i + 1, State::InQuoted);
-                }
-                b',' | b'\r' | b'\n' => {
-                    rec.check_limit(lines.done + 1)?;
-                    rec.save_field();
-                    if b[*i] != b',' {
-                        return Ok(end_record(b, i, lines, rec));
-                    }
-                    (*i, *state) = (*i + 1, State::StartField);
-                }
-                // strict=False: text after a closing quote joins the field (`"ab"c` -> abc).
-                _ => *state = State::InField,
-            },
-        }
-    }
-    Ok(false)
-}
-
-/// Consumes the line break ending a record and stamps the record's line number.
-fn end_record(b: &[u8], i: &mut usize, lines: &mut Lines, rec: &mut Record) -> bool {
-    end_line(b, i, lines);
-    rec.line = lines.done;
-    true
-}
-
-/// Consumes the line break at `*i`: "\n", "\r", or "\r\n" (a "\r" ending the buffer leaves
-/// `after_cr` for the next one to settle).
-fn end_line(b: &[u8], i: &mut usize, lines: &mut Lines) {
-    let first = b[*i];
-    *i += 1;
-    lines.done += 1;
-    if first == b'\r' {
-        match b.get(*i) {
-            Some(b'\n') => *i += 1,
-            Some(_) => {}
-            None => lines.after_cr = true,
-        }
-    }
-}
-
-/// Index of the first of `x`, `y`, `z` at or after `from`, or `b.len()`. The hot loop of the
-/// reader, so it tests 8 bytes at a time (SWAR: a byte of `w ^ splat(x)` is zero where `w`
-/// holds `x`; the lowest flagged byte is always a true match).
-#[inline]
-fn find(b: &[u8], from: usize, x: u8, y: u8, z: u8) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let (sx, sy, sz) = (ONES * x as u64, ONES * y as u64, ONES * z as u64);
-    let mut i = from;
-    while let Some(word) = b.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        let hits = zero_bytes(w ^ sx) | zero_bytes(w ^ sy) | zero_bytes(w ^ sz);
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    b[i..].iter().position(|&c| c == x || c == y || c == z).map_or(b.len(), |n| i + n)
 }
