@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -82,6 +83,21 @@ def pool_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:  # FORCE: a killed sink's connection may linger a moment
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin, name: str, attempts: int = 20) -> None:
+    """DROP … WITH (FORCE): a killed sink's connection may linger a moment. FORCE may not end an
+    autovacuum worker visiting the fresh database (a superuser's process), so wait it out."""
+    from sqlalchemy import exc, text
+
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except (exc.ProgrammingError, exc.OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
