@@ -22,8 +22,7 @@ import os
 import statistics
 import time
 import uuid
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import psycopg
 from confluent_kafka import Producer
@@ -31,6 +30,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg import sql
 from sqlalchemy import MetaData, create_engine, make_url, text
 
+from bench.databases import fresh_database
 from consumers.pool.logic import TablePlan, plan_for, row_for, table_for
 from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
@@ -87,20 +87,6 @@ def mapped_rows(serde: Serde, messages: Sequence[tuple[bytes, bytes]]) -> tuple[
 
 # --- databases ------------------------------------------------------------------------------
 
-@contextmanager
-def fresh_database(base_url: str) -> Iterator[str]:
-    """A new empty database on the server of ``base_url``, dropped afterwards."""
-    base = make_url(base_url)
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def libpq_url(url: str) -> str:
@@ -190,10 +176,10 @@ def measure(settings: GovbusSettings, args: argparse.Namespace, plan: TablePlan,
     """Rows/s of each writer per round; the three alternate so that drift hits all alike."""
     rates: dict[str, list[float]] = {"sink": [], "executemany": [], "copy": []}
     for n in range(args.repeat):
-        with fresh_database(args.postgres_url) as url:
+        with fresh_database(args.postgres_url, "bench") as url:
             rates["sink"].append(run_sink(settings, url, args.batch, records))
         for name in ("executemany", "copy"):
-            with fresh_database(args.postgres_url) as url:
+            with fresh_database(args.postgres_url, "bench") as url:
                 rates[name].append(run_bare(url, plan, rows, args.batch, copy=name == "copy"))
         print(f"round {n + 1}: " + "  ".join(f"{k} {v[-1]:,.0f}/s" for k, v in rates.items()), flush=True)
     return rates

@@ -28,6 +28,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
 from consumers.pool.logic import OffsetMark, Reject
+from consumers.batches import consume_batches
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
@@ -97,16 +98,10 @@ class AuditSink:
             "auto.offset.reset": "error"}))
         consumer.subscribe([self._topic], on_assign=self._on_assign,
                            on_revoke=self._on_revoke, on_lost=self._on_revoke)
-        idle_since = time.monotonic()
         try:
-            while not (stop is not None and stop.is_set()):
-                messages = consumer.consume(self._settings.sink_batch_size, self._settings.sink_batch_seconds)
-                self._client_error.raise_if_failed()
-                if self._sink(consumer, messages, summary):
-                    idle_since = time.monotonic()
-                idle_since = max(idle_since, self._assigned_at)
-                if idle_exit_seconds is not None and time.monotonic() - idle_since >= idle_exit_seconds:
-                    break
+            consume_batches(consumer, self._settings, self._client_error,
+                            lambda messages: self._sink(consumer, messages, summary),
+                            lambda: self._assigned_at, stop, idle_exit_seconds)
         finally:
             consumer.close()
         return summary

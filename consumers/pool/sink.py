@@ -28,6 +28,7 @@ from sqlalchemy import Table
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict
+from consumers.batches import consume_batches
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
@@ -101,16 +102,10 @@ class PoolSink:
                    else self._topics.shared_pattern_all())
         consumer.subscribe([pattern], on_assign=self._on_assign,
                            on_revoke=self._on_revoke, on_lost=self._on_revoke)
-        idle_since = time.monotonic()
         try:
-            while not (stop is not None and stop.is_set()):
-                messages = consumer.consume(self._settings.sink_batch_size, self._settings.sink_batch_seconds)
-                self._client_error.raise_if_failed()
-                if self._sink(consumer, messages, summary):
-                    idle_since = time.monotonic()
-                idle_since = max(idle_since, self._assigned_at)
-                if idle_exit_seconds is not None and time.monotonic() - idle_since >= idle_exit_seconds:
-                    break
+            consume_batches(consumer, self._settings, self._client_error,
+                            lambda messages: self._sink(consumer, messages, summary),
+                            lambda: self._assigned_at, stop, idle_exit_seconds)
         except SchemaConflict as exc:
             log.error("sink stopped: %s", exc)  # the operator's cue; the batch was not written
             raise

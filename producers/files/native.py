@@ -18,8 +18,8 @@ import logging
 from datetime import tzinfo
 from typing import Any
 
-from producers.files.fastpath import (_BOOLEANS, _RANGES, Unsupported, _default_bytes,
-                                      _union_parts, varint)
+from govbus.core.records import _BOOLEANS
+from producers.files.fastpath import _RANGES, Unsupported, _default_bytes, _union_parts, varint
 from producers.files.textpath import FastTextPath, TextRows
 
 try:  # the extension is optional: without it, imports take the Python paths

@@ -7,8 +7,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -73,31 +71,7 @@ def pool_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'pool.db'}"
         return
-    from sqlalchemy import create_engine, make_url, text
+    from bench.databases import fresh_database
 
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"pool_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop_database(admin, name)
-        admin.dispose()
-
-
-def _drop_database(admin, name: str, attempts: int = 20) -> None:
-    """DROP … WITH (FORCE): a killed sink's connection may linger a moment. FORCE may not end an
-    autovacuum worker visiting the fresh database (a superuser's process), so wait it out."""
-    from sqlalchemy import exc, text
-
-    for attempt in range(attempts):
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except (exc.ProgrammingError, exc.OperationalError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.5)
+    with fresh_database(request.getfixturevalue("postgres_url"), "pool") as url:
+        yield url
