@@ -25,7 +25,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from govbus.cli.endpoints import with_endpoints
+from commands.endpoints import with_endpoints
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
 from producers.files.csvout import write_csv
 from producers.files import native

@@ -19,7 +19,7 @@ import uuid
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from govbus.cli.endpoints import with_endpoints
+from commands.endpoints import with_endpoints
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
@@ -102,7 +102,7 @@ def one_round(base: GovbusSettings, count: int, naive: bool) -> float:
                            f"{settings.topic_prefix}-naive"], env)
     else:
         out = topics.shared(WATCHED_RECIPIENT, DATASET)
-        child = run_child(["-m", "govbus.cli.main", "process"], env)
+        child = run_child(["-m", "commands.main", "process"], env)
     try:
         return span_rate(settings, out, count, timeout=600)
     finally:

@@ -35,7 +35,7 @@ from consumers.pool.logic import TablePlan, plan_for, row_for, table_for
 from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
 from consumers.pool.store import PoolStore
-from govbus.cli.endpoints import with_endpoints
+from commands.endpoints import with_endpoints
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import load_schemas

@@ -52,13 +52,13 @@ def _testcontainers_broker() -> Iterator[Broker]:
         with registry:
             url = (f"http://{registry.get_container_host_ip()}:"
                    f"{registry.get_exposed_port(8080)}/apis/ccompat/v7")
-            from govbus.cli.localstack.probe import registry_ready, wait_until
+            from commands.localstack.probe import registry_ready, wait_until
             assert wait_until(lambda: registry_ready(url), 120), "registry container not ready"
             yield Broker(kafka.get_bootstrap_server(), url)
 
 
 def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
-    from govbus.cli.localstack import stack_down, stack_up
+    from commands.localstack import stack_down, stack_up
 
     settings = GovbusSettings(stack_dir=tmp_dir / "stack")
     state = stack_up(settings)

@@ -12,7 +12,7 @@ from confluent_kafka import Consumer
 from sqlalchemy import column, create_engine, select
 
 from consumers.pool.pools import pool_table_ref
-from govbus.cli.demo import run_demo
+from commands.demo import run_demo
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from govbus.cli.localstack import StackState, stack_down, stack_status, stack_up
-from govbus.cli.localstack.stack import pid_alive
+from commands.localstack import StackState, stack_down, stack_status, stack_up
+from commands.localstack.stack import pid_alive
 from govbus.core.settings import GovbusSettings
 
 

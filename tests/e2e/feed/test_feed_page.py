@@ -93,7 +93,7 @@ def feed(bus, tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}
     log = tmp_path / "serve-feed.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "govbus.cli.main", "serve-feed",
+        proc = subprocess.Popen([sys.executable, "-m", "commands.main", "serve-feed",
                                  "--host", "127.0.0.1", "--port", "0"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -66,7 +66,7 @@ def start_sink(children: list, settings, pool_url: str, log: Path) -> subprocess
         # A killed member holds its partitions until its session expires: keep that short.
         "GOVBUS_KAFKA_EXTRA": json.dumps({"session.timeout.ms": 6000, "heartbeat.interval.ms": 500})}
     with log.open("ab") as out:
-        children.append(subprocess.Popen([sys.executable, "-m", "govbus.cli.main", "sink", "--all"],
+        children.append(subprocess.Popen([sys.executable, "-m", "commands.main", "sink", "--all"],
                                          env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT))
     return children[-1]
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from consumers.audit.sink import AuditSink, AuditTopicError
 from consumers.audit.store import AUDIT_TABLE, HEAD_TABLE, AuditStore
 from consumers.pool.store import REJECTS_TABLE
-from govbus.cli.audit_cmd import audit_app
+from commands.audit_cmd import audit_app
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.serde import Serde

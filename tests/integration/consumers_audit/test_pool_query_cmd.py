@@ -1,4 +1,4 @@
-"""`govbus pool query` (govbus/cli/pool_cmd.py) against pool tables on SQLite and PostgreSQL.
+"""`govbus pool query` (commands/pool_cmd.py) against pool tables on SQLite and PostgreSQL.
 
 The tables are laid out by the pool sink's own code (consumers.pool), so the command reads what
 the sink writes; no broker is needed.
@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from consumers.pool.logic import plan_for, row_for
 from consumers.pool.pools import pool_table_ref
 from consumers.pool.store import PoolStore
-from govbus.cli.pool_cmd import pool_app
+from commands.pool_cmd import pool_app
 from govbus.core.settings import GovbusSettings
 
 T0 = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)

@@ -21,7 +21,7 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from typer.testing import CliRunner
 
-from govbus.cli.schemas_cmd import schemas_app
+from commands.schemas_cmd import schemas_app
 from govbus.core.catalogue import Catalogue, Compatibility, load_catalogue
 from govbus.core.governance import (
     CheckResult,

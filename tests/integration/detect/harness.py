@@ -63,7 +63,7 @@ class Detector:
         self.log = self.workdir / f"detect-{self.starts}.log"
         with self.log.open("wb") as handle:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "govbus.cli.main", "detect", "--partitions", str(PARTITIONS),
+                [sys.executable, "-m", "commands.main", "detect", "--partitions", str(PARTITIONS),
                  "--idle-clock", "0", "--tick-seconds", "2"],
                 env=self.env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
@@ -94,7 +94,7 @@ class Detector:
                          if line.startswith(("govbus_records_total", "govbus_rule_", "govbus_late", "govbus_incident")))
 
     def operator(self, action: str, incident_id: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "govbus.cli.main", "incident", action, incident_id,
+        done = subprocess.run([sys.executable, "-m", "commands.main", "incident", action, incident_id,
                                "--wait", "60"], env=self.env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import pytest
 
-from govbus.cli.localstack.stack import free_port
+from commands.localstack.stack import free_port
 from tests.integration.detect import scenario
 from tests.integration.detect.harness import Detector, all_versions, publish, wait_for, wait_metric
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from govbus.cli.main import app
+from commands.main import app
 from govbus.core.records import coerce_record
 from govbus.core.settings import PROJECT_ROOT, topic_names
 from producers.files.csvout import write_csv

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from govbus.cli.adapters_cmd import build_ingest_app
+from producers.http.main import build_ingest_app
 from govbus.core.metrics import new_metrics
 from govbus.core.serde import Serde
 from govbus.core.settings import topic_names
@@ -118,7 +118,7 @@ def test_serve_ingest_command_serves_and_stops_on_sigterm(broker, tmp_path, uniq
     env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
                         "GOVBUS_REGISTRY_URL": settings.registry_url,
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}
-    server = subprocess.Popen([sys.executable, "-m", "govbus.cli.main", "serve-ingest",
+    server = subprocess.Popen([sys.executable, "-m", "commands.main", "serve-ingest",
                                "--port", str(port), "--tokens", str(tokens)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -104,7 +104,7 @@ def _cli_env(settings) -> dict[str, str]:
 
 
 def _govbus(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "govbus.cli.main", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "commands.main", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 

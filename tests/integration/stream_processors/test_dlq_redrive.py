@@ -6,8 +6,8 @@ from __future__ import annotations
 from confluent_kafka import Consumer, Producer
 from typer.testing import CliRunner
 
-from govbus.cli.dlq_cmd import read_letters
-from govbus.cli.main import app
+from commands.dlq_cmd import read_letters
+from commands.main import app
 from govbus.core.deadletter import Origin
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names

@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from govbus.cli.demo_counts import topic_count
+from commands.demo_counts import topic_count
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
@@ -85,7 +85,7 @@ def test_mixed_load_routes_exactly(broker, tmp_path, unique):
                         "GOVBUS_TOPIC_PREFIX": f"t{unique}", "GOVBUS_CATALOGUE_DIR": str(catalogue),
                         "GOVBUS_PROCESSOR_GROUP": f"p{unique}", "GOVBUS_METRICS_PORT": "-1",
                         "GOVBUS_AGREEMENTS_RELOAD_SECONDS": "1", "GOVBUS_STATE_DIR": str(tmp_path / "state")}
-    child = subprocess.Popen([sys.executable, "-m", "govbus.cli.main", "process"], env=env,
+    child = subprocess.Popen([sys.executable, "-m", "commands.main", "process"], env=env,
                              stdout=(tmp_path / "process.log").open("wb"), stderr=subprocess.STDOUT)
     try:
         phase1 = _hotline_batch(0) + [_variant("population.resident", i) for i in range(5)]

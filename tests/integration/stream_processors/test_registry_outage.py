@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from govbus.cli.demo_counts import distinct_keys, topic_count
+from commands.demo_counts import distinct_keys, topic_count
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 from govbus.core.topics import value_subject
@@ -81,7 +81,7 @@ class Relay:
 
 
 def _start(env: dict[str, str], log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "govbus.cli.main", "process"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "commands.main", "process"], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
 

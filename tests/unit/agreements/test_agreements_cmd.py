@@ -1,4 +1,4 @@
-"""``govbus agreements validate | list | show`` (govbus/cli/agreements_cmd.py), driven through
+"""``govbus agreements validate | list | show`` (commands/agreements_cmd.py), driven through
 typer's CliRunner on copies of the shipped trees."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from govbus.cli.agreements_cmd import agreements_app
+from commands.agreements_cmd import agreements_app
 from govbus.core.settings import PROJECT_ROOT
 from tests.unit.agreements.builders import hotline_agreement
 
@@ -219,7 +219,7 @@ def test_show_a_refused_agreement(agreements_dir: Path) -> None:
 
 
 def test_mounted_on_the_govbus_command(agreements_dir: Path) -> None:
-    from govbus.cli.main import app
+    from commands.main import app
 
     result = runner.invoke(app, ["agreements", "validate"])
     assert result.exit_code == 0, result.output

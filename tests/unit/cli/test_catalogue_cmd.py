@@ -1,6 +1,6 @@
-"""``govbus catalogue validate | list | show`` (govbus/cli/catalogue_cmd.py).
+"""``govbus catalogue validate | list | show`` (commands/catalogue_cmd.py).
 
-Lives here until tests/unit/cli/ exists; it drives the sub-app directly, not govbus.cli.main.
+Lives here until tests/unit/cli/ exists; it drives the sub-app directly, not commands.main.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from govbus.cli.catalogue_cmd import catalogue_app, type_name
+from commands.catalogue_cmd import catalogue_app, type_name
 from govbus.core.settings import PROJECT_ROOT
 
 runner = CliRunner()

@@ -23,10 +23,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from govbus.cli.demo_counts import (PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows,
+from commands.demo_counts import (PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows,
                                     processed_counts, topic_count)
-from govbus.cli.endpoints import with_endpoints
-from govbus.cli.localstack.stack import free_port
+from commands.endpoints import with_endpoints
+from commands.localstack.stack import free_port
 from govbus.core.agreements import load_agreements
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings, topic_names
@@ -52,7 +52,7 @@ def _child_env(settings: GovbusSettings, metrics_port: int) -> dict[str, str]:
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("wb") as handle:
-        return subprocess.Popen([sys.executable, "-m", "govbus.cli.main", *args], env=env,
+        return subprocess.Popen([sys.executable, "-m", "commands.main", *args], env=env,
                                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

@@ -7,7 +7,7 @@ import logging
 import typer
 from rich.console import Console
 
-from govbus.cli.endpoints import with_endpoints
+from commands.endpoints import with_endpoints
 from govbus.core.settings import GovbusSettings
 
 console = Console(stderr=True)

@@ -1,7 +1,7 @@
 """Resolve where the broker and registry are: explicit settings win, else the local stack."""
 from __future__ import annotations
 
-from govbus.cli.localstack import StackState, stack_up
+from commands.localstack import StackState, stack_up
 from govbus.core.settings import GovbusSettings
 
 

@@ -6,8 +6,8 @@ import time
 import typer
 from rich.console import Console
 
-from govbus.cli.localstack import stack_down, stack_status, stack_up
-from govbus.cli.localstack.tools import StackError
+from commands.localstack import stack_down, stack_status, stack_up
+from commands.localstack.tools import StackError
 from govbus.core.settings import GovbusSettings
 
 app = typer.Typer(help="govbus: the government data exchange bus.", no_args_is_help=True)
@@ -53,13 +53,13 @@ def stack_status_cmd() -> None:
 def _register_commands() -> None:
     """Mount every command group. Imported here, not at the top, so that `govbus stack` does not
     pay for Faust, SQLAlchemy and aiohttp imports it never uses."""
-    from govbus.cli import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds
-    from govbus.cli.agreements_cmd import agreements_app
-    from govbus.cli.audit_cmd import audit_app
-    from govbus.cli.catalogue_cmd import catalogue_app
-    from govbus.cli.dlq_cmd import dlq_app
-    from govbus.cli.pool_cmd import pool_app
-    from govbus.cli.schemas_cmd import schemas_app
+    from commands import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds
+    from commands.agreements_cmd import agreements_app
+    from commands.audit_cmd import audit_app
+    from commands.catalogue_cmd import catalogue_app
+    from commands.dlq_cmd import dlq_app
+    from commands.pool_cmd import pool_app
+    from commands.schemas_cmd import schemas_app
 
     for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd):
         module.register(app)

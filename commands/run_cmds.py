@@ -1,16 +1,12 @@
 """`govbus process | sink | import | generate`: the long-running roles and the adapters."""
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from govbus.cli.endpoints import with_endpoints
-from govbus.core.metrics import new_metrics, serve_metrics
-from govbus.core.serde import Serde
+from commands.endpoints import with_endpoints
 from govbus.core.settings import GovbusSettings
 
 console = Console(stderr=True)
@@ -36,15 +32,9 @@ def sink_cmd(recipient: str | None = typer.Option(None, help="Recipient whose po
     """Sink shared topics into the recipients' pools (GOVBUS_POOL_URL; SQLite by default)."""
     if bool(recipient) == all_recipients:
         raise typer.BadParameter("give either --recipient R or --all")
-    from consumers.pool.sink import PoolSink
+    from consumers.pool.main import run_pool_sink
 
-    settings = with_endpoints(GovbusSettings())
-    metrics = new_metrics()
-    serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sink = PoolSink(settings, recipient, Serde.connect(settings.registry_url), metrics)
-    summary = sink.run(stop, idle_exit_seconds=idle_exit or None)
+    summary = run_pool_sink(with_endpoints(GovbusSettings()), recipient, idle_exit or None)
     console.print(f"sink stopped: {summary}")
 
 

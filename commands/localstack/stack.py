@@ -16,8 +16,8 @@ from base64 import urlsafe_b64encode
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from govbus.cli.localstack.probe import broker_ready, registry_ready, wait_until
-from govbus.cli.localstack.tools import (BROKER_MIN_JAVA, DEPLOY_DIR, REGISTRY_MIN_JAVA, StackError,
+from commands.localstack.probe import broker_ready, registry_ready, wait_until
+from commands.localstack.tools import (BROKER_MIN_JAVA, DEPLOY_DIR, REGISTRY_MIN_JAVA, StackError,
                                          fetch_apicurio, fetch_kafka, find_java)
 from govbus.core.settings import GovbusSettings
 

@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from govbus.cli.endpoints import with_endpoints
+from commands.endpoints import with_endpoints
 from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers
 from govbus.core.result import Fault
 from govbus.core.serde import Serde

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from govbus.cli.catalogue_cmd import _add_row, _console, _load, _say, type_name
+from commands.catalogue_cmd import _add_row, _console, _load, _say, type_name
 from govbus.core.agreement_checks import agreement_problems, is_upward, validate_agreements
 from govbus.core.agreements import AGREEMENTS_DIR, Agreement, AgreementSet, FieldOp, load_agreement
 from govbus.core.catalogue import Catalogue, CatalogueError, Problem

@@ -6,8 +6,6 @@ is why this command layer, and not the consumer, imports stream_processors.
 """
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,26 +30,18 @@ def _say(text: str, stderr: bool = False) -> None:
 
 
 def _store(settings: GovbusSettings) -> Any:
-    from consumers.audit.store import AuditStore, audit_url
+    from consumers.audit.main import open_audit_store
 
-    return AuditStore(audit_url(settings))
+    return open_audit_store(settings)
 
 
 @audit_app.command("sink")
 def sink_cmd(idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped).")) -> None:
     """Append audit.deliveries to the hash-chained audit store (one writer; see consumers/audit/sink.py)."""
-    from consumers.audit.sink import AuditSink
-    from govbus.cli.endpoints import with_endpoints
-    from govbus.core.metrics import new_metrics, serve_metrics
-    from govbus.core.serde import Serde
+    from commands.endpoints import with_endpoints
+    from consumers.audit.main import run_audit_sink
 
-    settings = with_endpoints(GovbusSettings())
-    metrics = new_metrics()
-    serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sink = AuditSink(settings, Serde.connect(settings.registry_url), metrics, _store(settings))
-    summary = sink.run(stop, idle_exit_seconds=idle_exit or None)
+    summary = run_audit_sink(with_endpoints(GovbusSettings()), idle_exit or None)
     _say(f"audit sink stopped: {summary}", stderr=True)
 
 

@@ -29,7 +29,7 @@ def registry_ready(url: str, timeout: float = 3.0) -> bool:
 
 def wait_until(check: Callable[[], bool], timeout: float, pid: int | None = None) -> bool:
     """Poll ``check`` until it holds; give up early if the process ``pid`` has died."""
-    from govbus.cli.localstack.stack import pid_alive
+    from commands.localstack.stack import pid_alive
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

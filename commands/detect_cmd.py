@@ -1,19 +1,15 @@
 """`govbus detect` (the emergency detector) and `govbus incident list | ack | resolve`.
 
-Operators never write incident versions themselves: `ack` and `resolve` send a command to the
-detector, which owns each incident's state and publishes the next version. One writer per
-incident means no two versions ever carry the same number. The command waits for that version
-and prints it; with no detector running, the command waits in its topic until one starts.
+`ack` and `resolve` go through stream_processors.detect.operator, which sends the command to the
+detector and waits for the version it publishes.
 """
 from __future__ import annotations
-
-import time
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from govbus.cli.endpoints import with_endpoints
+from commands.endpoints import with_endpoints
 from govbus.core.settings import GovbusSettings
 
 console = Console()
@@ -79,31 +75,18 @@ def resolve_cmd(incident_id: str, wait: float = typer.Option(30.0, help="Seconds
 
 
 def _operator(action: str, incident_id: str, wait: float) -> None:
-    from govbus.core.serde import Serde
-    from stream_processors.detect.feed import read_incidents, send_command
-    from stream_processors.detect.lifecycle import parse_incident_id
-    from stream_processors.detect.main import detector_id, observations_topic
-    from stream_processors.detect.messages import Command
+    from stream_processors.detect.operator import NotAnIncidentId, request_action
 
-    parsed = parse_incident_id(incident_id)
-    if parsed is None:
-        raise typer.BadParameter("not an incident id (rule/key/time)", param_hint="INCIDENT_ID")
-    settings = with_endpoints(GovbusSettings())
-    serde = Serde.connect(settings.registry_url)
-    current = read_incidents(settings, serde).get(incident_id)
-    if current is None or current["state"] == "resolved":
-        console.print(f"[red]{incident_id}: {'already resolved' if current else 'no such incident'}[/red]")
+    try:
+        outcome = request_action(with_endpoints(GovbusSettings()), action, incident_id, wait)
+    except NotAnIncidentId as exc:
+        raise typer.BadParameter(str(exc), param_hint="INCIDENT_ID") from exc
+    if outcome.kind == "refused":
+        console.print(f"[red]{incident_id}: {outcome.reason}[/red]")
         raise typer.Exit(1)
-    if action == "ack" and current["state"] == "acknowledged":
-        console.print(f"{incident_id} v{current['version']}: already acknowledged")
-        return
-    command = Command(action, incident_id, int(time.time() * 1000), *parsed)
-    send_command(settings, observations_topic(detector_id(settings)), command)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        newer = read_incidents(settings, serde).get(incident_id)
-        if newer is not None and newer["version"] > current["version"]:
-            console.print(f"{incident_id} v{newer['version']}: {newer['state']}")
-            return
-        time.sleep(1.0)
-    console.print(f"{action} sent; no new version within {wait:.0f}s (is `govbus detect` running?)")
+    if outcome.kind == "pending":
+        console.print(f"{action} sent; {outcome.reason} (is `govbus detect` running?)")
+    elif outcome.kind == "noop":
+        console.print(f"{incident_id} v{outcome.version}: {outcome.reason}")
+    else:
+        console.print(f"{incident_id} v{outcome.version}: {outcome.state}")

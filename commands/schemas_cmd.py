@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from govbus.cli.endpoints import NoStackError, with_endpoints
+from commands.endpoints import NoStackError, with_endpoints
 from govbus.core.catalogue import Catalogue, CatalogueError, load_catalogue
 from govbus.core.governance import (
     CheckResult,

@@ -1,0 +1,89 @@
+"""`govbus poll | serve-ingest`: the SQL-table and HTTP department adapters.
+
+Settings come from GovbusSettings (broker, registry, schemas, catalogue, state_dir); options
+that only these adapters have are flags here.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from commands.endpoints import with_endpoints
+from govbus.core.settings import GovbusSettings
+
+console = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("poll")(poll_cmd)
+    app.command("serve-ingest")(serve_ingest_cmd)
+
+
+def poll_cmd(
+    url: str = typer.Option(..., help="SQLAlchemy URL of the department's database."),
+    table: str = typer.Option(..., help="Table (or schema.table) to poll."),
+    watermark: str = typer.Option(..., help="Increasing timestamp or id column."),
+    tiebreak: str | None = typer.Option(None, help="Unique column ordering rows with equal "
+                                        "watermarks (default: the single-column primary key)."),
+    dataset: str = typer.Option(...), department: str = typer.Option(...),
+    mapping: Path | None = typer.Option(None, exists=True, dir_okay=False,
+                                        help="YAML: columns (column → field), constants."),
+    batch: int = typer.Option(1000, min=1), interval: float = typer.Option(5.0, min=0.0),
+    once: bool = typer.Option(False, help="Poll until caught up, then exit."),
+    state: Path | None = typer.Option(None, help="Watermark file (default: "
+                                      "$GOVBUS_STATE_DIR/sql-poll.sqlite)."),
+) -> None:
+    """Publish new rows of a table to raw.<dataset>; bad rows go to the DLQ."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from producers.sdk import DeliveryFailed
+    from producers.sql.logic import PollError, PollSpec
+    from producers.sql.main import PollRefused, run_poll
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = with_endpoints(GovbusSettings())
+    spec = PollSpec(url, table, watermark, dataset, tiebreak, batch)
+    try:
+        total = run_poll(settings, spec, department, mapping, state, interval, once)
+    except PollRefused as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from exc
+    except DeliveryFailed as exc:
+        console.print(f"[red]delivery failed, watermark not advanced:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except PollError as exc:
+        console.print(f"[red]cannot poll:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except SQLAlchemyError as exc:  # the department's database: retry later, from the watermark
+        console.print(f"[red]database error, watermark not advanced:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"read {total.read}  published {total.published}  rejected {total.rejected}  "
+                  f"watermark {total.watermark.key() if total.watermark else None}")
+
+
+def serve_ingest_cmd(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
+    port: int = typer.Option(8088),
+    tokens: Path = typer.Option(Path("tokens.yaml"), exists=True, dir_okay=False,
+                                help="YAML: bearer token (or sha256:<hex>) → department."),
+    max_in_flight: int = typer.Option(100_000, min=0, help="Records awaiting acknowledgement "
+                                      "beyond which requests get 429."),
+    max_records: int = typer.Option(5000, min=1, help="Records per request."),
+) -> None:
+    """Serve POST /v1/{dataset}/records, /metrics and /healthz."""
+    from aiohttp import web
+
+    from producers.http.logic import TokenFileError, load_tokens
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = with_endpoints(GovbusSettings())
+    try:
+        token_map = load_tokens(tokens)
+    except TokenFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tokens") from exc
+    from producers.http.main import build_ingest_app
+
+    app = build_ingest_app(settings, token_map, max_in_flight, max_records)
+    web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
