@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-DEPLOY_DIR = Path(__file__).resolve().parents[3] / "deploy" / "local"
+DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "local"
 KAFKA_VERSION = "4.1.1"
 APICURIO_VERSION = "3.3.3"
 # Apicurio 3.3 is compiled for Java 21 (class file 65); Kafka 4.x runs on 17.
