@@ -27,11 +27,11 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from commands.endpoints import with_endpoints
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
-from producers.files.csvout import write_csv
 from producers.files import native
+from producers.files.csvout import write_csv
 from producers.files.encoding import detect_encoding
-from producers.files.gbtable import gb18030_tables
 from producers.files.formats import import_csv
+from producers.files.gbtable import gb18030_tables
 from producers.files.main import connect_publisher, provider_source
 from producers.files.mapping import Mapping, body_fields, load_mapping, plan_columns
 from producers.files.pipeline import Pipeline

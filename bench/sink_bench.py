@@ -31,11 +31,11 @@ from psycopg import sql
 from sqlalchemy import MetaData, create_engine, make_url, text
 
 from bench.databases import fresh_database
+from commands.endpoints import with_endpoints
 from consumers.pool.logic import TablePlan, plan_for, row_for, table_for
 from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
 from consumers.pool.store import PoolStore
-from commands.endpoints import with_endpoints
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import load_schemas

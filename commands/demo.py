@@ -23,8 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from commands.demo_counts import (PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows,
-                                    processed_counts, topic_count)
+from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
 from govbus.core.agreements import load_agreements

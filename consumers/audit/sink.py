@@ -27,8 +27,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
-from consumers.pool.logic import OffsetMark, Reject
 from consumers.batches import consume_batches
+from consumers.pool.logic import OffsetMark, Reject
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok

@@ -16,12 +16,33 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, MetaData, String, Table, Text,
-                        create_engine, insert, select, update)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from consumers.audit.logic import (GENESIS, BrokenLink, Head, VerifyResult, chain_rows, fresh_events,
-                                   from_columns, verify_chain)
+from consumers.audit.logic import (
+    GENESIS,
+    BrokenLink,
+    Head,
+    VerifyResult,
+    chain_rows,
+    fresh_events,
+    from_columns,
+    verify_chain,
+)
 from consumers.pool.logic import OffsetMark, Reject
 from consumers.pool.store import PoolStore, upsert_statement
 from govbus.core.settings import GovbusSettings

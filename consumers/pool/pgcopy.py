@@ -20,12 +20,24 @@ from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 
 import psycopg
-from sqlalchemy import (BigInteger, Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric,
-                        String, Table, Text, Time)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Time,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
-
 
 # COPY's binary format needs each column's PostgreSQL type, by the SQLAlchemy type the pool
 # created the column with (``logic.ColumnSpec.sql_type``); subclasses before their bases.

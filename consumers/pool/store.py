@@ -14,8 +14,22 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Integer, LargeBinary, MetaData, Table,
-                        Text, create_engine, inspect, select, text)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateColumn, CreateSchema
 from sqlalchemy.sql.dml import Insert

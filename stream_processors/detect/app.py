@@ -19,11 +19,11 @@ from typing import Any
 import faust
 
 from govbus.core.settings import GovbusSettings
-from stream_processors.fatal import die
-from stream_processors.faust_fix import seek_before_resume
 from stream_processors.detect.messages import Tick, encode
 from stream_processors.detect.pipeline import DetectPipeline
 from stream_processors.detect.state import Stores
+from stream_processors.fatal import die
+from stream_processors.faust_fix import seek_before_resume
 
 TABLES = ("buckets", "series", "clocks")
 

@@ -17,7 +17,6 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from stream_processors.detect.messages import Command, encode, partition_key
 
-
 _NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
                   KafkaError.UNKNOWN_TOPIC_OR_PART)
 

@@ -16,7 +16,6 @@ import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from govbus.core.result import Fault
 from govbus.core.identifiers import (
     check_calendar_date,
     check_mobile,
@@ -25,6 +24,7 @@ from govbus.core.identifiers import (
     normalise_resident_id,
     normalise_text,
 )
+from govbus.core.result import Fault
 
 # Two-character surnames: keeping only the first character would show half a surname and
 # mask a given-name character the convention says to hide, so these keep both.
