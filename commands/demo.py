@@ -97,7 +97,7 @@ def _wait_accounted(settings: GovbusSettings, counts: dict[str, DemoCounts], tim
         _observe(settings, counts, metrics_url, recipients)
         if all(c.accounted for c in counts.values()):
             return
-        for child, log in zip(children, logs):
+        for child, log in zip(children, logs, strict=True):
             if child.poll() is not None:
                 raise RuntimeError(f"a child process died (exit {child.returncode}); see {log}")
         time.sleep(0.5)

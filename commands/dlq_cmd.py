@@ -48,7 +48,8 @@ def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int
             continue
         offset = message.offset() + 1
         decoded = serde.decode(message.value())
-        letter = decoded.value if not isinstance(decoded, Fault) else {"reason": "unreadable letter", "message": decoded.message}
+        letter = (decoded.value if not isinstance(decoded, Fault)
+                  else {"reason": "unreadable letter", "message": decoded.message})
         yield message.offset(), letter
 
 
@@ -79,7 +80,7 @@ def list_cmd(dataset: str, reason: str | None = typer.Option(None), limit: int =
 def show_cmd(dataset: str, offset: int) -> None:
     """One letter in full, with its original bytes."""
     settings, serde, topic = _setup(dataset)
-    letter = next((l for o, l in read_letters(settings, serde, topic) if o == offset), None)
+    letter = next((found for o, found in read_letters(settings, serde, topic) if o == offset), None)
     if letter is None:
         console.print(f"no letter at offset {offset} of {topic}")
         raise typer.Exit(1)
@@ -110,7 +111,8 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
             continue
         producer.produce(raw, letter["original_value"], letter.get("original_key"),
                          headers=redrive_headers(letter, dlq_offset))
-        producer.produce(audit_topic, serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
+        producer.produce(audit_topic,
+                         serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
         sent += 1
     if producer.flush(60):
         raise typer.Exit(2)

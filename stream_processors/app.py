@@ -40,7 +40,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
     source = app.topic(*raw_topics, value_serializer="raw", key_serializer="raw")
 
     @app.agent(source, concurrency=1)
-    async def process(stream):  # noqa: ANN001 - Faust's stream type
+    async def process(stream: faust.StreamT) -> None:
         loop = asyncio.get_running_loop()
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):
             for event in events:

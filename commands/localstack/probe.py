@@ -1,6 +1,7 @@
 """Readiness probes: a real metadata request to the broker, a real API call to the registry."""
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +22,7 @@ def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
 
 def registry_ready(url: str, timeout: float = 3.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/subjects", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{url}/subjects", timeout=timeout) as response:  # noqa: S310 - the registry's URL
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -41,8 +42,7 @@ def wait_until(check: Callable[[], bool], timeout: float, pid: int | None = None
     return False
 
 
-def _silent_logger():
-    import logging
+def _silent_logger() -> logging.Logger:
     logger = logging.getLogger("govbus.probe")
     logger.addHandler(logging.NullHandler())
     logger.propagate = False

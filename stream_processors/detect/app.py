@@ -80,7 +80,7 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
     pipeline.detector.stores = Stores(*(TableStore(tables[name]) for name in TABLES))
 
     @app.agent(raw, concurrency=1)
-    async def observe(stream):  # noqa: ANN001 - Faust's stream type
+    async def observe(stream: faust.StreamT) -> None:
         async for event in stream.events():
             try:
                 observed = pipeline.observe(event.message.topic, event.message.value)
@@ -90,7 +90,7 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
                 await observations.send(key=key, value=value)
 
     @app.agent(observations, concurrency=1)
-    async def detect(stream):  # noqa: ANN001 - Faust's stream type
+    async def detect(stream: faust.StreamT) -> None:
         async for event in stream.events():
             now = int(time.time() * 1000)
             try:

@@ -54,7 +54,8 @@ def read_incidents(settings: GovbusSettings, serde: Serde, timeout: float = 30.0
     """The newest version of every incident on the topic, read up to its end offsets now.
     No consumer group offsets are committed: every call reads from the beginning."""
     topic = topic_names(settings).emergency_incidents
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"govbus-incident-reader-{uuid.uuid4().hex}"}))
+    consumer = Consumer(kafka_config(settings, "consumer",
+                                     **{"group.id": f"govbus-incident-reader-{uuid.uuid4().hex}"}))
     latest: dict[str, dict[str, Any]] = {}
     try:
         assignments, ends = _assignments(consumer, topic)
