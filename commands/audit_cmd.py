@@ -107,7 +107,7 @@ def who_received_cmd(
         if event is not None:
             events, title = store.by_event(event), f"deliveries of event {event}"
         else:
-            pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)
+            pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)  # type: ignore[arg-type]  # exactly one was given
             events, title = store.by_subject(pseudonym), f"deliveries of records about {pseudonym}"
     finally:
         store.close()

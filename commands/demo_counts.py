@@ -87,7 +87,7 @@ def distinct_keys(settings: GovbusSettings, topic: str) -> int:
                 message = consumer.poll(5)
                 if message is not None and not message.error():
                     keys.add(message.key())
-                    offset = message.offset() + 1
+                    offset = message.offset() + 1  # type: ignore[operator]  # error-free: has an offset
     finally:
         consumer.close()
     return len(keys)

@@ -49,7 +49,8 @@ class Pipeline:
     clean_plans: dict[str, CleanPlan] = field(default_factory=dict)
     id_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Per-plan constants looked up per delivery: topic, subject, header, metric child.
-    _plan_consts: dict[object, tuple] = field(default_factory=dict)
+    # Per topic and plan: constants of the hot path; per (dataset, owner, outcome): the counter.
+    _plan_consts: dict[object, Any] = field(default_factory=dict)
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""

@@ -12,7 +12,8 @@ from confluent_kafka.admin import AdminClient
 
 def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
-                         "logger": _silent_logger()})
+                         # librdkafka's Python client takes a Logger here; its stub types config values as scalars.
+                         "logger": _silent_logger()})  # type: ignore[dict-item]
     try:
         metadata = admin.list_topics(timeout=timeout)
     except Exception:  # noqa: BLE001 - not ready yet is any failure to answer

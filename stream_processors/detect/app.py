@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.types import TableT
 
 from govbus.core.settings import GovbusSettings
 from stream_processors.detect.messages import Tick, encode
@@ -33,7 +34,7 @@ class TableStore:
     very object assigned and serialises it for the changelog later, so a caller changing a value
     it read would change the table without a changelog write."""
 
-    def __init__(self, table: faust.Table) -> None:
+    def __init__(self, table: TableT) -> None:
         self.table = table
 
     def get(self, key: str) -> Any:
@@ -70,7 +71,7 @@ def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
 
 
 def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
-              options: DetectOptions) -> tuple[faust.App, dict[str, faust.Table]]:
+              options: DetectOptions) -> tuple[faust.App, dict[str, TableT]]:
     app = _faust_app(settings, options)
     raw = app.topic(*pipeline.raw_topics(), value_serializer="raw", key_serializer="raw")
     observations = app.topic(options.observations_topic, partitions=options.partitions,
@@ -112,5 +113,5 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
     return app, tables
 
 
-def changelog_topics(tables: dict[str, faust.Table]) -> list[str]:
+def changelog_topics(tables: dict[str, TableT]) -> list[str]:
     return [table.changelog_topic.get_topic_name() for table in tables.values()]

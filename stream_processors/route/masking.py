@@ -14,7 +14,7 @@ import hmac
 import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 from govbus.core.identifiers import (
     check_calendar_date,
@@ -175,6 +175,10 @@ def _pseudonym_input(domain: str, value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
+@overload
+def pseudonym(key: bytes, domain: str, value: str, version: str = "v1") -> str: ...
+@overload
+def pseudonym(key: bytes, domain: str, value: str | None, version: str = "v1") -> str | None: ...
 def pseudonym(key: bytes, domain: str, value: str | None, version: str = "v1") -> str | None:
     """Keyed pseudonym ``version:hex(HMAC-SHA256(key, "version|domain|normalised value"))``.
 
