@@ -63,8 +63,9 @@ def coerce(column: Column, text: str, dialect: str) -> Any:
         kind = column.type.python_type
     except NotImplementedError:  # a type SQLAlchemy cannot map: compare as text
         return text
-    parsers: dict[type, Callable[[str], Any]] = {bool: _parse_bool, int: int, float: float, Decimal: Decimal, date: date.fromisoformat,
-               time: time.fromisoformat, bytes: base64.b64decode}
+    parsers: dict[type, Callable[[str], Any]] = {
+        bool: _parse_bool, int: int, float: float, Decimal: Decimal, date: date.fromisoformat,
+        time: time.fromisoformat, bytes: base64.b64decode}
     if kind is datetime:
         return _parse_datetime(text, dialect)
     try:
