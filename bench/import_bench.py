@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 from confluent_kafka import Producer
@@ -27,11 +28,11 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from commands.endpoints import with_endpoints
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
-from producers.files.csvout import write_csv
 from producers.files import native
+from producers.files.csvout import write_csv
 from producers.files.encoding import detect_encoding
-from producers.files.gbtable import gb18030_tables
 from producers.files.formats import import_csv
+from producers.files.gbtable import gb18030_tables
 from producers.files.main import connect_publisher, provider_source
 from producers.files.mapping import Mapping, body_fields, load_mapping, plan_columns
 from producers.files.pipeline import Pipeline
@@ -124,16 +125,15 @@ def main() -> None:
         tag = uuid.uuid4().hex[:8]
         fresh = {side: base.model_copy(update={"topic_prefix": f"bench{tag}{side}"})
                  for side in ("c", "b", "p")}  # every side writes topics of its own
-        sides = [("import", lambda: run_import(fresh["c"], args.dataset, path, mapping), imports),
-                 ("bare", lambda: run_bare(fresh["b"], pairs), bares),
-                 ("python", lambda: run_import(fresh["p"], args.dataset, path, mapping, False),
-                  pythons)]
+        sides = [("import", partial(run_import, fresh["c"], args.dataset, path, mapping), imports),
+                 ("bare", partial(run_bare, fresh["b"], pairs), bares),
+                 ("python", partial(run_import, fresh["p"], args.dataset, path, mapping, False), pythons)]
         for name, side, rates in sides if run % 2 == 0 else reversed(sides):
             rates.append(side())
             print(f"run {run + 1} {name:>6}: {rates[-1]:>10,.0f} rows/s")
         print(f"run {run + 1}  ratio: {imports[-1] / bares[-1]:.2f} × bare")
     print(f"median of the per-run ratios: "
-          f"{statistics.median(i / b for i, b in zip(imports, bares)):.2f}")
+          f"{statistics.median(i / b for i, b in zip(imports, bares, strict=True)):.2f}")
     report(statistics.median(imports), statistics.median(bares), statistics.median(pythons))
 
 

@@ -6,7 +6,9 @@ Run as: python -m bench.naive_faust <raw topic> <out topic> <group id>
 """
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 
 import faust
 
@@ -23,13 +25,13 @@ def main(raw_topic: str, out_topic: str, group: str) -> None:
     serde.prepare(value_subject(raw_topic), schema.schema)
     serde.prepare(value_subject(out_topic), schema.schema)
     app = faust.App(group, broker=f"kafka://{settings.bootstrap_servers}", value_serializer="raw",
-                    key_serializer="raw", web_enabled=False, datadir=f"/tmp/{group}",
+                    key_serializer="raw", web_enabled=False, datadir=os.path.join(tempfile.gettempdir(), group),
                     topic_allow_declare=False, topic_disable_leader=True)
     source = app.topic(raw_topic, value_serializer="raw", key_serializer="raw")
     sink = app.topic(out_topic, value_serializer="raw", key_serializer="raw")
 
     @app.agent(source, concurrency=1)
-    async def copy(stream):  # noqa: ANN001
+    async def copy(stream: faust.StreamT) -> None:
         async for event in stream.events():
             record = serde.decode(event.message.value).value
             await sink.send(key=event.message.key, value=serde.encode(value_subject(out_topic), record))

@@ -22,10 +22,10 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from commands.endpoints import with_endpoints
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
-from govbus.core.schemas import load_schemas
+from govbus.core.records import coerce_record
+from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
-from govbus.core.records import coerce_record
 from producers.sdk import Publisher, Source, envelope_for
 from producers.synthetic.hotline import work_orders
 
@@ -35,7 +35,7 @@ DATASET = "hotline.work_order"
 WATCHED_RECIPIENT = "public_security_350100"
 
 
-def bench_records(schema, count: int) -> list[dict]:
+def bench_records(schema: DatasetSchema, count: int) -> list[dict]:
     """Valid work orders in Gulou (350102) with demand type "complaint": all three agreements match."""
     source = Source("hotline", "city", "350100", "bench")
     records = []

@@ -22,20 +22,20 @@ import os
 import statistics
 import time
 import uuid
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg import sql
-from sqlalchemy import MetaData, create_engine, make_url, text
+from sqlalchemy import MetaData, Table, create_engine, make_url, text
 
 from bench.databases import fresh_database
-from consumers.pool.logic import TablePlan, plan_for, row_for, table_for
+from commands.endpoints import with_endpoints
+from consumers.pool.logic import OffsetMark, Reject, TablePlan, plan_for, row_for, table_for
 from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
 from consumers.pool.store import PoolStore
-from commands.endpoints import with_endpoints
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import load_schemas
@@ -100,7 +100,8 @@ class TimedStore(PoolStore):
         super().__init__(url)
         self.marks: list[tuple[float, int]] = []
 
-    def write_batch(self, rows_by_table, rejects, offsets) -> None:
+    def write_batch(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]],
+                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark]) -> None:
         super().write_batch(rows_by_table, rejects, offsets)
         self.marks.append((time.perf_counter(), sum(len(r) for r in rows_by_table.values())))
 

@@ -36,7 +36,9 @@ def _store(settings: GovbusSettings) -> Any:
 
 
 @audit_app.command("sink")
-def sink_cmd(idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped).")) -> None:
+def sink_cmd(
+        idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped)."),
+) -> None:
     """Append audit.deliveries to the hash-chained audit store (one writer; see consumers/audit/sink.py)."""
     from commands.endpoints import with_endpoints
     from consumers.audit.main import run_audit_sink
@@ -94,7 +96,8 @@ def deliveries_table(events: list[dict[str, Any]], title: str, with_event: bool)
 def who_received_cmd(
         event: str | None = typer.Option(None, "--event", help="Envelope event id of one record."),
         subject: str | None = typer.Option(None, "--subject", help="Audit pseudonym of a person (v1:…)."),
-        id_no: str | None = typer.Option(None, "--id-no", help="A resident ID; its audit pseudonym is computed here.")) -> None:
+        id_no: str | None = typer.Option(None, "--id-no", help="A resident ID; its audit pseudonym is computed here."),
+) -> None:
     """Who received a record (--event), or a person's records (--subject / --id-no), when and under which agreement."""
     if sum(v is not None for v in (event, subject, id_no)) != 1:
         raise typer.BadParameter("give exactly one of --event, --subject, --id-no")
@@ -104,7 +107,7 @@ def who_received_cmd(
         if event is not None:
             events, title = store.by_event(event), f"deliveries of event {event}"
         else:
-            pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)
+            pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)  # type: ignore[arg-type]  # exactly one was given
             events, title = store.by_subject(pseudonym), f"deliveries of records about {pseudonym}"
     finally:
         store.close()

@@ -23,8 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from commands.demo_counts import (PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows,
-                                    processed_counts, topic_count)
+from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
 from govbus.core.agreements import load_agreements
@@ -98,7 +97,7 @@ def _wait_accounted(settings: GovbusSettings, counts: dict[str, DemoCounts], tim
         _observe(settings, counts, metrics_url, recipients)
         if all(c.accounted for c in counts.values()):
             return
-        for child, log in zip(children, logs):
+        for child, log in zip(children, logs, strict=True):
             if child.poll() is not None:
                 raise RuntimeError(f"a child process died (exit {child.returncode}); see {log}")
         time.sleep(0.5)

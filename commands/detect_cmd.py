@@ -69,7 +69,8 @@ def ack_cmd(incident_id: str, wait: float = typer.Option(30.0, help="Seconds to 
 
 
 @incident_app.command("resolve")
-def resolve_cmd(incident_id: str, wait: float = typer.Option(30.0, help="Seconds to wait for the new version.")) -> None:
+def resolve_cmd(incident_id: str,
+                wait: float = typer.Option(30.0, help="Seconds to wait for the new version.")) -> None:
     """Resolve an incident: it is handled. It stays resolved while its episode lasts."""
     _operator("resolve", incident_id, wait)
 

@@ -46,10 +46,13 @@ def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int
         message = consumer.poll(5)
         if message is None or message.error():
             continue
-        offset = message.offset() + 1
+        position = message.offset()
+        assert position is not None  # a message without an error has its offset
+        offset = position + 1
         decoded = serde.decode(message.value())
-        letter = decoded.value if not isinstance(decoded, Fault) else {"reason": "unreadable letter", "message": decoded.message}
-        yield message.offset(), letter
+        letter = (decoded.value if not isinstance(decoded, Fault)
+                  else {"reason": "unreadable letter", "message": decoded.message})
+        yield position, letter
 
 
 def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
@@ -79,7 +82,7 @@ def list_cmd(dataset: str, reason: str | None = typer.Option(None), limit: int =
 def show_cmd(dataset: str, offset: int) -> None:
     """One letter in full, with its original bytes."""
     settings, serde, topic = _setup(dataset)
-    letter = next((l for o, l in read_letters(settings, serde, topic) if o == offset), None)
+    letter = next((found for o, found in read_letters(settings, serde, topic) if o == offset), None)
     if letter is None:
         console.print(f"no letter at offset {offset} of {topic}")
         raise typer.Exit(1)
@@ -108,9 +111,11 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
             skipped += 1
             console.print(f"offset {dlq_offset}: not re-driven: {refusal.message}")
             continue
+        # (str, bytes) pairs are a header form produce() takes; the stub's list is invariant.
         producer.produce(raw, letter["original_value"], letter.get("original_key"),
-                         headers=redrive_headers(letter, dlq_offset))
-        producer.produce(audit_topic, serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
+                         headers=redrive_headers(letter, dlq_offset))  # type: ignore[arg-type]
+        producer.produce(audit_topic,
+                         serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
         sent += 1
     if producer.flush(60):
         raise typer.Exit(2)

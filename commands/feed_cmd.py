@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
     app.command("serve-feed")(serve_feed_cmd)
 
 
-def serve_feed_cmd(host: str = typer.Option("127.0.0.1", help="Address to bind; keep it local unless a proxy fronts it."),
+def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
+                                            help="Address to bind; keep it local unless a proxy fronts it."),
                    port: int = typer.Option(8090, help="Port to bind (0: pick a free one).")) -> None:
     """Serve the live page of emergency incidents from emergency.incidents (SSE, JSON API, /metrics)."""
     from confluent_kafka import KafkaException

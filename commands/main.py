@@ -45,7 +45,8 @@ def stack_status_cmd() -> None:
         console.print("no local stack (run `govbus stack up`)")
         raise typer.Exit(1)
     console.print(f"kafka     {'up' if running['kafka'] else 'down'}  {state.bootstrap}  pid {state.pids.get('kafka')}")
-    console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  pid {state.pids.get('registry')}")
+    console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  "
+                  f"pid {state.pids.get('registry')}")
     if not all(running.values()):
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 import typer
 from rich.console import Console
@@ -63,8 +63,9 @@ def coerce(column: Column, text: str, dialect: str) -> Any:
         kind = column.type.python_type
     except NotImplementedError:  # a type SQLAlchemy cannot map: compare as text
         return text
-    parsers = {bool: _parse_bool, int: int, float: float, Decimal: Decimal, date: date.fromisoformat,
-               time: time.fromisoformat, bytes: base64.b64decode}
+    parsers: dict[type, Callable[[str], Any]] = {
+        bool: _parse_bool, int: int, float: float, Decimal: Decimal, date: date.fromisoformat,
+        time: time.fromisoformat, bytes: base64.b64decode}
     if kind is datetime:
         return _parse_datetime(text, dialect)
     try:

@@ -26,9 +26,11 @@ def process_cmd() -> None:
     run_processor(with_endpoints(GovbusSettings()))
 
 
-def sink_cmd(recipient: str | None = typer.Option(None, help="Recipient whose pool to fill (e.g. public_security_350100)."),
-             all_recipients: bool = typer.Option(False, "--all", help="Every recipient's shared topics."),
-             idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped).")) -> None:
+def sink_cmd(
+        recipient: str | None = typer.Option(None, help="Recipient whose pool to fill (e.g. public_security_350100)."),
+        all_recipients: bool = typer.Option(False, "--all", help="Every recipient's shared topics."),
+        idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped)."),
+) -> None:
     """Sink shared topics into the recipients' pools (GOVBUS_POOL_URL; SQLite by default)."""
     if bool(recipient) == all_recipients:
         raise typer.BadParameter("give either --recipient R or --all")

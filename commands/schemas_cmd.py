@@ -87,7 +87,7 @@ def _with_registry(url: str, action: Callable[[], T]) -> T:
         raise typer.Exit(1) from exc
     except GovernanceError:
         raise
-    except Exception as exc:  # noqa: BLE001 - transport errors (the client's httpx) at the edge
+    except Exception as exc:
         _say(f"registry {url} unreachable: {type(exc).__name__}: {exc}", stderr=True)
         raise typer.Exit(1) from exc
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 import faust
 
@@ -40,9 +40,10 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
     source = app.topic(*raw_topics, value_serializer="raw", key_serializer="raw")
 
     @app.agent(source, concurrency=1)
-    async def process(stream):  # noqa: ANN001 - Faust's stream type
+    async def process(stream: faust.StreamT) -> None:
         loop = asyncio.get_running_loop()
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):
+        # Faust hands agents a Stream, which has take_events; StreamT does not declare it.
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
             for event in events:
                 try:
                     outs = pipeline.process(_origin(event.message))
@@ -70,7 +71,7 @@ def _origin(message: faust.types.tuples.Message) -> Origin:
                   _headers(message.headers))
 
 
-def _headers(headers: object) -> tuple[tuple[str, bytes], ...]:
+def _headers(headers: Any) -> tuple[tuple[str, bytes], ...]:
     if not headers:
         return ()
     items = headers.items() if isinstance(headers, dict) else headers

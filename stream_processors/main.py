@@ -7,8 +7,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
-from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
+from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde

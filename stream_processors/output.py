@@ -32,7 +32,8 @@ class OutputProducer:
     def _produce(self, out: OutMessage) -> None:
         while True:
             try:
-                self.producer.produce(out.topic, out.value, out.key, headers=out.headers,
+                # (str, bytes) pairs are a header form produce() takes; the stub's list is invariant.
+                self.producer.produce(out.topic, out.value, out.key, headers=out.headers,  # type: ignore[arg-type]
                                       on_delivery=self._on_delivery)
                 return
             except BufferError:  # local queue full: let deliveries drain, then retry

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from govbus import __version__
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
@@ -21,6 +21,8 @@ from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
 from stream_processors.clean.logic import CleanPlan, clean_record, compile_clean_plan
 from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms
+
+T = TypeVar("T")
 
 COMPONENT = "stream_processors.pipeline"
 
@@ -47,7 +49,8 @@ class Pipeline:
     clean_plans: dict[str, CleanPlan] = field(default_factory=dict)
     id_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Per-plan constants looked up per delivery: topic, subject, header, metric child.
-    _plan_consts: dict[object, tuple] = field(default_factory=dict)
+    # Per topic and plan: constants of the hot path; per (dataset, owner, outcome): the counter.
+    _plan_consts: dict[object, Any] = field(default_factory=dict)
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
@@ -156,7 +159,7 @@ class Pipeline:
                           dead_letter_headers(fault, dataset, owner))
 
 
-def _guarded(step, *args):  # noqa: ANN001, ANN202 - a pure step and its arguments
+def _guarded(step: Callable[..., T], *args: Any) -> T | Fault:
     """Run a pure step; a bug it trips on one record becomes that record's dead letter
     (reason ``processor_error``) instead of an exception leaving the agent's loop."""
     try:

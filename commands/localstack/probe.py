@@ -1,6 +1,7 @@
 """Readiness probes: a real metadata request to the broker, a real API call to the registry."""
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +12,8 @@ from confluent_kafka.admin import AdminClient
 
 def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
-                         "logger": _silent_logger()})
+                         # librdkafka's Python client takes a Logger here; its stub types config values as scalars.
+                         "logger": _silent_logger()})  # type: ignore[dict-item]
     try:
         metadata = admin.list_topics(timeout=timeout)
     except Exception:  # noqa: BLE001 - not ready yet is any failure to answer
@@ -21,7 +23,7 @@ def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
 
 def registry_ready(url: str, timeout: float = 3.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/subjects", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{url}/subjects", timeout=timeout) as response:  # noqa: S310 - the registry's URL
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -41,8 +43,7 @@ def wait_until(check: Callable[[], bool], timeout: float, pid: int | None = None
     return False
 
 
-def _silent_logger():
-    import logging
+def _silent_logger() -> logging.Logger:
     logger = logging.getLogger("govbus.probe")
     logger.addHandler(logging.NullHandler())
     logger.propagate = False

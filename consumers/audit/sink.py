@@ -27,8 +27,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
-from consumers.pool.logic import OffsetMark, Reject
 from consumers.batches import consume_batches
+from consumers.pool.logic import OffsetMark, Reject
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
@@ -131,10 +131,11 @@ class AuditSink:
         tp = (msg.topic(), msg.partition())
         if tp not in self._next:
             return False  # revoked during this consume(): the new owner reads it from the store
-        expected = self._next[tp]
-        if expected is not None and msg.offset() < expected:
+        expected, offset = self._next[tp], msg.offset()
+        assert offset is not None  # a message without an error has its offset
+        if expected is not None and offset < expected:
             return False  # fetched before the seek to the stored offset: already chained
-        self._next[tp] = msg.offset() + 1
+        self._next[tp] = offset + 1
         return True
 
     def _sink(self, consumer: Consumer, messages: list[Message], summary: AuditSummary) -> bool:
@@ -145,13 +146,14 @@ class AuditSink:
         now = datetime.now(timezone.utc)
         for msg in messages:
             if self._accept(msg):
-                offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
+                topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+                assert topic is not None and partition is not None and offset is not None  # accepted: no error
+                offsets[(topic, partition)] = offset + 1
                 decoded = self._decode(msg.value())
                 if isinstance(decoded, Ok):
                     events.append(decoded.value)
                 else:
-                    rejects.append(Reject.of(decoded, msg.topic(), msg.partition(), msg.offset(),
-                                             msg.value(), msg.key(), now))
+                    rejects.append(Reject.of(decoded, topic, partition, offset, msg.value(), msg.key(), now))
         if not offsets:
             return False
         marks = [OffsetMark(self._group, t, p, o) for (t, p), o in offsets.items()]

@@ -14,14 +14,35 @@ role INSERT/SELECT (and UPDATE on the head table) only. Whatever slips past that
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, MetaData, String, Table, Text,
-                        create_engine, insert, select, update)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from consumers.audit.logic import (GENESIS, BrokenLink, Head, VerifyResult, chain_rows, fresh_events,
-                                   from_columns, verify_chain)
+from consumers.audit.logic import (
+    GENESIS,
+    BrokenLink,
+    Head,
+    VerifyResult,
+    chain_rows,
+    fresh_events,
+    from_columns,
+    verify_chain,
+)
 from consumers.pool.logic import OffsetMark, Reject
 from consumers.pool.store import PoolStore, upsert_statement
 from govbus.core.settings import GovbusSettings
@@ -31,7 +52,8 @@ HEAD_TABLE = "govbus_audit_head"
 CHAIN = "audit.deliveries"  # the head table could hold several chains; there is one today
 VERIFY_FETCH = 1000         # rows per fetch while verifying: the table may be large
 # ON CONFLICT DO NOTHING for the head row (the pool's upsert helper always updates).
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class ChainError(RuntimeError):
@@ -179,7 +201,8 @@ class AuditStore:
         query = (select(self.deliveries).where(condition)
                  .order_by(self.deliveries.c.delivered_at, self.deliveries.c.seq))
         with self.engine.connect() as conn:
-            return [{"seq": row["seq"], **from_columns(row)} for row in conn.execute(query).mappings()]
+            return [{"seq": row["seq"], **from_columns(row)}  # type: ignore[arg-type]  # keyed by column name
+                    for row in conn.execute(query).mappings()]
 
 
 def _mappings(result: Any) -> Iterator[Mapping[str, Any]]:

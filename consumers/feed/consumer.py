@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.deadletter import load_bus_schema
+from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.result import Ok
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names

@@ -143,7 +143,7 @@ def _millis(value: Any) -> int | None:
     return int(value)
 
 
-def sort_incidents(incidents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def sort_incidents(incidents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Most serious grade first; within a grade the most recently updated first."""
     return sorted(incidents, key=lambda i: (GRADES.index(i["grade"]), -(_millis(i["updated_at"]) or 0),
                                             i["incident_id"]))

@@ -39,7 +39,7 @@ def _consume(consumer: IncidentConsumer, stop: threading.Event, loop: asyncio.Ab
     loop.call_soon_threadsafe(hub.set_consumer_alive, True)
     try:
         consumer.run(stop)
-    except BaseException as exc:  # noqa: BLE001 - any fault here stops the feed (hub.fail)
+    except BaseException as exc:
         log.exception("feed consumer stopped")
         loop.call_soon_threadsafe(hub.fail, exc)
     finally:

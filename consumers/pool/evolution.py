@@ -77,7 +77,7 @@ def evolve(table: Table, plan: TablePlan, existing: Sequence[Mapping[str, Any]],
         else:
             conflicts.append(f'column "{column.name}": new NOT NULL column without a default '
                              "(rows already stored have no value for it)")
-    for name, column in found.items():
-        if name not in specs and not column["nullable"]:
+    for name, reflected in found.items():
+        if name not in specs and not reflected["nullable"]:
             conflicts.append(f'column "{name}": NOT NULL in the table, absent from the writer schema')
     return Evolution(tuple(add), tuple(conflicts))

@@ -18,8 +18,20 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, LargeBinary, MetaData,
-                        Numeric, Table, Text, Time)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    Time,
+)
 from sqlalchemy.types import TypeEngine
 
 from consumers.pool.rowmap import compile_row

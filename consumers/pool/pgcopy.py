@@ -20,12 +20,24 @@ from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 
 import psycopg
-from sqlalchemy import (BigInteger, Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric,
-                        String, Table, Text, Time)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Time,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
-
 
 # COPY's binary format needs each column's PostgreSQL type, by the SQLAlchemy type the pool
 # created the column with (``logic.ColumnSpec.sql_type``); subclasses before their bases.
@@ -83,7 +95,8 @@ def staged_upsert(table: Table, dialect: Dialect) -> StagedUpsert:
         create=f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {target}) ON COMMIT DELETE ROWS",
         # Binary: a third less client CPU per row than text (bench/sink_bench.py).
         copy=f"COPY {stage} ({listed}) FROM STDIN (FORMAT BINARY)",
-        insert=(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {stage} "
+        # Identifiers only, each quoted by the dialect; the values travel by COPY.
+        insert=(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {stage} "  # noqa: S608
                 f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}"))
 
 
@@ -91,6 +104,7 @@ def write_staged(conn: Connection, upsert: StagedUpsert, rows: Sequence[Mapping[
     """Upsert ``rows`` (unique per key) in ``conn``'s current transaction. Database errors come
     out as SQLAlchemy's (IntegrityError, OperationalError, ...), like every other write."""
     raw = conn.connection.driver_connection  # the psycopg connection, in the same transaction
+    assert raw is not None  # a live Connection's pooled connection has its driver connection
     statement = upsert.create
     try:
         with raw.cursor() as cursor:

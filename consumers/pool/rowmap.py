@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from functools import lru_cache
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Callable, Mapping, Sequence
 from uuid import UUID
 

@@ -14,8 +14,22 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Integer, LargeBinary, MetaData, Table,
-                        Text, create_engine, inspect, select, text)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateColumn, CreateSchema
 from sqlalchemy.sql.dml import Insert
@@ -31,7 +45,9 @@ OFFSETS_TABLE = "govbus_sink_offsets"
 REJECTS_TABLE = "govbus_sink_rejects"
 
 # ON CONFLICT is not portable SQL: each supported dialect has its own insert construct.
-_INSERTS: dict[str, Callable[[Table], Insert]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# The dialects' own INSERTs: both have ON CONFLICT (the generic Insert has not).
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class SchemaConflict(RuntimeError):

@@ -3,8 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from govbus.core.agreements import (LEVEL_RANK, OPERATOR_TYPES, UPWARD_DEFAULT, Agreement, AgreementSet,
-                                    Condition, FieldOp, Status)
+from govbus.core.agreements import (
+    LEVEL_RANK,
+    OPERATOR_TYPES,
+    UPWARD_DEFAULT,
+    Agreement,
+    AgreementSet,
+    Condition,
+    FieldOp,
+    Status,
+)
 from govbus.core.catalogue import Catalogue, Problem, SharingType
 from govbus.core.schemas import DatasetSchema
 

@@ -237,7 +237,7 @@ def pydantic_errors(exc: ValidationError) -> list[tuple[str, str]]:
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
     """The YAML mapping in ``path`` (duplicate keys refused); CatalogueError otherwise."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise CatalogueError(path, [("", f"malformed YAML: {_yaml_error(exc)}")]) from exc
     except (OSError, UnicodeDecodeError) as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from govbus.core.result import Fault
 
+
 def load_bus_schema(schemas_dir: Path, full_name: str) -> dict[str, Any]:
     """A bus-owned schema (``schemas/avro/bus/<full.name>.avsc``)."""
     return json.loads((schemas_dir / "bus" / f"{full_name}.avsc").read_text(encoding="utf-8"))

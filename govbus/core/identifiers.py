@@ -82,7 +82,7 @@ def resident_id_check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits of a resident ID."""
     if not (len(first17) == 17 and first17.isascii() and first17.isdigit()):
         raise ValueError("resident_id_check_char needs exactly 17 ASCII digits")
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK_CHARS[total % 11]
 
 
@@ -133,7 +133,7 @@ def uscc_check_char(first17: str) -> str:
     """The check character for the first 17 characters of a unified social credit code."""
     if len(first17) != 17 or any(ch not in _USCC_VALUES for ch in first17):
         raise ValueError("uscc_check_char needs 17 characters from the GB 32100 charset")
-    total = sum(_USCC_VALUES[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS))
+    total = sum(_USCC_VALUES[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 

@@ -22,7 +22,7 @@ import string
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -55,7 +55,11 @@ class Category(StrEnum):
     social_security = "social_security"
 
 
-Colour = StrEnum("Colour", [(c, c) for c in ("red", "orange", "yellow", "blue")])
+class Colour(StrEnum):
+    red = "red"
+    orange = "orange"
+    yellow = "yellow"
+    blue = "blue"
 
 
 # Used only when a rule says ``warning_colour: by_grade``: grade and colour stay separate fields.
@@ -169,6 +173,8 @@ class _Rule(_Strict):
 
     # Names a grade table of this kind may use; None: the record's own numeric fields.
     MEASURES: ClassVar[frozenset[str] | None] = frozenset()
+    if TYPE_CHECKING:  # each kind of rule declares it as a Literal field of its own
+        kind: str
 
     @model_validator(mode="after")
     def _grade_and_title(self) -> "_Rule":

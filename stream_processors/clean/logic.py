@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from govbus.core.identifiers import check_mobile, check_plate, check_region_code, check_resident_id, check_uscc
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
-from govbus.core.identifiers import (check_mobile, check_plate, check_region_code,
-                                                 check_resident_id, check_uscc)
 
 Validator = Callable[[str], "Ok[str] | Fault"]
 

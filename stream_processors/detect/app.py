@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.types import TableT
 
 from govbus.core.settings import GovbusSettings
-from stream_processors.fatal import die
-from stream_processors.faust_fix import seek_before_resume
 from stream_processors.detect.messages import Tick, encode
 from stream_processors.detect.pipeline import DetectPipeline
 from stream_processors.detect.state import Stores
+from stream_processors.fatal import die
+from stream_processors.faust_fix import seek_before_resume
 
 TABLES = ("buckets", "series", "clocks")
 
@@ -33,7 +34,7 @@ class TableStore:
     very object assigned and serialises it for the changelog later, so a caller changing a value
     it read would change the table without a changelog write."""
 
-    def __init__(self, table: faust.Table) -> None:
+    def __init__(self, table: TableT) -> None:
         self.table = table
 
     def get(self, key: str) -> Any:
@@ -70,7 +71,7 @@ def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
 
 
 def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
-              options: DetectOptions) -> tuple[faust.App, dict[str, faust.Table]]:
+              options: DetectOptions) -> tuple[faust.App, dict[str, TableT]]:
     app = _faust_app(settings, options)
     raw = app.topic(*pipeline.raw_topics(), value_serializer="raw", key_serializer="raw")
     observations = app.topic(options.observations_topic, partitions=options.partitions,
@@ -80,7 +81,7 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
     pipeline.detector.stores = Stores(*(TableStore(tables[name]) for name in TABLES))
 
     @app.agent(raw, concurrency=1)
-    async def observe(stream):  # noqa: ANN001 - Faust's stream type
+    async def observe(stream: faust.StreamT) -> None:
         async for event in stream.events():
             try:
                 observed = pipeline.observe(event.message.topic, event.message.value)
@@ -90,7 +91,7 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
                 await observations.send(key=key, value=value)
 
     @app.agent(observations, concurrency=1)
-    async def detect(stream):  # noqa: ANN001 - Faust's stream type
+    async def detect(stream: faust.StreamT) -> None:
         async for event in stream.events():
             now = int(time.time() * 1000)
             try:
@@ -112,5 +113,5 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
     return app, tables
 
 
-def changelog_topics(tables: dict[str, faust.Table]) -> list[str]:
+def changelog_topics(tables: dict[str, TableT]) -> list[str]:
     return [table.changelog_topic.get_topic_name() for table in tables.values()]

@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from govbus.core.rules import (ConsecutiveRule, Grade, RecordRule, Rule, SpikeRule, TriageRule,
-                               WindowRule, format_duration, format_number)
+from govbus.core.rules import (
+    ConsecutiveRule,
+    Grade,
+    RecordRule,
+    Rule,
+    SpikeRule,
+    TriageRule,
+    WindowRule,
+    format_duration,
+    format_number,
+)
 from stream_processors.detect.extract import Observation
 from stream_processors.detect.state import Store, bucket_key
 

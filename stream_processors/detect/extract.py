@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from govbus.core.identifiers import region_parent
-from govbus.core.rules import (ConsecutiveRule, RecordRule, Rule, SpikeRule, TriageRule, WindowRule,
-                               format_number)
+from govbus.core.rules import ConsecutiveRule, RecordRule, Rule, SpikeRule, TriageRule, WindowRule, format_number
 
 _UNSAFE = re.compile(r"[\s/|@]")  # '/' and '|' separate parts of incident ids and state keys
 

@@ -17,7 +17,6 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from stream_processors.detect.messages import Command, encode, partition_key
 
-
 _NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
                   KafkaError.UNKNOWN_TOPIC_OR_PART)
 
@@ -55,7 +54,8 @@ def read_incidents(settings: GovbusSettings, serde: Serde, timeout: float = 30.0
     """The newest version of every incident on the topic, read up to its end offsets now.
     No consumer group offsets are committed: every call reads from the beginning."""
     topic = topic_names(settings).emergency_incidents
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"govbus-incident-reader-{uuid.uuid4().hex}"}))
+    consumer = Consumer(kafka_config(settings, "consumer",
+                                     **{"group.id": f"govbus-incident-reader-{uuid.uuid4().hex}"}))
     latest: dict[str, dict[str, Any]] = {}
     try:
         assignments, ends = _assignments(consumer, topic)
@@ -64,16 +64,19 @@ def read_incidents(settings: GovbusSettings, serde: Serde, timeout: float = 30.0
         deadline = time.monotonic() + timeout
         while ends and time.monotonic() < deadline:
             message = consumer.poll(0.5)
-            if message is None or message.error() is not None:
-                if message is not None and message.error().code() != KafkaError._PARTITION_EOF:
-                    raise IncompleteRead(str(message.error()))
+            error = None if message is None else message.error()
+            if message is None or error is not None:
+                if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                    raise IncompleteRead(str(error))
                 continue
             decoded = serde.decode(message.value())
             record = decoded.value if isinstance(decoded, Ok) else None
             if record and record["version"] >= latest.get(record["incident_id"], {}).get("version", 0):
                 latest[record["incident_id"]] = record
-            if message.offset() >= ends.get(message.partition(), 0) - 1:
-                ends.pop(message.partition(), None)
+            partition, offset = message.partition(), message.offset()
+            assert partition is not None and offset is not None  # a message without an error has both
+            if offset >= ends.get(partition, 0) - 1:
+                ends.pop(partition, None)
         if ends:
             raise IncompleteRead(f"{topic}: partitions {sorted(ends)} not read to the end in {timeout}s")
     finally:

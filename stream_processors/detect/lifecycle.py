@@ -113,7 +113,8 @@ def resolve_if_clear(rule: Rule, series: dict[str, Any], clock: int, now: int) -
     incident = series["incident"]
     if incident is None or incident["state"] == "resolved":
         return None
-    summary = f"{incident['summary']}. Resolved: clear for {format_duration(rule.clear_after)} since {utc(series['last_true'])}"
+    summary = (f"{incident['summary']}. Resolved: clear for {format_duration(rule.clear_after)} "
+               f"since {utc(series['last_true'])}")
     series["incident"] = _next_version(incident, now, state="resolved", resolved_at=clear_at, summary=summary)
     return series["incident"]
 

@@ -7,11 +7,11 @@ import faust
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from govbus.core.deadletter import load_bus_schema
+from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.rules import RuleSet, load_rules
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from stream_processors.detect.app import DetectOptions, build_app, changelog_topics
 from stream_processors.detect.extract import Extractor

@@ -32,7 +32,8 @@ class DetectMetrics:
 
 def detect_metrics(registry: CollectorRegistry) -> DetectMetrics:
     return DetectMetrics(
-        incidents_open=Gauge("govbus_incidents_open", "Incidents not yet resolved, by grade (this worker's partitions).",
+        incidents_open=Gauge("govbus_incidents_open",
+                             "Incidents not yet resolved, by grade (this worker's partitions).",
                              ["grade"], registry=registry),
         evaluations=Counter("govbus_rule_evaluations", "Rule evaluations after a record, by rule and result "
                             "(hit, clear, duplicate).", ["rule", "result"], registry=registry),

@@ -22,6 +22,7 @@ def _comparable(a: Any, b: Any) -> bool:
 
 def _field_test(condition: Condition) -> Predicate:
     name = condition.field
+    assert name is not None  # compile_condition handled all/any/not: this is a field's test
     if condition.eq is not None:
         return lambda r: r.get(name) == condition.eq
     if condition.ne is not None:

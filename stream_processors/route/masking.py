@@ -14,9 +14,8 @@ import hmac
 import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
-from govbus.core.result import Fault
 from govbus.core.identifiers import (
     check_calendar_date,
     check_mobile,
@@ -25,6 +24,7 @@ from govbus.core.identifiers import (
     normalise_resident_id,
     normalise_text,
 )
+from govbus.core.result import Fault
 
 # Two-character surnames: keeping only the first character would show half a surname and
 # mask a given-name character the convention says to hide, so these keep both.
@@ -175,6 +175,10 @@ def _pseudonym_input(domain: str, value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
+@overload
+def pseudonym(key: bytes, domain: str, value: str, version: str = "v1") -> str: ...
+@overload
+def pseudonym(key: bytes, domain: str, value: str | None, version: str = "v1") -> str | None: ...
 def pseudonym(key: bytes, domain: str, value: str | None, version: str = "v1") -> str | None:
     """Keyed pseudonym ``version:hex(HMAC-SHA256(key, "version|domain|normalised value"))``.
 

@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
 from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any, Callable
 
 from govbus.core.agreement_checks import is_upward

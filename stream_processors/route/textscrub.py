@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from govbus.core.result import Fault
 from govbus.core.identifiers import check_resident_id, luhn_ok, normalise_text
+from govbus.core.result import Fault
 
 _D = "0-9０-９"              # ASCII and full-width digits
 _L = "A-Za-zＡ-Ｚａ-ｚ"        # ASCII and full-width letters
