@@ -1,4 +1,11 @@
-"""Shared fixtures. The broker fixture gives integration and e2e tests a REAL Kafka broker and
+"""Shared fixtures and the markers.
+
+Every test under ``tests/integration`` is marked ``integration`` and every test under
+``tests/e2e`` is marked ``e2e``, by folder (below), so that ``pytest tests/unit`` or
+``pytest -m "not integration and not e2e"`` needs neither a broker nor PostgreSQL; a test elsewhere
+that asks for the ``broker`` or ``postgres_url`` fixture is a collection error.
+
+The broker fixture gives integration and e2e tests a REAL Kafka broker and
 schema registry, in this order of preference:
 
 1. ``GOVBUS_TEST_BOOTSTRAP`` / ``GOVBUS_TEST_REGISTRY`` (an existing stack, e.g. the one .ci/run starts);
@@ -6,7 +13,9 @@ schema registry, in this order of preference:
 3. the local stack from deploy/ (Kafka + Apicurio from Maven Central), started for the session
    in a temporary folder and stopped at its end.
 
-A missing broker fails the run: nothing here skips.
+A missing broker fails the run: nothing here skips. The same holds for PostgreSQL
+(``postgres_url``): ``GOVBUS_TEST_POSTGRES_URL`` if set, else a throwaway cluster started from the
+PostgreSQL server binaries (tests/support/postgres.py), else a failure saying so.
 """
 from __future__ import annotations
 
@@ -19,6 +28,30 @@ from typing import Iterator
 import pytest
 
 from govbus.core.settings import GovbusSettings
+from tests.support.postgres import PostgresUnavailable, postgres_server
+
+TESTS = Path(__file__).parent
+# The folders whose tests need real services, each marked with its own name.
+MARKED_FOLDERS = ("integration", "e2e")
+# Fixtures only those folders may ask for.
+SERVICE_FIXTURES = frozenset({"broker", "postgres_url"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    misplaced = []
+    for item in items:
+        try:
+            folder = item.path.relative_to(TESTS).parts[0]
+        except ValueError:
+            continue
+        if folder in MARKED_FOLDERS:
+            item.add_marker(getattr(pytest.mark, folder))
+        elif SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError("tests outside tests/integration and tests/e2e ask for a broker or "
+                                "PostgreSQL (move them):\n  " + "\n  ".join(misplaced))
 
 
 @dataclass(frozen=True)
@@ -78,6 +111,18 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         yield from _testcontainers_broker()
     else:
         yield from _local_stack_broker(tmp_path_factory.mktemp("govbus"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session, because production pools and department databases
+    run on PostgreSQL and its dialect differs from SQLite's: ``GOVBUS_TEST_POSTGRES_URL`` (a role
+    that may create databases), else a throwaway cluster; fails, never skips, where neither."""
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as missing:
+        pytest.fail(str(missing), pytrace=False)
 
 
 @pytest.fixture

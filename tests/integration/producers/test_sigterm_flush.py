@@ -7,12 +7,8 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 from govbus.core.settings import topic_names
 from tests.integration.producers.helpers import consume
-
-pytestmark = pytest.mark.integration
 
 CHILD = textwrap.dedent("""
     import sys, time

@@ -12,7 +12,7 @@ from govbus.core.deadletter import Origin
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 from stream_processors.main import build_pipeline
-from tests.unit.helpers import work_order
+from tests.support.helpers import work_order
 
 DATASET = "hotline.work_order"
 

@@ -22,7 +22,7 @@ from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import PROJECT_ROOT, topic_names
 from producers.sdk import Publisher
-from tests.unit.core.samples import SAMPLES
+from tests.support.samples import SAMPLES
 
 POLICE, URBAN, PROVINCE, HEALTH = ("public_security_350100", "urban_management_350102",
                                    "emergency_management_350000", "health_350100")

@@ -23,7 +23,7 @@ from commands.demo_counts import distinct_keys, topic_count
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 from govbus.core.topics import value_subject
-from tests.unit.helpers import hotline_schema, work_order
+from tests.support.helpers import hotline_schema, work_order
 
 POLICE = "public_security_350100"
 

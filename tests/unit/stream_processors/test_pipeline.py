@@ -22,7 +22,7 @@ from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
 from stream_processors.pipeline import Pipeline
 from stream_processors.route.logic import audit_key
-from tests.unit.helpers import SCHEMAS_DIR, work_order
+from tests.support.helpers import SCHEMAS_DIR, work_order
 
 CATALOGUE_DIR = PROJECT_ROOT / "catalogue"
 PS_TOPIC = "unit.shared.public_security_350100.hotline.work_order"
