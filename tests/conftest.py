@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -118,11 +119,14 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL server for the session, because production pools and department databases
     run on PostgreSQL and its dialect differs from SQLite's: ``GOVBUS_TEST_POSTGRES_URL`` (a role
     that may create databases), else a throwaway cluster; fails, never skips, where neither."""
-    try:
-        with postgres_server() as url:
-            yield url
-    except PostgresUnavailable as missing:
-        pytest.fail(str(missing), pytrace=False)
+    with ExitStack() as stack:
+        try:
+            url, problem = stack.enter_context(postgres_server()), None
+        except PostgresUnavailable as missing:
+            problem = str(missing)
+        if problem:
+            pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
+        yield url
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ def server_bindir() -> Path | None:
     """The folder of ``initdb`` and ``pg_ctl``: on the PATH, else the newest Debian version."""
     found = shutil.which("initdb")
     if found:
-        return Path(found).parent
+        return Path(found).resolve().parent  # Debian links it from /usr/lib/postgresql/<v>/bin
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
                         key=lambda p: [int(x) if x.isdigit() else x for x in Path(p).parts[-3].split(".")])
     return Path(candidates[-1]).parent if candidates else None

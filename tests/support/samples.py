@@ -1,7 +1,7 @@
 """One minimal valid record per dataset (and per bus-owned schema), typed as fastavro writes
 and reads them: aware UTC datetimes for timestamp-millis, ``date`` for dates.
 
-Every dataset schema must have a sample here (tests/unit/core/test_records.py checks it), so a
+Every dataset schema must have a sample here (tests/unit/govbus/core/test_records.py checks it), so a
 new schema cannot ship without a record proving it round-trips.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``govbus catalogue validate | list | show`` (commands/catalogue_cmd.py).
 
-Lives here until tests/unit/cli/ exists; it drives the sub-app directly, not commands.main.
+It drives the sub-app directly, not commands.main.
 """
 from __future__ import annotations
 

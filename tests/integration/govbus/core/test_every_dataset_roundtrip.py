@@ -43,7 +43,7 @@ def test_stock_deserializer_reads_every_dataset(broker, tmp_path, unique) -> Non
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
     topics = topic_names(settings)
     schemas = load_schemas(SCHEMAS_DIR)
-    assert set(schemas) == set(SAMPLES), "every dataset needs a sample in tests/unit/core/samples.py"
+    assert set(schemas) == set(SAMPLES), "every dataset needs a sample in tests/support/samples.py"
     outgoing: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # topic -> (schema, record)
     for dataset, schema in schemas.items():
         outgoing[topics.raw(dataset)] = (schema.schema, SAMPLES[dataset])

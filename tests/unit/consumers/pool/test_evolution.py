@@ -2,7 +2,7 @@
 
 Reflected columns are given as the dicts SQLAlchemy's inspector returns, with the types each
 dialect reflects for what the store created (checked against real databases in
-tests/integration/consumers/test_pool_store.py)."""
+tests/integration/consumers/pool/test_store.py)."""
 from __future__ import annotations
 
 import pytest

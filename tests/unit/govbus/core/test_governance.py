@@ -1,7 +1,7 @@
 """``explain_incompatibility``: old/new schema pairs and the sentences that explain a refusal.
 
 The same table runs against the real registry in
-tests/integration/core/test_schema_governance.py, which checks that the registry's verdict is
+tests/integration/govbus/core/test_schema_governance.py, which checks that the registry's verdict is
 "compatible" exactly when the explanation here is empty.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ agreement on it:
 2. no raw identifier or name held by a field delivered through a masking or pseudonym operator
    appears anywhere in the delivered record's Avro bytes.
 
-Records start from the per-dataset samples (tests/unit/core/samples.py) with every string field
+Records start from the per-dataset samples (tests/support/samples.py) with every string field
 redrawn by its PII kind: resident IDs with valid check characters, mobiles, names, and free text
 with resident IDs, mobiles and Luhn-valid bank cards typed into it.
 """
