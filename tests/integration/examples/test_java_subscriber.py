@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -27,9 +26,7 @@ from govbus.core.settings import PROJECT_ROOT, kafka_config, topic_names
 from govbus.core.topics import value_subject
 from stream_processors.route.logic import route
 from stream_processors.route.plan import compile_plan
-from tests.unit.helpers import work_order
-
-pytestmark = pytest.mark.integration
+from tests.support.helpers import work_order
 
 EXAMPLE = PROJECT_ROOT / "examples" / "java-subscriber"
 JAR = EXAMPLE / "target" / "java-subscriber.jar"
