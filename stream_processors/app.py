@@ -1,6 +1,6 @@
-"""The Faust worker: a thin agent around ``Pipeline.process`` (faust-notes.md).
+"""The Faust worker: a thin agent around ``Pipeline.process`` (docs/findings.md#faust-streaming-0153).
 
-Raw-bytes topics (decoding happens inside our own error handling), ``concurrency=1`` (issue #606:
+Raw-bytes topics (decoding happens inside our own error handling), ``concurrency=1`` (faust-streaming issue #606:
 higher concurrency commits past in-flight messages), at-least-once: the agent takes events in
 batches (``take_events``, which acknowledges a batch only after the loop body has finished with
 it) and waits for every output's delivery report inside the body. Faust's web server is off (its

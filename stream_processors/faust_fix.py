@@ -1,4 +1,5 @@
-"""A workaround for a race in faust-streaming 0.15.3's table recovery (record in faust-notes.md).
+"""A workaround for a race in faust-streaming 0.15.3's table recovery
+(recorded in docs/findings.md#faust-streaming-0153).
 
 After recovering tables, ``Recovery._resume_streams`` and ``Recovery.on_recovery_completed``
 resume the stream partitions first and seek them to their committed offsets second, while

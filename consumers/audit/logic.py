@@ -1,6 +1,6 @@
 """Audit store logic: the canonical form of an audit event, the hash chain and its verifier.
 
-Pure functions, no I/O. The chain (architecture.md: audit trail):
+Pure functions, no I/O. The chain (docs/architecture.md#guarantees, the audit trail):
 
     hash_1 = SHA-256(GENESIS ‖ canonical(event_1))
     hash_n = SHA-256(hash_{n-1} ‖ canonical(event_n))

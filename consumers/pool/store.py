@@ -1,6 +1,6 @@
 """The pool database, through SQLAlchemy Core: SQLite by default, PostgreSQL via psycopg 3.
 
-Effectively-once (architecture.md: guarantees): rows are upserted by primary key and the consumed
+Effectively-once (docs/architecture.md#guarantees): rows are upserted by primary key and the consumed
 offsets are upserted in the SAME transaction, so after a crash the sink resumes exactly after the
 last stored batch. Kafka's committed offsets are only a lag indicator for operators.
 

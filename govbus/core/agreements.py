@@ -39,8 +39,8 @@ OPERATOR_TYPES: dict[str, set[str]] = {
     "to_county": {"string"}, "generalise_address": {"string"},
     "age_band": {"string", "date"}, "pseudonym": {"string"}, "scrub_text": {"string"},
 }
-# What an upward flow applies instead of ``keep`` to a personal-data field (architecture.md:
-# upward flows default to de-identified fields).
+# What an upward flow applies instead of ``keep`` to a personal-data field: upward flows default
+# to de-identified fields (docs/architecture.md#catalogue-agreements-masking).
 UPWARD_DEFAULT = {"resident_id": "pseudonym", "name": "mask_name", "phone": "mask_phone",
                   "address": "generalise_address", "free_text": "scrub_text",
                   "birth_date": "year_only", "region": "to_county", "plate": "pseudonym",

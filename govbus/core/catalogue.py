@@ -3,7 +3,8 @@
 One entry per dataset: what it is, who provides it, how it may be shared, and every field's
 level (L1–L4) and PII kind. The Avro field attributes in ``schemas/avro`` are the source of the
 field tags; ``validate_catalogue`` checks the catalogue against them and checks that levels and
-sharing types agree (domain.md: L2 internal / unconditional, L3 conditional, L4 not in clear).
+sharing types agree (L2 internal / unconditional, L3 conditional, L4 not in clear:
+docs/domain.md#field-levels-and-personal-data).
 
 Loading is strict: an unknown key, a bad enum value or malformed YAML raises ``CatalogueError``
 naming the file, the field path and the problem. ``validate_catalogue`` is pure and returns
@@ -105,7 +106,8 @@ class Compatibility(StrEnum):
     NONE = "NONE"
 
 
-# Highest field level a resource may hold, by sharing type and by open attribute (domain.md).
+# Highest field level a resource may hold, by sharing type and by open attribute
+# (docs/domain.md#sharing-types-and-agreements).
 MAX_LEVEL_UNCONDITIONAL = Level.L2
 MAX_LEVEL_OPEN = Level.L1
 

@@ -6,7 +6,7 @@ or a ``Fault`` with a reason code a data steward can act on. They normalise befo
 ``x`` or in the old 15-digit form: those are spellings, not errors, and rejecting them would flood
 the dead-letter queue with records that are fine.
 
-Pure functions, stdlib only. The rules follow /work/shared/design/domain.md.
+Pure functions, stdlib only. The rules are described in docs/domain.md#identifiers.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ class Metrics:
 
 
 def new_metrics() -> Metrics:
-    """A fresh registry with govbus's families (architecture.md: metrics)."""
+    """A fresh registry with govbus's families (docs/architecture.md#metrics)."""
     reg = CollectorRegistry()
     return Metrics(
         registry=reg,

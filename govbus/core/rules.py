@@ -11,7 +11,7 @@ by one of their timestamp fields (event time, never arrival time). Kinds of cond
 - ``triage``: terms in the text or category codes that flag an emergency-potential record.
 
 A grade is fixed, or a table of rows from most to least severe where any criterion of a row
-suffices and bounds are inclusive ("以上 includes the boundary", domain.md). Loading is strict:
+suffices and bounds are inclusive ("以上 includes the boundary", docs/domain.md#emergency-levels). Loading is strict:
 unknown keys, bad values and fields the dataset's schema lacks raise ``RuleError`` naming the
 file, the field path and the problem.
 """

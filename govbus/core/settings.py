@@ -68,7 +68,7 @@ def topic_names(settings: GovbusSettings) -> TopicNames:
 def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[str, Any]:
     """librdkafka configuration for a confluent-kafka client of ``role`` (producer/consumer/admin).
 
-    Producers are idempotent with acks=all (architecture.md: guarantees); consumers never
+    Producers are idempotent with acks=all (docs/architecture.md#guarantees); consumers never
     auto-commit, because offsets are committed only after outputs are acknowledged or stored.
     """
     config: dict[str, Any] = {"bootstrap.servers": settings.bootstrap_servers}

@@ -1,4 +1,4 @@
-"""Topic names. Built only here, never by string formatting elsewhere (architecture.md).
+"""Topic names. Built only here, never by string formatting elsewhere (docs/architecture.md#topics).
 
 ``TopicNames(prefix)`` lets one broker hold several isolated buses (each test uses its own
 prefix); production uses the empty prefix: ``raw.hotline.work_order``.

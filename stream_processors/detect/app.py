@@ -1,9 +1,10 @@
-"""The detector's Faust worker: two thin agents around ``DetectPipeline`` (faust-notes.md).
+"""The detector's Faust worker: two thin agents around ``DetectPipeline`` (docs/findings.md#faust-streaming-0153).
 
 raw.<dataset> ──observe──▶ <app id>-observations (keyed rule|key) ──detect──▶ emergency.incidents
                                          ▲ commands (govbus incident ack|resolve), ticks (timer)
 
-Raw-bytes topics, ``concurrency=1`` (issue #606), at-least-once (Faust flushes sends and
+Raw-bytes topics, ``concurrency=1`` (faust-streaming issue #606: with more, offsets are committed
+past in-flight messages), at-least-once (Faust flushes sends and
 changelogs before it commits offsets), web server off. State lives in three Faust tables
 (memory store, recovered from their compacted changelogs), not in windowed tables: those
 expire by wall clock and drop late data silently. The tables are co-partitioned with the

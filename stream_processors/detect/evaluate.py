@@ -1,6 +1,6 @@
 """Apply one observation to a rule's event-time state and say whether the condition holds. Pure.
 
-Windows are kept by govbus itself, not by Faust (faust-notes.md: windowed tables expire by wall
+Windows are kept by govbus itself, not by Faust (docs/findings.md#faust-streaming-0153; windowed tables expire by wall
 clock and drop late data silently). Records are added to event-time buckets; a sliding window
 is the run of ``size / slide`` buckets that starts at a slide step. Conditions are evaluated
 eagerly, on every record, over every window that contains it: an emergency is reported when the

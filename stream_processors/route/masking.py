@@ -5,7 +5,7 @@ value stays missing; masking must not invent one). A value an operator cannot ge
 (``year_only`` of a non-date, ``to_county`` of a non-region) raises ValueError rather than
 passing the raw value on: the edge turns that into a dead letter, never into a leak.
 
-Display conventions follow GB/T 35273-2020 / GB/T 37964-2019 as summarised in domain.md.
+Display conventions follow GB/T 35273-2020 / GB/T 37964-2019 as summarised in docs/domain.md#de-identification.
 """
 from __future__ import annotations
 

@@ -116,7 +116,7 @@ def test_shipped_catalogue_validates_clean() -> None:
 
 
 def test_shipped_levels_follow_the_sharing_rules() -> None:
-    """domain.md: unconditional resources hold at most L2; L4 data is never unconditional."""
+    """docs/domain.md: unconditional resources hold at most L2; L4 data is never unconditional."""
     for entry in load_catalogue(CATALOGUE_DIR).entries.values():
         if entry.sharing_type is SharingType.unconditional:
             assert entry.max_level <= Level.L2, entry.dataset

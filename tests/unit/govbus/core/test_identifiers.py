@@ -1,4 +1,4 @@
-"""Table-driven tests for govbus.core.identifiers, with every vector of domain.md."""
+"""Table-driven tests for govbus.core.identifiers, with the vectors of docs/domain.md#identifiers."""
 from __future__ import annotations
 
 from datetime import date

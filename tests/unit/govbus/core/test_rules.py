@@ -97,8 +97,8 @@ ACCIDENTS: GradeTable = load_rules(CATALOGUE, SCHEMAS).rules["transport.accident
 
 
 @pytest.mark.parametrize("deaths, serious, loss, grade", [
-    (3, 0, 0, "III"),                # domain.md
-    (2, 0, 120_000_000, "I"),        # domain.md: any criterion suffices
+    (3, 0, 0, "III"),                # docs/domain.md#emergency-levels
+    (2, 0, 120_000_000, "I"),        # docs/domain.md#emergency-levels: any criterion suffices
     (30, 0, 0, "I"), (29, 0, 0, "II"), (10, 0, 0, "II"), (9, 0, 0, "III"),   # 以上 includes the boundary
     (0, 100, 0, "I"), (0, 99, 0, "II"), (0, 50, 0, "II"), (0, 49, 0, "III"), (0, 10, 0, "III"),
     (0, 0, 100_000_000, "I"), (0, 0, 99_999_999, "II"), (0, 0, 50_000_000, "II"),
