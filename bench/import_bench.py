@@ -27,16 +27,16 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from commands.endpoints import with_endpoints
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
-from producers.sdk.csvout import write_csv
-from producers.files.fast import native
 from producers.files.encoding import detect_encoding
+from producers.files.fast import native
 from producers.files.fast.gbtable import gb18030_tables
+from producers.files.fast.text import TextRows
 from producers.files.formats import import_csv
-from producers.files.main import connect_publisher, provider_source
-from producers.sdk.mapping import Mapping, body_fields, load_mapping, plan_columns
 from producers.files.pipeline import ImportPipeline
 from producers.files.readers import csv_rows
-from producers.files.fast.text import TextRows
+from producers.sdk import connect_publisher, provider_source
+from producers.sdk.csvout import write_csv
+from producers.sdk.mapping import Mapping, body_fields, load_mapping, plan_columns
 from producers.synthetic.generate import project_schemas, records
 
 MAPPINGS = PROJECT_ROOT / "producers" / "files" / "mappings"

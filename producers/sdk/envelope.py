@@ -46,11 +46,12 @@ def event_id_for(dataset: str, department: str, natural_key: str) -> str:
 
 
 def versioned_key(natural_key: str, body: bytes, digits: int = 16) -> str:
-    """The natural key of one *version* of an entity: the key plus a digest of the record's Avro
-    body (every field but the envelope). Why: the processor drops an event id it has seen
-    recently, so an id from the key alone would drop every update of a work order; with the
-    body digest, re-importing an unchanged record repeats its id (and deduplicates) while a
-    changed one gets a new id."""
+    """The natural key of one *version* of an entity: the key plus a digest of the record's
+    content (every field but the envelope: its Avro body on the file path, its canonical JSON
+    in ``versioned_record``). Why: the processor drops an event id it has seen recently, so an
+    id from the key alone would drop every update of a work order; with the content digest,
+    re-importing an unchanged record repeats its id (and deduplicates) while a changed one gets
+    a new id."""
     return f"{natural_key}#{hashlib.sha256(body).hexdigest()[:digits]}"
 
 

@@ -40,8 +40,8 @@ class Publisher:
     ``flush`` before reporting success. A ``producer`` given by the caller (tests) must report
     deliveries to ``_on_delivery`` for ``flush`` to see refusals.
 
-    ``with Publisher(...) as p:`` flushes and closes on exit: strictly (DeliveryFailed raises) when the
-    block ends normally, and on an exception (SystemExit from SIGTERM included) it still
+    ``with Publisher(...) as p:`` flushes and closes on exit: strictly (DeliveryFailed raises)
+    when the block ends normally; on an exception (SystemExit from SIGTERM included) it still
     delivers what is in flight but only reports, so the original error is the one seen. It
     installs no signal handler and no exit hook: what SIGTERM does is the wiring's choice."""
 

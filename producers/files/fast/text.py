@@ -1,9 +1,9 @@
 """Text rows (CSV, spreadsheet) → records or straight to framed Avro bytes.
 
 ``TextRows.record`` builds the dict the reference path coerces; ``FastTextPath.encode`` writes
-the same record's bytes directly (see ``producers.files.fast`` for the contract). Both read a row through
-one ``ColumnPlan``, so they agree on which cell is which field, which labels apply and that an
-empty cell means "not given".
+the same record's bytes directly (see ``producers.files.fast`` for the contract). Both read a
+row through one ``ColumnPlan``, so they agree on which cell is which field, which labels apply
+and that an empty cell means "not given".
 """
 from __future__ import annotations
 

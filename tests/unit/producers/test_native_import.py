@@ -44,7 +44,8 @@ def csv_file(tmp_path: Path, dataset: str, count: int, dirty: float, encoding: s
 
 
 def pipeline_for(dataset: str) -> ImportPipeline:
-    pipeline = ImportPipeline(project_schemas()[dataset], Source("dept", "city", "350100", "test"), 42)
+    pipeline = ImportPipeline(project_schemas()[dataset], Source("dept", "city", "350100", "test"),
+                              42)
     pipeline.refresh(NOW)
     return pipeline
 

@@ -27,7 +27,8 @@ def ingest_for(publisher: FakePublisher, max_in_flight: int = 1000) -> Ingest:
     config = IngestConfig(load_schemas(SCHEMAS_DIR),
                           {d: e.provider for d, e in catalogue.entries.items()},
                           tokens_from(TOKENS), max_records=100)
-    return Ingest(config, IngestDelivery(publisher, {}, max_in_flight, flush_timeout=5), publisher.metrics)
+    delivery = IngestDelivery(publisher, {}, max_in_flight, flush_timeout=5)
+    return Ingest(config, delivery, publisher.metrics)
 
 
 def with_client(app: Ingest | web.Application,
