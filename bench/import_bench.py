@@ -28,16 +28,16 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from commands.endpoints import with_endpoints
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
-from producers.files import native
-from producers.files.csvout import write_csv
 from producers.files.encoding import detect_encoding
+from producers.files.fast import native
+from producers.files.fast.gbtable import gb18030_tables
+from producers.files.fast.text import TextRows
 from producers.files.formats import import_csv
-from producers.files.gbtable import gb18030_tables
-from producers.files.main import connect_publisher, provider_source
-from producers.files.mapping import Mapping, body_fields, load_mapping, plan_columns
-from producers.files.pipeline import Pipeline
+from producers.files.pipeline import ImportPipeline
 from producers.files.readers import csv_rows
-from producers.files.textpath import TextRows
+from producers.sdk import connect_publisher, provider_source
+from producers.sdk.csvout import write_csv
+from producers.sdk.mapping import Mapping, body_fields, load_mapping, plan_columns
 from producers.synthetic.generate import project_schemas, records
 
 MAPPINGS = PROJECT_ROOT / "producers" / "files" / "mappings"
@@ -57,7 +57,7 @@ def pre_encode(settings: GovbusSettings, dataset: str, path: Path,
                mapping: Mapping) -> list[tuple[bytes, bytes]]:
     """The exact (key, value) bytes the import publishes, for the bare producer."""
     schema, source = provider_source(settings, dataset, None, None, None, "bench")
-    pipeline = Pipeline(schema, source, schema_id=1)
+    pipeline = ImportPipeline(schema, source, schema_id=1)
     with csv_rows(path, detect_encoding(path)) as rows_in:
         rows = TextRows(schema, plan_columns(schema, mapping, rows_in.headers), mapping)
         convert = pipeline.text_converter(rows)
@@ -75,7 +75,7 @@ def run_import(settings: GovbusSettings, dataset: str, path: Path, mapping: Mapp
     schema, source = provider_source(settings, dataset, None, None, None, "producers.files.csv")
     create_topics(settings, topic_names(settings).raw(dataset), topic_names(settings).dlq(dataset))
     publisher = connect_publisher(settings, schema)  # registry round trips: not timed
-    pipeline = Pipeline(schema, source, publisher.schema_id(dataset))
+    pipeline = ImportPipeline(schema, source, publisher.schema_id(dataset))
     started = time.perf_counter()
     summary = import_csv(path, pipeline, publisher, mapping, progress=False, compiled=compiled)
     elapsed = time.perf_counter() - started

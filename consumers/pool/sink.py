@@ -11,7 +11,6 @@ and stop the process: nothing is skipped, and the stored offsets make a restart 
 """
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import time
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-import fastavro
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from sqlalchemy import Table
@@ -231,10 +229,10 @@ class PoolSink:
         plan = self._plan(schema_id, dataset)
         if isinstance(plan, Fault):
             return plan
-        # The body with the serde's cached writer schema (``_plan`` fetched it): Serde.decode
+        # The body with the serde's cached reader (``_plan`` fetched its schema): Serde.decode
         # would parse the frame a second time, a few percent of the sink's time.
         try:
-            record = fastavro.schemaless_reader(io.BytesIO(body), self._serde.writer_schema(schema_id))
+            record = self._serde.reader(schema_id).read(body)
         except Exception as exc:  # noqa: BLE001 - any Avro read failure is a data fault
             return Fault("undecodable", "wire.avro", f"Avro body does not match schema {schema_id}: {exc}")
         return Ok((plan.value, record))

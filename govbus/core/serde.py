@@ -4,6 +4,11 @@ Frame: magic byte 0, 4-byte big-endian schema id, Avro binary body (fastavro). S
 registered or resolved at start-up (``prepare``) and cached: registry calls block, and Faust's
 event loop must not wait on HTTP per record (faust-notes.md). A writer schema id not seen before
 is fetched once and cached.
+
+This module is the only place that frames, unframes or calls fastavro's writer and reader. Hot
+paths take an ``AvroBody`` (a schema parsed once, with its frame) instead of the ``Serde``'s
+per-call lookups; paths that write Avro by hand (the import fast path) take the primitives at
+the end of this module, so that every byte layout is defined here.
 """
 from __future__ import annotations
 
@@ -38,9 +43,41 @@ def unframe(data: bytes | None) -> Ok[tuple[int, memoryview]] | Fault:
 
 
 def encode_body(parsed_schema: Any, record: dict[str, Any]) -> bytes:
-    out = io.BytesIO()
-    fastavro.schemaless_writer(out, parsed_schema, record)
-    return out.getvalue()
+    return AvroBody(parsed_schema).write(record)
+
+
+class AvroBody:
+    """One schema, parsed once, for a hot path: writes and reads the Avro body, and writes the
+    frame too when built with a schema id. Why an object: parsing a schema costs more than
+    writing many records, and the methods are then the bare fastavro calls."""
+
+    __slots__ = ("parsed", "header")
+
+    def __init__(self, parsed: Any, schema_id: int | None = None) -> None:
+        self.parsed = parsed
+        self.header = frame(schema_id, b"") if schema_id is not None else b""
+
+    @classmethod
+    def of(cls, schema: dict[str, Any], schema_id: int | None = None) -> "AvroBody":
+        """From a schema as JSON (parsed from a copy: fastavro's parser annotates its input)."""
+        return cls(fastavro.parse_schema(json.loads(json.dumps(schema))), schema_id)
+
+    def write(self, record: dict[str, Any]) -> bytes:
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, self.parsed, record)
+        return out.getvalue()
+
+    def framed(self, record: dict[str, Any]) -> bytes:
+        """The frame (schema id given at construction) and the body."""
+        out = io.BytesIO()
+        out.write(self.header)
+        fastavro.schemaless_writer(out, self.parsed, record)
+        return out.getvalue()
+
+    def read(self, body: bytes | memoryview, reader: Any = None) -> dict[str, Any]:
+        """The record in ``body`` (resolved to the parsed ``reader`` schema if given); raises
+        on bytes that do not fit the schema."""
+        return fastavro.schemaless_reader(io.BytesIO(body), self.parsed, reader)
 
 
 # Without a timeout the registry client waits for an answer forever; a stalled registry must
@@ -71,6 +108,8 @@ class Serde:
     _json_by_id: dict[int, dict[str, Any]] = field(default_factory=dict)
     _id_by_subject: dict[str, int] = field(default_factory=dict)
     _parsed_by_subject: dict[str, Any] = field(default_factory=dict)
+    _readers: dict[int, AvroBody] = field(default_factory=dict)
+    _writers: dict[str, AvroBody] = field(default_factory=dict)
 
     @classmethod
     def connect(cls, registry_url: str) -> "Serde":
@@ -83,6 +122,7 @@ class Serde:
         parsed = fastavro.parse_schema(json.loads(schema_str))
         self._id_by_subject[subject] = schema_id
         self._parsed_by_subject[subject] = parsed
+        self._writers[subject] = AvroBody(parsed, schema_id)
         self._by_id[schema_id] = parsed
         self._json_by_id[schema_id] = json.loads(schema_str)
         return schema_id
@@ -90,7 +130,7 @@ class Serde:
     def encode(self, subject: str, record: dict[str, Any]) -> bytes:
         """Frame ``record`` with the id prepared for ``subject``. Raises on a record that does
         not fit the schema: callers validate first (govbus.core.records)."""
-        return frame(self._id_by_subject[subject], encode_body(self._parsed_by_subject[subject], record))
+        return self._writers[subject].framed(record)
 
     def writer_schema(self, schema_id: int) -> Any:
         """The parsed writer schema for ``schema_id`` (fetched from the registry once)."""
@@ -99,6 +139,13 @@ class Serde:
             raw = self.writer_schema_json(schema_id)
             parsed = self._by_id[schema_id] = fastavro.parse_schema(json.loads(json.dumps(raw)))
         return parsed
+
+    def reader(self, schema_id: int) -> AvroBody:
+        """The body reader of writer schema ``schema_id`` (fetched from the registry once)."""
+        found = self._readers.get(schema_id)
+        if found is None:
+            found = self._readers[schema_id] = AvroBody(self.writer_schema(schema_id))
+        return found
 
     def writer_schema_json(self, schema_id: int) -> dict[str, Any]:
         """The writer schema as JSON, with govbus's attributes (``dataset``, ``key``, tags)."""
@@ -118,14 +165,45 @@ class Serde:
             return framed
         schema_id, body = framed.value
         try:
-            writer = self.writer_schema(schema_id)
+            writer = self.reader(schema_id)
         except SchemaRegistryError as exc:
             if exc.http_status_code != 404:  # the registry is down or refusing: infrastructure
                 raise
             return Fault("unknown_schema", "wire.schema_id", f"schema id {schema_id} is not in the registry")
         reader = self._parsed_by_subject.get(reader_subject) if reader_subject else None
         try:
-            record = fastavro.schemaless_reader(io.BytesIO(body), writer, reader)
+            record = writer.read(body, reader)
         except Exception as exc:  # noqa: BLE001 - any Avro read failure is a data fault
             return Fault("undecodable", "wire.avro", f"Avro body does not match schema {schema_id}: {exc}")
         return Ok(record)
+
+
+# --- Avro binary primitives, for paths that write a record's bytes without fastavro ----------
+
+def varint(n: int) -> bytes:
+    """Avro's zig-zag varint of a long."""
+    n = (n << 1) ^ (n >> 63)
+    if n < 0x80:
+        return _SMALL[n]
+    if 1 << 35 <= n < 1 << 42:  # every millisecond time stamp of 1971-2109: six bytes, unrolled
+        return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80,
+                      n >> 21 & 0x7F | 0x80, n >> 28 & 0x7F | 0x80, n >> 35))
+    out = bytearray()
+    while n & ~0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL = [bytes((i,)) for i in range(0x80)]
+# The length prefixes of strings up to 1 KiB, precomputed: most cells are short strings.
+SHORT_LENGTHS = [varint(i) for i in range(1024)]
+# float and double: IEEE 754, little-endian.
+FLOAT_PACKERS = {"float": struct.Struct("<f").pack, "double": struct.Struct("<d").pack}
+
+
+def encode_string(text: str) -> bytes:
+    data = text.encode()
+    n = len(data)
+    return (SHORT_LENGTHS[n] if n < 1024 else varint(n)) + data

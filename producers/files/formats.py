@@ -5,21 +5,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from producers.files.encoding import detect_encoding
-from producers.files.importer import (ImportSummary, Rejects, progress_bar, reject_file,
-                                      reject_path_for, run_import)
-from producers.files import native
-from producers.files.mapping import Mapping, plan_columns
-from producers.files.nativeimport import NativeRun, open_reader
-from producers.files.pipeline import Pipeline, TextConverter, strip_annotations
+from producers.files.fast import native
+from producers.files.fast.nativerun import NativeRun, open_reader
+from producers.files.fast.text import TextRows
+from producers.files.pipeline import ImportPipeline, TextConverter
 from producers.files.readers import csv_rows, jsonl_lines, xlsx_rows
-from producers.files.textpath import TextRows
 from producers.sdk import Publisher
+from producers.sdk.bulk import (ImportSummary, Rejects, progress_bar, reject_file,
+                                reject_path_for, run_import)
+from producers.sdk.mapping import Mapping, plan_columns
 
 
 Run = Callable[[TextConverter, Rejects, Callable[[int], None]], ImportSummary]
 
 
-def _import_text(path: Path, file_headers: list[str], pipeline: Pipeline,
+def _import_text(path: Path, file_headers: list[str], pipeline: ImportPipeline,
                  publisher: Publisher, mapping: Mapping, headers: tuple[tuple[str, bytes], ...],
                  progress: bool, run: Run) -> ImportSummary:
     """Plan the columns, open the reject file and progress bar, and ``run`` the loop (Python or
@@ -41,14 +41,14 @@ def _import_text(path: Path, file_headers: list[str], pipeline: Pipeline,
     return summary
 
 
-def _python_loop(rows: Iterable[tuple[int, Any]], pipeline: Pipeline,
+def _python_loop(rows: Iterable[tuple[int, Any]], pipeline: ImportPipeline,
                  publisher: Publisher) -> Run:
     return lambda converter, rejects, advance: run_import(
         rows, converter.convert, pipeline.refresh, publisher, pipeline.schema,
         pipeline.source.department, rejects, advance)
 
 
-def import_csv(path: Path, pipeline: Pipeline, publisher: Publisher,
+def import_csv(path: Path, pipeline: ImportPipeline, publisher: Publisher,
                mapping: Mapping | None = None, encoding: str | None = None,
                progress: bool = True, compiled: bool = True) -> ImportSummary:
     """A CSV file in UTF-8 or GBK/GB18030 (detected unless ``encoding`` is given), read by the
@@ -64,7 +64,7 @@ def import_csv(path: Path, pipeline: Pipeline, publisher: Publisher,
                             headers, progress, _python_loop(source.rows, pipeline, publisher))
 
 
-def import_xlsx(path: Path, pipeline: Pipeline, publisher: Publisher,
+def import_xlsx(path: Path, pipeline: ImportPipeline, publisher: Publisher,
                 mapping: Mapping | None = None, sheet: str | None = None,
                 progress: bool = True) -> ImportSummary:
     """The first sheet (or ``sheet``) of an .xlsx workbook, read in openpyxl's streaming mode."""
@@ -73,7 +73,7 @@ def import_xlsx(path: Path, pipeline: Pipeline, publisher: Publisher,
                             (), progress, _python_loop(source.rows, pipeline, publisher))
 
 
-def import_json_lines(path: Path, pipeline: Pipeline, publisher: Publisher,
+def import_json_lines(path: Path, pipeline: ImportPipeline, publisher: Publisher,
                       progress: bool = True, reject_path: Path | None = None) -> ImportSummary:
     """One JSON object per line, field names as in the schema."""
     out = reject_path or reject_path_for(path)
@@ -84,19 +84,4 @@ def import_json_lines(path: Path, pipeline: Pipeline, publisher: Publisher,
         summary = run_import(source.rows, pipeline.from_json_line, pipeline.refresh, publisher,
                              pipeline.schema, pipeline.source.department, rejects, advance)
     summary.reject_path = out
-    return summary
-
-
-def publish_records(records: Iterable[dict[str, Any]], pipeline: Pipeline,
-                    publisher: Publisher, origin: str, reject_path: Path,
-                    progress: bool = True, batch_size: int = 2000) -> ImportSummary:
-    """Records already in memory (e.g. the generator's): annotations stripped, then as JSON."""
-    numbered = ((n, r) for n, r in enumerate(records, start=1))
-    with reject_file(reject_path) as handle, progress_bar(origin, progress) as advance:
-        rejects = Rejects(handle, publisher, pipeline.schema, pipeline.source.department,
-                          origin, lambda record: record)
-        summary = run_import(numbered, lambda r: pipeline.from_record(strip_annotations(r)),
-                             pipeline.refresh, publisher, pipeline.schema,
-                             pipeline.source.department, rejects, advance, batch_size)
-    summary.reject_path = reject_path
     return summary

@@ -1,82 +1,43 @@
-"""Rows of one dataset from one source → framed (key, value) pairs for ``raw.<dataset>``, or the
-Fault that stops them.
+"""Rows of one file → framed (key, value) pairs for ``raw.<dataset>``, or the Fault that stops
+them: the kit's reference path (``producers.sdk.rows.RowEncoder``) with the fast paths of
+``producers.files.fast`` in front of it.
 
-The reference path is the bus's own judgement: ``coerce_record`` on the dataset's fields, then
-the envelope (``producers.sdk.envelope_for``), then fastavro. Text rows take the fast path
-(``textpath.FastTextPath``) where it applies; the first ``CROSS_CHECK_ROWS`` rows of every
-import are written both ways and compared, and any difference turns the fast path off for the
-rest of that import (with a warning), so a fast-path bug costs speed, never correctness.
+Text rows take the fast path (``fast.text.FastTextPath``) where it applies; the first
+``CROSS_CHECK_ROWS`` rows of every import are written both ways and compared, and any
+difference turns the fast path off for the rest of that import (with a warning), so a fast-path
+bug costs speed, never correctness.
 """
 from __future__ import annotations
 
-import copy
-import io
-import json
 import logging
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, Callable
 
-import fastavro
-
-from govbus.core.records import CHINA_STANDARD_TIME, coerce_record
-from govbus.core.result import Fault, Ok
+from govbus.core.records import CHINA_STANDARD_TIME
+from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
-from govbus.core.serde import frame
-from producers.files.fastpath import Unsupported
-from producers.files.textpath import FastTextPath, TextRows
-from producers.sdk import Source, envelope_for
+from producers.files.fast.cells import Unsupported
+from producers.files.fast.text import FastTextPath, TextRows
+from producers.sdk.envelope import Source
+from producers.sdk.rows import Encoded, RowEncoder
 
 log = logging.getLogger(__name__)
 CROSS_CHECK_ROWS = 200
-Encoded = tuple[bytes, bytes]
 
 
-def body_schema(schema: DatasetSchema) -> DatasetSchema:
-    """The dataset's own fields without the envelope, which the adapter writes, not the source.
-    Named distinctly: compiled coercers are cached by dataset name."""
-    body = copy.deepcopy(schema.schema)
-    body["fields"] = [f for f in body["fields"] if f["name"] != "envelope"]
-    return DatasetSchema(f"{schema.dataset}#body", schema.key_field, body, schema.path)
-
-
-class Pipeline:
-    """Converts rows for one (dataset, source); ``refresh()`` once per batch sets the time of
-    the ingest hop (and the event time of datasets that name no event-time field)."""
+class ImportPipeline(RowEncoder):
+    """The reference path of one (dataset, source), and a converter per text file that tries
+    the fast path first; ``refresh()`` once per batch moves the fast paths' time along too."""
 
     def __init__(self, schema: DatasetSchema, source: Source, schema_id: int,
                  naive_tz: tzinfo = CHINA_STANDARD_TIME) -> None:
-        self.schema, self.source, self.tz = schema, source, naive_tz
-        self.body = body_schema(schema)
-        self.frame = frame(schema_id, b"")
-        self.now = datetime.now(timezone.utc)
+        super().__init__(schema, source, schema_id, naive_tz)
         self._fast: list[FastTextPath] = []
 
     def refresh(self, now: datetime | None = None) -> None:
-        self.now = now or datetime.now(timezone.utc)
+        super().refresh(now)
         for fast in self._fast:
             fast.envelope.refresh(self.now)
-
-    def from_record(self, data: dict[str, Any]) -> Encoded | Fault:
-        """The reference path for one record of JSON-ish values (no envelope)."""
-        coerced = coerce_record(self.body, data, naive_tz=self.tz)
-        if isinstance(coerced, Fault):
-            return coerced
-        body = coerced.value
-        out = io.BytesIO()
-        try:
-            fastavro.schemaless_writer(out, self.body.parsed, body)
-            record = {"envelope": envelope_for(self.schema, body, self.source, self.now,
-                                               body=out.getvalue()), **body}
-            out = io.BytesIO()
-            fastavro.schemaless_writer(out, self.schema.parsed, record)
-        except (ValueError, TypeError, OverflowError) as exc:  # a value the checks let through
-            return Fault("unencodable", "avro.write", f"record cannot be written as Avro "
-                                                      f"({type(exc).__name__})")
-        return str(body.get(self.schema.key_field, "")).encode(), self.frame + out.getvalue()
-
-    def from_json_line(self, line: str) -> Encoded | Fault:
-        parsed = parse_json_record(line)
-        return parsed if isinstance(parsed, Fault) else self.from_record(parsed.value)
 
     def text_converter(self, rows: TextRows) -> Callable[[list[Any]], Encoded | Fault]:
         """The function that converts one text row (a list of cells) of this file."""
@@ -98,7 +59,8 @@ class Pipeline:
 
 
 class TextConverter:
-    def __init__(self, pipeline: Pipeline, rows: TextRows, fast: FastTextPath | None) -> None:
+    def __init__(self, pipeline: ImportPipeline, rows: TextRows,
+                 fast: FastTextPath | None) -> None:
         self.pipeline, self.rows, self.fast = pipeline, rows, fast
         self.width, self.checks_left = rows.plan.width, CROSS_CHECK_ROWS
 
@@ -118,19 +80,3 @@ class TextConverter:
                 self.fast = None
                 return reference
         return out
-
-
-def parse_json_record(line: str) -> Ok[dict[str, Any]] | Fault:
-    """One JSON line → the record's fields. Keys starting with ``_`` are annotations (e.g. the
-    generator's ``_dirty`` label) and an ``envelope`` is the adapter's to write: both dropped."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return Fault("bad_json", "jsonl.parse", f"not valid JSON: {exc.msg} at column {exc.colno}")
-    if not isinstance(data, dict):
-        return Fault("bad_json", "jsonl.parse", "a line must hold one JSON object")
-    return Ok(strip_annotations(data))
-
-
-def strip_annotations(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if not k.startswith("_") and k != "envelope"}

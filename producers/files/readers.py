@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from producers.files.encoding import EncodingError
-from producers.files.mapping import to_text
+from producers.sdk.mapping import to_text
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".xlsx": "xlsx"}

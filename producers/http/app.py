@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_late
 from govbus.core.catalogue import Provider
 from govbus.core.metrics import Metrics
 from govbus.core.schemas import DatasetSchema
-from producers.http.delivery import Delivery, Unavailable
+from producers.http.delivery import IngestDelivery, Unavailable
 from producers.http.logic import FieldError, department_for, is_errors, parse_body, validate_items
 from producers.sdk import Source
 
@@ -38,7 +38,7 @@ class IngestConfig:
 @dataclass
 class Ingest:
     config: IngestConfig
-    delivery: Delivery
+    delivery: IngestDelivery
     metrics: Metrics
 
     def __post_init__(self) -> None:

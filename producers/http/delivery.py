@@ -34,7 +34,7 @@ class _Job:
     done: asyncio.Future = field(repr=False)
 
 
-class Delivery:
+class IngestDelivery:
     def __init__(self, publisher: Publisher, dead_letter_schema: dict[str, Any],
                  max_in_flight: int, flush_timeout: float = 30.0) -> None:
         self.publisher = publisher
@@ -61,7 +61,7 @@ class Delivery:
 
     async def deliver(self, schema: DatasetSchema, records: list[dict[str, Any]]) -> None:
         """Returns once the broker acknowledged ``records`` (reserved first); raises Unavailable."""
-        assert self._queue is not None, "Delivery.start() was not awaited"
+        assert self._queue is not None, "IngestDelivery.start() was not awaited"
         job = _Job(schema, records, asyncio.get_running_loop().create_future())
         self._queue.put_nowait(job)
         # Shielded: a client that hangs up does not stop its records, which are already queued.

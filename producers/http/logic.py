@@ -16,8 +16,7 @@ import yaml
 from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
-from producers.sdk import Source, envelope_for
-from producers.sql.logic import versioned  # one event-id rule for both adapters
+from producers.sdk.envelope import Source, envelope_for, versioned_record
 
 HASHED = "sha256:"
 
@@ -162,7 +161,7 @@ def to_record(schema: DatasetSchema, item: Any, source: Source) -> Ok[dict[str, 
     record = item | {"envelope": envelope_for(schema, item, source)}
     result = coerce_record(schema, record)  # fast path: a clean record is coerced once
     if isinstance(result, Ok):
-        return Ok(versioned(schema, result.value))
+        return Ok(versioned_record(schema, result.value))
     faults = record_faults(schema, record)
     # The envelope's event time is copied from a record field: when that field is bad, the
     # caller needs to hear about the field they sent, not about the envelope they did not.

@@ -1,4 +1,9 @@
-"""Wiring for ``govbus serve-ingest``: settings and the token map in, the aiohttp application."""
+"""Wiring for ``govbus serve-ingest``: settings and the token map in, the aiohttp application.
+
+SIGTERM: ``web.run_app`` turns it into an orderly shutdown, whose cleanup stops the
+``IngestDelivery`` (``app.create_app``): it answers what is queued and flushes the publisher. So
+this wiring installs no handler of its own.
+"""
 from __future__ import annotations
 
 import logging
@@ -12,7 +17,7 @@ from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 from producers.http.app import Ingest, IngestConfig, create_app
-from producers.http.delivery import Delivery
+from producers.http.delivery import IngestDelivery
 from producers.sdk import Publisher
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,7 @@ def build_ingest_app(settings: GovbusSettings, token_map: dict[str, str], max_in
         log.warning("tokens for departments that provide no dataset: %s", sorted(unknown))
     publisher = publisher or Publisher(settings, Serde.connect(settings.registry_url),
                                        new_metrics())
-    delivery = Delivery(publisher, load_dead_letter_schema(settings.schemas_dir), max_in_flight)
+    delivery = IngestDelivery(publisher, load_dead_letter_schema(settings.schemas_dir),
+                              max_in_flight)
     config = IngestConfig(load_schemas(settings.schemas_dir), providers, token_map, max_records)
     return create_app(Ingest(config, delivery, publisher.metrics))  # one registry: /metrics

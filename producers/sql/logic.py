@@ -8,7 +8,6 @@ a run of equal timestamps neither repeats nor skips a row.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from sqlalchemy.engine import make_url
 from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
-from producers.sdk import Source, envelope_for, event_id_for
+from producers.sdk.envelope import Source, envelope_for, jsonable, versioned_record
 
 
 class PollError(RuntimeError):
@@ -51,11 +50,11 @@ class ColumnMapping:
 
 
 def load_mapping(path: Path | None, dataset: str) -> ColumnMapping:
-    """A mapping file in the file importer's format (producers/files/mapping.py), so that a
+    """A mapping file in the file importer's format (producers/sdk/mapping.py), so that a
     department writes one kind of mapping for its spreadsheets and its tables alike."""
     if path is None:
         return ColumnMapping()
-    from producers.files.mapping import MappingError, load_mapping as load_file_mapping
+    from producers.sdk.mapping import MappingError, load_mapping as load_file_mapping
 
     try:
         parsed = load_file_mapping(path)
@@ -109,7 +108,7 @@ def row_to_data(row: Mapping[str, Any], mapping: ColumnMapping, fields: frozense
 
 
 def _label(value: Any) -> str:
-    # Mapping files hold labels as text (to_text in producers/files/mapping.py): compare as text.
+    # Mapping files hold labels as text (to_text in producers/sdk/mapping.py): compare as text.
     if isinstance(value, bool):
         return "true" if value else "false"
     return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
@@ -121,45 +120,13 @@ def row_to_record(schema: DatasetSchema, row: Mapping[str, Any], mapping: Column
     data = row_to_data(row, mapping, frozenset(schema.tags))
     # The envelope goes in before coercion so that its event time is coerced with the rest.
     result = coerce_record(schema, data | {"envelope": envelope_for(schema, data, source)})
-    return Ok(versioned(schema, result.value)) if isinstance(result, Ok) else result
-
-
-def versioned(schema: DatasetSchema, record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` whose event id comes from its natural key AND its content.
-
-    A polled table (or an HTTP client) sends the same key again when the entity changes: a work
-    order is updated, an application changes status. With an id from the key alone, the
-    processor's duplicate filter would drop every update. Hashing the coerced content keeps
-    re-sends of an unchanged record (a restart after a crash, a client retry) on one id, so they
-    still deduplicate. Coerced values are canonical (UTC datetimes), so the database session's
-    time zone does not change the id.
-    """
-    key = record.get(schema.key_field) if schema.key_field else None
-    if key is None or key == "":
-        return record  # no natural key: the envelope's random id stands
-    body = {k: v for k, v in record.items() if k != "envelope"}
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False,
-                                       default=_jsonable).encode("utf-8")).hexdigest()[:32]
-    department = record["envelope"]["source_department"]
-    envelope = record["envelope"] | {
-        "event_id": event_id_for(schema.dataset, department, f"{key}#{digest}")}
-    return record | {"envelope": envelope}
+    return Ok(versioned_record(schema, result.value)) if isinstance(result, Ok) else result
 
 
 def row_bytes(row: Mapping[str, Any]) -> bytes:
     """The row as JSON text: what a dead letter keeps as the record's original bytes."""
-    return json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False,
+    return json.dumps({k: jsonable(v) for k, v in row.items()}, ensure_ascii=False,
                       sort_keys=True).encode("utf-8")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (bytes, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 # --- watermarks -----------------------------------------------------------------------------

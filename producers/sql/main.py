@@ -12,12 +12,10 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from govbus.core.catalogue import Provider, load_catalogue
-from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics, serve_metrics
 from govbus.core.schemas import load_schemas
-from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
-from producers.sdk import NotProvider, Publisher, Source, check_provider
+from producers.sdk import NotProvider, Source, check_provider, connect_publisher
 from producers.sql.logic import PollSpec, load_mapping, state_key
 from producers.sql.poller import PollSummary, TablePoller, run_polling
 from producers.sql.state import WatermarkStore
@@ -60,15 +58,17 @@ def run_poll(settings: GovbusSettings, spec: PollSpec, department: str, mapping:
     schema = load_schemas(settings.schemas_dir)[spec.dataset]
     metrics = new_metrics()
     serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
-    stop = stop_on_signals()  # before the Publisher: then the loop, not the SDK, owns SIGTERM
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), metrics)
-    publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
-    store = WatermarkStore(state or settings.state_dir / STATE_FILE)
+    # SIGTERM and SIGINT ask the loop to stop after the batch in hand (published, flushed,
+    # watermark saved); leaving the ``with`` then flushes whatever is still in flight.
+    stop = stop_on_signals()
     source = Source(department, provider.level.value, provider.region_code, "producers.sql")
-    try:
-        poller = TablePoller(create_engine(spec.url), spec, schema, source, publisher, store,
-                             state_key(spec.url, spec.table, spec.dataset, settings.topic_prefix),
-                             load_mapping(mapping, spec.dataset))
-        return run_polling(poller, interval, stop, once)
-    finally:
-        store.close()
+    with connect_publisher(settings, schema, metrics) as publisher:
+        store = WatermarkStore(state or settings.state_dir / STATE_FILE)
+        try:
+            poller = TablePoller(create_engine(spec.url), spec, schema, source, publisher, store,
+                                 state_key(spec.url, spec.table, spec.dataset,
+                                           settings.topic_prefix),
+                                 load_mapping(mapping, spec.dataset))
+            return run_polling(poller, interval, stop, once)
+        finally:
+            store.close()

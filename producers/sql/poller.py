@@ -3,8 +3,8 @@
 The order is the whole guarantee: rows are published, ``publisher.flush()`` must confirm every
 one, and only then is the batch's last (watermark, tie-breaker) saved. A crash anywhere before
 the save re-reads the same batch on restart and publishes the same event ids (they come from the
-record's natural key and content: logic.versioned), so a consumer sees at most duplicates of the
-last batch, never a gap.
+record's natural key and content: ``producers.sdk.envelope.versioned_record``), so a consumer
+sees at most duplicates of the last batch, never a gap.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Wiring for ``govbus generate``: records to JSON lines / CSV, or through the SDK as the
-dataset's provider department would publish them."""
+dataset's provider department would publish them. While publishing, SIGTERM is an orderly
+exit, so that the publisher's ``with`` block delivers what is in flight."""
 from __future__ import annotations
 
 import json
@@ -8,12 +9,11 @@ from pathlib import Path
 from typing import IO, Any, Iterable
 
 from govbus.core.settings import GovbusSettings
-from producers.files.csvout import write_csv
-from producers.files.formats import publish_records
-from producers.files.importer import BATCH, ImportSummary
-from producers.files.main import connect_publisher, provider_source
-from producers.files.mapping import body_fields
-from producers.files.pipeline import Pipeline
+from producers.sdk import connect_publisher, exits_on_sigterm, provider_source
+from producers.sdk.bulk import BATCH, ImportSummary, publish_records
+from producers.sdk.csvout import write_csv
+from producers.sdk.mapping import body_fields
+from producers.sdk.rows import RowEncoder
 from producers.synthetic.generate import paced, project_schemas, records
 
 
@@ -46,11 +46,11 @@ def publish_generated(settings: GovbusSettings, dataset: str, count: int, seed: 
     records the adapter refuses go to the DLQ and a reject file in the cache directory."""
     schema, source = provider_source(settings, dataset, department, None, None,
                                      "producers.synthetic")
-    publisher = connect_publisher(settings, schema)
-    pipeline = Pipeline(schema, source, publisher.schema_id(dataset))
     rejects = settings.cache_dir / "rejects" / f"generate-{dataset}-seed{seed}.rejects.jsonl"
     rejects.parent.mkdir(parents=True, exist_ok=True)
     # With a rate, batches of about a second's records, so that records leave when made.
     batch = max(1, min(BATCH, int(rate))) if rate else BATCH
-    return publish_records(paced(records(dataset, count, seed, dirty), rate), pipeline,
-                           publisher, f"generate:{dataset}", rejects, progress, batch)
+    with exits_on_sigterm(), connect_publisher(settings, schema) as publisher:
+        encoder = RowEncoder(schema, source, publisher.schema_id(dataset))
+        return publish_records(paced(records(dataset, count, seed, dirty), rate), encoder,
+                               publisher, f"generate:{dataset}", rejects, progress, batch)

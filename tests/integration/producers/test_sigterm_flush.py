@@ -1,4 +1,7 @@
-"""SIGTERM flushes what the SDK still holds: records a killed adapter had queued arrive."""
+"""SIGTERM flushes what the SDK still holds: records a killed adapter had queued arrive.
+
+The child is wired as the adapters' ``main`` modules are: SIGTERM becomes an orderly exit
+(``exits_on_sigterm``) and the publisher's ``with`` block delivers what is in flight."""
 from __future__ import annotations
 
 import os
@@ -16,14 +19,16 @@ CHILD = textwrap.dedent("""
     from govbus.core.schemas import load_schemas
     from govbus.core.serde import Serde
     from govbus.core.settings import GovbusSettings
-    from producers.sdk import Publisher
+    from producers.sdk import Publisher, exits_on_sigterm
 
     settings = GovbusSettings()
     schema = load_schemas(settings.schemas_dir)["hotline.work_order"]
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
-    publisher.publish_encoded(schema, "hotline", [(b"k%d" % i, b"v%d" % i) for i in range(50)])
-    print("queued", flush=True)
-    time.sleep(120)  # killed long before; without the flush the records would be lost
+    with exits_on_sigterm(), \
+            Publisher(settings, Serde.connect(settings.registry_url), new_metrics()) as publisher:
+        publisher.publish_encoded(schema, "hotline",
+                                  [(b"k%d" % i, b"v%d" % i) for i in range(50)])
+        print("queued", flush=True)
+        time.sleep(120)  # killed long before; without the flush the records would be lost
 """)
 
 

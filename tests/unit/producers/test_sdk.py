@@ -2,6 +2,9 @@
 delivery report checked, metrics counted, envelopes filled."""
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -12,7 +15,8 @@ from govbus.core.metrics import new_metrics
 from govbus.core.result import Fault
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings
 from producers.sdk import (DeliveryFailed, NotProvider, Publisher, Source, check_provider,
-                           envelope_for, event_id_for, producer_config, region_field)
+                           envelope_for, event_id_for, exits_on_sigterm, producer_config,
+                           region_field)
 from producers.synthetic.generate import project_schemas
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "catalogue")
@@ -128,3 +132,55 @@ def test_envelope_takes_event_time_region_and_level_from_the_record():
     assert envelope["event_id"] == event_id_for("population.resident", "public_security", "P1")
     assert envelope["event_time"] == now and envelope["lineage"][0]["time"] == now
     assert envelope_for(schema, {}, source, now)["region_code"] == "350100"
+
+
+class ClosingProducer(FakeProducer):
+    """Counts flushes and knows whether it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes, self.closed = 0, False
+
+    def flush(self, timeout=None):
+        self.flushes += 1
+        return 0
+
+    def close(self):
+        self.closed = True
+        return True
+
+
+def test_leaving_a_publisher_block_flushes_and_closes():
+    producer = ClosingProducer()
+    schema = project_schemas()["hotline.work_order"]
+    with publisher(producer) as pub:
+        pub.publish_encoded(schema, "hotline", [(b"k1", b"v1")])
+    assert producer.flushes == 1 and producer.closed and pub.acknowledged == 1
+
+
+def test_leaving_on_an_error_delivers_but_keeps_the_error():
+    """A refusal found on the way out is not raised over the caller's own error."""
+    producer = ClosingProducer()
+    schema = project_schemas()["hotline.work_order"]
+    with pytest.raises(KeyError):
+        with publisher(producer) as pub:
+            pub.publish_encoded(schema, "hotline", [(b"GD1", b"v")])
+            pub._on_delivery("broker said no", FakeMessage())
+            raise KeyError("the caller's own failure")
+    assert producer.sent and producer.closed
+
+
+def test_a_publisher_leaves_sigterm_to_the_wiring():
+    before = signal.getsignal(signal.SIGTERM)
+    publisher(FakeProducer())
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_exits_on_sigterm_turns_sigterm_into_an_exit_only_while_inside():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as exited:
+        with exits_on_sigterm():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises before this ends
+    assert exited.value.code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is before

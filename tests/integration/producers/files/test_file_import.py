@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from commands.main import app
 from govbus.core.records import coerce_record
 from govbus.core.settings import PROJECT_ROOT, topic_names
-from producers.files.csvout import write_csv
+from producers.sdk.csvout import write_csv
 from producers.files.main import ImportRequest, import_file
-from producers.files.mapping import body_fields, load_mapping
-from producers.files.pipeline import body_schema
+from producers.sdk.mapping import body_fields, load_mapping
+from producers.sdk.rows import body_schema
 from govbus.core.serde import encode_body
 from producers.sdk import event_id_for, versioned_key
 from producers.synthetic.generate import project_schemas, records

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 import fastavro
 import pytest
 
-from producers.files.csvout import cell_of
-from producers.files.fastpath import split_list, varint
-from producers.files.mapping import Mapping, body_fields, plan_columns
-from producers.files.pipeline import Pipeline
-from producers.files.textpath import TextRows
+from producers.sdk.csvout import cell_of
+from producers.files.fast.cells import split_list, varint
+from producers.sdk.mapping import Mapping, body_fields, plan_columns
+from producers.files.pipeline import ImportPipeline
+from producers.files.fast.text import TextRows
 from producers.sdk import EventIds, Source, event_id_for
 from producers.synthetic.generate import GENERATORS, project_schemas, records
 
@@ -53,7 +53,7 @@ def text_rows(dataset: str, count: int, dirty: float) -> tuple[TextRows, list[li
 @pytest.mark.parametrize("dataset", sorted(GENERATORS))
 def test_fast_path_equals_reference_for_every_dataset(dataset):
     schema = project_schemas()[dataset]
-    pipeline = Pipeline(schema, Source("dept", "city", "350100", "test"), 42)
+    pipeline = ImportPipeline(schema, Source("dept", "city", "350100", "test"), 42)
     pipeline.refresh(NOW)
     rows, cells = text_rows(dataset, 400, dirty=0.2)
     fast = pipeline._fast_path(rows)
@@ -73,7 +73,7 @@ def test_labels_and_odd_cells_agree_with_the_reference():
                                                                           "否": "false"}})
     fields = [f["name"] for f in body_fields(schema)]
     rows = TextRows(schema, plan_columns(schema, mapping, fields), mapping)
-    pipeline = Pipeline(schema, Source("hotline", "city", "350100", "test"), 42)
+    pipeline = ImportPipeline(schema, Source("hotline", "city", "350100", "test"), 42)
     fast = pipeline._fast_path(rows)
     base = [cell_of(v) for v in next(records("hotline.work_order", 1, 1, 0)).values()]
     at = fields.index

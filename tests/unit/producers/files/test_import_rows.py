@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from govbus.core.settings import PROJECT_ROOT
-from producers.files.csvout import write_csv
+from producers.sdk.csvout import write_csv
 from producers.files.encoding import EncodingError
 from producers.files.formats import import_csv, import_json_lines, import_xlsx
-from producers.files.mapping import body_fields, load_mapping
-from producers.files.pipeline import Pipeline
+from producers.sdk.mapping import body_fields, load_mapping
+from producers.files.pipeline import ImportPipeline
 from producers.files.readers import FileFormatError
 from producers.sdk import Source
 from producers.synthetic.generate import project_schemas, records
@@ -35,8 +35,8 @@ BAD_CELLS = [
 ]
 
 
-def pipeline() -> Pipeline:
-    return Pipeline(SCHEMA, Source("hotline", "city", "350100", "test"), 7)
+def pipeline() -> ImportPipeline:
+    return ImportPipeline(SCHEMA, Source("hotline", "city", "350100", "test"), 7)
 
 
 def gbk_csv(tmp_path: Path, count: int = 20) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from govbus.core.settings import PROJECT_ROOT
-from producers.files.mapping import Mapping, MappingError, load_mapping, plan_columns
+from producers.sdk.mapping import Mapping, MappingError, load_mapping, plan_columns
 from producers.synthetic.generate import project_schemas
 
 MAPPINGS = PROJECT_ROOT / "producers" / "files" / "mappings"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from producers.files.gbtable import four_byte, gb18030_tables
+from producers.files.fast.gbtable import four_byte, gb18030_tables
 
 govbus_native = pytest.importorskip("govbus_native")
 

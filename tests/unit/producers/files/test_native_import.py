@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govbus.core.records import CHINA_STANDARD_TIME
-from producers.files.csvout import write_csv
+from producers.sdk.csvout import write_csv
 from producers.files.formats import import_csv
-from producers.files.mapping import Mapping, body_fields, load_mapping, plan_columns
-from producers.files.native import govbus_native
-from producers.files.nativeimport import NativeRun, open_reader
-from producers.files.pipeline import Pipeline
-from producers.files.textpath import TextRows
+from producers.sdk.mapping import Mapping, body_fields, load_mapping, plan_columns
+from producers.files.fast.native import govbus_native
+from producers.files.fast.nativerun import NativeRun, open_reader
+from producers.files.pipeline import ImportPipeline
+from producers.files.fast.text import TextRows
 from producers.sdk import Source
 from producers.synthetic.generate import GENERATORS, project_schemas, records
 from tests.unit.producers.files.fakes import FakePublisher
@@ -43,8 +43,9 @@ def csv_file(tmp_path: Path, dataset: str, count: int, dirty: float, encoding: s
     return path
 
 
-def pipeline_for(dataset: str) -> Pipeline:
-    pipeline = Pipeline(project_schemas()[dataset], Source("dept", "city", "350100", "test"), 42)
+def pipeline_for(dataset: str) -> ImportPipeline:
+    pipeline = ImportPipeline(project_schemas()[dataset], Source("dept", "city", "350100", "test"),
+                              42)
     pipeline.refresh(NOW)
     return pipeline
 
@@ -59,7 +60,7 @@ def run(path: Path, dataset: str, compiled: bool) -> tuple[FakePublisher, object
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
 @pytest.mark.parametrize("dataset", sorted(GENERATORS))
 def test_compiled_import_equals_python_import(tmp_path, dataset, encoding, monkeypatch):
-    monkeypatch.setattr("producers.files.pipeline.datetime", FrozenNow)
+    monkeypatch.setattr("producers.sdk.rows.datetime", FrozenNow)
     path = csv_file(tmp_path, dataset, 600, dirty=0.2, encoding=encoding)
     python, python_summary = run(path, dataset, compiled=False)
     python_rejects = path.with_name(path.name + ".rejects.jsonl").read_text(encoding="utf-8")
@@ -108,7 +109,7 @@ def test_a_difference_turns_the_compiled_path_off_and_the_reference_decides(tmp_
     path = csv_file(tmp_path, "hotline.work_order", 300, dirty=0.0, encoding="gbk")
     pipeline = pipeline_for("hotline.work_order")
     python, _ = run(path, "hotline.work_order", compiled=False)
-    original = Pipeline.from_record
+    original = ImportPipeline.from_record
 
     def off_by_one(self, data):  # the "reference" now disagrees with the extension
         out = original(self, data)

@@ -11,7 +11,7 @@ from govbus.core.catalogue import load_catalogue
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import PROJECT_ROOT
 from producers.http.app import Ingest, IngestConfig, create_app
-from producers.http.delivery import Delivery
+from producers.http.delivery import IngestDelivery
 from producers.http.logic import tokens_from
 from tests.support.helpers import SCHEMAS_DIR
 from tests.support.department import FakePublisher
@@ -27,7 +27,8 @@ def ingest_for(publisher: FakePublisher, max_in_flight: int = 1000) -> Ingest:
     config = IngestConfig(load_schemas(SCHEMAS_DIR),
                           {d: e.provider for d, e in catalogue.entries.items()},
                           tokens_from(TOKENS), max_records=100)
-    return Ingest(config, Delivery(publisher, {}, max_in_flight, flush_timeout=5), publisher.metrics)
+    delivery = IngestDelivery(publisher, {}, max_in_flight, flush_timeout=5)
+    return Ingest(config, delivery, publisher.metrics)
 
 
 def with_client(app: Ingest | web.Application,

@@ -13,7 +13,7 @@ from govbus.core.identifiers import (check_mobile, check_plate, check_region_cod
 from govbus.core.records import coerce_record
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
-from producers.files.pipeline import strip_annotations
+from producers.sdk.rows import strip_annotations
 from producers.sdk import Source, envelope_for
 
 VALIDATORS = {"resident_id": check_resident_id, "phone": check_mobile, "uscc": check_uscc,

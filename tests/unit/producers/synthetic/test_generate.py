@@ -13,7 +13,7 @@ from govbus.core.records import coerce_record
 from govbus.core.result import Fault
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import PROJECT_ROOT
-from producers.files.pipeline import strip_annotations
+from producers.sdk.rows import strip_annotations
 from producers.sdk import Source, envelope_for
 from producers.synthetic.generate import GENERATORS, NoGenerator, paced, project_schemas, records
 from producers.synthetic.hotline import work_orders

@@ -5,8 +5,8 @@ Why: a bare confluent-kafka producer sends pre-encoded records at ~1.8 µs each 
 import must reach half that rate; decoding GBK, parsing CSV and encoding Avro in Python costs
 ~10 µs a row however it is written. Rust does those in well under a microsecond.
 
-Python stays the judge, as with the Python fast path (``fastpath``): this module compiles the
-same decisions ``fastpath.field_encoder`` makes into a plan of data, the extension accepts only
+Python stays the judge, as with the Python fast path (``cells``): this module compiles the
+same decisions ``cells.field_encoder`` makes into a plan of data, the extension accepts only
 the plainest forms of each type, and every row it declines comes back as cells for
 ``TextConverter`` (fast path, then reference path, which owns every fault). The first rows of
 every import are also written by the reference path and compared; any difference turns the
@@ -19,8 +19,9 @@ from datetime import tzinfo
 from typing import Any
 
 from govbus.core.records import _BOOLEANS
-from producers.files.fastpath import _RANGES, Unsupported, _default_bytes, _union_parts, varint
-from producers.files.textpath import FastTextPath, TextRows
+from govbus.core.serde import varint
+from producers.files.fast.cells import _RANGES, Unsupported, _default_bytes, _union_parts
+from producers.files.fast.text import FastTextPath, TextRows
 
 try:  # the extension is optional: without it, imports take the Python paths
     import govbus_native
@@ -37,7 +38,7 @@ def available(codec: str) -> bool:
 
 
 def _table_kind(resolved: Any, labels: dict[str, str]) -> tuple[str, Any] | None:
-    """Enums and booleans: one exact lookup, labels folded in as ``fastpath`` folds them."""
+    """Enums and booleans: one exact lookup, labels folded in as ``cells`` folds them."""
     kind = resolved if isinstance(resolved, str) else resolved.get("type")
     if kind == "enum":
         table = {s: varint(i) for i, s in enumerate(resolved["symbols"])}

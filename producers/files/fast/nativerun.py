@@ -1,5 +1,5 @@
 """A CSV import through the compiled reader (``native``): the same summary, reject file, dead
-letters and cross-check as ``importer.run_import``, with rows arriving in batches already
+letters and cross-check as ``producers.sdk.bulk.run_import``, with rows arriving in batches already
 encoded, and the declined ones as cells for ``TextConverter`` to judge.
 """
 from __future__ import annotations
@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from producers.files.encoding import EncodingError
-from producers.files.fastpath import Unsupported
-from producers.files.gbtable import gb18030_tables
-from producers.files.importer import BATCH, ImportSummary, Rejects
-from producers.files.native import govbus_native, row_plan
-from producers.files.pipeline import CROSS_CHECK_ROWS, Pipeline, TextConverter
+from producers.files.fast.cells import Unsupported
+from producers.files.fast.gbtable import gb18030_tables
+from producers.files.fast.native import govbus_native, row_plan
+from producers.files.pipeline import CROSS_CHECK_ROWS, ImportPipeline, TextConverter
 from producers.files.readers import FileFormatError
 from producers.sdk import Publisher
+from producers.sdk.bulk import BATCH, ImportSummary, Rejects
 
 log = logging.getLogger(__name__)
 Row = tuple[int, int, list[str]]  # (position in the batch, line number, cells)
@@ -47,7 +47,7 @@ def open_reader(path: Path, codec: str) -> Any:
 class NativeRun:
     """Batches from the reader → the broker, for one file."""
 
-    def __init__(self, reader: Any, path: Path, codec: str, pipeline: Pipeline,
+    def __init__(self, reader: Any, path: Path, codec: str, pipeline: ImportPipeline,
                  publisher: Publisher) -> None:
         self.reader, self.path, self.codec = reader, path, codec
         self.pipeline, self.publisher = pipeline, publisher

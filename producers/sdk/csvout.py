@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 from typing import Any, Iterable
 
-from producers.files.mapping import Mapping, to_text
+from producers.sdk.mapping import Mapping, to_text
 
 
 def cell_of(value: Any) -> str:

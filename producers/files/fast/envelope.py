@@ -8,32 +8,24 @@ which raises Unsupported and sends the dataset down the reference path.
 """
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
-import fastavro
-
 from govbus import __version__
-from producers.files.fastpath import ONE_MS, EPOCH, Unsupported, encode_string, varint
-from producers.sdk import Source
+from govbus.core.serde import AvroBody, encode_string, varint
+from producers.files.fast.cells import ONE_MS, EPOCH, Unsupported
+from producers.sdk.envelope import Source
 
 EXPECTED_FIELDS = ("event_id", "event_time", "dataset", "source_department", "source_level",
                    "region_code", "classification", "lineage")
 _CONSTANT = ("dataset", "source_department", "source_level")
 
 
-def _piece_writer(envelope: dict[str, Any], names: tuple[str, ...]) -> Any:
-    """A parsed record schema of just ``names`` (a record's bytes are its fields' bytes in
+def _piece_writer(envelope: dict[str, Any], names: tuple[str, ...]) -> AvroBody:
+    """A writer of a record schema of just ``names`` (a record's bytes are its fields' bytes in
     order, so a piece encodes to the slice of the envelope those fields occupy)."""
     fields = [f for f in envelope["fields"] if f["name"] in names]
-    return fastavro.parse_schema({"type": "record", "name": "EnvelopePiece", "fields": fields})
-
-
-def _write(parsed: Any, value: dict[str, Any]) -> bytes:
-    out = io.BytesIO()
-    fastavro.schemaless_writer(out, parsed, value)
-    return out.getvalue()
+    return AvroBody.of({"type": "record", "name": "EnvelopePiece", "fields": fields})
 
 
 class EnvelopeTemplate:
@@ -44,9 +36,9 @@ class EnvelopeTemplate:
         if names != EXPECTED_FIELDS:
             raise Unsupported(f"envelope fields {names} are not the ones the template writes")
         self.source, self.dataset = source, dataset
-        self._full = fastavro.parse_schema(envelope_schema)
+        self._full = AvroBody.of(envelope_schema)
         self._lineage = _piece_writer(envelope_schema, ("lineage",))
-        self.constant = _write(_piece_writer(envelope_schema, _CONSTANT), {
+        self.constant = _piece_writer(envelope_schema, _CONSTANT).write({
             "dataset": dataset, "source_department": source.department,
             "source_level": source.level})
         symbols = envelope_schema["fields"][6]["type"]["symbols"]
@@ -61,7 +53,7 @@ class EnvelopeTemplate:
         """The time of this batch's rows: their lineage hop, and event time where the dataset
         names no event-time field."""
         self.now, self.now_bytes = now, varint((now - EPOCH) // ONE_MS)
-        self.lineage = _write(self._lineage, {"lineage": [self.hop(now)]})
+        self.lineage = self._lineage.write({"lineage": [self.hop(now)]})
 
     def encode(self, event_id: str, time_bytes: bytes, region: str, level: str) -> bytes:
         return b"".join((b"\x48", event_id.encode(), time_bytes, self.constant,
@@ -75,5 +67,5 @@ class EnvelopeTemplate:
                   "source_level": self.source.level, "region_code": "350102001001",
                   "classification": "L3", "lineage": [self.hop(now)]}
         spliced = self.encode(sample["event_id"], self.now_bytes, "350102001001", "L3")
-        if spliced != _write(self._full, sample):
+        if spliced != self._full.write(sample):
             raise Unsupported("spliced envelope differs from fastavro's encoding")

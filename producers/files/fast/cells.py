@@ -6,14 +6,12 @@ compiled once into a closure from cell text to its Avro bytes, which coerces and
 same step, and the envelope is spliced from bytes prepared per batch.
 
 Contract: for any row, ``encode`` either returns exactly the bytes the reference path
-(``coerce_record`` + fastavro, in ``pipeline``) writes, or refuses (None) and the reference
-path decides — it owns every fault. So the fast path never judges a row, it only declines the
-ones it is not sure about; ``pipeline`` also cross-checks the first rows of every import.
+(``coerce_record`` + fastavro, ``producers.sdk.rows``) writes, or refuses (None) and the reference
+path decides — it owns every fault (the contract of every fast path: see ``__init__``).
 """
 from __future__ import annotations
 
 import json
-import struct
 import uuid
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable
@@ -21,13 +19,14 @@ from typing import Any, Callable
 # The very patterns coerce_record judges text with: the fast path must accept nothing it
 # would refuse, so it shares them rather than copying them.
 from govbus.core.records import _BOOLEANS, _DECIMAL, _INTEGER
+from govbus.core.serde import FLOAT_PACKERS as _FLOATS, SHORT_LENGTHS as _LENGTHS, \
+    encode_string, varint
 
 Encoder = Callable[[Any], bytes]
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ONE_MS = timedelta(milliseconds=1)
 _EPOCH_DAYS = date(1970, 1, 1).toordinal()
 _RANGES = {"int": (-(2**31), 2**31), "long": (-(2**63), 2**63)}
-_FLOATS = {"float": struct.Struct("<f").pack, "double": struct.Struct("<d").pack}
 _LIST_SEPARATORS = (";", "；", "、")
 
 
@@ -37,32 +36,6 @@ class Refused(Exception):
 
 class Unsupported(Exception):
     """A schema construct the fast path does not compile: the dataset uses the reference path."""
-
-
-def varint(n: int) -> bytes:
-    """Avro's zig-zag varint of a long."""
-    n = (n << 1) ^ (n >> 63)
-    if n < 0x80:
-        return _SMALL[n]
-    if 1 << 35 <= n < 1 << 42:  # every millisecond time stamp of 1971-2109: six bytes, unrolled
-        return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80,
-                      n >> 21 & 0x7F | 0x80, n >> 28 & 0x7F | 0x80, n >> 35))
-    out = bytearray()
-    while n & ~0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-_SMALL = [bytes((i,)) for i in range(0x80)]
-_LENGTHS = [varint(i) for i in range(1024)]
-
-
-def encode_string(text: str) -> bytes:
-    data = text.encode()
-    n = len(data)
-    return (_LENGTHS[n] if n < 1024 else varint(n)) + data
 
 
 def split_list(text: str) -> Any:

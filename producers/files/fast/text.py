@@ -1,9 +1,9 @@
 """Text rows (CSV, spreadsheet) → records or straight to framed Avro bytes.
 
 ``TextRows.record`` builds the dict the reference path coerces; ``FastTextPath.encode`` writes
-the same record's bytes directly (see ``fastpath`` for the contract). Both read a row through
-one ``ColumnPlan``, so they agree on which cell is which field, which labels apply and that an
-empty cell means "not given".
+the same record's bytes directly (see ``producers.files.fast`` for the contract). Both read a
+row through one ``ColumnPlan``, so they agree on which cell is which field, which labels apply
+and that an empty cell means "not given".
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from operator import itemgetter
 from typing import Any, Callable
 
 from govbus.core.schemas import DatasetSchema
-from producers.files.envelope import EnvelopeTemplate
-from producers.files.fastpath import Refused, Unsupported, field_encoder, split_list
-from producers.files.mapping import ColumnPlan, Mapping, body_fields
-from producers.sdk import EventIds, Source, region_field, versioned_key
+from producers.files.fast.cells import Refused, Unsupported, field_encoder, split_list
+from producers.files.fast.envelope import EnvelopeTemplate
+from producers.sdk.envelope import EventIds, Source, region_field, versioned_key
+from producers.sdk.mapping import ColumnPlan, Mapping, body_fields
 
 
 def _picker(sources: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:

@@ -1,4 +1,4 @@
-"""The import loop shared by every file format and the generator: rows → pairs → broker.
+"""The bulk publish loop shared by every file format and the generator: rows → pairs → broker.
 
 Rows are converted in batches of ``BATCH`` (one time stamp, one ``publish_encoded``, one
 ``poll(0)`` and one progress update per batch: per-row calls of those cost more than the
@@ -22,7 +22,8 @@ from rich.text import Text
 from govbus.core.deadletter import Origin
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
-from producers.sdk import Publisher
+from producers.sdk.publisher import Publisher
+from producers.sdk.rows import RowEncoder, strip_annotations
 
 BATCH = 2000
 Converter = Callable[[Any], "tuple[bytes, bytes] | Fault"]
@@ -109,3 +110,18 @@ def reject_file(path: Path) -> Iterator[Any]:
     """The reject file, truncated so that it never shows an earlier run's rejects."""
     with path.open("w", encoding="utf-8") as handle:
         yield handle
+
+
+def publish_records(records: Iterable[dict[str, Any]], encoder: RowEncoder,
+                    publisher: Publisher, origin: str, reject_path: Path,
+                    progress: bool = True, batch_size: int = BATCH) -> ImportSummary:
+    """Records already in memory (e.g. the generator's): annotations stripped, then as JSON."""
+    numbered = ((n, r) for n, r in enumerate(records, start=1))
+    with reject_file(reject_path) as handle, progress_bar(origin, progress) as advance:
+        rejects = Rejects(handle, publisher, encoder.schema, encoder.source.department,
+                          origin, lambda record: record)
+        summary = run_import(numbered, lambda r: encoder.from_record(strip_annotations(r)),
+                             encoder.refresh, publisher, encoder.schema,
+                             encoder.source.department, rejects, advance, batch_size)
+    summary.reject_path = reject_path
+    return summary
