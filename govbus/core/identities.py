@@ -1,0 +1,56 @@
+"""Bus identities: the SCRAM user names every govbus client connects as. Named only here.
+
+One identity per department adapter, per recipient department, per govbus service and the
+administrator (docs/security.md). The names are what the broker's ACLs, the local stack's
+credential files and the deployment manifests all key on, so they are built by these functions
+and never by string formatting elsewhere.
+"""
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+ADMIN = "bus-admin"
+_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+class Service(StrEnum):
+    """govbus's own long-running roles, each with an identity of its own."""
+
+    PROCESSOR = "svc.processor"
+    DETECTOR = "svc.detector"
+    SINK = "svc.sink"
+    AUDIT = "svc.audit"
+    FEED = "svc.feed"
+    INGEST = "svc.ingest"
+    REGISTRY = "svc.registry"
+
+
+def _part(value: str, what: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"not a valid {what} for an identity name: {value!r}")
+    return value
+
+
+def adapter(department: str) -> str:
+    """The identity a department's adapter publishes its raw topics with (``dept.hotline``)."""
+    return f"dept.{_part(department, 'department')}"
+
+
+def recipient(recipient_id: str) -> str:
+    """The identity a recipient department reads its shared topics with
+    (``recv.public_security_350100``)."""
+    return f"recv.{_part(recipient_id, 'recipient id')}"
+
+
+def kind_of(name: str) -> str:
+    """``admin``, ``service``, ``adapter`` or ``recipient``; ValueError for any other name."""
+    if name == ADMIN:
+        return "admin"
+    if name in {s.value for s in Service}:
+        return "service"
+    prefix, _, rest = name.partition(".")
+    if prefix in ("dept", "recv") and _NAME.match(rest):
+        return "adapter" if prefix == "dept" else "recipient"
+    raise ValueError(f"not a bus identity: {name!r} (bus-admin, svc.*, dept.<department>, "
+                     f"recv.<recipient>)")
