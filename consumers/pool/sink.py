@@ -23,10 +23,10 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from sqlalchemy import Table
 
+from consumers.batches import consume_batches
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict
-from consumers.batches import consume_batches
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok

@@ -11,10 +11,8 @@ from producers.files.fast.text import TextRows
 from producers.files.pipeline import ImportPipeline, TextConverter
 from producers.files.readers import csv_rows, jsonl_lines, xlsx_rows
 from producers.sdk import Publisher
-from producers.sdk.bulk import (ImportSummary, Rejects, progress_bar, reject_file,
-                                reject_path_for, run_import)
+from producers.sdk.bulk import ImportSummary, Rejects, progress_bar, reject_file, reject_path_for, run_import
 from producers.sdk.mapping import Mapping, plan_columns
-
 
 Run = Callable[[TextConverter, Rejects, Callable[[int], None]], ImportSummary]
 
@@ -29,7 +27,7 @@ def _import_text(path: Path, file_headers: list[str], pipeline: ImportPipeline,
     columns = rows.plan.headers
 
     def describe(row: list[Any]) -> dict[str, Any]:  # the row as its header names it
-        return dict(zip(columns, row)) if len(row) == len(columns) else {"cells": row}
+        return dict(zip(columns, row, strict=True)) if len(row) == len(columns) else {"cells": row}
 
     converter = pipeline.converter(rows)
     out = reject_path_for(path)

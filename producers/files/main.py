@@ -14,8 +14,7 @@ from govbus.core.settings import GovbusSettings
 from producers.files.formats import import_csv, import_json_lines, import_xlsx
 from producers.files.pipeline import ImportPipeline
 from producers.files.readers import file_kind
-from producers.sdk import (ImportRefused, Publisher, connect_publisher, exits_on_sigterm,
-                           provider_source)
+from producers.sdk import ImportRefused, Publisher, connect_publisher, exits_on_sigterm, provider_source
 from producers.sdk.bulk import ImportSummary
 from producers.sdk.mapping import Mapping, load_mapping
 

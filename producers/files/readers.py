@@ -108,7 +108,7 @@ def cell_text(value: Any) -> str | None:
 
 @contextmanager
 def xlsx_rows(path: Path, sheet: str | None = None) -> Iterator[RowSource]:
-    import openpyxl  # only .xlsx imports pay for loading it
+    import openpyxl  # noqa: PLC0415 - deliberate: only .xlsx imports pay for loading it
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:

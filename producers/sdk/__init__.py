@@ -12,12 +12,18 @@ Adapters import the kit, never each other.
 
 The names most adapters need are re-exported here.
 """
-from producers.sdk.envelope import (EVENT_ID_NAMESPACE, EventIds, Source, envelope_for,
-                                    event_id_for, region_field, versioned_key,
-                                    versioned_record)
+from producers.sdk.envelope import (
+    EVENT_ID_NAMESPACE,
+    EventIds,
+    Source,
+    envelope_for,
+    event_id_for,
+    region_field,
+    versioned_key,
+    versioned_record,
+)
 from producers.sdk.provider import ImportRefused, NotProvider, check_provider, provider_source
-from producers.sdk.publisher import (DeliveryFailed, Publisher, connect_publisher,
-                                     exits_on_sigterm, producer_config)
+from producers.sdk.publisher import DeliveryFailed, Publisher, connect_publisher, exits_on_sigterm, producer_config
 
 __all__ = ["EVENT_ID_NAMESPACE", "DeliveryFailed", "EventIds", "ImportRefused", "NotProvider",
            "Publisher", "Source", "check_provider", "connect_publisher", "envelope_for",

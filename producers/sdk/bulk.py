@@ -46,7 +46,7 @@ class Rejects:
     """Where refused rows go: a JSON-lines reject file and the dataset's DLQ."""
 
     def __init__(self, handle: Any, publisher: Publisher, schema: DatasetSchema, owner: str,
-                 origin: str, describe: Describe, headers: tuple[tuple[str, bytes], ...] = ()):
+                 origin: str, describe: Describe, headers: tuple[tuple[str, bytes], ...] = ()) -> None:
         self.handle, self.publisher, self.schema, self.owner = handle, publisher, schema, owner
         self.origin, self.describe, self.headers = origin, describe, headers
 

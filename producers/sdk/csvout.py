@@ -31,6 +31,6 @@ def write_csv(records: Iterable[dict[str, Any]], path: Path, fields: list[str],
         out.writerow([header_of.get(f, f) for f in fields])
         for record in records:
             cells = [cell_of(record.get(f)) for f in fields]
-            out.writerow([label_of.get(f, {}).get(c, c) for f, c in zip(fields, cells)])
+            out.writerow([label_of.get(f, {}).get(c, c) for f, c in zip(fields, cells, strict=True)])
             count += 1
     return count

@@ -29,7 +29,7 @@ class EventIds:
 
     def __init__(self, dataset: str, department: str) -> None:
         self.prefix_bytes = EVENT_ID_NAMESPACE.bytes + f"{dataset}|{department}|".encode()
-        self._prefix = hashlib.sha1(self.prefix_bytes)
+        self._prefix = hashlib.sha1(self.prefix_bytes, usedforsecurity=False)  # UUIDv5 is SHA-1 by RFC 4122
 
     def __call__(self, natural_key: str) -> str:
         h = self._prefix.copy()

@@ -16,8 +16,7 @@ from typing import Any, Iterable, Iterator
 from confluent_kafka import KafkaError, Message, Producer
 
 from govbus import __version__
-from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record, \
-    load_dead_letter_schema
+from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record, load_dead_letter_schema
 from govbus.core.metrics import Metrics, new_metrics
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema

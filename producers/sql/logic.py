@@ -21,6 +21,8 @@ from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
 from producers.sdk.envelope import Source, envelope_for, jsonable, versioned_record
+from producers.sdk.mapping import MappingError
+from producers.sdk.mapping import load_mapping as load_file_mapping
 
 
 class PollError(RuntimeError):
@@ -54,8 +56,6 @@ def load_mapping(path: Path | None, dataset: str) -> ColumnMapping:
     department writes one kind of mapping for its spreadsheets and its tables alike."""
     if path is None:
         return ColumnMapping()
-    from producers.sdk.mapping import MappingError, load_mapping as load_file_mapping
-
     try:
         parsed = load_file_mapping(path)
     except MappingError as exc:

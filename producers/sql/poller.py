@@ -19,9 +19,18 @@ from govbus.core.deadletter import Origin
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from producers.sdk import Publisher, Source
-from producers.sql.logic import (ColumnMapping, PollError, PollSpec, Watermark, advance,
-                                 mapping_problems, row_bytes, row_to_record, safe_url,
-                                 watermark_of)
+from producers.sql.logic import (
+    ColumnMapping,
+    PollError,
+    PollSpec,
+    Watermark,
+    advance,
+    mapping_problems,
+    row_bytes,
+    row_to_record,
+    safe_url,
+    watermark_of,
+)
 from producers.sql.state import WatermarkStore
 
 log = logging.getLogger(__name__)
@@ -71,7 +80,9 @@ class TablePoller:
         query = (select(self.table).where(*[c.is_not(None) for c in self.columns])
                  .order_by(*self.columns).limit(self.spec.batch))
         if after is not None:
-            bounds = [literal(v, c.type) for v, c in zip(after.key(), self.columns)]
+            # key() is always (value, tiebreak); without a tie-breaker column there is one column
+            # and the tiebreak (None) is left out, hence not strict.
+            bounds = [literal(v, c.type) for v, c in zip(after.key(), self.columns, strict=False)]
             if len(self.columns) == 1:
                 query = query.where(self.columns[0] > bounds[0])
             else:
@@ -143,7 +154,7 @@ def reflect_table(engine: Engine, name: str) -> Table:
     schema, _, table = name.rpartition(".")
     try:
         return Table(table, MetaData(), schema=schema or None, autoload_with=engine)
-    except Exception as exc:  # noqa: BLE001 - NoSuchTableError and driver errors alike
+    except Exception as exc:  # NoSuchTableError and driver errors alike
         raise PollError(f"cannot read table {name!r}: {exc}") from exc
 
 

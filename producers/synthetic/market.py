@@ -5,8 +5,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from producers.synthetic.people import (birth_county, birth_date, mobile, person_name,
-                                        resident_id, street_address, uscc)
+from producers.synthetic.people import birth_county, birth_date, mobile, person_name, resident_id, street_address, uscc
 from producers.synthetic.regions import FUZHOU_COUNTIES, place
 
 BRANDS = ("闽江", "榕城", "海峡", "鼓山", "三坊", "新福", "华榕", "东方", "安泰", "金山", "恒宇")

@@ -74,7 +74,7 @@ def organisation_code(rng: random.Random) -> str:
     # Leading M/N/5: the prefixes issued to enterprises and individual businesses; letters
     # count A=10 … Z=35 (GB 11714), unlike the credit code's own charset.
     body = "".join(rng.choice("0123456789" if i else "MN5") for i in range(8))
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_WEIGHTS))
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return body + {10: "X", 11: "0"}.get(check, str(check))
 

@@ -5,8 +5,15 @@ import random
 from datetime import datetime
 from typing import Any
 
-from producers.synthetic.people import (birth_county, birth_date, local_time, mobile,
-                                        person_name, resident_id, street_address)
+from producers.synthetic.people import (
+    birth_county,
+    birth_date,
+    local_time,
+    mobile,
+    person_name,
+    resident_id,
+    street_address,
+)
 from producers.synthetic.regions import place
 
 ETHNICITIES = ("汉族",) * 17 + ("畲族", "回族", "满族")

@@ -5,8 +5,16 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from producers.synthetic.people import (birth_county, birth_date, local_time, mobile,
-                                        person_name, resident_id, street_address, uscc)
+from producers.synthetic.people import (
+    birth_county,
+    birth_date,
+    local_time,
+    mobile,
+    person_name,
+    resident_id,
+    street_address,
+    uscc,
+)
 from producers.synthetic.regions import place
 
 # (implementation code, item name, handling department): plausible codes of the item catalogue.

@@ -19,8 +19,9 @@ from typing import Any, Callable
 # The very patterns coerce_record judges text with: the fast path must accept nothing it
 # would refuse, so it shares them rather than copying them.
 from govbus.core.records import _BOOLEANS, _DECIMAL, _INTEGER
-from govbus.core.serde import FLOAT_PACKERS as _FLOATS, SHORT_LENGTHS as _LENGTHS, \
-    encode_string, varint
+from govbus.core.serde import FLOAT_PACKERS as _FLOATS
+from govbus.core.serde import SHORT_LENGTHS as _LENGTHS
+from govbus.core.serde import encode_string, varint
 
 Encoder = Callable[[Any], bytes]
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

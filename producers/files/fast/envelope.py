@@ -13,7 +13,7 @@ from typing import Any
 
 from govbus import __version__
 from govbus.core.serde import AvroBody, encode_string, varint
-from producers.files.fast.cells import ONE_MS, EPOCH, Unsupported
+from producers.files.fast.cells import EPOCH, ONE_MS, Unsupported
 from producers.sdk.envelope import Source
 
 EXPECTED_FIELDS = ("event_id", "event_time", "dataset", "source_department", "source_level",

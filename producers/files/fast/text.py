@@ -36,7 +36,10 @@ class TextRows:
 
     def record(self, row: list[Any]) -> dict[str, Any]:
         record: dict[str, Any] = {}
-        for name, labels, cell in zip(self.plan.fields, self.labels, self.pick(row + self.tail)):
+        # labels is built from plan.fields and pick takes one cell per plan.sources entry: all
+        # three have one entry per body field.
+        for name, labels, cell in zip(self.plan.fields, self.labels, self.pick(row + self.tail),
+                                      strict=True):
             if labels and cell in labels:
                 cell = labels[cell]
             if cell:
@@ -82,7 +85,7 @@ class FastTextPath:
     def encode(self, row: list[Any]) -> tuple[bytes, bytes] | None:
         cells = self.rows.pick(row + self.rows.tail)
         try:
-            parts = [enc(c) for enc, c in zip(self.encoders, cells)]
+            parts = [enc(c) for enc, c in zip(self.encoders, cells, strict=True)]  # one per field
         except Refused:
             return None
         key = cells[self.key_at]
