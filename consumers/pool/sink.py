@@ -150,8 +150,10 @@ class PoolSink:
         now = datetime.now(timezone.utc)
         for msg in messages:
             if self._accept(msg):
-                batch.offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
-                self._add(msg, batch, now)
+                topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+                assert topic is not None and partition is not None and offset is not None  # accepted: no error
+                batch.offsets[(topic, partition)] = offset + 1
+                self._add(msg, topic, partition, offset, batch, now)
         if not batch.offsets:
             return False
         rows = latest_per_key(batch.rows)
@@ -179,21 +181,22 @@ class PoolSink:
         tp = (msg.topic(), msg.partition())
         if tp not in self._next:
             return False  # revoked during this consume(): its new owner reads it from the pool offsets
-        expected = self._next[tp]
-        if expected is not None and msg.offset() < expected:
+        expected, offset = self._next[tp], msg.offset()
+        assert offset is not None  # a message without an error has its offset
+        if expected is not None and offset < expected:
             return False  # fetched before a seek to the stored offset: already in the pool
-        self._next[tp] = msg.offset() + 1
+        self._next[tp] = offset + 1
         return True
 
-    def _add(self, msg: Message, batch: _Batch, now: datetime) -> None:
-        topic = msg.topic()
+    def _add(self, msg: Message, topic: str, partition: int, offset: int, batch: _Batch,
+             now: datetime) -> None:
         parts = self._topic_parts.get(topic)
         if parts is None:
             parts = self._topic_parts[topic] = (self._topics.dataset_of(topic), self._topics.recipient_of(topic))
         dataset, recipient = parts
         mapped = self._map(msg.value(), dataset, recipient)
         if isinstance(mapped, Fault):
-            batch.rejects.append(Reject.of(mapped, topic, msg.partition(), msg.offset(), msg.value(),
+            batch.rejects.append(Reject.of(mapped, topic, partition, offset, msg.value(),
                                            msg.key(), now))
             batch.rejected[parts] += 1
             return

@@ -16,7 +16,7 @@ import io
 import json
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
@@ -77,7 +77,9 @@ class AvroBody:
     def read(self, body: bytes | memoryview, reader: Any = None) -> dict[str, Any]:
         """The record in ``body`` (resolved to the parsed ``reader`` schema if given); raises
         on bytes that do not fit the schema."""
-        return fastavro.schemaless_reader(io.BytesIO(body), self.parsed, reader)
+        record = fastavro.schemaless_reader(io.BytesIO(body), self.parsed, reader)
+        # A govbus body schema is a record: fastavro's return type is every Avro value's union.
+        return cast("dict[str, Any]", record)
 
 
 # Without a timeout the registry client waits for an answer forever; a stalled registry must
@@ -151,7 +153,9 @@ class Serde:
         """The writer schema as JSON, with govbus's attributes (``dataset``, ``key``, tags)."""
         raw = self._json_by_id.get(schema_id)
         if raw is None:
-            raw = self._json_by_id[schema_id] = json.loads(self.registry.get_schema(schema_id).schema_str)
+            schema_str = self.registry.get_schema(schema_id).schema_str
+            assert schema_str is not None  # the registry answers an id with its schema's text
+            raw = self._json_by_id[schema_id] = json.loads(schema_str)
         return raw
 
     def schema_id(self, subject: str) -> int:

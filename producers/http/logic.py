@@ -9,7 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -17,6 +17,9 @@ from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
 from producers.sdk.envelope import Source, envelope_for, versioned_record
+
+if TYPE_CHECKING:  # typing.TypeIs is 3.13's; mypy knows typing_extensions', no runtime import
+    from typing_extensions import TypeIs
 
 HASHED = "sha256:"
 
@@ -103,7 +106,7 @@ def parse_body(body: bytes, max_records: int) -> list[Any] | list[FieldError]:
     return items
 
 
-def is_errors(value: list[Any]) -> bool:
+def is_errors(value: list[Any]) -> TypeIs[list[FieldError]]:
     return bool(value) and isinstance(value[0], FieldError)
 
 

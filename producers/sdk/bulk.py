@@ -94,6 +94,7 @@ def run_import(rows: Iterable[tuple[int, Any]], convert: Converter, refresh: Cal
             if type(out) is tuple:
                 pairs.append(out)
             else:
+                assert isinstance(out, Fault)  # a Converter returns a pair or a Fault
                 rejects(number, row, out)
                 summary.rejected += 1
         summary.read += len(batch)

@@ -50,7 +50,7 @@ def to_text(value: Any) -> str | None:
 class Mapping:
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str | None] = field(default_factory=dict)  # None: a null in YAML, "not given"
     ignore: frozenset[str] = frozenset()
     dataset: str | None = None
 
@@ -71,6 +71,19 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
+def _label_texts(labels: Any) -> dict[str, str] | None:
+    """``labels`` (label → value) as text, or None unless both sides of every pair have some."""
+    if not isinstance(labels, dict):
+        return None
+    texts = {}
+    for label, value in labels.items():
+        label_text, value_text = to_text(label), to_text(value)
+        if not label_text or not value_text:
+            return None
+        texts[label_text] = value_text
+    return texts
+
+
 def load_mapping(path: Path) -> Mapping:
     """The mapping in ``path``; MappingError naming every problem."""
     try:
@@ -84,16 +97,18 @@ def load_mapping(path: Path) -> Mapping:
     for key in ("columns", "values", "constants"):
         if not isinstance(data.get(key) or {}, dict):
             problems.append(f"{key} must be a mapping")
+    values: dict[str, dict[str, str]] = {}
     for name, labels in (data.get("values") or {}).items() if not problems else ():
-        if not isinstance(labels, dict) or not all(to_text(k) and to_text(v)
-                                                   for k, v in labels.items()):
+        texts = _label_texts(labels)
+        if texts is None:
             problems.append(f"values.{name} must map non-empty labels to non-empty values")
+        else:
+            values[str(name)] = texts
     if problems:
         raise MappingError(str(path), problems)
     return Mapping(
         columns={str(k).strip(): str(v) for k, v in (data.get("columns") or {}).items()},
-        values={str(f): {to_text(k): to_text(v) for k, v in (m or {}).items()}
-                for f, m in (data.get("values") or {}).items()},
+        values=values,
         constants={str(k): to_text(v) for k, v in (data.get("constants") or {}).items()},
         ignore=frozenset(str(c).strip() for c in data.get("ignore") or ()),
         dataset=data.get("dataset"))

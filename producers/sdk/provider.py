@@ -41,6 +41,7 @@ def provider_source(settings: GovbusSettings, dataset: str, department: str | No
     provider = catalogue.entries[dataset].provider if dataset in catalogue.entries else None
     department = department or (provider.department if provider else "")
     check_provider(catalogue, dataset, department)  # NotProvider: a ValueError with the reason
+    assert provider is not None  # check_provider refused a dataset without a catalogue entry
     level = level or provider.level.value
     region = region or provider.region_code
     if level not in AdminLevel.__members__:

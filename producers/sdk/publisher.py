@@ -59,6 +59,12 @@ class Publisher:
             self.producer = Producer(producer_config(self.settings, self._on_delivery))
         self._counters: dict[tuple[str, str, str], Any] = {}
 
+    @property
+    def _client(self) -> Producer:
+        """``producer``, never None after ``__post_init__``."""
+        assert self.producer is not None
+        return self.producer
+
     def __enter__(self) -> "Publisher":
         return self
 
@@ -85,7 +91,7 @@ class Publisher:
         try:
             if not _in_flight(self.producer):  # nothing to deliver: do not wait
                 return
-            left = self.producer.flush(timeout)
+            left = self._client.flush(timeout)
         except Exception as exc:  # noqa: BLE001 - failing anyway: say what happened
             print(f"govbus: flush on the way out failed: {exc}", file=sys.stderr)
             return
@@ -107,13 +113,13 @@ class Publisher:
         self._produce(topic, key.encode(), self.serde.encode(value_subject(topic), record), [])
         self.sent += 1
         self._count(schema.dataset, record["envelope"]["source_department"], "published", 1)
-        self.producer.poll(0)
+        self._client.poll(0)
 
     def publish_encoded(self, schema: DatasetSchema, department: str,
                         items: Iterable[tuple[bytes, bytes]]) -> int:
         """Send already framed (key, value) pairs to ``raw.<dataset>``: the bulk path, with one
         ``poll(0)`` and one metrics update per batch instead of per record."""
-        topic, produce, sent = self.topics.raw(schema.dataset), self.producer.produce, 0
+        topic, produce, sent = self.topics.raw(schema.dataset), self._client.produce, 0
         for key, value in items:
             try:
                 produce(topic, value, key)
@@ -122,7 +128,7 @@ class Publisher:
             sent += 1
         self.sent += sent
         self._count(schema.dataset, department, "published", sent)
-        self.producer.poll(0)
+        self._client.poll(0)
         return sent
 
     def publish_reject(self, schema: DatasetSchema, fault: Fault, origin: Origin,
@@ -140,10 +146,10 @@ class Publisher:
     def _produce(self, topic: str, key: bytes | None, value: bytes, headers: list) -> None:
         while True:
             try:
-                self.producer.produce(topic, value, key, headers=headers)
+                self._client.produce(topic, value, key, headers=headers)
                 return
             except BufferError:
-                self.producer.poll(0.05)
+                self._client.poll(0.05)
 
     def _count(self, dataset: str, department: str, outcome: str, n: int) -> None:
         """Cached labelled children: ``labels()`` costs a lock and a dict build per call."""
@@ -157,16 +163,18 @@ class Publisher:
         # Called for failures only (delivery.report.only.error): a success costs no Python call.
         if err is not None:
             self.refused += 1
-            self.failures.append(f"{msg.topic()} key={msg.key()!r}: {err}")
+            topic = msg.topic()
+            assert topic is not None  # a delivery report names the topic it was sent to
+            self.failures.append(f"{topic} key={msg.key()!r}: {err}")
             try:
-                dataset = self.topics.dataset_of(msg.topic())
+                dataset = self.topics.dataset_of(topic)
             except ValueError:
-                dataset = msg.topic()
+                dataset = topic
             self.metrics.records.labels("ingest", dataset, "", "failed").inc()
 
     def flush(self, timeout: float = 60.0) -> int:
         """Wait for every delivery report; raise DeliveryFailed if any record was refused."""
-        remaining = self.producer.flush(timeout)
+        remaining = self._client.flush(timeout)
         if remaining:
             raise DeliveryFailed(f"{remaining} records still unacknowledged after {timeout}s")
         if self.failures:

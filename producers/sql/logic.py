@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy.engine import make_url
 
@@ -193,7 +193,7 @@ def encode_value(value: Any) -> Any:
     raise PollError(f"cannot persist a watermark of type {type(value).__name__}")
 
 
-_DECODERS = {"datetime": datetime.fromisoformat, "date": date.fromisoformat,
+_DECODERS: dict[str, Callable[[str], Any]] = {"datetime": datetime.fromisoformat, "date": date.fromisoformat,
              "decimal": Decimal, "bytes": base64.b64decode}
 
 

@@ -65,8 +65,8 @@ def _boolean(c: str) -> bytes:
 def _labelled_boolean(labels: dict[str, str]) -> Encoder:
     """是/否 and the like, resolved in one lookup (a label is substituted before the
     true/false rule, as the reference path does)."""
-    table = {label: _BOOLEANS.get(value.strip().lower()) for label, value in labels.items()}
-    table = {label: b"\x01" if value else b"\x00" for label, value in table.items()
+    truth = {label: _BOOLEANS.get(value.strip().lower()) for label, value in labels.items()}
+    table = {label: b"\x01" if value else b"\x00" for label, value in truth.items()
              if value is not None}
 
     def enc(c: str) -> bytes:
@@ -236,6 +236,7 @@ def field_encoder(avro_field: dict[str, Any], named: dict[str, Any], tz: tzinfo,
         return _enum_field(resolved["symbols"], labels, prefix, absent)
     inner = value_encoder(value_type, named, tz, labels)
     if prefix:
+        assert absent is not None  # a [null, T] union: at worst the null branch's bytes
         def enc(c: Any) -> bytes:
             return prefix + inner(c) if c else absent
     elif absent is not None:

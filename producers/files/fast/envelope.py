@@ -43,7 +43,8 @@ class EnvelopeTemplate:
             "source_level": source.level})
         symbols = envelope_schema["fields"][6]["type"]["symbols"]
         self.classification = {s: varint(i) for i, s in enumerate(symbols)}
-        self.now, self.now_bytes, self.lineage = None, b"", b""
+        self.now: datetime | None = None
+        self.now_bytes, self.lineage = b"", b""
 
     def hop(self, now: datetime) -> dict[str, Any]:
         return {"stage": "ingest", "component": self.source.component, "version": __version__,
@@ -62,7 +63,7 @@ class EnvelopeTemplate:
     def self_check(self, now: datetime) -> None:
         """Raise Unsupported unless the spliced bytes equal fastavro's for a sample."""
         self.refresh(now)
-        sample = {"event_id": "0b7c4c8e-2f4a-5b1e-9d3a-6a1f0e2c9b11", "event_time": now,
+        sample: dict[str, Any] = {"event_id": "0b7c4c8e-2f4a-5b1e-9d3a-6a1f0e2c9b11", "event_time": now,
                   "dataset": self.dataset, "source_department": self.source.department,
                   "source_level": self.source.level, "region_code": "350102001001",
                   "classification": "L3", "lineage": [self.hop(now)]}

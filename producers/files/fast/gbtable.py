@@ -18,9 +18,11 @@ FOUR_BMP = 39420                 # linear four-byte indexes 0x81308130..0x8431A4
 _HANDLER = "govbus-gbtable"
 
 
-def _mark_invalid(exc: UnicodeDecodeError) -> tuple[str, int]:
+def _mark_invalid(exc: UnicodeError) -> tuple[str, int]:
     """Decode an invalid unit as U+0000 (no multi-byte unit decodes to it) and skip the whole
     unit, so one bulk decode stays aligned on the fixed-width units we fed it."""
+    if not isinstance(exc, UnicodeDecodeError):  # registered for decoding only
+        raise exc
     width = 2 if exc.object[exc.start + 1] >= 0x40 else 4
     return "\0", exc.start - (exc.start % width) + width
 

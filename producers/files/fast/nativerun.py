@@ -9,8 +9,10 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
+from govbus.core.result import Fault
 from producers.files.encoding import EncodingError
 from producers.files.fast.cells import Unsupported
+from producers.files.fast.envelope import EnvelopeTemplate
 from producers.files.fast.gbtable import gb18030_tables
 from producers.files.fast.native import govbus_native, row_plan
 from producers.files.pipeline import CROSS_CHECK_ROWS, ImportPipeline, TextConverter
@@ -51,7 +53,8 @@ class NativeRun:
                  publisher: Publisher) -> None:
         self.reader, self.path, self.codec = reader, path, codec
         self.pipeline, self.publisher = pipeline, publisher
-        self.compiled, self.envelope = False, None
+        self.compiled = False
+        self.envelope: EnvelopeTemplate | None = None
 
     def compile(self, converter: TextConverter) -> None:
         """Hand the reader the plan of ``converter``'s fast path, if it has one."""
@@ -102,6 +105,7 @@ class NativeRun:
             if type(out) is tuple:
                 pairs[pos] = out
             else:
+                assert isinstance(out, Fault)  # convert returns a pair or a Fault
                 rejects(line, cells, out)
         if not declined and not checked:
             return pairs
@@ -117,6 +121,8 @@ class NativeRun:
                         "off", self.pipeline.schema.dataset, line)
             self.reader.clear_plan()
             self.compiled = False
-        pairs[pos] = reference if type(reference) is tuple else None
-        if pairs[pos] is None:
+        if isinstance(reference, Fault):
+            pairs[pos] = None
             rejects(line, cells, reference)
+        else:
+            pairs[pos] = reference
