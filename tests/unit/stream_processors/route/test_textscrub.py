@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from govbus.core.identifiers import PROVINCE_PREFIXES, luhn_ok, resident_id_check_char
+from govbus.core.identifiers import PROVINCE_PREFIXES, check_resident_id, luhn_ok, resident_id_check_char
+from govbus.core.result import Fault
 from stream_processors.route.textscrub import scrub_findings, scrub_text
 
 CARD = "6222020200001234562"      # Luhn-valid 19-digit UnionPay-style number
@@ -119,6 +120,9 @@ def test_embedded_identifier_never_survives(before, value, after):
 @settings(max_examples=100, deadline=None)
 @given(prose, resident_ids(), gap, mobiles, gap, bank_cards(), prose)
 def test_all_kinds_in_one_text(a, rid, b, phone, c, card, d):
+    # An 18-digit card number that is also a valid resident ID (e.g. 622301001301080003) is
+    # masked either way; which kind it is named cannot be told from the digits.
+    assume(isinstance(check_resident_id(card), Fault))
     scrubbed = scrub_text(a + rid + b + phone + c + card + d)
     assert rid not in scrubbed and phone not in scrubbed and card not in scrubbed
     assert [k for k, _, _ in scrub_findings(a + rid + b + phone + c + card + d)] == [
