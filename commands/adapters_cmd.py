@@ -20,6 +20,9 @@ console = Console(stderr=True)
 def register(app: typer.Typer) -> None:
     app.command("poll")(poll_cmd)
     app.command("serve-ingest")(serve_ingest_cmd)
+    token_app = typer.Typer(help="Bearer tokens of HTTP ingest (stored hashed).", no_args_is_help=True)
+    token_app.command("new")(new_token_cmd)
+    app.add_typer(token_app, name="ingest-token")
 
 
 def poll_cmd(
@@ -67,7 +70,8 @@ def serve_ingest_cmd(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
     port: int = typer.Option(8088),
     tokens: Path = typer.Option(Path("tokens.yaml"), exists=True, dir_okay=False,
-                                help="YAML: bearer token (or sha256:<hex>) → department."),
+                                help="YAML: sha256:<hex> of each bearer token → department "
+                                "(`govbus ingest-token new` writes it)."),
     max_in_flight: int = typer.Option(100_000, min=0, help="Records awaiting acknowledgement "
                                       "beyond which requests get 429."),
     max_records: int = typer.Option(5000, min=1, help="Records per request."),
@@ -87,3 +91,22 @@ def serve_ingest_cmd(
 
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
     web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+
+
+def new_token_cmd(
+    department: str = typer.Option(..., help="The department the token authenticates."),
+    tokens: Path = typer.Option(Path("tokens.yaml"), dir_okay=False,
+                                help="The tokens file (created with mode 0600 if absent)."),
+) -> None:
+    """Make a bearer token for a department: its digest goes into the tokens file, the token
+    itself is printed once, here, and kept nowhere."""
+    from producers.http.logic import TokenFileError
+    from producers.http.tokens import add_token
+
+    try:
+        token = add_token(tokens, department)
+    except (TokenFileError, OSError) as exc:
+        console.print(f"[red]no token made:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    console.print(f"token for {department} (shown once; its digest is in {tokens}):")
+    print(token)

@@ -32,22 +32,31 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def tokens_from(data: Any) -> dict[str, str]:
-    """``{token: department}`` (optionally under ``tokens:``) → ``{sha256(token): department}``.
+def hashed_token(token: str) -> str:
+    """How a token is stored in the tokens file: ``sha256:<hex>`` of the token."""
+    return HASHED + _digest(token)
 
-    A key written ``sha256:<hex>`` is already a digest, so the file need not hold tokens in
-    clear. Only digests are kept in memory, and lookups compare digests: the dict lookup's timing
-    says nothing useful about a token.
+
+def tokens_from(data: Any) -> dict[str, str]:
+    """``{"sha256:<hex>": department}`` (optionally under ``tokens:``) → ``{<hex>: department}``.
+
+    The file holds digests only, never tokens in clear: whoever reads it cannot call the ingest
+    API (a token is shown once, when ``govbus ingest-token new`` makes it). A random 256-bit token
+    needs no salt or slow hash. Lookups compare digests, so the dict lookup's timing says nothing
+    useful about a token.
     """
     if isinstance(data, dict) and set(data) == {"tokens"}:
         data = data["tokens"]
     if not isinstance(data, dict) or not data:
-        raise TokenFileError("the tokens file must map each token to a department")
+        raise TokenFileError("the tokens file must map each token digest to a department")
     digests: dict[str, str] = {}
-    for token, department in data.items():
-        if not isinstance(token, str) or not isinstance(department, str) or not token:
-            raise TokenFileError("every token and department must be a non-empty string")
-        digest = token[len(HASHED):].lower() if token.startswith(HASHED) else _digest(token)
+    for number, (token, department) in enumerate(data.items(), start=1):
+        if not isinstance(token, str) or not isinstance(department, str) or not token or not department:
+            raise TokenFileError(f"entry {number}: every token digest and department must be a non-empty string")
+        digest = token[len(HASHED):].lower() if token.startswith(HASHED) else ""
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise TokenFileError(f"entry {number} (department {department}) is not sha256:<64 hex digits>: "
+                                 f"tokens are stored hashed; make one with `govbus ingest-token new`")
         digests[digest] = department
     return digests
 

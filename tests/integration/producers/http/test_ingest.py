@@ -21,7 +21,7 @@ from producers.http.main import build_ingest_app
 from govbus.core.metrics import new_metrics
 from govbus.core.serde import Serde
 from govbus.core.settings import topic_names
-from producers.http.logic import tokens_from
+from producers.http.logic import hashed_token, tokens_from
 from producers.sdk import Publisher
 from tests.integration.producers.received import consume
 from tests.support.department import DATASET
@@ -29,6 +29,7 @@ from tests.unit.producers.http.test_app import with_client
 from tests.unit.producers.http.test_logic import submitted
 
 TOKENS = {"hotline-token": "hotline", "fire-token": "fire"}
+STORED = {hashed_token(token): department for token, department in TOKENS.items()}  # as the file holds them
 HOTLINE = {"Authorization": "Bearer hotline-token"}
 URL = f"/v1/{DATASET}/records"
 
@@ -50,7 +51,7 @@ def _orders(prefix: str, n: int) -> list[dict]:
 
 def test_good_batch_is_acknowledged_and_readable(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
-    app = build_ingest_app(settings, tokens_from(TOKENS), 1000, 100)
+    app = build_ingest_app(settings, tokens_from(STORED), 1000, 100)
     batch, bad = _orders("1", 5), _orders("9", 2)
     bad[1]["channel"] = "fax"
 
@@ -70,7 +71,7 @@ def test_good_batch_is_acknowledged_and_readable(broker, tmp_path, unique):
 
 def test_wrong_token_and_other_department_are_refused(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
-    app = build_ingest_app(settings, tokens_from(TOKENS), 1000, 100)
+    app = build_ingest_app(settings, tokens_from(STORED), 1000, 100)
 
     async def scenario(client: TestClient):
         statuses = []
@@ -86,7 +87,7 @@ def test_wrong_token_and_other_department_are_refused(broker, tmp_path, unique):
 def test_full_queue_is_429_until_the_broker_catches_up(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
     publisher = SlowBrokerPublisher(settings, Serde.connect(settings.registry_url), new_metrics())
-    app = build_ingest_app(settings, tokens_from(TOKENS), 3, 100, publisher=publisher)
+    app = build_ingest_app(settings, tokens_from(STORED), 3, 100, publisher=publisher)
 
     async def scenario(client: TestClient):
         first = asyncio.create_task(client.post(URL, json=_orders("3", 3), headers=HOTLINE))
@@ -112,7 +113,7 @@ def _free_port() -> int:
 def test_serve_ingest_command_serves_and_stops_on_sigterm(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
     tokens, port = tmp_path / "tokens.yaml", _free_port()
-    tokens.write_text(yaml.safe_dump(TOKENS), encoding="utf-8")
+    tokens.write_text(yaml.safe_dump(STORED), encoding="utf-8")
     env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
                         "GOVBUS_REGISTRY_URL": settings.registry_url,
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}

@@ -12,7 +12,7 @@ from govbus.core.schemas import load_schemas
 from govbus.core.settings import PROJECT_ROOT
 from producers.http.app import Ingest, IngestConfig, create_app
 from producers.http.delivery import IngestDelivery
-from producers.http.logic import tokens_from
+from producers.http.logic import hashed_token, tokens_from
 from tests.support.helpers import SCHEMAS_DIR
 from tests.support.department import FakePublisher
 from tests.unit.producers.http.test_logic import submitted
@@ -26,7 +26,7 @@ def ingest_for(publisher: FakePublisher, max_in_flight: int = 1000) -> Ingest:
     catalogue = load_catalogue(PROJECT_ROOT / "catalogue")
     config = IngestConfig(load_schemas(SCHEMAS_DIR),
                           {d: e.provider for d, e in catalogue.entries.items()},
-                          tokens_from(TOKENS), max_records=100)
+                          tokens_from({hashed_token(t): d for t, d in TOKENS.items()}), max_records=100)
     delivery = IngestDelivery(publisher, {}, max_in_flight, flush_timeout=5)
     return Ingest(config, delivery, publisher.metrics)
 

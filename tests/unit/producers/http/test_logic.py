@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from producers.http.logic import (FieldError, TokenFileError, department_for, is_errors,
+from producers.http.logic import (FieldError, TokenFileError, department_for, hashed_token, is_errors,
                                   parse_body, to_record, tokens_from, validate_items)
 from producers.sdk import Source
 from tests.support.samples import SAMPLES
@@ -23,18 +23,26 @@ def submitted(**overrides):
     return as_json | overrides
 
 
-def test_tokens_are_kept_as_digests_and_may_be_given_as_digests():
+def test_tokens_are_stored_and_kept_as_digests():
     digest = hashlib.sha256(b"fire-secret").hexdigest()
-    tokens = tokens_from({"tokens": {"hotline-secret": "hotline", f"sha256:{digest}": "fire"}})
+    assert hashed_token("fire-secret") == f"sha256:{digest}"
+    tokens = tokens_from({"tokens": {hashed_token("hotline-secret"): "hotline", f"SHA256:{digest}".lower(): "fire"}})
     assert "hotline-secret" not in tokens
     assert department_for("Bearer hotline-secret", tokens) == "hotline"
     assert department_for("bearer fire-secret", tokens) == "fire"
 
 
+@pytest.mark.parametrize("key", ["hotline-secret", "sha256:abc", "sha256:" + "g" * 64, "md5:" + "a" * 32])
+def test_tokens_in_clear_or_not_sha256_are_refused_without_echoing_them(key):
+    with pytest.raises(TokenFileError, match="entry 1 \\(department hotline\\) is not sha256") as refused:
+        tokens_from({key: "hotline"})
+    assert key not in str(refused.value)
+
+
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic aG90bGluZQ==",
                                     "Bearer wrong", "hotline-secret"])
 def test_no_department_for_missing_or_wrong_tokens(header):
-    assert department_for(header, tokens_from({"hotline-secret": "hotline"})) is None
+    assert department_for(header, tokens_from({hashed_token("hotline-secret"): "hotline"})) is None
 
 
 @pytest.mark.parametrize("data", [None, [], {}, {"t": 1}, {"": "hotline"}])
