@@ -27,7 +27,7 @@ from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from producers.sdk import Publisher, Source, envelope_for
-from producers.synthetic.hotline import work_orders
+from producers.synthetic.generate import work_orders
 
 DATASET = "hotline.work_order"
 # The shipped agreements: police (city), urban management (Gulou county), province (upward).

@@ -43,7 +43,7 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topics import value_subject
 from producers.sdk import Source, envelope_for
-from producers.synthetic.hotline import work_orders
+from producers.synthetic.generate import work_orders
 
 DATASET = "hotline.work_order"
 RECIPIENT = "bench_recipient"

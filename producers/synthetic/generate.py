@@ -78,3 +78,10 @@ def paced(items: Iterable[Any], rate: float | None,
         if ahead > 0:
             sleep(ahead)
         yield item
+
+
+def work_orders(count: int, seed: int, dirty: float = 0.05,
+                now: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """12345 work orders with the demo's interface: a fraction ``dirty`` carries one labelled
+    fault, as ``records`` does for every dataset."""
+    return records("hotline.work_order", count, seed, dirty, now)

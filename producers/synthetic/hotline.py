@@ -1,14 +1,15 @@
 """Synthetic 12345 hotline work orders of Fuzhou's hotline centre.
 
-``work_orders(count, seed, dirty)`` keeps the demo's interface: a fraction ``dirty`` carries one
-defect labelled ``_dirty`` (the reason code the bus will give it), as many again only look odd
-(full-width digits, 15-digit IDs) and are labelled ``_normalised`` (see ``dirty``).
+``work_order(rng, ...)`` makes one; ``generate.work_orders(count, seed, dirty)`` makes a stream
+with the demo's interface: a fraction ``dirty`` carries one defect labelled ``_dirty`` (the reason
+code the bus will give it), as many again only look odd (full-width digits, 15-digit IDs) and are
+labelled ``_normalised`` (see ``dirty``).
 """
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from producers.synthetic.people import mobile, person_name, resident_id, village_code
 
@@ -38,11 +39,3 @@ def work_order(rng: random.Random, seq: int, now: datetime) -> dict[str, Any]:
         "caller_id_no": None if anonymous or rng.random() < 0.4 else resident_id(rng, county),
         "anonymous": anonymous, "urgency": rng.choice(("normal", "normal", "urgent")),
     }
-
-
-def work_orders(count: int, seed: int, dirty: float = 0.05,
-                now: datetime | None = None) -> Iterator[dict[str, Any]]:
-    # Imported here: the generator's registry imports this module for work_order (a cycle).
-    from producers.synthetic.generate import records  # noqa: PLC0415 - import cycle, see above
-
-    return records("hotline.work_order", count, seed, dirty, now)

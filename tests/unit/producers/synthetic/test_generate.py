@@ -16,7 +16,7 @@ from govbus.core.settings import PROJECT_ROOT
 from producers.sdk.rows import strip_annotations
 from producers.sdk import Source, envelope_for
 from producers.synthetic.generate import GENERATORS, NoGenerator, paced, project_schemas, records
-from producers.synthetic.hotline import work_orders
+from producers.synthetic.generate import work_orders
 from producers.synthetic.regions import place
 from tests.unit.producers.synthetic.judge import judge
 
