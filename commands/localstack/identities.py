@@ -7,6 +7,7 @@ rest are made through the Admin API, connected as bus-admin.
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -63,7 +64,9 @@ class StackIdentities:
         return ClientIdentity(identities.ADMIN, self.path(identities.ADMIN), self.ca_file)
 
     def admin_client(self) -> AdminClient:
-        return AdminClient({"bootstrap.servers": self.bootstrap, **librdkafka_security(self.admin_identity())})
+        return AdminClient({"bootstrap.servers": self.bootstrap, **librdkafka_security(self.admin_identity()),
+                            # librdkafka's own log lines (e.g. on close) are noise on a terminal.
+                            "log_level": 0, "logger": _silent()})  # type: ignore[dict-item]
 
     def ensure_admin_file(self) -> IdentityFile:
         """bus-admin's file, made on first use: its password is needed before the broker runs."""
@@ -101,3 +104,10 @@ class StackIdentities:
     def files(self) -> dict[str, IdentityFile]:
         folder = self.stack_dir / IDENTITIES_DIR
         return {p.stem: IdentityFile.read(p) for p in sorted(folder.glob("*.json"))}
+
+
+def _silent() -> logging.Logger:
+    logger = logging.getLogger("govbus.identities")
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+    return logger
