@@ -21,7 +21,8 @@ def _local_identity(settings: GovbusSettings, state: StackState, identity: str) 
     if not path.exists():
         raise NoStackError(f"the local stack has no identity {identity!r} ({path}): "
                            f"`govbus identities create {identity}`")
-    return {"kafka_user": identity, "kafka_password_file": path, "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
+    return {"kafka_user": identity, "kafka_password_file": path,
+            "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
 
 
 def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool = False,
