@@ -27,6 +27,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
 from producers.files.encoding import detect_encoding
 from producers.files.fast import native
@@ -110,7 +111,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dataset", default="hotline.work_order")
     args = parser.parse_args()
-    base = with_endpoints(GovbusSettings(), start_stack=True)
+    base = with_endpoints(GovbusSettings(), identity=identities.ADMIN, start_stack=True)
     folder = Path(tempfile.mkdtemp(prefix="govbus-import-bench-"))
     path, mapping = make_csv(args.dataset, args.rows, folder)
     pairs = pre_encode(base, args.dataset, path, mapping)

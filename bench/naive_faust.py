@@ -2,7 +2,7 @@
 re-encodes it to another topic with Faust's own send — no cleaning, no routing, no masking.
 
 Run as: python -m bench.naive_faust <raw topic> <out topic> <group id>
-(endpoints from GOVBUS_BOOTSTRAP_SERVERS / GOVBUS_REGISTRY_URL).
+(endpoints and identity from GOVBUS_BOOTSTRAP_SERVERS / GOVBUS_REGISTRY_URL / GOVBUS_KAFKA_*).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 from govbus.core.topics import value_subject
+from stream_processors.faust_auth import broker_credentials, broker_urls
 
 
 def main(raw_topic: str, out_topic: str, group: str) -> None:
@@ -24,7 +25,8 @@ def main(raw_topic: str, out_topic: str, group: str) -> None:
     serde = Serde.connect(settings.registry_url)
     serde.prepare(value_subject(raw_topic), schema.schema)
     serde.prepare(value_subject(out_topic), schema.schema)
-    app = faust.App(group, broker=f"kafka://{settings.bootstrap_servers}", value_serializer="raw",
+    app = faust.App(group, broker=broker_urls(settings), broker_credentials=broker_credentials(settings),
+                    value_serializer="raw",
                     key_serializer="raw", web_enabled=False, datadir=os.path.join(tempfile.gettempdir(), group),
                     topic_allow_declare=False, topic_disable_leader=True)
     source = app.topic(raw_topic, value_serializer="raw", key_serializer="raw")

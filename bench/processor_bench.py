@@ -20,12 +20,13 @@ import uuid
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, connection_env, kafka_config, topic_names
 from producers.sdk import Publisher, Source, envelope_for
 from producers.synthetic.generate import work_orders
 
@@ -92,8 +93,7 @@ def one_round(base: GovbusSettings, count: int, naive: bool) -> float:
     settings = base.model_copy(update={"topic_prefix": f"bench_{uuid.uuid4().hex[:8]}"})
     topics = topic_names(settings)
     produce_inputs(settings, count)
-    env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                        "GOVBUS_REGISTRY_URL": settings.registry_url,
+    env = os.environ | {**connection_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": "-1",
                         "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-proc"}
     if naive:
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=30000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    base = with_endpoints(GovbusSettings(), start_stack=True)
+    base = with_endpoints(GovbusSettings(), identity=identities.ADMIN, start_stack=True)
     naive, govbus = [], []
     for _ in range(args.repeat):
         naive.append(one_round(base, args.records, naive=True))

@@ -36,6 +36,7 @@ from consumers.pool.logic import OffsetMark, Reject, TablePlan, plan_for, row_fo
 from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
 from consumers.pool.store import PoolStore
+from govbus.core import identities
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import load_schemas
@@ -200,7 +201,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get(
         "GOVBUS_BENCH_POSTGRES_URL", os.environ.get("GOVBUS_TEST_POSTGRES_URL", DEFAULT_PG)))
     args = parser.parse_args()
-    settings = with_endpoints(GovbusSettings(topic_prefix=f"bench{uuid.uuid4().hex[:8]}"), start_stack=True)
+    settings = with_endpoints(GovbusSettings(topic_prefix=f"bench{uuid.uuid4().hex[:8]}"),
+                              identity=identities.ADMIN, start_stack=True)
     serde = Serde.connect(settings.registry_url)
     topic = topic_names(settings).shared(RECIPIENT, DATASET)
     messages = encoded_records(settings, serde, value_subject(topic), args.records)

@@ -12,7 +12,13 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.settings import GovbusSettings
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+POLL_IDENTITY = identities.ADMIN  # -> identities.adapter(department)
+INGEST_IDENTITY = identities.ADMIN  # -> identities.Service.INGEST
 
 console = Console(stderr=True)
 
@@ -47,7 +53,7 @@ def poll_cmd(
     from producers.sql.main import PollRefused, run_poll
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=POLL_IDENTITY)
     spec = PollSpec(url, table, watermark, dataset, tiebreak, batch)
     try:
         total = run_poll(settings, spec, department, mapping, state, interval, once)
@@ -82,7 +88,7 @@ def serve_ingest_cmd(
     from producers.http.logic import TokenFileError, load_tokens
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=INGEST_IDENTITY)
     try:
         token_map = load_tokens(tokens)
     except TokenFileError as exc:

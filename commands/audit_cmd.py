@@ -13,7 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from govbus.core import identities
 from govbus.core.settings import GovbusSettings
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+AUDIT_SINK_IDENTITY = identities.ADMIN  # -> identities.Service.AUDIT
 
 audit_app = typer.Typer(help="The audit trail: sink audit.deliveries, verify the hash chain, "
                              "ask who received a record or a person's records.",
@@ -43,7 +48,7 @@ def sink_cmd(
     from commands.endpoints import with_endpoints
     from consumers.audit.main import run_audit_sink
 
-    summary = run_audit_sink(with_endpoints(GovbusSettings()), idle_exit or None)
+    summary = run_audit_sink(with_endpoints(GovbusSettings(), identity=AUDIT_SINK_IDENTITY), idle_exit or None)
     _say(f"audit sink stopped: {summary}", stderr=True)
 
 

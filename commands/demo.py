@@ -26,11 +26,16 @@ from rich.table import Table
 from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
+from govbus.core import identities
 from govbus.core.agreements import load_agreements
 from govbus.core.schemas import load_schemas
-from govbus.core.settings import GovbusSettings, topic_names
+from govbus.core.settings import GovbusSettings, connection_env, topic_names
 from producers.files.main import ImportRequest, import_file
 from producers.synthetic.generate import records
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+DEMO_IDENTITY = identities.ADMIN  # -> each child its role's identity
 
 console = Console(width=max(150, Console().width))  # the summary table is wide
 MAIN_DATASET = "hotline.work_order"
@@ -41,8 +46,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _child_env(settings: GovbusSettings, metrics_port: int) -> dict[str, str]:
-    return os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                         "GOVBUS_REGISTRY_URL": settings.registry_url,
+    return os.environ | connection_env(settings) | {
                          "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
                          "GOVBUS_POOL_URL": settings.pool_url, "GOVBUS_METRICS_PORT": str(metrics_port),
                          "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-processor",
@@ -137,7 +141,7 @@ def demo_cmd(count: int = typer.Option(1000, help="Work orders; every other data
              timeout: float = typer.Option(180.0, help="Seconds to wait for every record.")) -> None:
     """Run sample records of every dataset through the bus and account for every one."""
     started = time.monotonic()
-    settings = with_endpoints(GovbusSettings(), start_stack=True)
+    settings = with_endpoints(GovbusSettings(), identity=DEMO_IDENTITY, start_stack=True)
     workdir = Path(tempfile.mkdtemp(prefix="govbus-demo-"))
     if "pool_url" not in settings.model_fields_set:
         # A pool of this run's own, so the summary counts this run's rows only.

@@ -10,7 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.settings import GovbusSettings
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+DETECTOR_IDENTITY = identities.ADMIN  # -> identities.Service.DETECTOR
+INCIDENT_IDENTITY = identities.ADMIN  # -> an operator's identity (op.<name>)
 
 console = Console()
 incident_app = typer.Typer(help="Emergency incidents on emergency.incidents: list, acknowledge, resolve.",
@@ -42,7 +48,7 @@ def detect_cmd(partitions: int = typer.Option(3, help="Partitions of the interna
             console.print(f"{rule.id:40} {rule.kind:12} {rule.dataset}")
         console.print(f"{len(rules.rules)} rules ok")
         return
-    run_detector(with_endpoints(settings), partitions, idle_clock, tick_seconds)
+    run_detector(with_endpoints(settings, identity=DETECTOR_IDENTITY), partitions, idle_clock, tick_seconds)
 
 
 @incident_app.command("list")
@@ -51,7 +57,7 @@ def list_cmd(all_states: bool = typer.Option(False, "--all", help="Include resol
     from govbus.core.serde import Serde
     from stream_processors.detect.feed import read_incidents
 
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=INCIDENT_IDENTITY)
     incidents = read_incidents(settings, Serde.connect(settings.registry_url)).values()
     table = Table("grade", "state", "v", "opened", "title")
     table.add_column("incident", overflow="fold")  # whole, so that operators can copy it
@@ -79,7 +85,8 @@ def _operator(action: str, incident_id: str, wait: float) -> None:
     from stream_processors.detect.operator import NotAnIncidentId, request_action
 
     try:
-        outcome = request_action(with_endpoints(GovbusSettings()), action, incident_id, wait)
+        settings = with_endpoints(GovbusSettings(), identity=INCIDENT_IDENTITY)
+        outcome = request_action(settings, action, incident_id, wait)
     except NotAnIncidentId as exc:
         raise typer.BadParameter(str(exc), param_hint="INCIDENT_ID") from exc
     if outcome.kind == "refused":

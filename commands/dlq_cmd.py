@@ -15,11 +15,16 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers
 from govbus.core.result import Fault
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topics import value_subject
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+DLQ_IDENTITY = identities.ADMIN  # -> an operator's identity (op.<name>)
 
 dlq_app = typer.Typer(help="Dead letters: list, explain and re-drive a dataset's rejects.", no_args_is_help=True)
 console = Console()
@@ -56,7 +61,7 @@ def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int
 
 
 def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=DLQ_IDENTITY)
     return settings, Serde.connect(settings.registry_url), topic_names(settings).dlq(dataset)
 
 

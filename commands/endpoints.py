@@ -1,23 +1,47 @@
-"""Resolve where the broker and registry are: explicit settings win, else the local stack."""
+"""Resolve where the broker and registry are and who to connect as: explicit settings win, else
+the local stack (its state file for the ports, its identities/ folder for the credentials)."""
 from __future__ import annotations
 
 from commands.localstack import StackState, stack_up
-from govbus.core.settings import GovbusSettings
+from govbus.core.credentials import CredentialsError
+from govbus.core.kafka_access import check_access
+from govbus.core.settings import GovbusSettings, kafka_config
 
 
-class NoStackError(RuntimeError):
+class NoStackError(CredentialsError):
     pass
 
 
-def with_endpoints(settings: GovbusSettings, start_stack: bool = False) -> GovbusSettings:
-    """``settings`` with bootstrap servers and registry URL filled in from the local stack's state
-    when they were not given (GOVBUS_BOOTSTRAP_SERVERS / GOVBUS_REGISTRY_URL)."""
-    if settings.bootstrap_servers and settings.registry_url:
-        return settings
-    state = stack_up(settings) if start_stack else StackState.load(settings.stack_dir)
-    if state is None:
-        raise NoStackError("no broker configured: set GOVBUS_BOOTSTRAP_SERVERS and GOVBUS_REGISTRY_URL, "
-                           "or run `govbus stack up`")
-    return settings.model_copy(update={
-        "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
-        "registry_url": settings.registry_url or state.registry_url})
+def _local_identity(settings: GovbusSettings, state: StackState, identity: str) -> dict[str, object]:
+    """The identity fields for ``identity`` from the stack folder, unless the settings name one
+    or point at another broker than the stack's."""
+    if settings.kafka_user or settings.bootstrap_servers not in ("", state.bootstrap):
+        return {}
+    path = state.identity_store.path(identity)
+    if not path.exists():
+        raise NoStackError(f"the local stack has no identity {identity!r} ({path}): "
+                           f"`govbus identities create {identity}`")
+    return {"kafka_user": identity, "kafka_password_file": path,
+            "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
+
+
+def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool = False,
+                   check: bool = True) -> GovbusSettings:
+    """``settings`` with bootstrap servers, registry URL and the Kafka identity filled in from the
+    local stack where they were not given (GOVBUS_BOOTSTRAP_SERVERS / GOVBUS_REGISTRY_URL /
+    GOVBUS_KAFKA_USER). ``identity`` names the stack identity to connect as. With ``check``, one
+    metadata request proves the broker answers and accepts the identity (AccessError if not)."""
+    resolved = settings
+    if not (settings.bootstrap_servers and settings.registry_url and settings.kafka_user):
+        state = stack_up(settings) if start_stack else StackState.load(settings.stack_dir)
+        if state is None and not (settings.bootstrap_servers and settings.registry_url):
+            raise NoStackError("no broker configured: set GOVBUS_BOOTSTRAP_SERVERS and GOVBUS_REGISTRY_URL, "
+                               "or run `govbus stack up`")
+        if state is not None:
+            resolved = settings.model_copy(update={
+                "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
+                "registry_url": settings.registry_url or state.registry_url,
+                **_local_identity(settings, state, identity)})
+    if check:
+        check_access(kafka_config(resolved, "admin"))
+    return resolved

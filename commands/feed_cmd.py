@@ -8,7 +8,12 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.settings import GovbusSettings
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+FEED_IDENTITY = identities.ADMIN  # -> identities.Service.FEED
 
 console = Console(stderr=True)
 
@@ -27,7 +32,7 @@ def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
     from consumers.feed.service import serve_feed
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=FEED_IDENTITY)
     try:
         # The line is read by scripts and tests to find the port when 0 was asked: keep its shape.
         asyncio.run(serve_feed(settings, host, port,

@@ -8,6 +8,8 @@ from rich.console import Console
 
 from commands.localstack import stack_down, stack_status, stack_up
 from commands.localstack.tools import StackError
+from govbus.core import identities
+from govbus.core.credentials import CredentialsError
 from govbus.core.settings import GovbusSettings
 
 app = typer.Typer(help="govbus: the government data exchange bus.", no_args_is_help=True)
@@ -26,7 +28,8 @@ def stack_up_cmd() -> None:
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
-    console.print(f"broker    {state.bootstrap}\nregistry  {state.registry_url}\n"
+    console.print(f"broker    {state.bootstrap} {state.listener}\nregistry  {state.registry_url}\n"
+                  f"CA        {state.tls.ca_cert}\n"
                   f"ready in {time.monotonic() - started:.1f}s (state: {settings.stack_dir}/state.json)")
 
 
@@ -47,6 +50,8 @@ def stack_status_cmd() -> None:
     console.print(f"kafka     {'up' if running['kafka'] else 'down'}  {state.bootstrap}  pid {state.pids.get('kafka')}")
     console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  "
                   f"pid {state.pids.get('registry')}")
+    console.print(f"listener  {state.listener}  CA {state.tls.ca_cert}\n"
+                  f"identities {state.identity_store.path(identities.ADMIN).parent}")
     if not all(running.values()):
         raise typer.Exit(1)
 
@@ -59,6 +64,7 @@ def _register_commands() -> None:
     from commands.audit_cmd import audit_app
     from commands.catalogue_cmd import catalogue_app
     from commands.dlq_cmd import dlq_app
+    from commands.identities_cmd import identities_app
     from commands.pool_cmd import pool_app
     from commands.schemas_cmd import schemas_app
 
@@ -66,11 +72,22 @@ def _register_commands() -> None:
         module.register(app)
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
-                          ("pool", pool_app)):
+                          ("pool", pool_app), ("identities", identities_app)):
         app.add_typer(sub_app, name=name)
 
 
 _register_commands()
 
+
+def main() -> None:
+    """The `govbus` entry point: a condition of the world (a wrong password, a missing CA file, no
+    broker) is one line on stderr and exit 2, never a traceback."""
+    try:
+        app()
+    except CredentialsError as exc:
+        Console(stderr=True).print(f"[red]govbus:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -7,7 +7,14 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.settings import GovbusSettings
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+PROCESSOR_IDENTITY = identities.ADMIN  # -> identities.Service.PROCESSOR
+SINK_IDENTITY = identities.ADMIN  # -> identities.Service.SINK
+PUBLISH_IDENTITY = identities.ADMIN  # -> identities.adapter(department)
 
 console = Console(stderr=True)
 
@@ -23,7 +30,7 @@ def process_cmd() -> None:
     """Run the stream processor (clean → route → mask) for every dataset in schemas/avro."""
     from stream_processors.main import run_processor
 
-    run_processor(with_endpoints(GovbusSettings()))
+    run_processor(with_endpoints(GovbusSettings(), identity=PROCESSOR_IDENTITY))
 
 
 def sink_cmd(
@@ -36,7 +43,7 @@ def sink_cmd(
         raise typer.BadParameter("give either --recipient R or --all")
     from consumers.pool.main import run_pool_sink
 
-    summary = run_pool_sink(with_endpoints(GovbusSettings()), recipient, idle_exit or None)
+    summary = run_pool_sink(with_endpoints(GovbusSettings(), identity=SINK_IDENTITY), recipient, idle_exit or None)
     console.print(f"sink stopped: {summary}")
 
 
@@ -54,7 +61,7 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
 
     request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet)
     try:
-        summary = import_file(with_endpoints(GovbusSettings()), request)
+        summary = import_file(with_endpoints(GovbusSettings(), identity=PUBLISH_IDENTITY), request)
     except ValueError as exc:  # refused requests: wrong department, mapping, encoding, format
         console.print(f"[red]import refused:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -76,8 +83,8 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
         raise typer.BadParameter("give --out or --publish, not both", param_hint="--out")
     try:
         if publish:
-            summary = publish_generated(with_endpoints(GovbusSettings()), dataset, count, seed,
-                                        dirty, rate, department)
+            settings = with_endpoints(GovbusSettings(), identity=PUBLISH_IDENTITY)
+            summary = publish_generated(settings, dataset, count, seed, dirty, rate, department)
             console.print(f"generated {summary.read}  published {summary.published}  "
                           f"rejected {summary.rejected}")
         else:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from commands.endpoints import NoStackError, with_endpoints
+from govbus.core import identities
 from govbus.core.catalogue import Catalogue, CatalogueError, load_catalogue
 from govbus.core.governance import (
     CheckResult,
@@ -30,6 +31,10 @@ from govbus.core.governance import (
 from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.serde import registry_client
 from govbus.core.settings import GovbusSettings, topic_names
+
+# The identity each command connects as: bus-admin for now; each becomes its own identity
+# (the comment names which) once the ACLs compiled from the agreements are in place.
+SCHEMAS_IDENTITY = identities.ADMIN  # stays bus-admin: schema governance is an administrator's task
 
 schemas_app = typer.Typer(
     help="Schema governance: register the Avro schemas in the registry, check changes against it.",
@@ -51,7 +56,7 @@ def _say(text: str, stderr: bool = False) -> None:
 
 def _settings() -> GovbusSettings:
     try:
-        return with_endpoints(GovbusSettings())
+        return with_endpoints(GovbusSettings(), identity=SCHEMAS_IDENTITY)
     except NoStackError as exc:
         _say(str(exc), stderr=True)
         raise typer.Exit(1) from exc

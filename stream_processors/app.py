@@ -17,6 +17,7 @@ import faust
 from govbus.core.deadletter import Origin
 from govbus.core.settings import GovbusSettings
 from stream_processors.fatal import die
+from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
@@ -31,7 +32,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
     seek_before_resume()  # faust 0.15.3 resumes partitions before seeking them (faust_fix.py)
     app = faust.App(
         settings.processor_group,
-        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        broker=broker_urls(settings), broker_credentials=broker_credentials(settings),
         value_serializer="raw", key_serializer="raw",
         datadir=str(settings.state_dir / "faust"),
         web_enabled=False, producer_acks=-1, stream_wait_empty=False,

@@ -8,7 +8,9 @@ that asks for the ``broker`` or ``postgres_url`` fixture is a collection error.
 The broker fixture gives integration and e2e tests a REAL Kafka broker and
 schema registry, in this order of preference:
 
-1. ``GOVBUS_TEST_BOOTSTRAP`` / ``GOVBUS_TEST_REGISTRY`` (an existing stack, e.g. the one .ci/run starts);
+1. ``GOVBUS_TEST_BOOTSTRAP`` / ``GOVBUS_TEST_REGISTRY`` (an existing stack, e.g. the one .ci/run starts),
+   with the identity to connect as: ``GOVBUS_TEST_KAFKA_USER``, ``GOVBUS_TEST_KAFKA_PASSWORD_FILE``,
+   ``GOVBUS_TEST_KAFKA_CA_FILE`` (the local stack's bus-admin file and CA; none for a plaintext broker);
 2. testcontainers, where a Docker engine answers (a developer's laptop);
 3. the local stack from deploy/ (Kafka + Apicurio from Maven Central), started for the session
    in a temporary folder and stopped at its end.
@@ -28,7 +30,7 @@ from typing import Iterator
 
 import pytest
 
-from govbus.core.settings import GovbusSettings
+from govbus.core.settings import GovbusSettings, connection_env, kafka_config
 from tests.support.postgres import PostgresUnavailable, postgres_server
 
 TESTS = Path(__file__).parent
@@ -59,12 +61,48 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class Broker:
     bootstrap: str
     registry_url: str
+    # The identity tests connect as (bus-admin of the stack); empty for a plaintext broker.
+    kafka_user: str = ""
+    kafka_password_file: Path | None = None
+    kafka_ca_file: Path | None = None
+
+    def identity(self) -> dict:
+        return {"kafka_user": self.kafka_user, "kafka_password_file": self.kafka_password_file,
+                "kafka_ca_file": self.kafka_ca_file}
 
     def settings(self, tmp_path: Path, **overrides) -> GovbusSettings:
-        """Settings pointing at this broker, with a pool in ``tmp_path`` and no metrics port."""
+        """Settings pointing at this broker as its identity, with a pool in ``tmp_path`` and no
+        metrics port."""
         values = {"bootstrap_servers": self.bootstrap, "registry_url": self.registry_url,
-                  "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1}
+                  "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1, **self.identity()}
         return GovbusSettings(**(values | overrides))
+
+    def env(self) -> dict[str, str]:
+        """``GOVBUS_*`` variables that make a child process connect to this broker as its identity."""
+        return connection_env(GovbusSettings(bootstrap_servers=self.bootstrap, registry_url=self.registry_url,
+                                             **self.identity()))
+
+    def stack_dir(self) -> Path:
+        """The local stack folder this broker's identity file lives in (<stack>/identities/x.json)."""
+        assert self.kafka_password_file is not None, "the broker has no identity: not a secure local stack"
+        stack = self.kafka_password_file.parent.parent
+        assert (stack / "state.json").exists(), f"{stack} is not a local stack folder"
+        return stack
+
+    def client_config(self, **overrides) -> dict:
+        """librdkafka settings for a client of this broker as its identity."""
+        return kafka_config(GovbusSettings(bootstrap_servers=self.bootstrap, **self.identity()), "admin",
+                            **overrides)
+
+
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _env_broker(bootstrap: str, registry: str) -> Broker:
+    return Broker(bootstrap, registry, os.environ.get("GOVBUS_TEST_KAFKA_USER", ""),
+                  _path("GOVBUS_TEST_KAFKA_PASSWORD_FILE"), _path("GOVBUS_TEST_KAFKA_CA_FILE"))
 
 
 def _docker_answers() -> bool:
@@ -93,11 +131,13 @@ def _testcontainers_broker() -> Iterator[Broker]:
 
 def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     from commands.localstack import stack_down, stack_up
+    from govbus.core import identities
 
     settings = GovbusSettings(stack_dir=tmp_dir / "stack")
     state = stack_up(settings)
     try:
-        yield Broker(state.bootstrap, state.registry_url)
+        yield Broker(state.bootstrap, state.registry_url, identities.ADMIN,
+                     state.identity_store.path(identities.ADMIN), state.tls.ca_cert)
     finally:
         stack_down(settings)
 
@@ -107,7 +147,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """A real broker and registry for the whole session (see the module docstring)."""
     bootstrap, registry = os.environ.get("GOVBUS_TEST_BOOTSTRAP"), os.environ.get("GOVBUS_TEST_REGISTRY")
     if bootstrap and registry:
-        yield Broker(bootstrap, registry)
+        yield _env_broker(bootstrap, registry)
     elif _docker_answers():
         yield from _testcontainers_broker()
     else:

@@ -5,13 +5,15 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from typing import Callable
+from typing import Any, Callable
 
 from confluent_kafka.admin import AdminClient
 
 
-def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
+def broker_ready(bootstrap: str, security: dict[str, Any], timeout: float = 5.0) -> bool:
+    """True once the broker answers a metadata request from a client configured by ``security``
+    (the stack asks as bus-admin over SASL_SSL)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0, **security,
                          # librdkafka's Python client takes a Logger here; its stub types config values as scalars.
                          "logger": _silent_logger()})  # type: ignore[dict-item]
     try:

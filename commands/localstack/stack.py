@@ -16,7 +16,17 @@ from base64 import urlsafe_b64encode
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from commands.localstack.identities import StackIdentities, catalogue_identity_names
 from commands.localstack.probe import broker_ready, registry_ready, wait_until
+from commands.localstack.secure import (
+    LISTENER,
+    MECHANISM,
+    broker_values,
+    format_storage,
+    grant_registry,
+    registry_config,
+)
+from commands.localstack.tls import TlsFiles, ensure_tls
 from commands.localstack.tools import (
     BROKER_MIN_JAVA,
     DEPLOY_DIR,
@@ -26,6 +36,8 @@ from commands.localstack.tools import (
     fetch_kafka,
     find_java,
 )
+from govbus.core import identities
+from govbus.core.credentials import CredentialsError, IdentityFile, librdkafka_security, write_private
 from govbus.core.settings import GovbusSettings
 
 
@@ -41,6 +53,25 @@ class StackState:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def listener(self) -> str:
+        return f"{LISTENER} ({MECHANISM})"
+
+    @property
+    def tls(self) -> TlsFiles:
+        return TlsFiles.under(Path(self.stack_dir) / "tls")
+
+    @property
+    def identity_store(self) -> StackIdentities:
+        return StackIdentities(Path(self.stack_dir), self.bootstrap, self.tls.ca_cert)
+
+    def admin_security(self) -> dict[str, object]:
+        """librdkafka settings to connect as bus-admin; {} if its file is gone (not ready)."""
+        try:
+            return librdkafka_security(self.identity_store.admin_identity())
+        except CredentialsError:
+            return {}
 
     @property
     def registry_url(self) -> str:
@@ -80,11 +111,6 @@ def _new_state(settings: GovbusSettings) -> StackState:
                       cluster_id)
 
 
-def _render(template: str, target: Path, **values: object) -> None:
-    text = (DEPLOY_DIR / template).read_text()
-    target.write_text(text.format(**values))
-
-
 def _log_tail(path: Path, lines: int = 30) -> str:
     if not path.exists():
         return f"(no log at {path})"
@@ -98,28 +124,53 @@ def _spawn(cmd: list[str], log: Path, cwd: Path) -> int:
     return proc.pid
 
 
+def _render(template: str, target: Path, **values: object) -> None:
+    text = (DEPLOY_DIR / template).read_text()
+    write_private(target, text.format(**values))  # server.properties holds bus-admin's password
+
+
+def _admin_file(state: StackState, data: Path) -> IdentityFile:
+    """bus-admin's identity, refusing a folder formatted before the stack had security (its
+    metadata holds no SCRAM credential, so the broker could not log in to itself)."""
+    path = state.identity_store.path(identities.ADMIN)
+    if (data / "meta.properties").exists() and not path.exists():
+        raise StackError(f"{state.stack_dir} was formatted without security (no {path}): "
+                         f"run `govbus stack down --purge` and `govbus stack up` to start it afresh")
+    return state.identity_store.ensure_admin_file()
+
+
 def _start_broker(state: StackState, settings: GovbusSettings) -> None:
     libs = fetch_kafka(settings.cache_dir)
     java = find_java(BROKER_MIN_JAVA)
     root = Path(state.stack_dir)
     data, logs = root / "kafka-data", root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    admin = _admin_file(state, data)
     props = root / "server.properties"
     _render("server.properties.template", props, kafka_port=state.kafka_port,
-            controller_port=state.controller_port, data_dir=data)
+            controller_port=state.controller_port, data_dir=data, **broker_values(ensure_tls(root / "tls"), admin))
     _render("log4j2.properties.template", root / "log4j2.properties", log_file=logs / "kafka.log")
     classpath = f"{libs}/*"
     if not (data / "meta.properties").exists():
-        subprocess.run([str(java), "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
-                        "-t", state.cluster_id, "-c", str(props)], check=True, capture_output=True)
+        format_storage(java, classpath, props, state.cluster_id, admin)
     state.pids["kafka"] = _spawn(
         [str(java), "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
          f"-Dlog4j2.configurationFile={root / 'log4j2.properties'}", "-cp", classpath,
          "kafka.Kafka", str(props)], logs / "kafka.out", root)
     state.save()
-    if not wait_until(lambda: broker_ready(state.bootstrap), 90, state.pids["kafka"]):
+    security = state.admin_security()
+    if not wait_until(lambda: broker_ready(state.bootstrap, security), 90, state.pids["kafka"]):
         raise StackError(f"Kafka did not become ready on {state.bootstrap}; log tail:\n"
                          f"{_log_tail(logs / 'kafka.log')}\n{_log_tail(logs / 'kafka.out', 10)}")
+
+
+def _ensure_identities(state: StackState, settings: GovbusSettings) -> None:
+    """Every identity of the bus (the catalogue's providers, the agreements' recipients, the
+    services) that has no file yet gets a credential and a file."""
+    stack_ids = state.identity_store
+    admin = stack_ids.admin_client()
+    stack_ids.ensure_all(admin, catalogue_identity_names(settings.catalogue_dir))
+    grant_registry(admin)
 
 
 def _start_registry(state: StackState, settings: GovbusSettings) -> None:
@@ -127,6 +178,7 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
     java = find_java(REGISTRY_MIN_JAVA)
     root = Path(state.stack_dir)
     log = root / "logs" / "registry.log"
+    registry_config(root, IdentityFile.read(state.identity_store.path(identities.Service.REGISTRY)), state.tls.ca_cert)
     # kafkasql keeps the schemas in a Kafka topic, so they survive a registry restart.
     state.pids["registry"] = _spawn(
         [str(java), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -134,6 +186,7 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
          # Apicurio always opens its management interface (default 0.0.0.0:9000): give it a
          # loopback port of its own so two stacks on one machine do not collide.
          "-Dquarkus.management.host=127.0.0.1", f"-Dquarkus.management.port={free_port()}",
+         # Its Kafka identity (svc.registry, SASL_SSL) is in config/application.properties.
          "-Dapicurio.storage.kind=kafkasql",
          f"-Dapicurio.kafkasql.bootstrap.servers={state.bootstrap}",
          "-Dquarkus.log.console.json=false", "-jar", str(jar)], log, root)
@@ -147,7 +200,8 @@ def stack_status(settings: GovbusSettings) -> tuple[StackState | None, dict[str,
     state = StackState.load(settings.stack_dir)
     if state is None:
         return None, {"kafka": False, "registry": False}
-    return state, {"kafka": pid_alive(state.pids.get("kafka")) and broker_ready(state.bootstrap, 3),
+    return state, {"kafka": pid_alive(state.pids.get("kafka")) and broker_ready(state.bootstrap,
+                                                                                state.admin_security(), 3),
                    "registry": pid_alive(state.pids.get("registry")) and registry_ready(state.registry_url)}
 
 
@@ -160,6 +214,7 @@ def stack_up(settings: GovbusSettings) -> StackState:
         if not running["kafka"]:
             _stop_pid(state.pids.pop("kafka", None))
             _start_broker(state, settings)
+        _ensure_identities(state, settings)
         if not running["registry"]:
             _stop_pid(state.pids.pop("registry", None))
             _start_registry(state, settings)

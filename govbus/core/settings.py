@@ -11,13 +11,16 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from govbus.core.credentials import DEFAULT_MECHANISM, ClientIdentity, CredentialsError, librdkafka_security
 from govbus.core.topics import TopicNames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class GovbusSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GOVBUS_", env_file=".env", frozen=True, extra="ignore")
+    # An empty variable means "not set" (a child process can clear an inherited identity).
+    model_config = SettingsConfigDict(env_prefix="GOVBUS_", env_file=".env", frozen=True, extra="ignore",
+                                      env_ignore_empty=True)
 
     # Empty: use the local stack started by `govbus stack up` (its state file names the ports).
     bootstrap_servers: str = ""
@@ -51,7 +54,14 @@ class GovbusSettings(BaseSettings):
     dedup_max_entries: int = 1_000_000
     # CSV imports through the compiled reader (native/) when it is installed; false: Python.
     native_import: bool = True
-    # Kafka client overrides, e.g. {"security.protocol": "SASL_PLAINTEXT"} as JSON.
+    # The identity clients connect as (SASL_SSL, docs/security.md). Empty user: the commands take
+    # one from the local stack's identities/ folder; the password is read from its file when a
+    # client is configured, never held here.
+    kafka_user: str = ""
+    kafka_password_file: Path | None = None
+    kafka_ca_file: Path | None = None
+    kafka_sasl_mechanism: str = DEFAULT_MECHANISM
+    # Other librdkafka overrides as JSON, e.g. {"client.id": "x"}; security comes from the above.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -65,6 +75,28 @@ def topic_names(settings: GovbusSettings) -> TopicNames:
     return TopicNames(settings.topic_prefix)
 
 
+def client_identity(settings: GovbusSettings) -> ClientIdentity | None:
+    """The identity to connect as, or None when no user is set (a plaintext broker)."""
+    if not settings.kafka_user:
+        return None
+    if settings.kafka_password_file is None:
+        raise CredentialsError(f"GOVBUS_KAFKA_USER is {settings.kafka_user!r} but no GOVBUS_KAFKA_PASSWORD_FILE "
+                               f"is set: point it at the identity's file")
+    return ClientIdentity(settings.kafka_user, settings.kafka_password_file, settings.kafka_ca_file,
+                          settings.kafka_sasl_mechanism)
+
+
+def connection_env(settings: GovbusSettings) -> dict[str, str]:
+    """The ``GOVBUS_*`` variables that make a child process connect where and as whom these
+    settings do (file paths only: a password never travels in an environment)."""
+    env = {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers, "GOVBUS_REGISTRY_URL": settings.registry_url,
+           "GOVBUS_KAFKA_USER": settings.kafka_user, "GOVBUS_KAFKA_SASL_MECHANISM": settings.kafka_sasl_mechanism}
+    for name, path in (("GOVBUS_KAFKA_PASSWORD_FILE", settings.kafka_password_file),
+                       ("GOVBUS_KAFKA_CA_FILE", settings.kafka_ca_file)):
+        env[name] = str(path) if path else ""
+    return env
+
+
 def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[str, Any]:
     """librdkafka configuration for a confluent-kafka client of ``role`` (producer/consumer/admin).
 
@@ -72,6 +104,9 @@ def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[
     auto-commit, because offsets are committed only after outputs are acknowledged or stored.
     """
     config: dict[str, Any] = {"bootstrap.servers": settings.bootstrap_servers}
+    identity = client_identity(settings)
+    if identity is not None:
+        config |= librdkafka_security(identity)
     if role == "producer":
         config |= {"enable.idempotence": True, "acks": "all", "linger.ms": 5,
                    "compression.type": "lz4"}

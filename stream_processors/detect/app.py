@@ -25,6 +25,7 @@ from stream_processors.detect.messages import Tick, encode
 from stream_processors.detect.pipeline import DetectPipeline
 from stream_processors.detect.state import Stores
 from stream_processors.fatal import die
+from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
 
 TABLES = ("buckets", "series", "clocks")
@@ -62,7 +63,7 @@ def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
     seek_before_resume()
     return faust.App(
         options.app_id,
-        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        broker=broker_urls(settings), broker_credentials=broker_credentials(settings),
         value_serializer="raw", key_serializer="raw", datadir=str(settings.state_dir / "faust-detect"),
         web_enabled=False, producer_acks=-1, stream_wait_empty=False, topic_allow_declare=False,
         topic_disable_leader=True, topic_partitions=options.partitions,

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, sync_playwright
 from consumers.feed.consumer import SCHEMA
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, connection_env, kafka_config, topic_names
 from govbus.core.topics import value_subject
 from tests.support.feed_samples import incident
 
@@ -91,8 +91,7 @@ def _wait_listening(proc: subprocess.Popen, log: Path, timeout: float = 60) -> s
 def feed(bus, tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
     bus.produce(incident("INC-SEED", region_code="350105", grade="III"))  # before the feed starts
     settings = bus.settings
-    env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                        "GOVBUS_REGISTRY_URL": settings.registry_url,
+    env = os.environ | {**connection_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}
     log = tmp_path / "serve-feed.log"
     with log.open("wb") as out:

@@ -93,7 +93,7 @@ def test_java_subscriber_prints_exactly_the_shared_records(broker, tmp_path, uni
     assert java, "Java 17+ is needed to run examples/java-subscriber"
     done = subprocess.run(
         [java, "-jar", str(JAR), broker.bootstrap, broker.registry_url, topic, f"g{unique}",
-         str(len(delivered)), "90"],
+         str(len(delivered)), "90", *_identity_arg(broker)],
         capture_output=True, timeout=150)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
     lines = done.stdout.decode("utf-8").splitlines()
@@ -109,6 +109,11 @@ def test_java_subscriber_prints_exactly_the_shared_records(broker, tmp_path, uni
     assert printed["GD202611260000102"]["caller_name"] is None
 
 
+def _identity_arg(broker) -> list[str]:
+    """The identity file a recipient is handed (here bus-admin's: the ACLs come separately)."""
+    return [str(broker.kafka_password_file)] if broker.kafka_password_file else []
+
+
 def _python_snippet() -> str:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
     snippet = next((b for b in blocks if "def read_shared" in b), None)
@@ -121,7 +126,8 @@ def test_python_snippet_in_the_docs_reads_the_same_records(broker, tmp_path, uni
     namespace: dict[str, Any] = {}
     exec(compile(_python_snippet(), str(DOC), "exec"), namespace)  # noqa: S102 - our own doc
     got = namespace["read_shared"](broker.bootstrap, broker.registry_url, topic, f"g{unique}",
-                                   max_records=len(delivered), timeout=60)
+                                   max_records=len(delivered), timeout=60,
+                                   identity_file=broker.kafka_password_file)
     # fastavro hands the envelope's uuid-typed event id back as a uuid.UUID.
     assert {key: _uuid_as_text(record) for key, record in got} == delivered
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-from govbus.core.settings import topic_names
+from govbus.core.settings import connection_env, topic_names
 from tests.integration.producers.helpers import consume
 
 CHILD = textwrap.dedent("""
@@ -35,8 +35,7 @@ CHILD = textwrap.dedent("""
 def test_sigterm_delivers_what_was_queued(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
     # A long linger keeps the records in the client until something flushes them.
-    env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                        "GOVBUS_REGISTRY_URL": settings.registry_url,
+    env = os.environ | {**connection_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
                         "GOVBUS_KAFKA_EXTRA": '{"linger.ms": 60000}'}
     child = subprocess.Popen([sys.executable, "-c", CHILD], env=env, stdout=subprocess.PIPE,

@@ -47,8 +47,7 @@ def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypat
     [(offset, listed)] = list(read_letters(settings, Serde.connect(settings.registry_url), topics.dlq(DATASET)))
     assert (listed["reason"], listed["field_path"]) == ("bad_check_char", "caller_id_no")
 
-    for key, value in {"GOVBUS_BOOTSTRAP_SERVERS": broker.bootstrap, "GOVBUS_REGISTRY_URL": broker.registry_url,
-                       "GOVBUS_TOPIC_PREFIX": f"t{unique}"}.items():
+    for key, value in {**broker.env(), "GOVBUS_TOPIC_PREFIX": f"t{unique}"}.items():
         monkeypatch.setenv(key, value)
     result = CliRunner().invoke(app, ["dlq", "redrive", DATASET, "--operator", "tester"])
     assert result.exit_code == 0, result.output

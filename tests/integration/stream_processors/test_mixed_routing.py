@@ -81,7 +81,7 @@ def test_mixed_load_routes_exactly(broker, tmp_path, unique):
     shutil.copytree(PROJECT_ROOT / "catalogue", catalogue)
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}", catalogue_dir=catalogue)
     topics = topic_names(settings)
-    env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": broker.bootstrap, "GOVBUS_REGISTRY_URL": broker.registry_url,
+    env = os.environ | broker.env() | {
                         "GOVBUS_TOPIC_PREFIX": f"t{unique}", "GOVBUS_CATALOGUE_DIR": str(catalogue),
                         "GOVBUS_PROCESSOR_GROUP": f"p{unique}", "GOVBUS_METRICS_PORT": "-1",
                         "GOVBUS_AGREEMENTS_RELOAD_SECONDS": "1", "GOVBUS_STATE_DIR": str(tmp_path / "state")}

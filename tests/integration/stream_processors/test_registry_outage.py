@@ -96,7 +96,7 @@ def _wait(predicate, timeout: float) -> bool:
 
 def _processor_env(broker, settings, relayed_url: str, unique: str, tmp_path) -> dict:
     return os.environ | {
-        "GOVBUS_BOOTSTRAP_SERVERS": broker.bootstrap, "GOVBUS_REGISTRY_URL": relayed_url,
+        **broker.env(), "GOVBUS_REGISTRY_URL": relayed_url,
         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_PROCESSOR_GROUP": f"p{unique}",
         "GOVBUS_METRICS_PORT": "-1", "GOVBUS_STATE_DIR": str(tmp_path / "state")}
 

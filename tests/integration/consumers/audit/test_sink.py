@@ -14,14 +14,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from commands.audit_cmd import audit_app
 from consumers.audit.sink import AuditSink, AuditTopicError
 from consumers.audit.store import AUDIT_TABLE, HEAD_TABLE, AuditStore
 from consumers.pool.store import REJECTS_TABLE
-from commands.audit_cmd import audit_app
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.serde import Serde
-from govbus.core.settings import kafka_config, pseudonym_master_key, topic_names
+from govbus.core.settings import connection_env, kafka_config, pseudonym_master_key, topic_names
 from govbus.core.topics import value_subject
 from stream_processors.route import masking
 from stream_processors.route.logic import audit_key
@@ -78,8 +78,8 @@ def sql(settings, statement, **params):
 
 
 def cli(settings, *args):
-    env = {"GOVBUS_POOL_URL": settings.pool_url, "GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-           "GOVBUS_REGISTRY_URL": settings.registry_url, "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
+    env = {"GOVBUS_POOL_URL": settings.pool_url, **connection_env(settings),
+           "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
            "GOVBUS_SINK_GROUP": settings.sink_group, "GOVBUS_SINK_BATCH_SECONDS": "0.5",
            "GOVBUS_METRICS_PORT": "-1", "GOVBUS_PSEUDONYM_KEY": settings.pseudonym_key, "COLUMNS": "250"}
     return runner.invoke(audit_app, list(args), env=env)

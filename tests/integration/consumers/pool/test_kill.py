@@ -22,7 +22,7 @@ from sqlalchemy import column, create_engine, func, make_url, select, text
 
 from consumers.pool.pools import pool_table_ref
 from consumers.pool.store import OFFSETS_TABLE, REJECTS_TABLE, PoolStore
-from govbus.core.settings import PROJECT_ROOT
+from govbus.core.settings import PROJECT_ROOT, connection_env
 from tests.integration.consumers.pool.shared_bus import Bus, work_order
 
 RECIPIENTS = ("police", "urban_mgmt")
@@ -57,7 +57,7 @@ def children():
 
 def start_sink(children: list, settings, pool_url: str, log: Path) -> subprocess.Popen:
     env = os.environ | {
-        "GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers, "GOVBUS_REGISTRY_URL": settings.registry_url,
+        **connection_env(settings),
         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_POOL_URL": pool_url,
         "GOVBUS_SINK_GROUP": settings.sink_group, "GOVBUS_SINK_BATCH_SIZE": "25",
         "GOVBUS_SINK_BATCH_SECONDS": "0.2", "GOVBUS_METRICS_PORT": "-1",

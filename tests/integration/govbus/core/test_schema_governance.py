@@ -226,8 +226,7 @@ def cli_env(broker, unique, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """The CLI pointed at the test broker, its own topic prefix and a copy of the schemas."""
     schemas_dir = tmp_path / "avro"
     shutil.copytree(SCHEMAS_DIR, schemas_dir)
-    for name, value in {"GOVBUS_REGISTRY_URL": broker.registry_url,
-                        "GOVBUS_BOOTSTRAP_SERVERS": broker.bootstrap,
+    for name, value in {**broker.env(),
                         "GOVBUS_TOPIC_PREFIX": f"t{unique}",
                         "GOVBUS_SCHEMAS_DIR": str(schemas_dir),
                         "GOVBUS_CATALOGUE_DIR": str(CATALOGUE_DIR), "COLUMNS": "250"}.items():

@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from commands.main import app
 from govbus.core.records import coerce_record
-from govbus.core.settings import PROJECT_ROOT, topic_names
-from producers.sdk.csvout import write_csv
+from govbus.core.serde import encode_body
+from govbus.core.settings import PROJECT_ROOT, connection_env, topic_names
 from producers.files.main import ImportRequest, import_file
+from producers.sdk import event_id_for, versioned_key
+from producers.sdk.csvout import write_csv
 from producers.sdk.mapping import body_fields, load_mapping
 from producers.sdk.rows import body_schema
-from govbus.core.serde import encode_body
-from producers.sdk import event_id_for, versioned_key
 from producers.synthetic.generate import project_schemas, records
 from tests.integration.producers.helpers import consume, decoded
 
@@ -122,8 +122,7 @@ def test_xlsx_import(settings, tmp_path):
 
 def test_cli_imports_and_refuses_a_department_that_is_not_the_provider(settings, tmp_path):
     path, _orders = gbk_orders(tmp_path)
-    env = {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-           "GOVBUS_REGISTRY_URL": settings.registry_url,
+    env = {**connection_env(settings),
            "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}
     args = ["import", str(path), "--dataset", DATASET, "--mapping", str(MAPPING_PATH)]
     refused = CliRunner().invoke(app, [*args, "--department", "public_security"], env=env)

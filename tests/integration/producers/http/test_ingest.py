@@ -17,11 +17,11 @@ import httpx
 import yaml
 from aiohttp.test_utils import TestClient
 
-from producers.http.main import build_ingest_app
 from govbus.core.metrics import new_metrics
 from govbus.core.serde import Serde
-from govbus.core.settings import topic_names
+from govbus.core.settings import connection_env, topic_names
 from producers.http.logic import hashed_token, tokens_from
+from producers.http.main import build_ingest_app
 from producers.sdk import Publisher
 from tests.integration.producers.received import consume
 from tests.support.department import DATASET
@@ -114,8 +114,7 @@ def test_serve_ingest_command_serves_and_stops_on_sigterm(broker, tmp_path, uniq
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
     tokens, port = tmp_path / "tokens.yaml", _free_port()
     tokens.write_text(yaml.safe_dump(STORED), encoding="utf-8")
-    env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                        "GOVBUS_REGISTRY_URL": settings.registry_url,
+    env = os.environ | {**connection_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}
     server = subprocess.Popen([sys.executable, "-m", "commands.main", "serve-ingest",
                                "--port", str(port), "--tokens", str(tokens)], env=env,

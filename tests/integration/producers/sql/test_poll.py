@@ -18,14 +18,13 @@ from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import topic_names
+from govbus.core.settings import connection_env, topic_names
 from producers.sdk import DeliveryFailed, Publisher, Source
 from producers.sql.logic import PollSpec, state_key
 from producers.sql.poller import TablePoller
 from producers.sql.state import WatermarkStore
 from tests.integration.producers.received import consume
-from tests.support.department import (BASE_TIME, DATASET, ZH_COLUMNS, ZH_MAPPING,
-                                                 insert_rows, order_row, orders_table)
+from tests.support.department import BASE_TIME, DATASET, ZH_COLUMNS, ZH_MAPPING, insert_rows, order_row, orders_table
 
 BATCH = 10
 
@@ -95,8 +94,7 @@ def test_crash_mid_poll_then_restart_loses_nothing(broker, tmp_path, unique, dep
 
 
 def _cli_env(settings) -> dict[str, str]:
-    return os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                         "GOVBUS_REGISTRY_URL": settings.registry_url,
+    return os.environ | {**connection_env(settings),
                          "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
                          "GOVBUS_STATE_DIR": str(settings.state_dir), "GOVBUS_METRICS_PORT": "-1",
                          "COLUMNS": "200"}  # rich wraps error boxes at 80 columns otherwise

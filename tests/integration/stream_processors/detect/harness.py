@@ -19,7 +19,7 @@ from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, connection_env, kafka_config, topic_names
 from producers.sdk import Publisher, Source, envelope_for
 from stream_processors.detect.feed import read_incidents
 
@@ -50,7 +50,7 @@ class Detector:
 
     def __init__(self, settings: GovbusSettings, workdir: Path, metrics_port: int) -> None:
         self.env = os.environ | {
-            "GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers, "GOVBUS_REGISTRY_URL": settings.registry_url,
+            **connection_env(settings),
             "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": str(metrics_port),
             "GOVBUS_STATE_DIR": str(workdir / "state")}
         self.workdir = workdir

@@ -1,7 +1,9 @@
 package govbus.examples;
 
+import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.apicurio.registry.serde.Default4ByteIdHandler;
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.config.SerdeConfig;
@@ -27,7 +31,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * one line: {@code <partition>:<offset> key=<key> <record as JSON>}.
  *
  * <p>Usage: {@code java -jar target/java-subscriber.jar <bootstrap> <registry-url> <topic>
- * <group-id> <max-records> <timeout-seconds>}. The registry URL is the one govbus uses
+ * <group-id> <max-records> <timeout-seconds> [<identity-file>]}. The identity file is the JSON
+ * govbus hands a recipient ({@code user}, {@code password}, {@code mechanism}, {@code ca_file}):
+ * with it the consumer connects over SASL_SSL with SCRAM, trusting the bus's CA. The registry URL is the one govbus uses
  * ({@code http://host:port/apis/ccompat/v7}) or Apicurio's own {@code .../apis/registry/v3}. Exits 0 once it has read {@code max-records}
  * records, 1 when the timeout passes first, 2 on bad arguments. See docs/subscribers.md.
  */
@@ -37,9 +43,9 @@ public final class Subscriber {
     }
 
     public static void main(String[] args) {
-        if (args.length != 6) {
+        if (args.length != 6 && args.length != 7) {
             System.err.println("usage: Subscriber <bootstrap-servers> <registry-url> <topic> <group-id>"
-                    + " <max-records> <timeout-seconds>");
+                    + " <max-records> <timeout-seconds> [<identity-file>]");
             System.exit(2);
         }
         String bootstrap = args[0];
@@ -48,7 +54,33 @@ public final class Subscriber {
         String groupId = args[3];
         int maxRecords = Integer.parseInt(args[4]);
         Duration timeout = Duration.ofSeconds(Long.parseLong(args[5]));
-        System.exit(run(consumerConfig(bootstrap, registryUrl, groupId), topic, maxRecords, timeout));
+        Properties props = consumerConfig(bootstrap, registryUrl, groupId);
+        if (args.length == 7) {
+            try {
+                props.putAll(securityConfig(new File(args[6])));
+            } catch (IOException e) {
+                System.err.println("cannot read the identity file " + args[6] + ": " + e.getMessage());
+                System.exit(2);
+            }
+        }
+        System.exit(run(props, topic, maxRecords, timeout));
+    }
+
+    /**
+     * SASL_SSL with SCRAM as the identity in {@code identityFile}; the bus's CA (a PEM file) is the
+     * trust store. The password goes into the JAAS line, never onto a command line.
+     */
+    static Properties securityConfig(File identityFile) throws IOException {
+        JsonNode identity = new ObjectMapper().readTree(identityFile);
+        Properties props = new Properties();
+        props.put("security.protocol", "SASL_SSL");
+        props.put("sasl.mechanism", identity.path("mechanism").asText("SCRAM-SHA-512"));
+        props.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                + " username=\"" + identity.path("user").asText() + "\""
+                + " password=\"" + identity.path("password").asText() + "\";");
+        props.put("ssl.truststore.type", "PEM");
+        props.put("ssl.truststore.location", identity.path("ca_file").asText());
+        return props;
     }
 
     /** The consumer's settings: the deserializer settings are the part a department copies. */

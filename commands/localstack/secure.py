@@ -1,0 +1,104 @@
+"""The security half of the local stack's configuration: the broker's listener settings, the
+format step that puts bus-admin's credential in the metadata, and the registry's Kafka client.
+
+Every file here that holds a password is written 0600 and nothing puts a password in a process
+argument: the format step reads its arguments from a 0600 ``java @file`` that is deleted after,
+and Apicurio reads its Kafka credentials from ``<stack dir>/config/application.properties``
+(Quarkus reads ``config/application.properties`` under the working directory).
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+)
+
+from commands.localstack.tls import BROKER_CN, TlsFiles
+from commands.localstack.tools import StackError
+from govbus.core import identities
+from govbus.core.credentials import DEFAULT_MECHANISM, IdentityFile, write_private
+
+LISTENER = "SASL_SSL"
+MECHANISM = DEFAULT_MECHANISM
+
+
+def broker_values(tls: TlsFiles, admin: IdentityFile) -> dict[str, object]:
+    """The security placeholders of deploy/local/server.properties.template."""
+    return {"broker_cn": BROKER_CN, "admin": identities.ADMIN, "admin_password": admin.password,
+            "mechanism": MECHANISM, "mechanism_lower": MECHANISM.lower(),
+            "keystore": tls.broker_store, "ca_file": tls.ca_cert}
+
+
+def format_storage(java: Path, classpath: str, props: Path, cluster_id: str, admin: IdentityFile) -> None:
+    """``kafka-storage format --standalone`` with bus-admin's SCRAM credential (``--add-scram``):
+    the broker's own inter-broker login needs it before any Admin API call could create it."""
+    scram = f"{MECHANISM}=[name={admin.user},password={admin.password}]"
+    args = ["-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+            "-c", str(props), "--add-scram", scram]
+    argfile = props.with_name("format.args")
+    # The java launcher expands @files (JDK 9+): the password stays out of the process table.
+    write_private(argfile, "\n".join(_quoted(a) for a in args) + "\n")
+    try:
+        done = subprocess.run([str(java), f"@{argfile}"], capture_output=True, text=True, check=False)
+    finally:
+        argfile.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise StackError(f"formatting the broker's storage failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def _quoted(arg: str) -> str:
+    # Argument files split on white space and read quotes and backslashes: quote each argument.
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def registry_config(root: Path, registry: IdentityFile, ca_file: Path) -> Path:
+    """Apicurio's Kafka client security, through its ``apicurio.kafka.common.*`` pass-through
+    (applied to the kafkasql producer, consumer and admin client). Its own
+    ``apicurio.kafkasql.security.sasl.*`` properties only build an OAUTHBEARER login, and its
+    trust-store properties are applied only with a password, which a PEM trust store refuses."""
+    jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required '
+            f'username="{registry.user}" password="{registry.password}";')
+    lines = {"security.protocol": LISTENER, "sasl.mechanism": registry.mechanism, "sasl.jaas.config": jaas,
+             "ssl.truststore.type": "PEM", "ssl.truststore.location": str(ca_file),
+             # Apicurio defaults this to empty (no host-name check); the broker's certificate
+             # names 127.0.0.1, so keep Kafka's own default.
+             "ssl.endpoint.identification.algorithm": "https"}
+    path = root / "config" / "application.properties"
+    text = "".join(f"apicurio.kafka.common.{key}={_escape(value)}\n" for key, value in lines.items())
+    write_private(path, "# Written by govbus stack up: the registry's Kafka identity. Do not commit.\n" + text)
+    return path
+
+
+def _escape(value: str) -> str:
+    # .properties values: backslashes escape, so double them (the JAAS line has none today).
+    return value.replace("\\", "\\\\")
+
+
+# What kafkasql storage uses (Apicurio's defaults): its journal, snapshots and events topics, and
+# consumer groups named apicurio-<uuid>.
+REGISTRY_TOPICS = ("kafkasql-journal", "kafkasql-snapshots", "registry-events")
+REGISTRY_GROUP_PREFIX = "apicurio-"
+
+
+def registry_acls() -> list[AclBinding]:
+    """svc.registry may do anything to its own topics and groups, nothing else. The stack grants
+    these itself: the registry is part of the stack, not of any agreement."""
+    principal = f"User:{identities.Service.REGISTRY.value}"
+
+    def allow(kind: ResourceType, name: str, pattern: ResourcePatternType) -> AclBinding:
+        return AclBinding(kind, name, pattern, principal, "*", AclOperation.ALL, AclPermissionType.ALLOW)
+
+    return [*(allow(ResourceType.TOPIC, t, ResourcePatternType.LITERAL) for t in REGISTRY_TOPICS),
+            allow(ResourceType.GROUP, REGISTRY_GROUP_PREFIX, ResourcePatternType.PREFIXED)]
+
+
+def grant_registry(admin: AdminClient) -> None:
+    for future in admin.create_acls(registry_acls()).values():
+        future.result(30)  # creating an ACL that exists already succeeds
