@@ -22,6 +22,10 @@ class GovbusSettings(BaseSettings):
     # Empty: use the local stack started by `govbus stack up` (its state file names the ports).
     bootstrap_servers: str = ""
     registry_url: str = ""
+    # Who registry clients are: a JSON file {client_id, client_secret, token_url}, mode 0600
+    # (govbus.core.registry_auth). None: anonymous, which reads only. Against the local stack,
+    # commands use its governance identity (commands/endpoints.py).
+    registry_identity_file: Path | None = None
     pool_url: str = "sqlite:///govbus-pool.db"
     metrics_port: int = Field(default=0, description="0: pick a free port; -1: do not serve /metrics")
     metrics_host: str = "127.0.0.1"
