@@ -21,7 +21,7 @@ from govbus.core.topics import value_subject
 def main(raw_topic: str, out_topic: str, group: str) -> None:
     settings = GovbusSettings()
     schema = load_schemas(settings.schemas_dir)["hotline.work_order"]
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     serde.prepare(value_subject(raw_topic), schema.schema)
     serde.prepare(value_subject(out_topic), schema.schema)
     app = faust.App(group, broker=f"kafka://{settings.bootstrap_servers}", value_serializer="raw",

@@ -25,7 +25,7 @@ from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, kafka_config, registry_identity_env, topic_names
 from producers.sdk import Publisher, Source, envelope_for
 from producers.synthetic.generate import work_orders
 
@@ -48,7 +48,7 @@ def bench_records(schema: DatasetSchema, count: int) -> list[dict]:
 
 def produce_inputs(settings: GovbusSettings, count: int) -> None:
     schema = load_schemas(settings.schemas_dir)[DATASET]
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
+    publisher = Publisher(settings, Serde.from_settings(settings), new_metrics())
     publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
     for record in bench_records(schema, count):
         publisher.publish(schema, record, record["order_no"])
@@ -93,7 +93,7 @@ def one_round(base: GovbusSettings, count: int, naive: bool) -> float:
     topics = topic_names(settings)
     produce_inputs(settings, count)
     env = os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                        "GOVBUS_REGISTRY_URL": settings.registry_url,
+                        "GOVBUS_REGISTRY_URL": settings.registry_url, **registry_identity_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": "-1",
                         "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-proc"}
     if naive:

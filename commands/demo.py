@@ -28,7 +28,7 @@ from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
 from govbus.core.agreements import load_agreements
 from govbus.core.schemas import load_schemas
-from govbus.core.settings import GovbusSettings, topic_names
+from govbus.core.settings import GovbusSettings, registry_identity_env, topic_names
 from producers.files.main import ImportRequest, import_file
 from producers.synthetic.generate import records
 
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
 
 def _child_env(settings: GovbusSettings, metrics_port: int) -> dict[str, str]:
     return os.environ | {"GOVBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                         "GOVBUS_REGISTRY_URL": settings.registry_url,
+                         "GOVBUS_REGISTRY_URL": settings.registry_url, **registry_identity_env(settings),
                          "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
                          "GOVBUS_POOL_URL": settings.pool_url, "GOVBUS_METRICS_PORT": str(metrics_port),
                          "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-processor",

@@ -8,10 +8,15 @@ that asks for the ``broker`` or ``postgres_url`` fixture is a collection error.
 The broker fixture gives integration and e2e tests a REAL Kafka broker and
 schema registry, in this order of preference:
 
-1. ``GOVBUS_TEST_BOOTSTRAP`` / ``GOVBUS_TEST_REGISTRY`` (an existing stack, e.g. the one .ci/run starts);
+1. ``GOVBUS_TEST_BOOTSTRAP`` / ``GOVBUS_TEST_REGISTRY`` (an existing stack, e.g. the one .ci/run starts),
+   with ``GOVBUS_TEST_REGISTRY_IDENTITY_FILE`` where its registry refuses anonymous writes (the
+   local stack's ``<stack dir>/identities/registry.svc.governance.json``);
 2. testcontainers, where a Docker engine answers (a developer's laptop);
 3. the local stack from deploy/ (Kafka + Apicurio from Maven Central), started for the session
    in a temporary folder and stopped at its end.
+
+Tests write schemas as the registry's governance identity: the fixture puts its file in
+``GOVBUS_REGISTRY_IDENTITY_FILE`` for the session, so that processes the tests start inherit it.
 
 A missing broker fails the run: nothing here skips. The same holds for PostgreSQL
 (``postgres_url``): ``GOVBUS_TEST_POSTGRES_URL`` if set, else a throwaway cluster started from the
@@ -28,6 +33,7 @@ from typing import Iterator
 
 import pytest
 
+from govbus.core.registry_auth import RegistryIdentity, load_identity
 from govbus.core.settings import GovbusSettings
 from tests.support.postgres import PostgresUnavailable, postgres_server
 
@@ -59,12 +65,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class Broker:
     bootstrap: str
     registry_url: str
+    # The registry's governance identity (None: the registry takes anonymous writes).
+    registry_identity_file: Path | None = None
 
     def settings(self, tmp_path: Path, **overrides) -> GovbusSettings:
         """Settings pointing at this broker, with a pool in ``tmp_path`` and no metrics port."""
         values = {"bootstrap_servers": self.bootstrap, "registry_url": self.registry_url,
+                  "registry_identity_file": self.registry_identity_file,
                   "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1}
         return GovbusSettings(**(values | overrides))
+
+    def identity(self) -> RegistryIdentity | None:
+        return load_identity(self.registry_identity_file) if self.registry_identity_file else None
 
 
 def _docker_answers() -> bool:
@@ -93,25 +105,35 @@ def _testcontainers_broker() -> Iterator[Broker]:
 
 def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     from commands.localstack import stack_down, stack_up
+    from commands.localstack.keycloak import identity_path
 
     settings = GovbusSettings(stack_dir=tmp_dir / "stack")
     state = stack_up(settings)
     try:
-        yield Broker(state.bootstrap, state.registry_url)
+        yield Broker(state.bootstrap, state.registry_url, identity_path(settings.stack_dir))
     finally:
         stack_down(settings)
+
+
+def _brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    bootstrap, registry = os.environ.get("GOVBUS_TEST_BOOTSTRAP"), os.environ.get("GOVBUS_TEST_REGISTRY")
+    if bootstrap and registry:
+        identity = os.environ.get("GOVBUS_TEST_REGISTRY_IDENTITY_FILE")
+        yield Broker(bootstrap, registry, Path(identity) if identity else None)
+    elif _docker_answers():
+        yield from _testcontainers_broker()
+    else:
+        yield from _local_stack_broker(tmp_path_factory.mktemp("govbus"))
 
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """A real broker and registry for the whole session (see the module docstring)."""
-    bootstrap, registry = os.environ.get("GOVBUS_TEST_BOOTSTRAP"), os.environ.get("GOVBUS_TEST_REGISTRY")
-    if bootstrap and registry:
-        yield Broker(bootstrap, registry)
-    elif _docker_answers():
-        yield from _testcontainers_broker()
-    else:
-        yield from _local_stack_broker(tmp_path_factory.mktemp("govbus"))
+    with pytest.MonkeyPatch.context() as env:
+        for found in _brokers(tmp_path_factory):
+            if found.registry_identity_file is not None:
+                env.setenv("GOVBUS_REGISTRY_IDENTITY_FILE", str(found.registry_identity_file))
+            yield found
 
 
 @pytest.fixture(scope="session")

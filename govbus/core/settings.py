@@ -65,6 +65,12 @@ def pseudonym_master_key(settings: GovbusSettings) -> bytes:
     return settings.pseudonym_key.encode()
 
 
+def registry_identity_env(settings: GovbusSettings) -> dict[str, str]:
+    """The registry identity for a child process's environment: the file's path, not its secret."""
+    path = settings.registry_identity_file
+    return {"GOVBUS_REGISTRY_IDENTITY_FILE": str(path)} if path is not None else {}
+
+
 def topic_names(settings: GovbusSettings) -> TopicNames:
     return TopicNames(settings.topic_prefix)
 
