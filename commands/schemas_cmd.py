@@ -30,8 +30,8 @@ from govbus.core.governance import (
     check_all,
     register_all,
 )
-from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.registry_auth import RegistryIdentityError
+from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.serde import registry_client, settings_identity
 from govbus.core.settings import GovbusSettings, topic_names
 

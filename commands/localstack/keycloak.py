@@ -109,7 +109,7 @@ def _bootstrap_env(stack_dir: Path) -> dict[str, str]:
 def keycloak_ready(port: int, realm: str = "master", timeout: float = 3.0) -> bool:
     url = f"http://127.0.0.1:{port}/realms/{realm}/.well-known/openid-configuration"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own port
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -142,7 +142,7 @@ def _admin_post(stack_dir: Path, port: int, path: str, body: dict[str, Any]) -> 
 
 
 def _post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
-    request = urllib.request.Request(url, urllib.parse.urlencode(form).encode())
+    request = urllib.request.Request(url, urllib.parse.urlencode(form).encode())  # noqa: S310 - our own http:// port
     return json.loads(_send(request, "getting a Keycloak admin token") or b"{}")
 
 
@@ -161,7 +161,7 @@ def registry_auth_args(keycloak_port: int) -> list[str]:
     """Apicurio's settings: OIDC bearer tokens from this Keycloak (and HTTP basic client
     credentials, which it exchanges there), roles from the token's realm roles, anonymous
     reads open, writes for sr-developer and sr-admin only."""
-    return [f"-Dquarkus.oidc.tenant-enabled=true",
+    return ["-Dquarkus.oidc.tenant-enabled=true",
             f"-Dquarkus.oidc.auth-server-url={issuer_url(keycloak_port)}",
             "-Dapicurio.authn.basic-client-credentials.enabled=true",
             "-Dapicurio.auth.role-based-authorization=true",

@@ -150,11 +150,12 @@ class Serde:
 
     def _lookup_or_register(self, subject: str, schema: Schema) -> int:
         try:
-            return self.registry.lookup_schema(subject, schema).schema_id
+            found = self.registry.lookup_schema(subject, schema).schema_id
         except SchemaRegistryError as exc:
             if exc.http_status_code != 404:  # 40401 no subject, 40403 no such schema in it
                 raise
-        return self.registry.register_schema(subject, schema)
+            found = None
+        return found if found is not None else self.registry.register_schema(subject, schema)
 
     def encode(self, subject: str, record: dict[str, Any]) -> bytes:
         """Frame ``record`` with the id prepared for ``subject``. Raises on a record that does
