@@ -22,7 +22,7 @@ from stream_processors.faust_auth import broker_credentials, broker_urls
 def main(raw_topic: str, out_topic: str, group: str) -> None:
     settings = GovbusSettings()
     schema = load_schemas(settings.schemas_dir)["hotline.work_order"]
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     serde.prepare(value_subject(raw_topic), schema.schema)
     serde.prepare(value_subject(out_topic), schema.schema)
     app = faust.App(group, broker=broker_urls(settings), broker_credentials=broker_credentials(settings),

@@ -49,7 +49,7 @@ def bench_records(schema: DatasetSchema, count: int) -> list[dict]:
 
 def produce_inputs(settings: GovbusSettings, count: int) -> None:
     schema = load_schemas(settings.schemas_dir)[DATASET]
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
+    publisher = Publisher(settings, Serde.from_settings(settings), new_metrics())
     publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
     for record in bench_records(schema, count):
         publisher.publish(schema, record, record["order_no"])

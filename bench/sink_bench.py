@@ -122,7 +122,7 @@ def run_sink(settings: GovbusSettings, url: str, batch: int, expected: int) -> f
         "pool_url": url, "sink_group": f"bench-sink-{uuid.uuid4().hex[:8]}", "sink_batch_size": batch,
         "metrics_port": -1})
     try:
-        sink = PoolSink(run_settings, RECIPIENT, Serde.connect(settings.registry_url), new_metrics(),
+        sink = PoolSink(run_settings, RECIPIENT, Serde.from_settings(settings), new_metrics(),
                         store, resource_class_of=CLASSES)
         summary = sink.run(idle_exit_seconds=3)
     finally:
@@ -203,7 +203,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = with_endpoints(GovbusSettings(topic_prefix=f"bench{uuid.uuid4().hex[:8]}"),
                               identity=identities.ADMIN, start_stack=True)
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     topic = topic_names(settings).shared(RECIPIENT, DATASET)
     messages = encoded_records(settings, serde, value_subject(topic), args.records)
     produce(settings, topic, messages)

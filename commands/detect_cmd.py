@@ -58,7 +58,7 @@ def list_cmd(all_states: bool = typer.Option(False, "--all", help="Include resol
     from stream_processors.detect.feed import read_incidents
 
     settings = with_endpoints(GovbusSettings(), identity=INCIDENT_IDENTITY)
-    incidents = read_incidents(settings, Serde.connect(settings.registry_url)).values()
+    incidents = read_incidents(settings, Serde.from_settings(settings)).values()
     table = Table("grade", "state", "v", "opened", "title")
     table.add_column("incident", overflow="fold")  # whole, so that operators can copy it
     for i in sorted(incidents, key=lambda r: r["opened_at"]):

@@ -62,7 +62,7 @@ def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int
 
 def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
     settings = with_endpoints(GovbusSettings(), identity=DLQ_IDENTITY)
-    return settings, Serde.connect(settings.registry_url), topic_names(settings).dlq(dataset)
+    return settings, Serde.from_settings(settings), topic_names(settings).dlq(dataset)
 
 
 @dlq_app.command("list")

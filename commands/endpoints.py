@@ -3,6 +3,7 @@ the local stack (its state file for the ports, its identities/ folder for the cr
 from __future__ import annotations
 
 from commands.localstack import StackState, stack_up
+from commands.localstack.keycloak import identity_path
 from govbus.core.credentials import CredentialsError
 from govbus.core.kafka_access import check_access
 from govbus.core.settings import GovbusSettings, kafka_config
@@ -25,6 +26,20 @@ def _local_identity(settings: GovbusSettings, state: StackState, identity: str) 
             "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
 
 
+def _local_registry_identity(settings: GovbusSettings) -> dict[str, object]:
+    """The local stack's registry governance identity, unless the settings name a registry or an
+    identity of their own.
+
+    Every command gets it, not only ``govbus schemas``: the roles still register the subjects
+    they derive at run time (dead letters, audit, each agreement's shared schema), which the
+    registry allows only to the governance identity (docs/security.md#registry-authentication).
+    """
+    governance = identity_path(settings.stack_dir)
+    if settings.registry_url or settings.registry_identity_file is not None or not governance.exists():
+        return {}
+    return {"registry_identity_file": governance}
+
+
 def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool = False,
                    check: bool = True) -> GovbusSettings:
     """``settings`` with bootstrap servers, registry URL and the Kafka identity filled in from the
@@ -41,7 +56,7 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
             resolved = settings.model_copy(update={
                 "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
                 "registry_url": settings.registry_url or state.registry_url,
-                **_local_identity(settings, state, identity)})
+                **_local_identity(settings, state, identity), **_local_registry_identity(settings)})
     if check:
         check_access(kafka_config(resolved, "admin"))
     return resolved

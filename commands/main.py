@@ -35,19 +35,21 @@ def stack_up_cmd() -> None:
 
 @stack_app.command("down")
 def stack_down_cmd(purge: bool = typer.Option(False, help="Also delete the broker's data.")) -> None:
-    """Stop the registry and the broker; no Java process is left behind."""
+    """Stop the registry, its identity provider and the broker; no Java process is left behind."""
     stack_down(GovbusSettings(), purge=purge)
     console.print("stack stopped")
 
 
 @stack_app.command("status")
 def stack_status_cmd() -> None:
-    """Say whether the broker and registry are up and where."""
+    """Say whether the broker, the registry and its identity provider are up and where."""
     state, running = stack_status(GovbusSettings())
     if state is None:
         console.print("no local stack (run `govbus stack up`)")
         raise typer.Exit(1)
     console.print(f"kafka     {'up' if running['kafka'] else 'down'}  {state.bootstrap}  pid {state.pids.get('kafka')}")
+    console.print(f"keycloak  {'up' if running['keycloak'] else 'down'}  "
+                  f"http://127.0.0.1:{state.keycloak_port}  pid {state.pids.get('keycloak')}")
     console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  "
                   f"pid {state.pids.get('registry')}")
     console.print(f"listener  {state.listener}  CA {state.tls.ca_cert}\n"

@@ -5,14 +5,17 @@ compatibility taken from the catalogue (idempotent). ``check`` tests each workin
 against what the registry holds and exits 1 when any is incompatible, naming subject, field and
 rule. Settings are read inside each command (never at import): ``GOVBUS_REGISTRY_URL`` (else the
 local stack), ``GOVBUS_TOPIC_PREFIX``, ``GOVBUS_SCHEMAS_DIR`` and ``GOVBUS_CATALOGUE_DIR`` point a
-command at another registry, bus or tree.
+command at another registry, bus or tree. Both commands authenticate as the governance identity
+(``GOVBUS_REGISTRY_IDENTITY_FILE``, else the local stack's): the registry lets only it register,
+change a subject's compatibility, or test a schema against all versions.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
 import typer
-from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.error import OAuthTokenError, SchemaRegistryError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -28,8 +31,9 @@ from govbus.core.governance import (
     check_all,
     register_all,
 )
+from govbus.core.registry_auth import RegistryIdentityError
 from govbus.core.schemas import DatasetSchema, load_schemas
-from govbus.core.serde import registry_client
+from govbus.core.serde import registry_client, settings_identity
 from govbus.core.settings import GovbusSettings, topic_names
 
 # The identity each command connects as: bus-admin for now; each becomes its own identity
@@ -82,13 +86,32 @@ def _catalogue(settings: GovbusSettings) -> Catalogue:
         raise typer.Exit(1) from exc
 
 
+def _client(settings: GovbusSettings) -> SchemaRegistryClient:
+    try:
+        return registry_client(settings.registry_url, settings_identity(settings))
+    except RegistryIdentityError as exc:
+        _say(str(exc), stderr=True)
+        raise typer.Exit(1) from exc
+
+
+_UNAUTHORISED = {401: "it does not know this identity (set GOVBUS_REGISTRY_IDENTITY_FILE to the "
+                      "governance identity's file)",
+                 403: "this identity may not write (the governance identity has role sr-developer)"}
+
+
 def _with_registry(url: str, action: Callable[[], T]) -> T:
-    """Run ``action``; a registry that answers with an error or not at all exits 1, saying so."""
+    """Run ``action``; a registry (or identity provider) that refuses or does not answer exits 1
+    with one line saying what failed and what to do."""
     try:
         return action()
     except SchemaRegistryError as exc:
-        _say(f"registry {url} refused: HTTP {exc.http_status_code} ({exc.error_code}): "
-             f"{exc.error_message}", stderr=True)
+        why = _UNAUTHORISED.get(exc.http_status_code, f"{exc.error_message}")
+        _say(f"registry {url} refused: HTTP {exc.http_status_code} ({exc.error_code}): {why}",
+             stderr=True)
+        raise typer.Exit(1) from exc
+    except OAuthTokenError as exc:
+        _say(f"no registry token from the identity provider: {exc} (is it up, `govbus stack "
+             "status`? is the client secret in the identity file current?)", stderr=True)
         raise typer.Exit(1) from exc
     except GovernanceError:
         raise
@@ -117,7 +140,7 @@ def register() -> None:
     compatibility from the catalogue first. Idempotent; exit 1 if the registry refuses any."""
     settings = _settings()
     schemas, catalogue = _schemas(settings), _catalogue(settings)
-    client = registry_client(settings.registry_url)
+    client = _client(settings)
     try:
         registrations = _with_registry(settings.registry_url, lambda: register_all(
             client, schemas, catalogue, topic_names(settings)))
@@ -146,7 +169,7 @@ def check() -> None:
     the field and the rule it breaks. Exit 1 if any is incompatible."""
     settings = _settings()
     schemas = _schemas(settings)
-    client = registry_client(settings.registry_url)
+    client = _client(settings)
     results = _with_registry(settings.registry_url,
                              lambda: check_all(client, schemas, topic_names(settings)))
     table = Table(title=f"Schemas against {settings.registry_url}")

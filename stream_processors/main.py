@@ -34,7 +34,7 @@ def build_pipeline(settings: GovbusSettings) -> Pipeline:
     master_key = pseudonym_master_key(settings)
     book = AgreementBook(settings.catalogue_dir / AGREEMENTS_DIR, catalogue, schemas, master_key)
     pipeline = Pipeline(
-        serde=Serde.connect(settings.registry_url), topics=topic_names(settings), schemas=schemas,
+        serde=Serde.from_settings(settings), topics=topic_names(settings), schemas=schemas,
         book=book, metrics=new_metrics(),
         dead_letter_schema=load_dead_letter_schema(settings.schemas_dir),
         audit_schema=load_bus_schema(settings.schemas_dir, "govbus.bus.AuditDelivery"),

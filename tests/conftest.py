@@ -11,9 +11,14 @@ schema registry, in this order of preference:
 1. ``GOVBUS_TEST_BOOTSTRAP`` / ``GOVBUS_TEST_REGISTRY`` (an existing stack, e.g. the one .ci/run starts),
    with the identity to connect as: ``GOVBUS_TEST_KAFKA_USER``, ``GOVBUS_TEST_KAFKA_PASSWORD_FILE``,
    ``GOVBUS_TEST_KAFKA_CA_FILE`` (the local stack's bus-admin file and CA; none for a plaintext broker);
+   and ``GOVBUS_TEST_REGISTRY_IDENTITY_FILE`` where its registry refuses anonymous writes (the
+   local stack's ``<stack dir>/identities/registry.svc.governance.json``);
 2. testcontainers, where a Docker engine answers (a developer's laptop);
 3. the local stack from deploy/ (Kafka + Apicurio from Maven Central), started for the session
    in a temporary folder and stopped at its end.
+
+Tests write schemas as the registry's governance identity: the fixture puts its file in
+``GOVBUS_REGISTRY_IDENTITY_FILE`` for the session, so that processes the tests start inherit it.
 
 A missing broker fails the run: nothing here skips. The same holds for PostgreSQL
 (``postgres_url``): ``GOVBUS_TEST_POSTGRES_URL`` if set, else a throwaway cluster started from the
@@ -30,6 +35,7 @@ from typing import Iterator
 
 import pytest
 
+from govbus.core.registry_auth import RegistryIdentity, load_identity
 from govbus.core.settings import GovbusSettings, connection_env, kafka_config
 from tests.support.postgres import PostgresUnavailable, postgres_server
 
@@ -66,7 +72,10 @@ class Broker:
     kafka_password_file: Path | None = None
     kafka_ca_file: Path | None = None
 
-    def identity(self) -> dict:
+    # The registry's governance identity (None: the registry takes anonymous writes).
+    registry_identity_file: Path | None = None
+
+    def kafka_identity(self) -> dict:
         return {"kafka_user": self.kafka_user, "kafka_password_file": self.kafka_password_file,
                 "kafka_ca_file": self.kafka_ca_file}
 
@@ -74,13 +83,15 @@ class Broker:
         """Settings pointing at this broker as its identity, with a pool in ``tmp_path`` and no
         metrics port."""
         values = {"bootstrap_servers": self.bootstrap, "registry_url": self.registry_url,
-                  "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1, **self.identity()}
+                  "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1,
+                  "registry_identity_file": self.registry_identity_file, **self.kafka_identity()}
         return GovbusSettings(**(values | overrides))
 
     def env(self) -> dict[str, str]:
         """``GOVBUS_*`` variables that make a child process connect to this broker as its identity."""
         return connection_env(GovbusSettings(bootstrap_servers=self.bootstrap, registry_url=self.registry_url,
-                                             **self.identity()))
+                                             registry_identity_file=self.registry_identity_file,
+                                             **self.kafka_identity()))
 
     def stack_dir(self) -> Path:
         """The local stack folder this broker's identity file lives in (<stack>/identities/x.json)."""
@@ -89,9 +100,12 @@ class Broker:
         assert (stack / "state.json").exists(), f"{stack} is not a local stack folder"
         return stack
 
+    def registry_identity(self) -> RegistryIdentity | None:
+        return load_identity(self.registry_identity_file) if self.registry_identity_file else None
+
     def client_config(self, **overrides) -> dict:
         """librdkafka settings for a client of this broker as its identity."""
-        return kafka_config(GovbusSettings(bootstrap_servers=self.bootstrap, **self.identity()), "admin",
+        return kafka_config(GovbusSettings(bootstrap_servers=self.bootstrap, **self.kafka_identity()), "admin",
                             **overrides)
 
 
@@ -102,7 +116,8 @@ def _path(name: str) -> Path | None:
 
 def _env_broker(bootstrap: str, registry: str) -> Broker:
     return Broker(bootstrap, registry, os.environ.get("GOVBUS_TEST_KAFKA_USER", ""),
-                  _path("GOVBUS_TEST_KAFKA_PASSWORD_FILE"), _path("GOVBUS_TEST_KAFKA_CA_FILE"))
+                  _path("GOVBUS_TEST_KAFKA_PASSWORD_FILE"), _path("GOVBUS_TEST_KAFKA_CA_FILE"),
+                  _path("GOVBUS_TEST_REGISTRY_IDENTITY_FILE"))
 
 
 def _docker_answers() -> bool:
@@ -131,20 +146,20 @@ def _testcontainers_broker() -> Iterator[Broker]:
 
 def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     from commands.localstack import stack_down, stack_up
+    from commands.localstack.keycloak import identity_path
     from govbus.core import identities
 
     settings = GovbusSettings(stack_dir=tmp_dir / "stack")
     state = stack_up(settings)
     try:
         yield Broker(state.bootstrap, state.registry_url, identities.ADMIN,
-                     state.identity_store.path(identities.ADMIN), state.tls.ca_cert)
+                     state.identity_store.path(identities.ADMIN), state.tls.ca_cert,
+                     identity_path(settings.stack_dir))
     finally:
         stack_down(settings)
 
 
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """A real broker and registry for the whole session (see the module docstring)."""
+def _brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     bootstrap, registry = os.environ.get("GOVBUS_TEST_BOOTSTRAP"), os.environ.get("GOVBUS_TEST_REGISTRY")
     if bootstrap and registry:
         yield _env_broker(bootstrap, registry)
@@ -152,6 +167,16 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         yield from _testcontainers_broker()
     else:
         yield from _local_stack_broker(tmp_path_factory.mktemp("govbus"))
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A real broker and registry for the whole session (see the module docstring)."""
+    with pytest.MonkeyPatch.context() as env:
+        for found in _brokers(tmp_path_factory):
+            if found.registry_identity_file is not None:
+                env.setenv("GOVBUS_REGISTRY_IDENTITY_FILE", str(found.registry_identity_file))
+            yield found
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from commands.localstack.identities import StackIdentities, catalogue_identity_names
+from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
 from commands.localstack.probe import broker_ready, registry_ready, wait_until
 from commands.localstack.secure import (
     LISTENER,
@@ -49,6 +50,7 @@ class StackState:
     registry_port: int
     cluster_id: str
     pids: dict[str, int] = field(default_factory=dict)
+    keycloak_port: int = 0  # the registry's identity provider (commands/localstack/keycloak.py)
 
     @property
     def bootstrap(self) -> str:
@@ -187,6 +189,7 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
          # loopback port of its own so two stacks on one machine do not collide.
          "-Dquarkus.management.host=127.0.0.1", f"-Dquarkus.management.port={free_port()}",
          # Its Kafka identity (svc.registry, SASL_SSL) is in config/application.properties.
+         *registry_auth_args(state.keycloak_port),
          "-Dapicurio.storage.kind=kafkasql",
          f"-Dapicurio.kafkasql.bootstrap.servers={state.bootstrap}",
          "-Dquarkus.log.console.json=false", "-jar", str(jar)], log, root)
@@ -199,9 +202,10 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
 def stack_status(settings: GovbusSettings) -> tuple[StackState | None, dict[str, bool]]:
     state = StackState.load(settings.stack_dir)
     if state is None:
-        return None, {"kafka": False, "registry": False}
+        return None, {"kafka": False, "keycloak": False, "registry": False}
     return state, {"kafka": pid_alive(state.pids.get("kafka")) and broker_ready(state.bootstrap,
                                                                                 state.admin_security(), 3),
+                   "keycloak": pid_alive(state.pids.get("keycloak")) and keycloak_ready(state.keycloak_port),
                    "registry": pid_alive(state.pids.get("registry")) and registry_ready(state.registry_url)}
 
 
@@ -215,6 +219,8 @@ def stack_up(settings: GovbusSettings) -> StackState:
             _stop_pid(state.pids.pop("kafka", None))
             _start_broker(state, settings)
         _ensure_identities(state, settings)
+        if not running["keycloak"]:  # before the registry, which reads its OIDC discovery
+            _start_identity_provider(state, settings)
         if not running["registry"]:
             _stop_pid(state.pids.pop("registry", None))
             _start_registry(state, settings)
@@ -223,6 +229,13 @@ def stack_up(settings: GovbusSettings) -> StackState:
         raise
     state.save()
     return state
+
+
+def _start_identity_provider(state: StackState, settings: GovbusSettings) -> None:
+    _stop_pid(state.pids.pop("keycloak", None))
+    state.keycloak_port = state.keycloak_port or free_port()
+    state.pids["keycloak"] = start_keycloak(Path(state.stack_dir), settings.cache_dir, state.keycloak_port)
+    state.save()
 
 
 def _stop_pid(pid: int | None, timeout: float = 30.0) -> None:
@@ -242,10 +255,10 @@ def _stop_pid(pid: int | None, timeout: float = 30.0) -> None:
 
 
 def stack_down(settings: GovbusSettings, purge: bool = False) -> None:
-    """Stop the registry, then the broker (the registry is a client of it)."""
+    """Stop the registry, then its identity provider and the broker (it is a client of both)."""
     state = StackState.load(settings.stack_dir)
     if state is not None:
-        for name in ("registry", "kafka"):
+        for name in ("registry", "keycloak", "kafka"):
             _stop_pid(state.pids.pop(name, None))
         state.save()
     if purge and settings.stack_dir.exists():

@@ -21,5 +21,5 @@ def run_audit_sink(settings: GovbusSettings, idle_exit_seconds: float | None = N
     serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sink = AuditSink(settings, Serde.connect(settings.registry_url), metrics, open_audit_store(settings))
+    sink = AuditSink(settings, Serde.from_settings(settings), metrics, open_audit_store(settings))
     return sink.run(stop, idle_exit_seconds=idle_exit_seconds)

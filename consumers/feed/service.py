@@ -51,7 +51,7 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     """Serve until SIGINT/SIGTERM; raise when the consumer fails on a broker or registry fault."""
     loop = asyncio.get_running_loop()
     hub = FeedHub()
-    consumer = IncidentConsumer(settings, Serde.connect(settings.registry_url), LoopSink(loop, hub))
+    consumer = IncidentConsumer(settings, Serde.from_settings(settings), LoopSink(loop, hub))
     await asyncio.to_thread(consumer.prepare)  # registry call: blocking, and must work before we serve
     runner = web.AppRunner(build_app(hub), handle_signals=False)
     await runner.setup()

@@ -17,5 +17,5 @@ def run_pool_sink(settings: GovbusSettings, recipient: str | None,
     serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batch in hand, then exit
-    sink = PoolSink(settings, recipient, Serde.connect(settings.registry_url), metrics)
+    sink = PoolSink(settings, recipient, Serde.from_settings(settings), metrics)
     return sink.run(stop, idle_exit_seconds=idle_exit_seconds)

@@ -11,6 +11,9 @@ import re
 from enum import StrEnum
 
 ADMIN = "bus-admin"
+# The schema registry's one writing identity (an OIDC client of the registry's identity
+# provider, not a SCRAM user): `govbus schemas register | check` (docs/security.md).
+REGISTRY_GOVERNANCE = "svc.governance"
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
 

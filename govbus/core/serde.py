@@ -22,7 +22,9 @@ import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+from govbus.core.registry_auth import RegistryIdentity, load_identity
 from govbus.core.result import Fault, Ok
+from govbus.core.settings import GovbusSettings
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
@@ -87,8 +89,16 @@ class AvroBody:
 REGISTRY_TIMEOUT_SECONDS = 30
 
 
-def registry_client(url: str) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": url, "timeout": REGISTRY_TIMEOUT_SECONDS})
+def registry_client(url: str, identity: RegistryIdentity | None = None) -> SchemaRegistryClient:
+    """A client of the registry at ``url``, as ``identity`` (bearer tokens), else anonymous."""
+    config = identity.client_config() if identity else {}
+    return SchemaRegistryClient({"url": url, "timeout": REGISTRY_TIMEOUT_SECONDS} | config)
+
+
+def settings_identity(settings: GovbusSettings) -> RegistryIdentity | None:
+    """The registry identity the settings name (``GOVBUS_REGISTRY_IDENTITY_FILE``), or None."""
+    path = settings.registry_identity_file
+    return load_identity(path) if path is not None else None
 
 
 # For consumers that decode govbus topics with confluent-kafka's own AvroDeserializer: from 2.16
@@ -114,13 +124,22 @@ class Serde:
     _writers: dict[str, AvroBody] = field(default_factory=dict)
 
     @classmethod
-    def connect(cls, registry_url: str) -> "Serde":
-        return cls(registry_client(registry_url))
+    def connect(cls, registry_url: str, identity: RegistryIdentity | None = None) -> "Serde":
+        return cls(registry_client(registry_url, identity))
+
+    @classmethod
+    def from_settings(cls, settings: GovbusSettings) -> "Serde":
+        """A serde on the settings' registry, as the identity they name (else anonymous)."""
+        return cls.connect(settings.registry_url, settings_identity(settings))
 
     def prepare(self, subject: str, schema: dict[str, Any]) -> int:
-        """Register ``schema`` under ``subject`` (idempotent) and cache its id. Call at start-up."""
+        """Cache the id of ``schema`` under ``subject``. Call at start-up.
+
+        Looks the schema up first, which the registry counts as a read (anonymous where reads
+        are open); registers it only when the subject does not hold it yet, which needs an
+        identity allowed to write (the governance identity, docs/security.md)."""
         schema_str = json.dumps(schema, ensure_ascii=False, sort_keys=True)
-        schema_id = self.registry.register_schema(subject, Schema(schema_str, "AVRO"))
+        schema_id = self._lookup_or_register(subject, Schema(schema_str, "AVRO"))
         parsed = fastavro.parse_schema(json.loads(schema_str))
         self._id_by_subject[subject] = schema_id
         self._parsed_by_subject[subject] = parsed
@@ -128,6 +147,15 @@ class Serde:
         self._by_id[schema_id] = parsed
         self._json_by_id[schema_id] = json.loads(schema_str)
         return schema_id
+
+    def _lookup_or_register(self, subject: str, schema: Schema) -> int:
+        try:
+            found = self.registry.lookup_schema(subject, schema).schema_id
+        except SchemaRegistryError as exc:
+            if exc.http_status_code != 404:  # 40401 no subject, 40403 no such schema in it
+                raise
+            found = None
+        return found if found is not None else self.registry.register_schema(subject, schema)
 
     def encode(self, subject: str, record: dict[str, Any]) -> bytes:
         """Frame ``record`` with the id prepared for ``subject``. Raises on a record that does

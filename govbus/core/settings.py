@@ -25,6 +25,10 @@ class GovbusSettings(BaseSettings):
     # Empty: use the local stack started by `govbus stack up` (its state file names the ports).
     bootstrap_servers: str = ""
     registry_url: str = ""
+    # Who registry clients are: a JSON file {client_id, client_secret, token_url}, mode 0600
+    # (govbus.core.registry_auth). None: anonymous, which reads only. Against the local stack,
+    # commands use its governance identity (commands/endpoints.py).
+    registry_identity_file: Path | None = None
     pool_url: str = "sqlite:///govbus-pool.db"
     metrics_port: int = Field(default=0, description="0: pick a free port; -1: do not serve /metrics")
     metrics_host: str = "127.0.0.1"
@@ -71,6 +75,12 @@ def pseudonym_master_key(settings: GovbusSettings) -> bytes:
     return settings.pseudonym_key.encode()
 
 
+def registry_identity_env(settings: GovbusSettings) -> dict[str, str]:
+    """The registry identity for a child process's environment: the file's path, not its secret."""
+    path = settings.registry_identity_file
+    return {"GOVBUS_REGISTRY_IDENTITY_FILE": str(path)} if path is not None else {}
+
+
 def topic_names(settings: GovbusSettings) -> TopicNames:
     return TopicNames(settings.topic_prefix)
 
@@ -94,7 +104,7 @@ def connection_env(settings: GovbusSettings) -> dict[str, str]:
     for name, path in (("GOVBUS_KAFKA_PASSWORD_FILE", settings.kafka_password_file),
                        ("GOVBUS_KAFKA_CA_FILE", settings.kafka_ca_file)):
         env[name] = str(path) if path else ""
-    return env
+    return env | registry_identity_env(settings)
 
 
 def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[str, Any]:

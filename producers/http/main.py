@@ -31,7 +31,7 @@ def build_ingest_app(settings: GovbusSettings, token_map: dict[str, str], max_in
     unknown = set(token_map.values()) - {p.department for p in providers.values()}
     if unknown:  # allowed (a department may get datasets later), but worth a line in the log
         log.warning("tokens for departments that provide no dataset: %s", sorted(unknown))
-    publisher = publisher or Publisher(settings, Serde.connect(settings.registry_url),
+    publisher = publisher or Publisher(settings, Serde.from_settings(settings),
                                        new_metrics())
     delivery = IngestDelivery(publisher, load_dead_letter_schema(settings.schemas_dir),
                               max_in_flight)

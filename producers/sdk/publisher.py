@@ -207,7 +207,7 @@ def connect_publisher(settings: GovbusSettings, schema: DatasetSchema,
                       metrics: Metrics | None = None) -> Publisher:
     """A Publisher on the configured registry, ``schema`` (and the dead-letter schema)
     prepared. Use it as a context manager."""
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), metrics or new_metrics())
+    publisher = Publisher(settings, Serde.from_settings(settings), metrics or new_metrics())
     publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))
     return publisher
 

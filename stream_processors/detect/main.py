@@ -46,7 +46,7 @@ def build_pipeline(settings: GovbusSettings, idle_ms: int) -> DetectPipeline:
     metrics = new_metrics()
     extra = detect_metrics(metrics.registry)
     pipeline = DetectPipeline(
-        serde=Serde.connect(settings.registry_url), topics=topic_names(settings), schemas=schemas,
+        serde=Serde.from_settings(settings), topics=topic_names(settings), schemas=schemas,
         extractor=Extractor(rules), detector=Detector(rules, Stores.in_memory(), extra, idle_ms),
         metrics=metrics, detect_metrics=extra,
         incident_schema=load_bus_schema(settings.schemas_dir, INCIDENT_SCHEMA))

@@ -39,7 +39,7 @@ def request_action(settings: GovbusSettings, action: str, incident_id: str,
     parsed = parse_incident_id(incident_id)
     if parsed is None:
         raise NotAnIncidentId("not an incident id (rule/key/time)")
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     current = read_incidents(settings, serde).get(incident_id)
     if current is None or current["state"] == "resolved":
         return ActionOutcome("refused", "already resolved" if current else "no such incident")

@@ -22,7 +22,7 @@ POLICE, URBAN, PROVINCE = "public_security_350100", "urban_management_350102", "
 
 
 def _dead_letters(settings, expected: int) -> list[dict]:
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"{settings.topic_prefix}-check"}))
     consumer.subscribe([topic_names(settings).dlq(DATASET)])
     letters: list[dict] = []

@@ -48,7 +48,7 @@ class IncidentBus:
         self.settings = settings
         self.topic = topic_names(settings).emergency_incidents
         self.subject = value_subject(self.topic)
-        self.serde = Serde.connect(settings.registry_url)
+        self.serde = Serde.from_settings(settings)
         self.serde.prepare(self.subject, load_bus_schema(settings.schemas_dir, SCHEMA))
         admin = AdminClient(kafka_config(settings, "admin"))
         for future in admin.create_topics([NewTopic(self.topic, 3, 1)]).values():

@@ -47,7 +47,7 @@ def _publish_shared(broker, tmp_path: Path, unique: str) -> tuple[str, dict[str,
     admin = AdminClient(kafka_config(settings, "admin"))
     for future in admin.create_topics([NewTopic(topic, 2, 1)]).values():
         future.result(30)
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     serde.prepare(value_subject(topic), plan.shared_schema)
     producer = Producer(kafka_config(settings, "producer"))
     delivered = {}

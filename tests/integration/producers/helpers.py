@@ -35,5 +35,5 @@ def consume(settings: GovbusSettings, topic: str, expected: int,
 
 
 def decoded(settings: GovbusSettings, messages: list[Any]) -> list[dict[str, Any]]:
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     return [serde.decode(m.value()).value for m in messages]

@@ -20,7 +20,7 @@ def consume(settings: GovbusSettings, topic: str, expected: int, timeout: float 
             settle: float = 2.0) -> list[Received]:
     """Every record on ``topic`` from the start: waits for ``expected`` of them, then ``settle``
     seconds more so that unexpected extras (duplicates) are caught too."""
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     consumer = Consumer(kafka_config(settings, "consumer",
                                      **{"group.id": f"{topic}-check-{time.monotonic_ns()}"}))
     consumer.subscribe([topic])

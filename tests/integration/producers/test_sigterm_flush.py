@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     settings = GovbusSettings()
     schema = load_schemas(settings.schemas_dir)["hotline.work_order"]
     with exits_on_sigterm(), \
-            Publisher(settings, Serde.connect(settings.registry_url), new_metrics()) as publisher:
+            Publisher(settings, Serde.from_settings(settings), new_metrics()) as publisher:
         publisher.publish_encoded(schema, "hotline",
                                   [(b"k%d" % i, b"v%d" % i) for i in range(50)])
         print("queued", flush=True)

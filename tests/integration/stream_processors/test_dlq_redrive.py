@@ -44,7 +44,7 @@ def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypat
     producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
     assert producer.flush(30) == 0
 
-    [(offset, listed)] = list(read_letters(settings, Serde.connect(settings.registry_url), topics.dlq(DATASET)))
+    [(offset, listed)] = list(read_letters(settings, Serde.from_settings(settings), topics.dlq(DATASET)))
     assert (listed["reason"], listed["field_path"]) == ("bad_check_char", "caller_id_no")
 
     for key, value in {**broker.env(), "GOVBUS_TOPIC_PREFIX": f"t{unique}"}.items():
@@ -55,5 +55,5 @@ def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypat
     [again] = _poll_all(settings, raw, f"g{unique}", 1)
     assert again.value() == bad and dict(again.headers())["govbus.redrive.dlq_offset"] == str(offset).encode()
     [audit] = _poll_all(settings, topics.audit_redrives, f"a{unique}", 1)
-    event = Serde.connect(settings.registry_url).decode(audit.value()).value
+    event = Serde.from_settings(settings).decode(audit.value()).value
     assert (event["operator"], event["reason"], event["dlq_offset"]) == ("tester", "bad_check_char", offset)

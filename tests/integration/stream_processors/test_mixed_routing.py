@@ -54,7 +54,7 @@ def _hotline_batch(start: int) -> list[dict]:
 
 def _publish(settings, records: list[dict]) -> None:
     schemas = load_schemas(settings.schemas_dir)
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
+    publisher = Publisher(settings, Serde.from_settings(settings), new_metrics())
     for record in records:
         schema = schemas[record["envelope"]["dataset"]]
         publisher.prepare(schema, load_dead_letter_schema(settings.schemas_dir))

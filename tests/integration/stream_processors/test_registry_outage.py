@@ -131,7 +131,7 @@ def test_registry_outage_stops_the_processor_without_skipping(broker, tmp_path, 
         f":{registry.port}", f":{relay.port}"), unique, tmp_path)
     log_path = tmp_path / "process.log"
     log = log_path.open("wb")
-    serde = Serde.connect(broker.registry_url)
+    serde = Serde.connect(broker.registry_url, broker.registry_identity())
     producer = Producer(kafka_config(settings, "producer"))
     first = work_order(order_no="GD-OUTAGE-1")
     first["envelope"] = first["envelope"] | {"region_code": "350102001001"}
@@ -145,7 +145,7 @@ def test_registry_outage_stops_the_processor_without_skipping(broker, tmp_path, 
             log_path.read_text()[-2000:]
         relay.close()
         evolved, second = _evolved_record(first)
-        writer = Serde.connect(broker.registry_url)
+        writer = Serde.connect(broker.registry_url, broker.registry_identity())
         writer.prepare(value_subject(raw), evolved)
         producer.produce(raw, writer.encode(value_subject(raw), second), b"2")
         producer.flush(30)

@@ -11,13 +11,16 @@ from pathlib import Path
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from commands.localstack import StackState, stack_down, stack_status, stack_up
+from commands.localstack.keycloak import identity_path
 from commands.localstack.stack import pid_alive
+from govbus.core.registry_auth import load_identity
+from govbus.core.serde import registry_client
 from govbus.core.settings import GovbusSettings
 
 
 def _java_pids_under(stack_dir: Path) -> list[int]:
     """Live (non-zombie) Java processes working in this stack's folder (the stack starts the
-    broker and the registry there)."""
+    broker, the registry and its identity provider there)."""
     pids = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
@@ -35,13 +38,14 @@ def test_up_is_idempotent_schemas_persist_and_down_leaves_nothing(tmp_path):
     try:
         first = stack_up(settings)
         assert stack_up(settings).pids == first.pids  # a second up starts nothing
-        assert len(_java_pids_under(settings.stack_dir)) == 2
-        client = SchemaRegistryClient({"url": first.registry_url})
+        assert len(_java_pids_under(settings.stack_dir)) == 3
+        client = registry_client(first.registry_url, load_identity(identity_path(settings.stack_dir)))
         schema = Schema('{"type":"record","name":"P","fields":[{"name":"a","type":"string"}]}', "AVRO")
         schema_id = client.register_schema("persist-value", schema)
         os.killpg(first.pids["registry"], signal.SIGTERM)  # restart only the registry
         restarted = stack_up(settings)
         assert restarted.pids["kafka"] == first.pids["kafka"]
+        assert restarted.pids["keycloak"] == first.pids["keycloak"]
         assert restarted.pids["registry"] != first.pids["registry"]
         fresh = SchemaRegistryClient({"url": restarted.registry_url})
         assert fresh.get_latest_version("persist-value").schema_id == schema_id

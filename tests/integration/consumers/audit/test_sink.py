@@ -46,7 +46,7 @@ class AuditBus:
         self.settings = settings
         self.topic = topic_names(settings).audit_deliveries
         self.subject = value_subject(self.topic)
-        self.serde = Serde.connect(settings.registry_url)
+        self.serde = Serde.from_settings(settings)
         self.serde.prepare(self.subject, load_bus_schema(settings.schemas_dir, "govbus.bus.AuditDelivery"))
         admin = AdminClient(kafka_config(settings, "admin"))
         for future in admin.create_topics([NewTopic(self.topic, partitions, 1)]).values():
@@ -64,7 +64,7 @@ class AuditBus:
 
 
 def run_sink(settings):
-    return AuditSink(settings, Serde.connect(settings.registry_url), new_metrics()).run(idle_exit_seconds=IDLE)
+    return AuditSink(settings, Serde.from_settings(settings), new_metrics()).run(idle_exit_seconds=IDLE)
 
 
 def sql(settings, statement, **params):

@@ -41,7 +41,7 @@ class Bus:
         self.settings = settings
         self.topic = topic_names(settings).shared(recipient, dataset)
         self.subject = value_subject(self.topic)
-        self.serde = Serde.connect(settings.registry_url)
+        self.serde = Serde.from_settings(settings)
         schema = load_schemas(settings.schemas_dir)[DATASET].schema
         self.serde.prepare(self.subject, schema | {"dataset": schema_dataset or dataset})
         admin = AdminClient(kafka_config(settings, "admin"))

@@ -35,7 +35,7 @@ def settings(broker, tmp_path, unique):
 
 
 def run_sink(settings, metrics=None, **kwargs):
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     return PoolSink(settings, RECIPIENT, serde, metrics or new_metrics()).run(**kwargs)
 
 
@@ -177,7 +177,7 @@ def test_a_database_failure_at_assignment_stops_the_sink(settings):
 
     store.stored_offsets = unreachable
     with pytest.raises(OperationalError):
-        PoolSink(settings, RECIPIENT, Serde.connect(settings.registry_url), new_metrics(), store).run(
+        PoolSink(settings, RECIPIENT, Serde.from_settings(settings), new_metrics(), store).run(
             idle_exit_seconds=IDLE)
     assert not _has_rows(settings, DATASET)
 
@@ -199,7 +199,7 @@ def test_each_dataset_goes_to_its_catalogue_pool(broker, tmp_path, unique, pool_
 
 def test_a_given_resource_class_overrides_the_catalogue(settings):
     Bus(settings).produce(work_order("WO-1"))
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     sink = PoolSink(settings, RECIPIENT, serde, new_metrics(), resource_class_of={DATASET: "base"})
     assert sink.run(idle_exit_seconds=IDLE).records == 1
     assert pool_rows(settings, resource_class_of={DATASET: "base"}) == {"WO-1": "noise at night"}

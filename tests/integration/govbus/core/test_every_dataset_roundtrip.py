@@ -53,7 +53,7 @@ def test_stock_deserializer_reads_every_dataset(broker, tmp_path, unique) -> Non
         outgoing[_bus_topic(topics, full_name)] = (raw, BUS_SAMPLES[full_name])
     assert len(outgoing) == len(SAMPLES) + len(BUS_SAMPLES)
 
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     producer = Producer(kafka_config(settings, "producer"))
     for topic, (schema, record) in outgoing.items():
         serde.prepare(value_subject(topic), schema)

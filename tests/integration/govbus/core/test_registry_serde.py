@@ -14,9 +14,9 @@ from tests.support.helpers import hotline_schema, work_order
 def test_stock_consumer_and_deserializer_read_govbus_records(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
     topic = topic_names(settings).raw("hotline.work_order")
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     first_id = serde.prepare(value_subject(topic), hotline_schema().schema)
-    assert Serde.connect(settings.registry_url).prepare(value_subject(topic), hotline_schema().schema) == first_id
+    assert Serde.from_settings(settings).prepare(value_subject(topic), hotline_schema().schema) == first_id
     producer = Producer(kafka_config(settings, "producer"))
     producer.produce(topic, serde.encode(value_subject(topic), work_order()), b"GD1")
     assert producer.flush(30) == 0

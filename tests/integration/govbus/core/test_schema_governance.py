@@ -30,6 +30,7 @@ from govbus.core.governance import (
     register_all,
 )
 from govbus.core.schemas import DatasetSchema, load_schemas
+from govbus.core.serde import registry_client
 from govbus.core.settings import PROJECT_ROOT
 from govbus.core.topics import TopicNames, value_subject
 from tests.unit.govbus.core.test_governance import CASES, Case
@@ -42,7 +43,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def client(broker) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": broker.registry_url})
+    return registry_client(broker.registry_url, broker.registry_identity())
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def one(results: list[CheckResult], dataset: str = DATASET) -> CheckResult:
 def test_register_twice_gives_the_same_ids_and_no_new_versions(client, broker, topics, schemas,
                                                                catalogue) -> None:
     first = register_all(client, schemas, catalogue, topics)
-    again = register_all(SchemaRegistryClient({"url": broker.registry_url}), schemas, catalogue,
+    again = register_all(registry_client(broker.registry_url, broker.registry_identity()), schemas, catalogue,
                          topics)
     assert [r.subject for r in first] == [value_subject(topics.raw(d)) for d in sorted(schemas)]
     assert [(r.subject, r.schema_id, r.version) for r in again] == \

@@ -86,7 +86,7 @@ def test_wrong_token_and_other_department_are_refused(broker, tmp_path, unique):
 
 def test_full_queue_is_429_until_the_broker_catches_up(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
-    publisher = SlowBrokerPublisher(settings, Serde.connect(settings.registry_url), new_metrics())
+    publisher = SlowBrokerPublisher(settings, Serde.from_settings(settings), new_metrics())
     app = build_ingest_app(settings, tokens_from(STORED), 3, 100, publisher=publisher)
 
     async def scenario(client: TestClient):

@@ -64,7 +64,7 @@ def _rows(start: int, stop: int) -> list[dict]:
 def test_crash_mid_poll_then_restart_loses_nothing(broker, tmp_path, unique, department_db):
     url, table_name = department_db
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}")
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     rows = _rows(0, 25)
     rows[2]["channel"] = "fax"  # one bad row, in the first (confirmed) batch
     table = orders_table(create_engine(url), table_name, rows, chinese=True)

@@ -29,7 +29,7 @@ PARTITIONS = 3  # more than one, so that repartitioning and command routing are 
 def publish(settings: GovbusSettings, records: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     """Publish (dataset, record) pairs to their raw topics; returns business key → event id."""
     schemas = load_schemas(settings.schemas_dir)
-    publisher = Publisher(settings, Serde.connect(settings.registry_url), new_metrics())
+    publisher = Publisher(settings, Serde.from_settings(settings), new_metrics())
     for dataset in {d for d, _ in records}:
         publisher.prepare(schemas[dataset], load_dead_letter_schema(settings.schemas_dir))
     ids = {}
@@ -114,7 +114,7 @@ def wait_metric(detector: Detector, family: str, expected: float, timeout: float
 
 def wait_for(settings: GovbusSettings, detector: Detector, done: Callable[[dict[str, dict]], bool],
              timeout: float = 120.0) -> dict[str, dict]:
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     deadline = time.monotonic() + timeout
     latest: dict[str, dict] = {}
     while time.monotonic() < deadline:
@@ -133,7 +133,7 @@ def _brief(latest: dict[str, dict]) -> list[tuple]:
 
 def all_versions(settings: GovbusSettings) -> list[dict[str, Any]]:
     """Every message on the incidents topic, in offset order per partition."""
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     topic = topic_names(settings).emergency_incidents
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"{settings.topic_prefix}-check"}))
     out = []
