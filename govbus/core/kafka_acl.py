@@ -19,6 +19,7 @@ from confluent_kafka.admin import (
     AclOperation,
     AclPermissionType,
     AdminClient,
+    ConfigResource,
     ResourcePatternType,
     ResourceType,
 )
@@ -46,6 +47,17 @@ class AclError(RuntimeError):
 class BrokerAcls:
     rules: frozenset[AclRule]
     unrepresentable: tuple[str, ...]  # bindings AclRule cannot say, as text
+
+
+def authorizer_of(admin: AdminClient, timeout: float = TIMEOUT_SECONDS) -> str:
+    """The broker's authorizer class, '' for none. Asked because a broker without one answers
+    DescribeAcls with an empty list, which would read as "no ACLs at all". (Whether it allows
+    everyone where no ACL is found is the authorizer's own setting: DescribeConfigs omits it.)"""
+    node = admin.describe_cluster(request_timeout=timeout).result(timeout).nodes[0].id
+    resource = ConfigResource(ResourceType.BROKER, str(node))
+    entry = admin.describe_configs([resource], request_timeout=timeout)[resource].result(timeout).get(
+        "authorizer.class.name")
+    return str(entry.value or "") if entry is not None else ""
 
 
 def to_binding(rule: AclRule) -> AclBinding:
@@ -84,10 +96,14 @@ def _member(enum: type[E], value: E | str | int) -> E:
 
 
 def describe(admin: AdminClient, timeout: float = TIMEOUT_SECONDS) -> BrokerAcls:
-    """Every ACL on the broker. AclError when it has no authorizer (SECURITY_DISABLED) or
-    refuses us."""
+    """Every ACL on the broker. AclError when it has no authorizer or refuses us."""
     try:
+        if not authorizer_of(admin, timeout):
+            raise AclError("the broker has no authorizer (authorizer.class.name is empty): it keeps no "
+                           "ACLs and enforces none")
         bindings = admin.describe_acls(MATCH_ALL, request_timeout=timeout).result(timeout)
+    except AclError:
+        raise
     except Exception as exc:  # KafkaException or a timeout: both mean no answer
         raise AclError(f"cannot list the broker's ACLs: {exc}") from exc
     rules, other = set(), []
