@@ -70,7 +70,7 @@ def compare(settings: GovbusSettings, admin: AdminClient, now: datetime) -> Comp
 
     reasons, agreements = compiled(settings, now)
     on_broker = describe(admin)
-    plan = plan_acls(frozenset(reasons), on_broker.rules)
+    plan = plan_acls(frozenset(reasons), on_broker.rules, settings.topic_prefix)
     return Comparison(plan, reasons, on_broker.unrepresentable, agreements, now)
 
 
@@ -82,7 +82,7 @@ def _print(comparison: Comparison) -> None:
     for line in comparison.plan.lines():
         console.print(escape(line))
     for rule in sorted(comparison.plan.foreign):
-        console.print(escape(f"= {rule}  (not a govbus identity's ALLOW: left alone)"))
+        console.print(escape(f"= {rule}  (not this bus's to manage: left alone)"))
     for text in comparison.unrepresentable:
         console.print(escape(f"= {text}  (not expressible as a govbus ACL: left alone)"))
 

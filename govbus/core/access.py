@@ -228,9 +228,21 @@ class AclPlan:
         return [f"+ {r}" for r in sorted(self.add)] + [f"- {r}" for r in sorted(self.remove)]
 
 
-def plan_acls(required: frozenset[AclRule], existing: Iterable[AclRule]) -> AclPlan:
+def in_scope(rule: AclRule, topic_prefix: str) -> bool:
+    """Whether a bus with this topic prefix owns ``rule``. Several buses (tests) may share one
+    broker and its identities: a prefixed bus adds what it needs but removes only ACLs on its own
+    topics and groups (named with its prefix), never another bus's. Production has one bus per
+    broker and the empty prefix: it owns every ACL of its identities."""
+    if not topic_prefix:
+        return True
+    return rule.resource in (Resource.TOPIC, Resource.GROUP) and rule.name.startswith(
+        (f"{topic_prefix}.", f"{topic_prefix}-"))
+
+
+def plan_acls(required: frozenset[AclRule], existing: Iterable[AclRule], topic_prefix: str = "") -> AclPlan:
     present = frozenset(existing)
-    foreign = frozenset(r for r in present if not managed(r.principal) or r.permission != "ALLOW")
+    foreign = frozenset(r for r in present if not managed(r.principal) or r.permission != "ALLOW"
+                        or (r not in required and not in_scope(r, topic_prefix)))
     return AclPlan(add=required - present, remove=present - required - foreign, foreign=foreign)
 
 

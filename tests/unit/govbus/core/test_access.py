@@ -198,6 +198,18 @@ def test_plan_adds_what_is_missing_removes_only_managed_extras_and_leaves_the_re
     assert not plan_acls(required, required | {people}).drift
 
 
+def test_a_prefixed_bus_removes_only_acls_named_with_its_prefix() -> None:
+    topics = TopicNames("t1")
+    required = acls(topics=topics)
+    mine = AclRule("recv.gone_350100", Resource.TOPIC, "t1.shared.gone_350100.x.y", Pattern.LITERAL, Operation.READ)
+    my_group = AclRule("svc.sink", Resource.GROUP, "t1-old-sink", Pattern.LITERAL, Operation.READ)
+    another_bus = AclRule("svc.processor", Resource.TOPIC, "t2.raw.", Pattern.PREFIXED, Operation.READ)
+    production = AclRule("svc.processor", Resource.TOPIC, "raw.", Pattern.PREFIXED, Operation.READ)
+    plan = plan_acls(required, required | {mine, my_group, another_bus, production}, "t1")
+    assert plan.remove == {mine, my_group} and plan.foreign == {another_bus, production}
+    assert plan_acls(acls(), acls() | {another_bus}).remove == {another_bus}  # production owns all
+
+
 def test_removal_reason_when_nothing_requires_it() -> None:
     stale = AclRule("svc.sink", Resource.TOPIC, "pool.", Pattern.PREFIXED, Operation.READ)
     assert removal_reason(stale, agreements(), PLAIN, NOW) == "no catalogue entry or agreement in force requires it"
