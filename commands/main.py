@@ -62,6 +62,7 @@ def _register_commands() -> None:
     """Mount every command group. Imported here, not at the top, so that `govbus stack` does not
     pay for Faust, SQLAlchemy and aiohttp imports it never uses."""
     from commands import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds
+    from commands.acl_cmd import acl_app
     from commands.agreements_cmd import agreements_app
     from commands.audit_cmd import audit_app
     from commands.catalogue_cmd import catalogue_app
@@ -74,7 +75,7 @@ def _register_commands() -> None:
         module.register(app)
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
-                          ("pool", pool_app), ("identities", identities_app)):
+                          ("pool", pool_app), ("identities", identities_app), ("acl", acl_app)):
         app.add_typer(sub_app, name=name)
 
 

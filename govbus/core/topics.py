@@ -64,6 +64,11 @@ class TopicNames:
     def audit_redrives(self) -> str:
         return self._name("audit", "redrives")
 
+    @property
+    def audit_acl_changes(self) -> str:
+        """Every change `govbus acl apply` made to the broker's ACLs, and why."""
+        return self._name("audit", "acl_changes")
+
     def dataset_of(self, topic: str) -> str:
         """The dataset a raw/dlq/shared topic carries."""
         parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")

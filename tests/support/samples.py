@@ -114,6 +114,13 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "triggering_event_ids": ["6f9619ff-8b86-4d11-b42d-00c04fc964ff"],
         "matched_terms": ["deaths>=3"], "version": 1,
     },
+    "govbus.bus.AclChange": {
+        "principal": "recv.public_security_350100", "operation": "READ", "resource_type": "TOPIC",
+        "resource_name": "shared.public_security_350100.hotline.work_order", "pattern": "LITERAL",
+        "permission": "ALLOW", "change": "add",
+        "reason": "agreement hotline-to-public-security-fz v1 in force until 2028-01-01T00:00:00+00:00",
+        "applied_by": "steward", "applied_at": T1,
+    },
     "govbus.bus.AuditDelivery": {
         "audit_id": "0b7c4c8e-2f4a-5b1e-9d3a-6a1f0e2c9b11",
         "event_id": "6f9619ff-8b86-4d11-b42d-00c04fc964ff", "dataset": "hotline.work_order",

@@ -1,0 +1,187 @@
+"""`govbus acl plan | apply`: the broker's ACLs made to match the catalogue and the agreements.
+
+``plan`` prints what differs (``+`` to add, ``-`` to remove, one ACL a line) and exits 2 on
+drift, 0 without, so that a scheduler can watch it (an agreement expiring is drift). ``apply``
+makes the broker match and records every change on ``audit.acl_changes``. Only ACLs of bus
+identities (govbus.core.identities, the super user excepted) are added or removed; any other
+ACL is left alone and listed. Both run as the administrator (``bus-admin``).
+"""
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import typer
+from confluent_kafka.admin import AdminClient
+from rich.console import Console
+from rich.markup import escape
+
+from commands.endpoints import with_endpoints
+from govbus.core.access import AclPlan, AclRule, RoleGroups, compile_acls, plan_acls, removal_reason
+from govbus.core.agreements import Agreement
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+
+acl_app = typer.Typer(help="Broker ACLs compiled from the catalogue and the agreements: plan, apply.",
+                      no_args_is_help=True)
+console = Console(highlight=False)
+ACL_CHANGE_SCHEMA = "govbus.bus.AclChange"
+EXIT_DRIFT = 2
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The plan, why each required ACL is required, and what the broker holds that govbus
+    cannot express (listed, never touched)."""
+
+    plan: AclPlan
+    reasons: dict[AclRule, str]
+    unrepresentable: tuple[str, ...]
+    agreements: list[Agreement]
+    now: datetime
+
+
+def role_groups(settings: GovbusSettings) -> RoleGroups:
+    """The groups and app ids the roles run with, from the same functions the roles use."""
+    from consumers.audit.store import audit_group
+    from stream_processors.detect.main import detector_id
+
+    return RoleGroups(processor=settings.processor_group, detector=detector_id(settings),
+                      sink=settings.sink_group, audit=audit_group(settings))
+
+
+def compiled(settings: GovbusSettings, now: datetime) -> tuple[dict[AclRule, str], list[Agreement]]:
+    from govbus.core.agreements import load_agreements
+    from govbus.core.catalogue import load_catalogue
+    from govbus.core.rules import load_rules
+    from govbus.core.schemas import load_schemas
+
+    catalogue = load_catalogue(settings.catalogue_dir)
+    agreements = list(load_agreements(settings.catalogue_dir).agreements.values())
+    rules = load_rules(settings.catalogue_dir, load_schemas(settings.schemas_dir)).rules.values()
+    reasons = compile_acls(catalogue, agreements, topic_names(settings), role_groups(settings), now,
+                           {rule.dataset for rule in rules})
+    return reasons, agreements
+
+
+def compare(settings: GovbusSettings, admin: AdminClient, now: datetime) -> Comparison:
+    from govbus.core.kafka_acl import describe
+
+    reasons, agreements = compiled(settings, now)
+    on_broker = describe(admin)
+    plan = plan_acls(frozenset(reasons), on_broker.rules, settings.topic_prefix)
+    return Comparison(plan, reasons, on_broker.unrepresentable, agreements, now)
+
+
+def _admin(settings: GovbusSettings) -> AdminClient:
+    return AdminClient(kafka_config(settings, "admin"))
+
+
+def _print(comparison: Comparison) -> None:
+    for line in comparison.plan.lines():
+        console.print(escape(line))
+    for rule in sorted(comparison.plan.foreign):
+        console.print(escape(f"= {rule}  (not this bus's to manage: left alone)"))
+    for text in comparison.unrepresentable:
+        console.print(escape(f"= {text}  (not expressible as a govbus ACL: left alone)"))
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]{escape(str(exc))}[/red]")
+    return typer.Exit(1)
+
+
+@acl_app.command("plan")
+def plan_cmd() -> None:
+    """Print the ACLs to add (+) and remove (-); exit 2 when the broker drifted, 0 when not."""
+    from govbus.core.kafka_acl import AclError
+
+    settings = with_endpoints(GovbusSettings())
+    try:
+        comparison = compare(settings, _admin(settings), datetime.now(timezone.utc))
+    except AclError as exc:
+        raise _fail(exc) from exc
+    _print(comparison)
+    plan = comparison.plan
+    console.print(f"{len(plan.add)} to add, {len(plan.remove)} to remove, {len(plan.foreign)} left alone")
+    raise typer.Exit(EXIT_DRIFT if plan.drift else 0)
+
+
+@acl_app.command("apply")
+def apply_cmd(reason: str = typer.Option("", help="A note recorded with every change (a ticket, a decision)."),
+              operator: str = typer.Option(getpass.getuser(), help="Who is applying (audited).")) -> None:
+    """Make the broker's ACLs match the catalogue and agreements; record each change on audit.acl_changes."""
+    from govbus.core.kafka_acl import AclError, create, delete
+
+    settings = with_endpoints(GovbusSettings())
+    admin = _admin(settings)
+    try:
+        comparison = compare(settings, admin, datetime.now(timezone.utc))
+        audit = AclAudit.open(settings, admin)  # before any change: a registry outage stops us here
+        # Grants first, then revocations: a rule replaced by a wider one is never missing between.
+        create(admin, comparison.plan.add)
+        delete(admin, comparison.plan.remove)
+    except AclError as exc:
+        raise _fail(exc) from exc
+    _print(comparison)
+    records = change_records(comparison, settings, operator, reason)
+    audit.publish(records)
+    console.print(f"applied {len(comparison.plan.add)} additions and {len(comparison.plan.remove)} removals; "
+                  f"{len(records)} changes recorded on {audit.topic}")
+
+
+def change_records(comparison: Comparison, settings: GovbusSettings, operator: str,
+                   note: str) -> list[dict[str, Any]]:
+    """One ``govbus.bus.AclChange`` per added or removed ACL, with why."""
+    topics = topic_names(settings)
+    suffix = f" ({note})" if note else ""
+    added = [_record(r, "add", comparison.reasons[r] + suffix, operator, comparison.now)
+             for r in sorted(comparison.plan.add)]
+    removed = [_record(r, "remove", removal_reason(r, comparison.agreements, topics, comparison.now) + suffix,
+                       operator, comparison.now) for r in sorted(comparison.plan.remove)]
+    return added + removed
+
+
+def _record(rule: AclRule, change: str, reason: str, operator: str, at: datetime) -> dict[str, Any]:
+    return {"principal": rule.principal, "operation": rule.operation.value, "resource_type": rule.resource.value,
+            "resource_name": rule.name, "pattern": rule.pattern.value, "permission": rule.permission,
+            "change": change, "reason": reason, "applied_by": operator, "applied_at": at}
+
+
+@dataclass
+class AclAudit:
+    """The ``audit.acl_changes`` topic (one partition: one order) and its registered schema."""
+
+    topic: str
+    subject: str
+    serde: Any
+    producer: Any
+
+    @classmethod
+    def open(cls, settings: GovbusSettings, admin: AdminClient) -> "AclAudit":
+        from confluent_kafka import Producer
+        from confluent_kafka.admin import NewTopic
+
+        from govbus.core.deadletter import load_bus_schema
+        from govbus.core.kafka_admin import create_missing_topics
+        from govbus.core.serde import Serde
+        from govbus.core.topics import value_subject
+
+        topic = topic_names(settings).audit_acl_changes
+        create_missing_topics(admin, [NewTopic(topic, num_partitions=1, replication_factor=-1)])
+        serde = Serde.connect(settings.registry_url)
+        serde.prepare(value_subject(topic), load_bus_schema(settings.schemas_dir, ACL_CHANGE_SCHEMA))
+        return cls(topic, value_subject(topic), serde, Producer(kafka_config(settings, "producer")))
+
+    def publish(self, records: list[dict[str, Any]]) -> None:
+        """Send every record and wait for each acknowledgement; exit 3 if any is missing (the
+        ACLs are changed by then: the operator must know the trail lacks them)."""
+        failures: list[str] = []
+        for record in records:
+            self.producer.produce(self.topic, self.serde.encode(self.subject, record), record["principal"].encode(),
+                                  on_delivery=lambda err, _msg: failures.append(str(err)) if err else None)
+        if self.producer.flush(30) or failures:
+            console.print(f"[red]ACLs changed, but {len(failures) or 'some'} audit records were not "
+                          f"acknowledged on {self.topic}: {escape(str(failures[:1]))}[/red]")
+            raise typer.Exit(3)
