@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from commands.endpoints import with_endpoints
+from govbus.core import identities
 from govbus.core.access import AclPlan, AclRule, RoleGroups, compile_acls, plan_acls, removal_reason
 from govbus.core.agreements import Agreement
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
@@ -28,6 +29,8 @@ acl_app = typer.Typer(help="Broker ACLs compiled from the catalogue and the agre
 console = Console(highlight=False)
 ACL_CHANGE_SCHEMA = "govbus.bus.AclChange"
 EXIT_DRIFT = 2
+# The ACLs are the administrator's to change (docs/security.md): the one super user.
+ACL_IDENTITY = identities.ADMIN
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def plan_cmd() -> None:
     """Print the ACLs to add (+) and remove (-); exit 2 when the broker drifted, 0 when not."""
     from govbus.core.kafka_acl import AclError
 
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=ACL_IDENTITY)
     try:
         comparison = compare(settings, _admin(settings), datetime.now(timezone.utc))
     except AclError as exc:
@@ -114,7 +117,7 @@ def apply_cmd(reason: str = typer.Option("", help="A note recorded with every ch
     """Make the broker's ACLs match the catalogue and agreements; record each change on audit.acl_changes."""
     from govbus.core.kafka_acl import AclError, create, delete
 
-    settings = with_endpoints(GovbusSettings())
+    settings = with_endpoints(GovbusSettings(), identity=ACL_IDENTITY)
     admin = _admin(settings)
     try:
         comparison = compare(settings, admin, datetime.now(timezone.utc))
@@ -170,7 +173,7 @@ class AclAudit:
 
         topic = topic_names(settings).audit_acl_changes
         create_missing_topics(admin, [NewTopic(topic, num_partitions=1, replication_factor=-1)])
-        serde = Serde.connect(settings.registry_url)
+        serde = Serde.from_settings(settings)
         serde.prepare(value_subject(topic), load_bus_schema(settings.schemas_dir, ACL_CHANGE_SCHEMA))
         return cls(topic, value_subject(topic), serde, Producer(kafka_config(settings, "producer")))
 

@@ -63,7 +63,7 @@ def lines_of(result, prefix: str, sign: str) -> set[str]:
 
 
 def read_all(settings: GovbusSettings, topic: str, expect: int, timeout: float = 30.0) -> list[dict]:
-    serde = Serde.connect(settings.registry_url)
+    serde = Serde.from_settings(settings)
     consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"{topic}-reader",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
