@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.localstack import StackState, stack_up
 from commands.localstack.keycloak import identity_path
+from commands.localstack.secrets import pseudonym_key_path
 from govbus.core.credentials import CredentialsError
 from govbus.core.kafka_access import check_access
 from govbus.core.settings import GovbusSettings, kafka_config
@@ -24,6 +25,15 @@ def _local_identity(settings: GovbusSettings, state: StackState, identity: str) 
                            f"`govbus identities create {identity}`")
     return {"kafka_user": identity, "kafka_password_file": path,
             "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
+
+
+def _local_pseudonym_key(settings: GovbusSettings, state: StackState) -> dict[str, object]:
+    """The local stack's pseudonym master key, for a command connected to the local stack that
+    names none. Anywhere else a key file must be given: the role refuses to start without one."""
+    path = pseudonym_key_path(settings.stack_dir)
+    if settings.pseudonym_key_file is not None or settings.bootstrap_servers not in ("", state.bootstrap):
+        return {}
+    return {"pseudonym_key_file": path} if path.exists() else {}
 
 
 def _local_registry_identity(settings: GovbusSettings) -> dict[str, object]:
@@ -56,7 +66,8 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
             resolved = settings.model_copy(update={
                 "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
                 "registry_url": settings.registry_url or state.registry_url,
-                **_local_identity(settings, state, identity), **_local_registry_identity(settings)})
+                **_local_identity(settings, state, identity), **_local_registry_identity(settings),
+                **_local_pseudonym_key(settings, state)})
     if check:
         check_access(kafka_config(resolved, "admin"))
     return resolved

@@ -27,6 +27,7 @@ PostgreSQL server binaries (tests/support/postgres.py), else a failure saying so
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ class Broker:
 
     # The registry's governance identity (None: the registry takes anonymous writes).
     registry_identity_file: Path | None = None
+    # The pseudonym master key the roles under test use (the stack's, or GOVBUS_TEST_PSEUDONYM_KEY_FILE).
+    pseudonym_key_file: Path | None = None
 
     def kafka_identity(self) -> dict:
         return {"kafka_user": self.kafka_user, "kafka_password_file": self.kafka_password_file,
@@ -84,13 +87,15 @@ class Broker:
         metrics port."""
         values = {"bootstrap_servers": self.bootstrap, "registry_url": self.registry_url,
                   "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1,
-                  "registry_identity_file": self.registry_identity_file, **self.kafka_identity()}
+                  "registry_identity_file": self.registry_identity_file,
+                  "pseudonym_key_file": self.pseudonym_key_file, **self.kafka_identity()}
         return GovbusSettings(**(values | overrides))
 
     def env(self) -> dict[str, str]:
         """``GOVBUS_*`` variables that make a child process connect to this broker as its identity."""
         return connection_env(GovbusSettings(bootstrap_servers=self.bootstrap, registry_url=self.registry_url,
                                              registry_identity_file=self.registry_identity_file,
+                                             pseudonym_key_file=self.pseudonym_key_file,
                                              **self.kafka_identity()))
 
     def stack_dir(self) -> Path:
@@ -114,10 +119,21 @@ def _path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
+def _test_pseudonym_key() -> Path:
+    """GOVBUS_TEST_PSEUDONYM_KEY_FILE, else a key file of the session's own (0600), so that the
+    roles under test never run without one: there is no default key."""
+    given = _path("GOVBUS_TEST_PSEUDONYM_KEY_FILE")
+    if given is not None:
+        return given
+    from commands.localstack.secrets import ensure_pseudonym_key
+
+    return ensure_pseudonym_key(Path(tempfile.mkdtemp(prefix="govbus-test-key-")))
+
+
 def _env_broker(bootstrap: str, registry: str) -> Broker:
     return Broker(bootstrap, registry, os.environ.get("GOVBUS_TEST_KAFKA_USER", ""),
                   _path("GOVBUS_TEST_KAFKA_PASSWORD_FILE"), _path("GOVBUS_TEST_KAFKA_CA_FILE"),
-                  _path("GOVBUS_TEST_REGISTRY_IDENTITY_FILE"))
+                  _path("GOVBUS_TEST_REGISTRY_IDENTITY_FILE"), _test_pseudonym_key())
 
 
 def _docker_answers() -> bool:
@@ -147,6 +163,7 @@ def _testcontainers_broker() -> Iterator[Broker]:
 def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     from commands.localstack import stack_down, stack_up
     from commands.localstack.keycloak import identity_path
+    from commands.localstack.secrets import pseudonym_key_path
     from govbus.core import identities
 
     settings = GovbusSettings(stack_dir=tmp_dir / "stack")
@@ -154,7 +171,7 @@ def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     try:
         yield Broker(state.bootstrap, state.registry_url, identities.ADMIN,
                      state.identity_store.path(identities.ADMIN), state.tls.ca_cert,
-                     identity_path(settings.stack_dir))
+                     identity_path(settings.stack_dir), pseudonym_key_path(settings.stack_dir))
     finally:
         stack_down(settings)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from commands.localstack.identities import StackIdentities, catalogue_identity_names
 from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
 from commands.localstack.probe import broker_ready, registry_ready, wait_until
+from commands.localstack.secrets import ensure_pseudonym_key
 from commands.localstack.secure import (
     LISTENER,
     MECHANISM,
@@ -219,6 +220,7 @@ def stack_up(settings: GovbusSettings) -> StackState:
             _stop_pid(state.pids.pop("kafka", None))
             _start_broker(state, settings)
         _ensure_identities(state, settings)
+        ensure_pseudonym_key(settings.stack_dir)
         if not running["keycloak"]:  # before the registry, which reads its OIDC discovery
             _start_identity_provider(state, settings)
         if not running["registry"]:

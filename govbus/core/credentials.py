@@ -124,3 +124,24 @@ def ssl_context(ca_file: Path | None) -> ssl.SSLContext:
     except ssl.SSLError as exc:
         raise CredentialsError(f"CA file {ca_file} is not a PEM certificate ({exc.reason}): point "
                                f"GOVBUS_KAFKA_CA_FILE at the bus's ca.pem") from exc
+
+
+MIN_SECRET_BYTES = 16
+
+
+def read_secret_file(path: Path | None, variable: str, what: str) -> bytes:
+    """The stripped content of a secret file that only its owner may read; CredentialsError (one
+    line naming ``variable`` and what to do) when it is not set, unreadable, open to others or
+    shorter than ``MIN_SECRET_BYTES``. The secret itself is never part of a message."""
+    if path is None:
+        raise CredentialsError(f"{variable} is not set: point it at {what}")
+    try:
+        mode, secret = path.stat().st_mode, path.read_bytes().strip()
+    except OSError as exc:
+        raise CredentialsError(f"{variable}={path}: cannot read it ({exc.strerror}); point it at {what}") from None
+    if mode & 0o077:
+        raise CredentialsError(f"{variable}={path} is readable by others (mode {mode & 0o777:o}): chmod 600 it")
+    if len(secret) < MIN_SECRET_BYTES:
+        raise CredentialsError(f"{variable}={path} holds fewer than {MIN_SECRET_BYTES} bytes: use a random key, "
+                               f"e.g. `python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+    return secret

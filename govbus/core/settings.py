@@ -11,7 +11,13 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from govbus.core.credentials import DEFAULT_MECHANISM, ClientIdentity, CredentialsError, librdkafka_security
+from govbus.core.credentials import (
+    DEFAULT_MECHANISM,
+    ClientIdentity,
+    CredentialsError,
+    librdkafka_security,
+    read_secret_file,
+)
 from govbus.core.topics import TopicNames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -49,9 +55,8 @@ class GovbusSettings(BaseSettings):
     sink_group: str = "govbus-sink"
     sink_batch_size: int = 500
     sink_batch_seconds: float = 1.0
-    # Master key for keyed pseudonyms (per-agreement keys derive from it). A file wins over the
-    # inline value; production deployments set one of the two from a secret store.
-    pseudonym_key: str = Field(default="dev-only-pseudonym-key", repr=False)
+    # Master key for keyed pseudonyms (per-agreement keys derive from it): a file only (mode
+    # 0600, from a secret store), never an inline value or a default. The local stack makes one.
     pseudonym_key_file: Path | None = None
     agreements_reload_seconds: float = 2.0
     dedup_horizon_seconds: float = 600.0
@@ -70,9 +75,11 @@ class GovbusSettings(BaseSettings):
 
 
 def pseudonym_master_key(settings: GovbusSettings) -> bytes:
-    if settings.pseudonym_key_file is not None:
-        return settings.pseudonym_key_file.read_bytes().strip()
-    return settings.pseudonym_key.encode()
+    """The pseudonym master key from ``pseudonym_key_file``. There is no default: pseudonyms made
+    with a key anyone can read in the source could be reversed by recomputing them."""
+    return read_secret_file(settings.pseudonym_key_file, "GOVBUS_PSEUDONYM_KEY_FILE",
+                            "a file holding the pseudonym master key (the local stack makes "
+                            "<stack dir>/secrets/pseudonym.key)")
 
 
 def registry_identity_env(settings: GovbusSettings) -> dict[str, str]:
@@ -104,6 +111,8 @@ def connection_env(settings: GovbusSettings) -> dict[str, str]:
     for name, path in (("GOVBUS_KAFKA_PASSWORD_FILE", settings.kafka_password_file),
                        ("GOVBUS_KAFKA_CA_FILE", settings.kafka_ca_file)):
         env[name] = str(path) if path else ""
+    if settings.pseudonym_key_file is not None:
+        env["GOVBUS_PSEUDONYM_KEY_FILE"] = str(settings.pseudonym_key_file)
     return env | registry_identity_env(settings)
 
 

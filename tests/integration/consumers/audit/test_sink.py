@@ -81,7 +81,7 @@ def cli(settings, *args):
     env = {"GOVBUS_POOL_URL": settings.pool_url, **connection_env(settings),
            "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
            "GOVBUS_SINK_GROUP": settings.sink_group, "GOVBUS_SINK_BATCH_SECONDS": "0.5",
-           "GOVBUS_METRICS_PORT": "-1", "GOVBUS_PSEUDONYM_KEY": settings.pseudonym_key, "COLUMNS": "250"}
+           "GOVBUS_METRICS_PORT": "-1", "COLUMNS": "250"}
     return runner.invoke(audit_app, list(args), env=env)
 
 

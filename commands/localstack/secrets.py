@@ -1,0 +1,26 @@
+"""Secrets the local stack makes for itself: the pseudonym master key (``<stack>/secrets/``, 0600).
+
+A deployment brings its own from a secret store (GOVBUS_PSEUDONYM_KEY_FILE); the local stack
+makes a random one on first start, so that no key is ever a default anyone can read in the source.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def pseudonym_key_path(stack_dir: Path) -> Path:
+    return stack_dir / "secrets" / "pseudonym.key"
+
+
+def ensure_pseudonym_key(stack_dir: Path) -> Path:
+    """The stack's pseudonym master key file, made (32 random bytes as hex, mode 0600) if absent.
+    It is kept across restarts: a new key would change every pseudonym in the pools."""
+    path = pseudonym_key_path(stack_dir)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+    return path
