@@ -24,18 +24,21 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
+from commands.acl_cmd import sync_prefix
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
+from commands.roles import as_identity, publisher_identity
 from govbus.core import identities
+from govbus.core.identities import Service
 from govbus.core.agreements import load_agreements
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings, connection_env, topic_names
 from producers.files.main import ImportRequest, import_file
 from producers.synthetic.generate import records
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-DEMO_IDENTITY = identities.ADMIN  # -> each child its role's identity
+# The demo itself connects as bus-admin: it grants its run's ACLs (its own topic prefix) and
+# counts every topic. Each role it runs connects as its own identity (commands/roles.py).
+DEMO_IDENTITY = identities.ADMIN
 
 console = Console(width=max(150, Console().width))  # the summary table is wide
 MAIN_DATASET = "hotline.work_order"
@@ -72,9 +75,10 @@ def generate_files(settings: GovbusSettings, count: int, seed: int, workdir: Pat
 
 
 def _import_all(settings: GovbusSettings, workdir: Path, counts: dict[str, DemoCounts]) -> None:
+    """Each dataset imported as its provider department would: as ``dept.<provider>``."""
     for dataset, dataset_counts in counts.items():
         request = ImportRequest(workdir / f"{dataset}.jsonl", dataset, department="", progress=False)
-        summary = import_file(settings, request)
+        summary = import_file(as_identity(settings, publisher_identity(settings, dataset, None)), request)
         dataset_counts.read, dataset_counts.published = summary.read, summary.published
         dataset_counts.rejected_at_adapter = summary.rejected
 
@@ -116,14 +120,22 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     counts = generate_files(settings, count, seed, workdir)
     metrics_port = free_port()
     logs = [workdir / "process.log", workdir / "sink.log"]
-    children = [_start(["process"], _child_env(settings, metrics_port), logs[0]),
-                _start(["sink", "--all"], _child_env(settings, -1), logs[1])]
+    _note(sync_prefix(settings, "govbus demo: this run's topic prefix"))
+    processor, sink = (as_identity(settings, role) for role in (Service.PROCESSOR, Service.SINK))
+    children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
+                _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
     try:
         _import_all(settings, workdir, counts)
         _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
     finally:
         _stop(children)
+        _note(sync_prefix(settings, "govbus demo finished", withdraw=True))
     return counts
+
+
+def _note(problem: str) -> None:
+    if problem:  # the ACLs are in place; only their audit record is missing
+        console.print(f"[yellow]{problem}[/yellow]")
 
 
 def _stop(children: list[subprocess.Popen]) -> None:

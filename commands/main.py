@@ -29,7 +29,7 @@ def stack_up_cmd() -> None:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
     console.print(f"broker    {state.bootstrap} {state.listener}\nregistry  {state.registry_url}\n"
-                  f"CA        {state.tls.ca_cert}\n"
+                  f"CA        {state.tls.ca_cert}\nACLs      {state.acls or 'unchanged'} (`govbus acl plan`)\n"
                   f"ready in {time.monotonic() - started:.1f}s (state: {settings.stack_dir}/state.json)")
 
 

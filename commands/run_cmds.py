@@ -7,14 +7,16 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-PROCESSOR_IDENTITY = identities.ADMIN  # -> identities.Service.PROCESSOR
-SINK_IDENTITY = identities.ADMIN  # -> identities.Service.SINK
-PUBLISH_IDENTITY = identities.ADMIN  # -> identities.adapter(department)
+# The identity each command connects as (docs/security.md#which-identity-each-command-uses);
+# the ACLs compiled from the catalogue and agreements say what it may do.
+PROCESSOR_IDENTITY = identities.Service.PROCESSOR.value
+SINK_IDENTITY = identities.Service.SINK.value
+# `import` and `generate --publish` publish as the department's adapter, dept.<department>
+# (commands/roles.py: publisher_identity).
 
 console = Console(stderr=True)
 
@@ -61,7 +63,9 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
 
     request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet)
     try:
-        summary = import_file(with_endpoints(GovbusSettings(), identity=PUBLISH_IDENTITY), request)
+        settings = GovbusSettings()
+        identity = publisher_identity(settings, dataset, department)
+        summary = import_file(with_endpoints(settings, identity=identity), request)
     except ValueError as exc:  # refused requests: wrong department, mapping, encoding, format
         console.print(f"[red]import refused:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -83,7 +87,8 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
         raise typer.BadParameter("give --out or --publish, not both", param_hint="--out")
     try:
         if publish:
-            settings = with_endpoints(GovbusSettings(), identity=PUBLISH_IDENTITY)
+            settings = GovbusSettings()
+            settings = with_endpoints(settings, identity=publisher_identity(settings, dataset, department))
             summary = publish_generated(settings, dataset, count, seed, dirty, rate, department)
             console.print(f"generated {summary.read}  published {summary.published}  "
                           f"rejected {summary.rejected}")
