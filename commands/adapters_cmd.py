@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from commands.refusals import refusal_hint
 from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
@@ -68,7 +69,7 @@ def poll_cmd(
     except PollRefused as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.option) from exc
     except DeliveryFailed as exc:
-        console.print(f"[red]delivery failed, watermark not advanced:[/red] {exc}")
+        console.print(f"[red]delivery failed, watermark not advanced:[/red] {exc}{refusal_hint(str(exc))}")
         raise typer.Exit(1) from exc
     except PollError as exc:
         console.print(f"[red]cannot poll:[/red] {exc}")

@@ -52,8 +52,8 @@ def _child_env(settings: GovbusSettings, metrics_port: int) -> dict[str, str]:
     return os.environ | connection_env(settings) | {
                          "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
                          "GOVBUS_POOL_URL": settings.pool_url, "GOVBUS_METRICS_PORT": str(metrics_port),
-                         "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-processor",
-                         "GOVBUS_SINK_GROUP": f"{settings.topic_prefix}-sink"}
+                         "GOVBUS_PROCESSOR_GROUP": settings.processor_group,
+                         "GOVBUS_SINK_GROUP": settings.sink_group}
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -105,9 +105,7 @@ def _wait_accounted(settings: GovbusSettings, counts: dict[str, DemoCounts], tim
         _observe(settings, counts, metrics_url, recipients)
         if all(c.accounted for c in counts.values()):
             return
-        for child, log in zip(children, logs, strict=True):
-            if child.poll() is not None:
-                raise RuntimeError(f"a child process died (exit {child.returncode}); see {log}")
+        _check_alive(children, logs)
         time.sleep(0.5)
 
 
@@ -117,6 +115,9 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     Uses ``settings.topic_prefix`` when set, else a fresh one, so runs never mix."""
     if not settings.topic_prefix:
         settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
+    # Groups of this run's own: the ACLs granted for the run name them (acl_cmd.role_groups).
+    prefix = settings.topic_prefix
+    settings = settings.model_copy(update={"processor_group": f"{prefix}-processor", "sink_group": f"{prefix}-sink"})
     counts = generate_files(settings, count, seed, workdir)
     metrics_port = free_port()
     logs = [workdir / "process.log", workdir / "sink.log"]
@@ -125,12 +126,34 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
                 _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
     try:
+        _wait_processor(f"http://127.0.0.1:{metrics_port}/metrics", children, logs, timeout)
         _import_all(settings, workdir, counts)
         _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
     finally:
         _stop(children)
         _note(sync_prefix(settings, "govbus demo finished", withdraw=True))
     return counts
+
+
+def _wait_processor(metrics_url: str, children: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
+    """Until the processor serves its metrics, which it does once it has created the bus's topics:
+    the adapters may not create topics (docs/security.md), so importing earlier would be refused."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(metrics_url, timeout=3):  # noqa: S310 - the child's http://127.0.0.1
+                return
+        except OSError:  # not listening yet
+            _check_alive(children, logs)
+            time.sleep(0.5)
+
+
+def _check_alive(children: list[subprocess.Popen], logs: list[Path]) -> None:
+    for child, log in zip(children, logs, strict=True):
+        if child.poll() is not None:
+            raise RuntimeError(f"a child process died (exit {child.returncode}); see {log}")
 
 
 def _note(problem: str) -> None:

@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from commands.refusals import refusal_hint
 from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
@@ -60,6 +61,7 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
     """Publish a .csv, .jsonl/.json or .xlsx file to raw.<dataset>; refused rows go to a reject
     file beside it and to the DLQ."""
     from producers.files.main import ImportRequest, import_file
+    from producers.sdk import DeliveryFailed
 
     request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet)
     try:
@@ -69,6 +71,9 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
     except ValueError as exc:  # refused requests: wrong department, mapping, encoding, format
         console.print(f"[red]import refused:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except DeliveryFailed as exc:  # the broker refused or did not acknowledge records
+        console.print(f"[red]import failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
+        raise typer.Exit(1) from exc
     console.print(f"read {summary.read}  published {summary.published}  rejected {summary.rejected}")
     if summary.rejected:
         console.print(f"rejects: {summary.reject_path}")
@@ -81,6 +86,7 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
                  publish: bool = typer.Option(False, "--publish", help="Send through the SDK as the provider."),
                  department: str | None = typer.Option(None, help="With --publish (default: the provider).")) -> None:
     """Synthetic records (dirty ones labelled `_dirty`, odd-but-valid ones `_normalised`)."""
+    from producers.sdk import DeliveryFailed
     from producers.synthetic.main import publish_generated, write_generated
 
     if out and publish:
@@ -97,3 +103,6 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
     except ValueError as exc:  # unknown dataset, bad --dirty, department not the provider
         console.print(f"[red]generate refused:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except DeliveryFailed as exc:
+        console.print(f"[red]generate failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
+        raise typer.Exit(1) from exc
