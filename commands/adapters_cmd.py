@@ -50,9 +50,9 @@ def poll_cmd(
     """Publish new rows of a table to raw.<dataset>; bad rows go to the DLQ."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from govbus.core.schemas import load_schemas
     from producers.sdk import DeliveryFailed
     from producers.sql.logic import PollError, PollSpec
-    from govbus.core.schemas import load_schemas
     from producers.sql.main import PollRefused, run_poll
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -23,14 +23,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
 from commands.acl_cmd import sync_prefix
+from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
 from commands.roles import as_identity, publisher_identity
 from govbus.core import identities
-from govbus.core.identities import Service
 from govbus.core.agreements import load_agreements
+from govbus.core.identities import Service
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings, connection_env, topic_names
 from producers.files.main import ImportRequest, import_file
@@ -58,6 +58,9 @@ def _child_env(settings: GovbusSettings, metrics_port: int) -> dict[str, str]:
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("wb") as handle:
+        # Who the child connects as, first in its log: the demo runs every role as itself.
+        handle.write(f"govbus {' '.join(args)} as {env.get('GOVBUS_KAFKA_USER') or '(no identity)'}\n".encode())
+        handle.flush()
         return subprocess.Popen([sys.executable, "-m", "commands.main", *args], env=env,
                                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
