@@ -115,23 +115,63 @@ def plan_cmd() -> None:
 def apply_cmd(reason: str = typer.Option("", help="A note recorded with every change (a ticket, a decision)."),
               operator: str = typer.Option(getpass.getuser(), help="Who is applying (audited).")) -> None:
     """Make the broker's ACLs match the catalogue and agreements; record each change on audit.acl_changes."""
-    from govbus.core.kafka_acl import AclError, create, delete
+    from govbus.core.kafka_acl import AclError
 
     settings = with_endpoints(GovbusSettings(), identity=ACL_IDENTITY)
     admin = _admin(settings)
     try:
         comparison = compare(settings, admin, datetime.now(timezone.utc))
         audit = AclAudit.open(settings, admin)  # before any change: a registry outage stops us here
-        # Grants first, then revocations: a rule replaced by a wider one is never missing between.
-        create(admin, comparison.plan.add)
-        delete(admin, comparison.plan.remove)
+        enact(admin, comparison.plan)
     except AclError as exc:
         raise _fail(exc) from exc
     _print(comparison)
     records = change_records(comparison, settings, operator, reason)
-    audit.publish(records)
+    if missing := audit.publish(records):
+        console.print(f"[red]{escape(missing)}[/red]")
+        raise typer.Exit(3)
     console.print(f"applied {len(comparison.plan.add)} additions and {len(comparison.plan.remove)} removals; "
                   f"{len(records)} changes recorded on {audit.topic}")
+
+
+def enact(admin: AdminClient, plan: AclPlan) -> None:
+    """Grants first, then revocations: a rule replaced by a wider one is never missing between.
+    Shared by ``apply``, ``govbus stack up`` and the demo (one way to change ACLs)."""
+    from govbus.core.kafka_acl import create, delete
+
+    create(admin, plan.add)
+    delete(admin, plan.remove)
+
+
+def record_changes(settings: GovbusSettings, admin: AdminClient, comparison: Comparison, operator: str,
+                   note: str) -> str:
+    """Record an enacted plan on audit.acl_changes (for `govbus stack up` and the demo, which
+    enact before the registry is up or as a step of their own); '' or what went wrong."""
+    if not comparison.plan.drift:
+        return ""
+    try:
+        audit = AclAudit.open(settings, admin)
+    except Exception as exc:  # noqa: BLE001 - registry or broker trouble: reported, not raised
+        return f"ACLs changed, but audit.acl_changes could not be opened: {exc}"
+    return audit.publish(change_records(comparison, settings, operator, note))
+
+
+def sync_prefix(settings: GovbusSettings, note: str, withdraw: bool = False) -> str:
+    """Grant what a bus with its own topic prefix needs (the demo's run), or with ``withdraw``
+    remove every ACL named with that prefix when it is done; recorded like ``apply``. Returns ''
+    or what could not be recorded. Runs as the settings' identity (bus-admin)."""
+    from govbus.core.access import plan_acls
+    from govbus.core.kafka_acl import describe
+
+    if not settings.topic_prefix:  # without one, "named with the prefix" is every ACL of the bus
+        raise ValueError("sync_prefix needs a topic prefix")
+    admin, now = _admin(settings), datetime.now(timezone.utc)
+    comparison = compare(settings, admin, now)
+    if withdraw:
+        plan = plan_acls(frozenset(), describe(admin).rules, settings.topic_prefix)
+        comparison = Comparison(plan, {}, (), comparison.agreements, now)
+    enact(admin, comparison.plan)
+    return record_changes(settings, admin, comparison, getpass.getuser(), note)
 
 
 def change_records(comparison: Comparison, settings: GovbusSettings, operator: str,
@@ -177,14 +217,15 @@ class AclAudit:
         serde.prepare(value_subject(topic), load_bus_schema(settings.schemas_dir, ACL_CHANGE_SCHEMA))
         return cls(topic, value_subject(topic), serde, Producer(kafka_config(settings, "producer")))
 
-    def publish(self, records: list[dict[str, Any]]) -> None:
-        """Send every record and wait for each acknowledgement; exit 3 if any is missing (the
-        ACLs are changed by then: the operator must know the trail lacks them)."""
+    def publish(self, records: list[dict[str, Any]]) -> str:
+        """Send every record and wait for each acknowledgement; '' when all were acknowledged,
+        else one line saying what is missing (the ACLs are changed by then: the operator must
+        know the trail lacks them)."""
         failures: list[str] = []
         for record in records:
             self.producer.produce(self.topic, self.serde.encode(self.subject, record), record["principal"].encode(),
                                   on_delivery=lambda err, _msg: failures.append(str(err)) if err else None)
         if self.producer.flush(30) or failures:
-            console.print(f"[red]ACLs changed, but {len(failures) or 'some'} audit records were not "
-                          f"acknowledged on {self.topic}: {escape(str(failures[:1]))}[/red]")
-            raise typer.Exit(3)
+            return (f"ACLs changed, but {len(failures) or 'some'} audit records were not acknowledged on "
+                    f"{self.topic}: {failures[:1]}")
+        return ""

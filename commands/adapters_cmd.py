@@ -12,13 +12,15 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from commands.refusals import refusal_hint
+from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-POLL_IDENTITY = identities.ADMIN  # -> identities.adapter(department)
-INGEST_IDENTITY = identities.ADMIN  # -> identities.Service.INGEST
+# The identity each command connects as (docs/security.md#which-identity-each-command-uses);
+# the ACLs compiled from the catalogue and agreements say what it may do.
+# `poll` publishes as the department's adapter, dept.<department> (commands/roles.py).
+INGEST_IDENTITY = identities.Service.INGEST.value
 
 console = Console(stderr=True)
 
@@ -48,19 +50,26 @@ def poll_cmd(
     """Publish new rows of a table to raw.<dataset>; bad rows go to the DLQ."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from govbus.core.schemas import load_schemas
     from producers.sdk import DeliveryFailed
     from producers.sql.logic import PollError, PollSpec
     from producers.sql.main import PollRefused, run_poll
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = with_endpoints(GovbusSettings(), identity=POLL_IDENTITY)
+    settings = GovbusSettings()
+    try:
+        identity = publisher_identity(settings, dataset, department)
+    except ValueError as exc:  # the same refusal run_poll gives: said before connecting
+        hint = "--dataset" if dataset not in load_schemas(settings.schemas_dir) else "--department"
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
+    settings = with_endpoints(settings, identity=identity)
     spec = PollSpec(url, table, watermark, dataset, tiebreak, batch)
     try:
         total = run_poll(settings, spec, department, mapping, state, interval, once)
     except PollRefused as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.option) from exc
     except DeliveryFailed as exc:
-        console.print(f"[red]delivery failed, watermark not advanced:[/red] {exc}")
+        console.print(f"[red]delivery failed, watermark not advanced:[/red] {exc}{refusal_hint(str(exc))}")
         raise typer.Exit(1) from exc
     except PollError as exc:
         console.print(f"[red]cannot poll:[/red] {exc}")

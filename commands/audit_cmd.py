@@ -16,9 +16,9 @@ from rich.table import Table
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-AUDIT_SINK_IDENTITY = identities.ADMIN  # -> identities.Service.AUDIT
+# The identity each command connects as (docs/security.md#which-identity-each-command-uses);
+# the ACLs compiled from the catalogue and agreements say what it may do.
+AUDIT_SINK_IDENTITY = identities.Service.AUDIT.value
 
 audit_app = typer.Typer(help="The audit trail: sink audit.deliveries, verify the hash chain, "
                              "ask who received a record or a person's records.",

@@ -23,19 +23,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from commands.acl_cmd import sync_prefix
 from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
+from commands.roles import as_identity, publisher_identity
 from govbus.core import identities
 from govbus.core.agreements import load_agreements
+from govbus.core.identities import Service
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings, connection_env, topic_names
 from producers.files.main import ImportRequest, import_file
 from producers.synthetic.generate import records
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-DEMO_IDENTITY = identities.ADMIN  # -> each child its role's identity
+# The demo itself connects as bus-admin: it grants its run's ACLs (its own topic prefix) and
+# counts every topic. Each role it runs connects as its own identity (commands/roles.py).
+DEMO_IDENTITY = identities.ADMIN
 
 console = Console(width=max(150, Console().width))  # the summary table is wide
 MAIN_DATASET = "hotline.work_order"
@@ -49,12 +52,15 @@ def _child_env(settings: GovbusSettings, metrics_port: int) -> dict[str, str]:
     return os.environ | connection_env(settings) | {
                          "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
                          "GOVBUS_POOL_URL": settings.pool_url, "GOVBUS_METRICS_PORT": str(metrics_port),
-                         "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-processor",
-                         "GOVBUS_SINK_GROUP": f"{settings.topic_prefix}-sink"}
+                         "GOVBUS_PROCESSOR_GROUP": settings.processor_group,
+                         "GOVBUS_SINK_GROUP": settings.sink_group}
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("wb") as handle:
+        # Who the child connects as, first in its log: the demo runs every role as itself.
+        handle.write(f"govbus {' '.join(args)} as {env.get('GOVBUS_KAFKA_USER') or '(no identity)'}\n".encode())
+        handle.flush()
         return subprocess.Popen([sys.executable, "-m", "commands.main", *args], env=env,
                                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
@@ -72,9 +78,10 @@ def generate_files(settings: GovbusSettings, count: int, seed: int, workdir: Pat
 
 
 def _import_all(settings: GovbusSettings, workdir: Path, counts: dict[str, DemoCounts]) -> None:
+    """Each dataset imported as its provider department would: as ``dept.<provider>``."""
     for dataset, dataset_counts in counts.items():
         request = ImportRequest(workdir / f"{dataset}.jsonl", dataset, department="", progress=False)
-        summary = import_file(settings, request)
+        summary = import_file(as_identity(settings, publisher_identity(settings, dataset, None)), request)
         dataset_counts.read, dataset_counts.published = summary.read, summary.published
         dataset_counts.rejected_at_adapter = summary.rejected
 
@@ -101,9 +108,7 @@ def _wait_accounted(settings: GovbusSettings, counts: dict[str, DemoCounts], tim
         _observe(settings, counts, metrics_url, recipients)
         if all(c.accounted for c in counts.values()):
             return
-        for child, log in zip(children, logs, strict=True):
-            if child.poll() is not None:
-                raise RuntimeError(f"a child process died (exit {child.returncode}); see {log}")
+        _check_alive(children, logs)
         time.sleep(0.5)
 
 
@@ -113,17 +118,50 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     Uses ``settings.topic_prefix`` when set, else a fresh one, so runs never mix."""
     if not settings.topic_prefix:
         settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
+    # Groups of this run's own: the ACLs granted for the run name them (acl_cmd.role_groups).
+    prefix = settings.topic_prefix
+    settings = settings.model_copy(update={"processor_group": f"{prefix}-processor", "sink_group": f"{prefix}-sink"})
     counts = generate_files(settings, count, seed, workdir)
     metrics_port = free_port()
     logs = [workdir / "process.log", workdir / "sink.log"]
-    children = [_start(["process"], _child_env(settings, metrics_port), logs[0]),
-                _start(["sink", "--all"], _child_env(settings, -1), logs[1])]
+    _note(sync_prefix(settings, "govbus demo: this run's topic prefix"))
+    processor, sink = (as_identity(settings, role) for role in (Service.PROCESSOR, Service.SINK))
+    children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
+                _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
     try:
+        _wait_processor(f"http://127.0.0.1:{metrics_port}/metrics", children, logs, timeout)
         _import_all(settings, workdir, counts)
         _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
     finally:
         _stop(children)
+        _note(sync_prefix(settings, "govbus demo finished", withdraw=True))
     return counts
+
+
+def _wait_processor(metrics_url: str, children: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
+    """Until the processor serves its metrics, which it does once it has created the bus's topics:
+    the adapters may not create topics (docs/security.md), so importing earlier would be refused."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(metrics_url, timeout=3):  # noqa: S310 - the child's http://127.0.0.1
+                return
+        except OSError:  # not listening yet
+            _check_alive(children, logs)
+            time.sleep(0.5)
+
+
+def _check_alive(children: list[subprocess.Popen], logs: list[Path]) -> None:
+    for child, log in zip(children, logs, strict=True):
+        if child.poll() is not None:
+            raise RuntimeError(f"a child process died (exit {child.returncode}); see {log}")
+
+
+def _note(problem: str) -> None:
+    if problem:  # the ACLs are in place; only their audit record is missing
+        console.print(f"[yellow]{problem}[/yellow]")
 
 
 def _stop(children: list[subprocess.Popen]) -> None:

@@ -13,10 +13,12 @@ from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-DETECTOR_IDENTITY = identities.ADMIN  # -> identities.Service.DETECTOR
-INCIDENT_IDENTITY = identities.ADMIN  # -> an operator's identity (op.<name>)
+# The identity each command connects as (docs/security.md#which-identity-each-command-uses);
+# the ACLs compiled from the catalogue and agreements say what it may do.
+DETECTOR_IDENTITY = identities.Service.DETECTOR.value
+# The feed's identity for now: it may read incidents and send the detector operators' commands,
+# which is all `incident` does (operators get identities of their own, op.<name>, later).
+INCIDENT_IDENTITY = identities.Service.FEED.value
 
 console = Console()
 incident_app = typer.Typer(help="Emergency incidents on emergency.incidents: list, acknowledge, resolve.",

@@ -22,9 +22,9 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topics import value_subject
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-DLQ_IDENTITY = identities.ADMIN  # -> an operator's identity (op.<name>)
+# bus-admin for now: `dlq` is an operator's tool over every department's dead letters (its reader
+# group, re-drives to raw topics); operators get identities of their own (op.<name>) later.
+DLQ_IDENTITY = identities.ADMIN
 
 dlq_app = typer.Typer(help="Dead letters: list, explain and re-drive a dataset's rejects.", no_args_is_help=True)
 console = Console()

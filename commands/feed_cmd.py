@@ -11,9 +11,9 @@ from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-FEED_IDENTITY = identities.ADMIN  # -> identities.Service.FEED
+# The identity each command connects as (docs/security.md#which-identity-each-command-uses);
+# the ACLs compiled from the catalogue and agreements say what it may do.
+FEED_IDENTITY = identities.Service.FEED.value
 
 console = Console(stderr=True)
 

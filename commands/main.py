@@ -4,10 +4,12 @@ from __future__ import annotations
 import time
 
 import typer
+from confluent_kafka import KafkaException
 from rich.console import Console
 
 from commands.localstack import stack_down, stack_status, stack_up
 from commands.localstack.tools import StackError
+from commands.refusals import refused_access
 from govbus.core import identities
 from govbus.core.credentials import CredentialsError
 from govbus.core.settings import GovbusSettings
@@ -29,7 +31,7 @@ def stack_up_cmd() -> None:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
     console.print(f"broker    {state.bootstrap} {state.listener}\nregistry  {state.registry_url}\n"
-                  f"CA        {state.tls.ca_cert}\n"
+                  f"CA        {state.tls.ca_cert}\nACLs      {state.acls or 'unchanged'} (`govbus acl plan`)\n"
                   f"ready in {time.monotonic() - started:.1f}s (state: {settings.stack_dir}/state.json)")
 
 
@@ -89,6 +91,12 @@ def main() -> None:
         app()
     except CredentialsError as exc:
         Console(stderr=True).print(f"[red]govbus:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except KafkaException as exc:
+        refusal = refused_access(exc)
+        if refusal is None:
+            raise
+        Console(stderr=True).print(f"[red]govbus:[/red] {refusal}", highlight=False, soft_wrap=True, markup=False)
         raise SystemExit(2) from None
 
 

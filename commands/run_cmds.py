@@ -7,14 +7,17 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from commands.refusals import refusal_hint
+from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
-# The identity each command connects as: bus-admin for now; each becomes its own identity
-# (the comment names which) once the ACLs compiled from the agreements are in place.
-PROCESSOR_IDENTITY = identities.ADMIN  # -> identities.Service.PROCESSOR
-SINK_IDENTITY = identities.ADMIN  # -> identities.Service.SINK
-PUBLISH_IDENTITY = identities.ADMIN  # -> identities.adapter(department)
+# The identity each command connects as (docs/security.md#which-identity-each-command-uses);
+# the ACLs compiled from the catalogue and agreements say what it may do.
+PROCESSOR_IDENTITY = identities.Service.PROCESSOR.value
+SINK_IDENTITY = identities.Service.SINK.value
+# `import` and `generate --publish` publish as the department's adapter, dept.<department>
+# (commands/roles.py: publisher_identity).
 
 console = Console(stderr=True)
 
@@ -58,13 +61,19 @@ def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
     """Publish a .csv, .jsonl/.json or .xlsx file to raw.<dataset>; refused rows go to a reject
     file beside it and to the DLQ."""
     from producers.files.main import ImportRequest, import_file
+    from producers.sdk import DeliveryFailed
 
     request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet)
     try:
-        summary = import_file(with_endpoints(GovbusSettings(), identity=PUBLISH_IDENTITY), request)
+        settings = GovbusSettings()
+        identity = publisher_identity(settings, dataset, department)
+        summary = import_file(with_endpoints(settings, identity=identity), request)
     except ValueError as exc:  # refused requests: wrong department, mapping, encoding, format
         console.print(f"[red]import refused:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except DeliveryFailed as exc:  # the broker refused or did not acknowledge records
+        console.print(f"[red]import failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
+        raise typer.Exit(1) from exc
     console.print(f"read {summary.read}  published {summary.published}  rejected {summary.rejected}")
     if summary.rejected:
         console.print(f"rejects: {summary.reject_path}")
@@ -77,13 +86,15 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
                  publish: bool = typer.Option(False, "--publish", help="Send through the SDK as the provider."),
                  department: str | None = typer.Option(None, help="With --publish (default: the provider).")) -> None:
     """Synthetic records (dirty ones labelled `_dirty`, odd-but-valid ones `_normalised`)."""
+    from producers.sdk import DeliveryFailed
     from producers.synthetic.main import publish_generated, write_generated
 
     if out and publish:
         raise typer.BadParameter("give --out or --publish, not both", param_hint="--out")
     try:
         if publish:
-            settings = with_endpoints(GovbusSettings(), identity=PUBLISH_IDENTITY)
+            settings = GovbusSettings()
+            settings = with_endpoints(settings, identity=publisher_identity(settings, dataset, department))
             summary = publish_generated(settings, dataset, count, seed, dirty, rate, department)
             console.print(f"generated {summary.read}  published {summary.published}  "
                           f"rejected {summary.rejected}")
@@ -92,3 +103,6 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
     except ValueError as exc:  # unknown dataset, bad --dirty, department not the provider
         console.print(f"[red]generate refused:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except DeliveryFailed as exc:
+        console.print(f"[red]generate failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
+        raise typer.Exit(1) from exc

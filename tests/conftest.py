@@ -108,10 +108,15 @@ class Broker:
     def registry_identity(self) -> RegistryIdentity | None:
         return load_identity(self.registry_identity_file) if self.registry_identity_file else None
 
-    def client_config(self, **overrides) -> dict:
-        """librdkafka settings for a client of this broker as its identity."""
-        return kafka_config(GovbusSettings(bootstrap_servers=self.bootstrap, **self.kafka_identity()), "admin",
-                            **overrides)
+    def client_config(self, identity: str | None = None, **overrides) -> dict:
+        """librdkafka settings for a client of this broker as its identity, or as ``identity``
+        (any identity of the local stack, from its file in the stack's identities/ folder)."""
+        connect = self.kafka_identity()
+        if identity is not None and identity != self.kafka_user:
+            from commands.localstack.identities import identity_path
+
+            connect |= {"kafka_user": identity, "kafka_password_file": identity_path(self.stack_dir(), identity)}
+        return kafka_config(GovbusSettings(bootstrap_servers=self.bootstrap, **connect), "admin", **overrides)
 
 
 def _path(name: str) -> Path | None:

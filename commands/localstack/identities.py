@@ -103,7 +103,17 @@ class StackIdentities:
 
     def files(self) -> dict[str, IdentityFile]:
         folder = self.stack_dir / IDENTITIES_DIR
-        return {p.stem: IdentityFile.read(p) for p in sorted(folder.glob("*.json"))}
+        # The folder also keeps the registry's OIDC identities (registry.svc.governance.json,
+        # keycloak.bootstrap-admin.json): not Kafka identities, so not listed here.
+        return {p.stem: IdentityFile.read(p) for p in sorted(folder.glob("*.json")) if _is_bus_identity(p.stem)}
+
+
+def _is_bus_identity(name: str) -> bool:
+    try:
+        identities.kind_of(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _silent() -> logging.Logger:

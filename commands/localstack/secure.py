@@ -11,15 +11,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from confluent_kafka.admin import (
-    AclBinding,
-    AclOperation,
-    AclPermissionType,
-    AdminClient,
-    ResourcePatternType,
-    ResourceType,
-)
-
 from commands.localstack.tls import BROKER_CN, TlsFiles
 from commands.localstack.tools import StackError
 from govbus.core import identities
@@ -79,26 +70,3 @@ def registry_config(root: Path, registry: IdentityFile, ca_file: Path) -> Path:
 def _escape(value: str) -> str:
     # .properties values: backslashes escape, so double them (the JAAS line has none today).
     return value.replace("\\", "\\\\")
-
-
-# What kafkasql storage uses (Apicurio's defaults): its journal, snapshots and events topics, and
-# consumer groups named apicurio-<uuid>.
-REGISTRY_TOPICS = ("kafkasql-journal", "kafkasql-snapshots", "registry-events")
-REGISTRY_GROUP_PREFIX = "apicurio-"
-
-
-def registry_acls() -> list[AclBinding]:
-    """svc.registry may do anything to its own topics and groups, nothing else. The stack grants
-    these itself: the registry is part of the stack, not of any agreement."""
-    principal = f"User:{identities.Service.REGISTRY.value}"
-
-    def allow(kind: ResourceType, name: str, pattern: ResourcePatternType) -> AclBinding:
-        return AclBinding(kind, name, pattern, principal, "*", AclOperation.ALL, AclPermissionType.ALLOW)
-
-    return [*(allow(ResourceType.TOPIC, t, ResourcePatternType.LITERAL) for t in REGISTRY_TOPICS),
-            allow(ResourceType.GROUP, REGISTRY_GROUP_PREFIX, ResourcePatternType.PREFIXED)]
-
-
-def grant_registry(admin: AdminClient) -> None:
-    for future in admin.create_acls(registry_acls()).values():
-        future.result(30)  # creating an ACL that exists already succeeds

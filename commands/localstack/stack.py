@@ -5,6 +5,7 @@ controller's endpoint is written into the formatted metadata log, so it must not
 """
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -14,7 +15,9 @@ import time
 import uuid
 from base64 import urlsafe_b64encode
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from commands.localstack.identities import StackIdentities, catalogue_identity_names
 from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
@@ -25,7 +28,6 @@ from commands.localstack.secure import (
     MECHANISM,
     broker_values,
     format_storage,
-    grant_registry,
     registry_config,
 )
 from commands.localstack.tls import TlsFiles, ensure_tls
@@ -52,6 +54,7 @@ class StackState:
     cluster_id: str
     pids: dict[str, int] = field(default_factory=dict)
     keycloak_port: int = 0  # the registry's identity provider (commands/localstack/keycloak.py)
+    acls: str = ""  # what the last `stack up` did to the broker's ACLs, for its summary line
 
     @property
     def bootstrap(self) -> str:
@@ -171,9 +174,40 @@ def _ensure_identities(state: StackState, settings: GovbusSettings) -> None:
     """Every identity of the bus (the catalogue's providers, the agreements' recipients, the
     services) that has no file yet gets a credential and a file."""
     stack_ids = state.identity_store
-    admin = stack_ids.admin_client()
-    stack_ids.ensure_all(admin, catalogue_identity_names(settings.catalogue_dir))
-    grant_registry(admin)
+    stack_ids.ensure_all(stack_ids.admin_client(), catalogue_identity_names(settings.catalogue_dir))
+
+
+def _apply_acls(state: StackState, settings: GovbusSettings) -> Any:
+    """Make the broker's ACLs match the compiled plan, with `govbus acl apply`'s code, before
+    the registry starts: svc.registry's own ACLs come from the same compiler, so that an
+    `acl apply` never removes what the registry needs. Returns the enacted comparison; its
+    changes are recorded once the registry (which the audit record's schema needs) is up."""
+    from commands.acl_cmd import compare, enact  # lazily: acl_cmd imports this package
+    from govbus.core.kafka_acl import AclError
+
+    admin = state.identity_store.admin_client()
+    try:
+        comparison = compare(settings, admin, datetime.now(timezone.utc))
+        enact(admin, comparison.plan)
+    except AclError as exc:
+        raise StackError(f"applying the compiled ACLs failed: {exc}") from exc
+    return comparison
+
+
+def _record_acls(state: StackState, settings: GovbusSettings, comparison: Any) -> str:
+    """Record the enacted changes on audit.acl_changes as bus-admin; the summary line."""
+    from commands.acl_cmd import record_changes
+    from commands.localstack.keycloak import identity_path
+
+    plan = comparison.plan
+    summary = f"{len(plan.add)} added, {len(plan.remove)} removed"
+    admin = settings.model_copy(update={
+        "bootstrap_servers": state.bootstrap, "registry_url": state.registry_url, "kafka_user": identities.ADMIN,
+        "kafka_password_file": state.identity_store.path(identities.ADMIN), "kafka_ca_file": state.tls.ca_cert,
+        "registry_identity_file": identity_path(Path(state.stack_dir))})
+    problem = record_changes(admin, state.identity_store.admin_client(), comparison, getpass.getuser(),
+                             "govbus stack up")
+    return f"{summary}; {problem}: run `govbus acl plan` to see the broker's ACLs" if problem else summary
 
 
 def _start_registry(state: StackState, settings: GovbusSettings) -> None:
@@ -221,11 +255,13 @@ def stack_up(settings: GovbusSettings) -> StackState:
             _start_broker(state, settings)
         _ensure_identities(state, settings)
         ensure_pseudonym_key(settings.stack_dir)
+        comparison = _apply_acls(state, settings)  # before the registry: it needs its ACLs
         if not running["keycloak"]:  # before the registry, which reads its OIDC discovery
             _start_identity_provider(state, settings)
         if not running["registry"]:
             _stop_pid(state.pids.pop("registry", None))
             _start_registry(state, settings)
+        state.acls = _record_acls(state, settings, comparison)
     except BaseException:
         stack_down(settings)
         raise

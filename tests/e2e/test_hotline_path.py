@@ -50,6 +50,9 @@ def test_every_record_accounted_for_and_masked(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"e2e{unique}")
     every = run_demo(settings, COUNT, seed=11, timeout=180, workdir=tmp_path)
     assert all(c.accounted for c in every.values()), every
+    # Every role on its own identity (the adapters' imports as dept.<provider>: commands/demo.py).
+    assert (tmp_path / "process.log").read_text().startswith("govbus process as svc.processor\n")
+    assert (tmp_path / "sink.log").read_text().startswith("govbus sink --all as svc.sink\n")
     assert sum(c.processed.get("delivered", 0) for c in every.values()) > COUNT  # other datasets flowed too
     counts = every[DATASET]
     source = [json.loads(line) for line in (tmp_path / f"{DATASET}.jsonl").read_text().splitlines()]

@@ -144,4 +144,10 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "event_id": None, "reason": "bad_check_char", "target_topic": "raw.hotline.work_order",
         "operator": "steward", "redriven_at": T1,
     },
+    "govbus.bus.AclChange": {
+        "principal": "recv.public_security_350100", "operation": "READ", "resource_type": "TOPIC",
+        "resource_name": "shared.public_security_350100.hotline.work_order", "pattern": "LITERAL",
+        "permission": "ALLOW", "change": "add", "reason": "agreement hotline-to-public-security-fz v1 in force",
+        "applied_by": "steward", "applied_at": T1,
+    },
 }

@@ -25,7 +25,8 @@ def _bus_topic(topics: TopicNames, full_name: str) -> str:
     return {"govbus.bus.EmergencyIncident": topics.emergency_incidents,
             "govbus.bus.AuditDelivery": topics.audit_deliveries,
             "govbus.bus.DeadLetter": topics.dlq("hotline.work_order"),
-            "govbus.bus.Redrive": topics.audit_redrives}[full_name]
+            "govbus.bus.Redrive": topics.audit_redrives,
+            "govbus.bus.AclChange": topics.audit_acl_changes}[full_name]
 
 
 def _uuids_as_str(value: Any) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography import x509
 
 from commands.localstack.identities import bus_identity_names, catalogue_identity_names
-from commands.localstack.secure import _quoted, registry_acls, registry_config
+from commands.localstack.secure import _quoted, registry_config
 from commands.localstack.tls import BROKER_CN, ensure_tls
 from govbus.core.credentials import IdentityFile
 from govbus.core.settings import PROJECT_ROOT
@@ -49,12 +49,6 @@ def test_registry_config_is_private_and_uses_the_pass_through(tmp_path):
     assert "apicurio.kafka.common.security.protocol=SASL_SSL" in text
     assert 'username="svc.registry" password="pw";' in text
     assert "apicurio.kafka.common.ssl.truststore.type=PEM" in text
-
-
-def test_registry_acls_name_only_its_own_topics_and_groups():
-    bindings = registry_acls()
-    assert {b.principal for b in bindings} == {"User:svc.registry"}
-    assert {b.name for b in bindings} == {"kafkasql-journal", "kafkasql-snapshots", "registry-events", "apicurio-"}
 
 
 def test_argument_file_quoting_keeps_each_argument_whole():
