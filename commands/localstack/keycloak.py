@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from commands.localstack.probe import wait_until
-from commands.localstack.tools import DEPLOY_DIR, StackError, _run_maven, find_java
+from commands.localstack.tools import DEPLOY_DIR, StackError, fetch_once, find_java
 from govbus.core.identities import REGISTRY_GOVERNANCE
 from govbus.core.registry_auth import RegistryIdentity, load_identity, write_identity
 
@@ -40,11 +40,7 @@ _HEAP = "-Xms64m -Xmx384m"
 
 def fetch_keycloak(cache_dir: Path) -> Path:
     """``kc.sh`` of the Keycloak distribution, fetched once into the cache."""
-    out = cache_dir / f"keycloak-{KEYCLOAK_VERSION}"
-    stamp = out / ".complete"
-    if not stamp.exists():
-        _run_maven("keycloak-pom.xml", out, cache_dir / "keycloak-fetch.log")
-        stamp.touch()
+    out = fetch_once(cache_dir, "keycloak", KEYCLOAK_VERSION, "keycloak-pom.xml")
     return out / "app" / f"keycloak-{KEYCLOAK_VERSION}" / "bin" / "kc.sh"
 
 

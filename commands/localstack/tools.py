@@ -81,21 +81,22 @@ def _run_maven(pom: str, out_dir: Path, log: Path) -> None:
         raise StackError(f"Maven fetch failed ({' '.join(cmd)}); log {log}:\n{tail}")
 
 
-def fetch_kafka(cache_dir: Path) -> Path:
-    """The broker's classpath folder, fetched once into the cache."""
-    out = cache_dir / f"kafka-{KAFKA_VERSION}"
+def fetch_once(cache_dir: Path, name: str, version: str, pom: str) -> Path:
+    """``<cache>/<name>-<version>``, filled by Maven from ``deploy/local/<pom>`` the first time; a
+    stamp file marks a complete fetch, so an interrupted one is fetched again."""
+    out = cache_dir / f"{name}-{version}"
     stamp = out / ".complete"
     if not stamp.exists():
-        _run_maven("kafka-pom.xml", out, cache_dir / "kafka-fetch.log")
+        _run_maven(pom, out, cache_dir / f"{name}-fetch.log")
         stamp.touch()
-    return out / "libs"
+    return out
+
+
+def fetch_kafka(cache_dir: Path) -> Path:
+    """The broker's classpath folder, fetched once into the cache."""
+    return fetch_once(cache_dir, "kafka", KAFKA_VERSION, "kafka-pom.xml") / "libs"
 
 
 def fetch_apicurio(cache_dir: Path) -> Path:
     """The registry's quarkus-run.jar, fetched once into the cache."""
-    out = cache_dir / f"apicurio-{APICURIO_VERSION}"
-    stamp = out / ".complete"
-    if not stamp.exists():
-        _run_maven("apicurio-pom.xml", out, cache_dir / "apicurio-fetch.log")
-        stamp.touch()
-    return out / "app" / "quarkus-run.jar"
+    return fetch_once(cache_dir, "apicurio", APICURIO_VERSION, "apicurio-pom.xml") / "app" / "quarkus-run.jar"

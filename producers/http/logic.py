@@ -65,7 +65,8 @@ def load_tokens(path: Path) -> dict[str, str]:
     try:
         return tokens_from(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
-        raise TokenFileError(f"cannot read tokens file {path}: {exc}") from exc
+        # One line: YAML errors span several (the mark and a caret under it).
+        raise TokenFileError(f"cannot read tokens file {path}: {' '.join(str(exc).split())}") from exc
 
 
 def department_for(authorization: str | None, tokens: dict[str, str]) -> str | None:
