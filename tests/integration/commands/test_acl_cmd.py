@@ -44,7 +44,8 @@ def bus(broker, unique):
     """The environment of a bus with a topic prefix of this test's own (its ACLs, topics and
     groups named with it); the prefix's ACLs are removed at the end."""
     if not _authorizer(broker):
-        pytest.skip("the broker has no authorizer, so it keeps no ACLs: run against the secure stack "
+        # A failure, not a skip: security is on by default, so a broker without it is a wrong setup.
+        pytest.fail("the broker has no authorizer, so it keeps no ACLs: run against the secure stack "
                     "(or any broker with authorizer.class.name set)")
     prefix = f"t{unique}"
     env = broker.env() | {"GOVBUS_TOPIC_PREFIX": prefix, "GOVBUS_PROCESSOR_GROUP": f"{prefix}-processor",
