@@ -19,7 +19,7 @@ from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
-from stream_processors.clean.logic import CleanPlan, clean_record, compile_clean_plan
+from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms
 
 T = TypeVar("T")

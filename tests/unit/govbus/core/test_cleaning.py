@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from govbus.core.result import Fault, Ok
-from stream_processors.clean.logic import clean_record, compile_clean_plan
+from govbus.core.cleaning import clean_record, compile_clean_plan
 from tests.support.helpers import hotline_schema, work_order
 
 PLAN = compile_clean_plan(hotline_schema())

@@ -1,4 +1,5 @@
-"""Record cleaning driven by the schema's field tags: pure, compiled once per dataset.
+"""Record cleaning driven by the schema's field tags: pure, compiled once per dataset. It lives in the
+foundation because two roles apply it: the processor (dead letters) and HTTP ingest (`?validate=true`).
 
 Every string is trimmed; fields whose PII kind has a validator are NFKC-normalised (full-width
 digits become ASCII), validated and replaced by their normal form (15-digit IDs upgraded, phones
