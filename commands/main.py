@@ -7,6 +7,7 @@ import typer
 from confluent_kafka import KafkaException
 from rich.console import Console
 
+from commands.exits import Failure
 from commands.localstack import stack_down, stack_status, stack_up
 from commands.localstack.tools import StackError
 from commands.refusals import refused_access
@@ -89,6 +90,9 @@ def main() -> None:
     broker) is one line on stderr and exit 2, never a traceback."""
     try:
         app()
+    except Failure as exc:
+        Console(stderr=True).print(f"[red]govbus:[/red] {exc.line}", highlight=False, soft_wrap=True, markup=False)
+        raise SystemExit(exc.code) from None
     except CredentialsError as exc:
         Console(stderr=True).print(f"[red]govbus:[/red] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
