@@ -105,7 +105,8 @@ class Pipeline:
     def process(self, origin: Origin, now: datetime | None = None) -> list[OutMessage]:
         now = now or datetime.now(timezone.utc)
         dataset, subject = self._topic_consts(origin.topic)
-        decoded = self.serde.decode(origin.value, subject)
+        # Undecodable UTF-8 is read as lone surrogates: the cleaner then names the field.
+        decoded = self.serde.decode(origin.value, subject, "surrogateescape")
         if isinstance(decoded, Fault):
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value
