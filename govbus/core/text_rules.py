@@ -85,7 +85,7 @@ def _character_fault(char: str, position: int, kind: TextKind) -> Fault:
 
 def declared_kind(avro_field: dict[str, Any], key_fields: tuple[str, ...]) -> TextKind:
     declared = avro_field.get(TEXT_ATTRIBUTE)
-    if declared in TextKind.__members__.values():
+    if isinstance(declared, str) and declared in TextKind.__members__.values():
         return TextKind(declared)
     if avro_field["name"] in key_fields:
         return TextKind.KEY
@@ -96,8 +96,9 @@ def text_rule_of(avro_field: dict[str, Any], key_fields: tuple[str, ...]) -> Tex
     """The rule for a top-level field's strings (attributes checked by ``attribute_problems``)."""
     kind = declared_kind(avro_field, key_fields)
     declared = avro_field.get(MAX_LENGTH_ATTRIBUTE)
-    valid = isinstance(declared, int) and not isinstance(declared, bool) and declared > 0
-    return TextRule(kind, declared if valid else DEFAULT_MAX_LENGTH[kind])
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
+        return TextRule(kind, declared)
+    return TextRule(kind, DEFAULT_MAX_LENGTH[kind])
 
 
 def key_fields_of(schema: dict[str, Any]) -> tuple[str, ...]:
