@@ -17,7 +17,7 @@ from typing import Any, Callable
 from govbus.core.identifiers import check_mobile, check_plate, check_region_code, check_resident_id, check_uscc
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
-from govbus.core.text_rules import TextRule, check_strings, holds_strings, key_fields_of, text_rule_of
+from govbus.core.text_rules import TextRule, check_strings, holds_maps, holds_strings, key_fields_of, text_rule_of
 
 Validator = Callable[[str], "Ok[str] | Fault"]
 
@@ -36,8 +36,9 @@ class CleanPlan:
     required: tuple[str, ...]
     string_fields: tuple[str, ...]
     validated: tuple[tuple[str, Validator], ...]
-    # Every field that may hold strings (the envelope too), with the rule its strings follow.
-    texts: tuple[tuple[str, TextRule], ...] = ()
+    # Every field that may hold strings (the envelope too), with the rule its strings follow
+    # and whether it may hold an Avro map (whose keys are strings to check too).
+    texts: tuple[tuple[str, TextRule, bool], ...] = ()
 
     @property
     def required_strings(self) -> tuple[str, ...]:
@@ -57,7 +58,8 @@ def compile_clean_plan(schema: DatasetSchema) -> CleanPlan:
                       if f.get("pii") in VALIDATOR_BY_PII)
     required = tuple(f["name"] for f in fields if not (isinstance(f["type"], list) and "null" in f["type"]))
     keys = key_fields_of(schema.schema)
-    texts = tuple((f["name"], text_rule_of(f, keys)) for f in schema.schema["fields"] if holds_strings(f["type"]))
+    texts = tuple((f["name"], text_rule_of(f, keys), holds_maps(f["type"])) for f in schema.schema["fields"]
+                  if holds_strings(f["type"]))
     return CleanPlan(schema.dataset, required, tuple(f["name"] for f in fields if _is_string(f["type"])),
                      validated, texts)
 
@@ -75,8 +77,8 @@ def clean_record(plan: CleanPlan, record: dict[str, Any]) -> Ok[dict[str, Any]] 
     for name in plan.required_strings:
         if out[name] == "":
             return Fault("missing_field", "schema.required", f"required field {name} is empty", name)
-    for name, rule in plan.texts:
-        refused = check_strings(out.get(name), rule)
+    for name, rule, maps in plan.texts:
+        refused = check_strings(out.get(name), rule, maps)
         if refused is not None:
             return refused.at(name)
     for name, validator in plan.validated:

@@ -59,6 +59,8 @@ class TextRule:
 
     def check(self, value: str) -> Fault | None:
         """Why ``value`` may not be stored, or None. The fault's field is left to the caller."""
+        if value.isprintable() and len(value) <= self.max_length:
+            return None  # the common case, in C: no Cc (nor surrogate, nor other unusual) character
         bad = _FORBIDDEN[self.kind].search(value)
         if bad is not None:
             return _character_fault(bad.group(), bad.start(), self.kind)
@@ -137,20 +139,37 @@ def attribute_problems(avro_field: dict[str, Any], key_fields: tuple[str, ...]) 
     return problems
 
 
-def check_strings(value: Any, rule: TextRule) -> Fault | None:
+def holds_maps(avro_type: Any) -> bool:
+    """Whether values of this Avro type may contain an Avro map, whose keys are data too (a
+    record's keys are its schema's field names: nothing to check)."""
+    if isinstance(avro_type, list):
+        return any(holds_maps(t) for t in avro_type)
+    if isinstance(avro_type, dict):
+        if avro_type.get("type") == "map":
+            return True
+        nested = [f["type"] for f in avro_type.get("fields", ())]
+        nested += [avro_type[k] for k in ("items", "values") if k in avro_type]
+        if isinstance(avro_type.get("type"), (list, dict)):
+            nested.append(avro_type["type"])
+        return any(holds_maps(t) for t in nested)
+    return False
+
+
+def check_strings(value: Any, rule: TextRule, keys: bool = True) -> Fault | None:
     """The first string in ``value`` (a string, or strings nested in lists and mappings) that
-    ``rule`` refuses, located inside ``value`` (``[2]``, ``lineage.[0].stage``)."""
+    ``rule`` refuses, located inside ``value`` (``[2]``, ``lineage[0].stage``). ``keys``: check
+    mapping keys too (False where the type holds records only, whose keys are field names)."""
     if isinstance(value, str):
         return rule.check(value)
     if isinstance(value, list):
         for index, item in enumerate(value):
-            fault = check_strings(item, rule)
+            fault = check_strings(item, rule, keys)
             if fault is not None:
                 return fault.at(f"[{index}]")
         return None
     if isinstance(value, dict):
         for name, item in value.items():
-            fault = (rule.check(name) if isinstance(name, str) else None) or check_strings(item, rule)
+            fault = (rule.check(name) if keys and isinstance(name, str) else None) or check_strings(item, rule, keys)
             if fault is not None:
                 return fault.at(str(name)) if _printable(name) else fault
         return None

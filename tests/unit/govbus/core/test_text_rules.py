@@ -12,6 +12,7 @@ from govbus.core.text_rules import (
     TextRule,
     attribute_problems,
     check_strings,
+    holds_maps,
     holds_strings,
     text_rule_of,
 )
@@ -155,3 +156,11 @@ def test_limits_come_from_the_schema():
     plan = compile_clean_plan(DatasetSchema(schema.dataset, schema.key_field, raw, schema.path))
     result = clean_record(plan, work_order(content="x" * 11))
     assert isinstance(result, Fault) and (result.field, result.reason) == ("content", "too_long")
+
+
+def test_map_keys_are_checked_only_where_the_type_holds_a_map():
+    assert check_strings({"ba\x00d": "v"}, LINE) is not None
+    assert check_strings({"ba\x00d": "v"}, LINE, keys=False) is None  # a record: keys are field names
+    envelope = hotline_schema().schema["fields"][0]["type"]
+    assert not holds_maps(envelope) and holds_maps({"type": "map", "values": "string"})
+    assert holds_maps(["null", {"type": "array", "items": {"type": "map", "values": "long"}}])
