@@ -71,7 +71,8 @@ def _orig(sqlstate=None, **diag):
     (sa_exc.IntegrityError("INSERT", None, _orig("23502", column="order_no")), "pool.postgresql.23502", "order_no", ""),
     (sa_exc.DataError("INSERT", None, type("DataError", (Exception,), {"sqlite_errorname": "SQLITE_TOOBIG"})(
         "string or blob too big")), "pool.postgresql.SQLITE_TOOBIG", "", ""),
-    (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), "pool.postgresql.UnicodeEncodeError", "", ""),
+    (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+     "pool.postgresql.UnicodeEncodeError", "", ""),
     (OverflowError("int too big to convert"), "pool.postgresql.OverflowError", "", ""),
 ])
 def test_data_refusals_are_told_apart(error, rule, column, constraint):
