@@ -17,7 +17,7 @@ from rich.table import Table
 from commands.endpoints import with_endpoints
 from commands.names import known_dataset
 from govbus.core import identities
-from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers
+from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers, stage_of
 from govbus.core.result import Fault
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
@@ -68,21 +68,35 @@ def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
     return settings, Serde.from_settings(settings), topic_names(settings).dlq(dataset)
 
 
+def letter_row(offset: int, letter: dict[str, Any]) -> tuple[str, ...]:
+    """One line of `dlq list`. A sink letter's field also names the pool table and column."""
+    field = letter.get("field_path") or ""
+    if letter.get("pool_table"):
+        field = f"{field} ({letter.get('recipient')}: {letter['pool_table']}.{letter.get('pool_column') or '?'})"
+    return (str(offset), stage_of(letter), str(letter.get("first_seen", ""))[:19], letter.get("reason", ""),
+            letter.get("rule", ""), field, letter.get("message", ""),
+            f"{letter.get('source_topic', '')}@{letter.get('source_partition', '')}:{letter.get('source_offset', '')}")
+
+
+def wanted(letter: dict[str, Any], reason: str | None, stage: str | None) -> bool:
+    return (not reason or letter.get("reason") == reason) and (not stage or stage_of(letter) == stage)
+
+
 @dlq_app.command("list")
-def list_cmd(dataset: str, reason: str | None = typer.Option(None), limit: int = typer.Option(50)) -> None:
-    """The dataset's dead letters: offset, when, reason, rule, field, message."""
+def list_cmd(dataset: str, reason: str | None = typer.Option(None),
+             stage: str | None = typer.Option(None, help="Only letters of this stage: adapter, process or sink."),
+             limit: int = typer.Option(50)) -> None:
+    """The dataset's dead letters: offset, stage, when, reason, rule, field, message, source."""
     settings, serde, topic = _setup(dataset)
     table = Table(title=f"{topic}")
-    for column in ("offset", "first seen", "reason", "rule", "field", "message", "source"):
+    for column in ("offset", "stage", "first seen", "reason", "rule", "field", "message", "source"):
         table.add_column(column, overflow="fold")
     shown = 0
     for offset, letter in read_letters(settings, serde, topic):
-        if (reason and letter.get("reason") != reason) or shown >= limit:
+        if not wanted(letter, reason, stage) or shown >= limit:
             continue
         shown += 1
-        table.add_row(str(offset), str(letter.get("first_seen", ""))[:19], letter.get("reason", ""),
-                      letter.get("rule", ""), letter.get("field_path", ""), letter.get("message", ""),
-                      f"{letter.get('source_topic', '')}@{letter.get('source_offset', '')}")
+        table.add_row(*letter_row(offset, letter))
     console.print(table)
 
 

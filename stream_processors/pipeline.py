@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from govbus import __version__
+from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
@@ -19,7 +20,6 @@ from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
-from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms
 
 T = TypeVar("T")
@@ -105,7 +105,8 @@ class Pipeline:
     def process(self, origin: Origin, now: datetime | None = None) -> list[OutMessage]:
         now = now or datetime.now(timezone.utc)
         dataset, subject = self._topic_consts(origin.topic)
-        decoded = self.serde.decode(origin.value, subject)
+        # Undecodable UTF-8 is read as lone surrogates: the cleaner then names the field.
+        decoded = self.serde.decode(origin.value, subject, "surrogateescape")
         if isinstance(decoded, Fault):
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value
@@ -151,7 +152,8 @@ class Pipeline:
                      record: dict[str, Any] | None = None) -> OutMessage:
         owner = _owner(dataset, record)
         letter = dead_letter_record(fault, dataset=dataset, owner=owner, origin=origin,
-                                    processor=COMPONENT, version=__version__, event_id=event_id)
+                                    processor=COMPONENT, version=__version__, event_id=event_id,
+                                    stage="process")
         topic = self.topics.dlq(dataset)
         self._count(dataset, owner, "dead_lettered")
         self.metrics.dlq_records.labels(dataset, fault.reason).inc()

@@ -6,7 +6,9 @@ inside ``consume()``, so a partition is never handed to another sink while a bat
 still unwritten, and the new owner starts from the offsets stored with the rows.
 
 Faults of data (undecodable values, unknown schema ids, schemas without a usable key) go to the
-rejects table with the original bytes. Faults of infrastructure (broker, registry, database) raise
+rejects table with the original bytes. A record the database refuses (a value it cannot store)
+becomes a sink dead letter, found by bisecting the batch (``letters``, ``bisect``), and the rest
+of the batch is written. Faults of infrastructure (broker, registry, database) raise
 and stop the process: nothing is skipped, and the stored offsets make a restart lose nothing.
 """
 from __future__ import annotations
@@ -24,9 +26,12 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from sqlalchemy import Table
 
 from consumers.batches import consume_batches
+from consumers.pool.bisect import refusal_of
+from consumers.pool.letters import LetterBox, Pending, origin_of, write_sparing
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict
+from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault, Ok
@@ -49,6 +54,7 @@ class SinkSummary:
 @dataclass
 class _Batch:
     rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)  # the message of each row, for sink letters
     rejects: list[Reject] = field(default_factory=list)
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     stored: Counter = field(default_factory=Counter)    # (dataset, recipient) -> records
@@ -79,6 +85,8 @@ class PoolSink:
         self._assigned_at = 0.0
         self._cooperative = False
         self._closing = False
+        self._letters = LetterBox(settings, serde, self._topics, metrics,
+                                  load_dead_letter_schema(settings.schemas_dir))
 
     def _consumer(self) -> Consumer:
         config = kafka_config(self._settings, "consumer", **{
@@ -110,6 +118,7 @@ class PoolSink:
         finally:
             self._closing = True
             consumer.close()
+            self._letters.close()
         return summary
 
     # --- rebalances -------------------------------------------------------------------------
@@ -158,15 +167,37 @@ class PoolSink:
             return False
         rows = latest_per_key(batch.rows)
         marks = [OffsetMark(self._group, t, p, o) for (t, p), o in batch.offsets.items()]
-        self._store.write_batch(rows, batch.rejects, marks)
+        refused = self._write(batch, rows, marks, now)
         self._count(batch)
         self._acknowledge(consumer, batch.offsets)
         self._report_lag(consumer)
         summary.records += sum(batch.stored.values())
-        summary.rows += sum(len(r) for r in rows.values())
-        summary.rejects += len(batch.rejects)
+        summary.rows += sum(len(r) for r in rows.values()) - refused
+        summary.rejects += len(batch.rejects) + refused
         summary.batches += 1
         return True
+
+    def _write(self, batch: _Batch, rows: dict[Table, list[dict[str, Any]]], marks: list[OffsetMark],
+               now: datetime) -> int:
+        """Write the batch; if the database refuses it for a value, write all but the refused
+        records, which become sink dead letters. Returns how many were refused."""
+        try:
+            self._store.write_batch(rows, batch.rejects, marks)
+            return 0
+        except Exception as exc:  # refusal_of sorts data from infrastructure
+            if refusal_of(exc, self._store.dialect) is None:
+                raise
+            refused = write_sparing(self._store, self._pending(batch), batch.rejects, marks, self._letters,
+                                    now, exc)
+        for pending in refused:
+            batch.stored[(pending.dataset, pending.recipient)] -= 1
+            batch.rejected[(pending.dataset, pending.recipient)] += 1
+        return len(refused)
+
+    def _pending(self, batch: _Batch) -> list[Pending]:
+        plans = {table: plan for (plan, _recipient, _dataset), table in self._tables.items()}
+        return [Pending(table, row, plans[table], origin_of(msg), *self._topic_parts[msg.topic() or ""])
+                for (table, row), msg in zip(batch.rows, batch.messages, strict=True)]
 
     def _accept(self, msg: Message) -> bool:
         error = msg.error()
@@ -202,6 +233,7 @@ class PoolSink:
             return
         table, row, record = mapped.value
         batch.rows.append((table, row))
+        batch.messages.append(msg)
         batch.stored[parts] += 1
         event_time = (record.get("envelope") or {}).get("event_time")
         if isinstance(event_time, datetime) and event_time.tzinfo is not None:

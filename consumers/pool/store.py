@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateColumn, CreateSchema
 from sqlalchemy.sql.dml import Insert
 
+from consumers.pool.bisect import Refusal, refusal_of
 from consumers.pool.evolution import evolve
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, table_for
 from consumers.pool.pgcopy import StagedUpsert, staged_upsert, write_staged
@@ -179,6 +180,24 @@ class PoolStore:
                 conn.execute(self._upsert(self.rejects), reject_rows)
             if offset_rows:
                 conn.execute(self._upsert(self.offsets), offset_rows)
+
+    def try_rows(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]) -> Refusal | None:
+        """Write ``rows_by_table`` and roll back: the database's refusal of them, or None if it
+        would take them. A fault that is not about the data raises (``bisect.refusal_of``)."""
+        with self.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                for table, rows in rows_by_table.items():
+                    if rows:
+                        self._write_rows(conn, table, rows)
+            except Exception as exc:  # refusal_of sorts data from infrastructure
+                refusal = refusal_of(exc, self.dialect)
+                if refusal is None:
+                    raise
+                return refusal
+            finally:
+                transaction.rollback()
+        return None
 
     def stored_offsets(self, group_id: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
         """Next offset to read per partition, for partitions this group has stored anything of."""

@@ -163,12 +163,15 @@ def detector_acls(topics: TopicNames, groups: RoleGroups, rule_datasets: Iterabl
 
 
 def service_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]:
-    """The sinks, the feed, ingest and the registry (the processor and detector have their own)."""
+    """The sinks, the feed, ingest and the registry (the processor and detector have their own).
+    The pool sink writes (never reads) dlq topics: the dead letters of records its pool refused."""
     sink, audit, feed = Service.SINK.value, Service.AUDIT.value, Service.FEED.value
     ingest, registry = Service.INGEST.value, Service.REGISTRY.value
     observations = f"{groups.detector}-observations"  # stream_processors/detect/main.py
     found = _rules(sink, TOPIC, family(topics, "shared"), PRE, (R, D), "pool sink: every shared topic")
     found |= _rules(sink, GROUP, groups.sink, LIT, (R,), "pool sink: its consumer group")
+    found |= _rules(sink, TOPIC, family(topics, "dlq"), PRE, (W, D),
+                    "pool sink: a record its pool refuses becomes a sink dead letter (consumers/pool/letters.py)")
     found |= _rules(audit, TOPIC, family(topics, "audit"), PRE, (R, D), "audit sink: the audit trail")
     found |= _rules(audit, TOPIC, topics.audit_deliveries, LIT, (C,), "audit sink: creates its one-partition topic")
     found |= _rules(audit, GROUP, groups.audit, LIT, (R,), "audit sink: its consumer group")

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from govbus.core.schemas import LEVELS, DatasetSchema
+from govbus.core.text_rules import attribute_problems, key_fields_of
 from govbus.core.topics import TopicNames, value_subject
 
 RESOURCES_DIR = "resources"
@@ -298,7 +299,8 @@ def validate_catalogue(catalogue: Catalogue, schemas: dict[str, DatasetSchema]) 
 
 
 def _schema_tag_problems(schema: DatasetSchema) -> list[Problem]:
-    """Every dataset field of the schema carries a valid level, and a valid PII kind if any."""
+    """Every dataset field of the schema carries a valid level, a valid PII kind if any, and
+    sensible string limits (``text``, ``max_length``) if it declares any."""
     problems = []
     if schema.key_field not in schema.tags:
         problems.append(Problem(schema.path, "key", f"key field {schema.key_field!r} is not a "
@@ -311,6 +313,10 @@ def _schema_tag_problems(schema: DatasetSchema) -> list[Problem]:
                                                            f"{', '.join(LEVELS)}"))
         if tag.pii is not None and tag.pii not in PiiKind.__members__:
             problems.append(Problem(schema.path, tag.name, f"unknown pii kind {tag.pii!r}"))
+    keys = key_fields_of(schema.schema)
+    for avro_field in schema.schema["fields"]:
+        problems += [Problem(schema.path, avro_field["name"], text)
+                     for text in attribute_problems(avro_field, keys)]
     return problems
 
 

@@ -4,8 +4,10 @@ foundation because two roles apply it: the processor (dead letters) and HTTP ing
 Every string is trimmed; fields whose PII kind has a validator are NFKC-normalised (full-width
 digits become ASCII), validated and replaced by their normal form (15-digit IDs upgraded, phones
 stripped of +86 and dashes). Free text, names and addresses are not NFKC-normalised: that would
-turn Chinese full-width punctuation into ASCII and alter what the citizen said. The first fault
-wins and names its field.
+turn Chinese full-width punctuation into ASCII and alter what the citizen said. Every string,
+nested ones included, must be one the pools can store (``text_rules``: no control characters
+outside free text, no undecodable bytes, a length limit per field); a required string may not be
+empty once trimmed. The first fault wins and names its field.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, Callable
 from govbus.core.identifiers import check_mobile, check_plate, check_region_code, check_resident_id, check_uscc
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
+from govbus.core.text_rules import TextRule, check_strings, holds_maps, holds_strings, key_fields_of, text_rule_of
 
 Validator = Callable[[str], "Ok[str] | Fault"]
 
@@ -33,6 +36,13 @@ class CleanPlan:
     required: tuple[str, ...]
     string_fields: tuple[str, ...]
     validated: tuple[tuple[str, Validator], ...]
+    # Every field that may hold strings (the envelope too), with the rule its strings follow
+    # and whether it may hold an Avro map (whose keys are strings to check too).
+    texts: tuple[tuple[str, TextRule, bool], ...] = ()
+
+    @property
+    def required_strings(self) -> tuple[str, ...]:
+        return tuple(name for name in self.required if name in self.string_fields)
 
 
 def _is_string(avro_type: Any) -> bool:
@@ -47,8 +57,11 @@ def compile_clean_plan(schema: DatasetSchema) -> CleanPlan:
     validated = tuple((f["name"], VALIDATOR_BY_PII[f["pii"]]) for f in fields
                       if f.get("pii") in VALIDATOR_BY_PII)
     required = tuple(f["name"] for f in fields if not (isinstance(f["type"], list) and "null" in f["type"]))
+    keys = key_fields_of(schema.schema)
+    texts = tuple((f["name"], text_rule_of(f, keys), holds_maps(f["type"])) for f in schema.schema["fields"]
+                  if holds_strings(f["type"]))
     return CleanPlan(schema.dataset, required, tuple(f["name"] for f in fields if _is_string(f["type"])),
-                     validated)
+                     validated, texts)
 
 
 def clean_record(plan: CleanPlan, record: dict[str, Any]) -> Ok[dict[str, Any]] | Fault:
@@ -61,6 +74,13 @@ def clean_record(plan: CleanPlan, record: dict[str, Any]) -> Ok[dict[str, Any]] 
         value = out.get(name)
         if isinstance(value, str):
             out[name] = value.strip()
+    for name in plan.required_strings:
+        if out[name] == "":
+            return Fault("missing_field", "schema.required", f"required field {name} is empty", name)
+    for name, rule, maps in plan.texts:
+        refused = check_strings(out.get(name), rule, maps)
+        if refused is not None:
+            return refused.at(name)
     for name, validator in plan.validated:
         value = out.get(name)
         if value is None or value == "":

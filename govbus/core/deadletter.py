@@ -36,9 +36,21 @@ class Origin:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
+@dataclass(frozen=True)
+class PoolPlace:
+    """Where a pool refused a record (sink letters only)."""
+
+    recipient: str
+    table: str
+    column: str = ""
+
+
 def dead_letter_record(fault: Fault, *, dataset: str, owner: str, origin: Origin, processor: str,
                        version: str, event_id: str | None = None,
-                       now: datetime | None = None) -> dict[str, Any]:
+                       now: datetime | None = None, stage: str | None = None,
+                       pool: PoolPlace | None = None) -> dict[str, Any]:
+    """``stage``: adapter, process or sink; ``pool``: the recipient, table and column of a
+    record a pool refused."""
     return {
         "dataset": dataset, "owner_department": owner, "reason": fault.reason, "rule": fault.rule,
         "field_path": fault.field, "message": fault.message, "event_id": event_id,
@@ -46,8 +58,19 @@ def dead_letter_record(fault: Fault, *, dataset: str, owner: str, origin: Origin
         "source_offset": origin.offset, "original_key": origin.key, "original_value": origin.value,
         "original_headers": {k: v or b"" for k, v in origin.headers},
         "processor": processor, "processor_version": version,
-        "first_seen": now or datetime.now(timezone.utc), "redrive_count": 0,
+        "first_seen": now or datetime.now(timezone.utc), "redrive_count": 0, "stage": stage,
+        "recipient": pool.recipient if pool else None, "pool_table": pool.table if pool else None,
+        "pool_column": pool.column if pool else None,
     }
+
+
+def stage_of(letter: dict[str, Any]) -> str:
+    """Where a letter was written: its ``stage``, else (older letters) told by its component."""
+    if letter.get("stage"):
+        return str(letter["stage"])
+    component = str(letter.get("processor") or "")
+    return {"stream_processors": "process", "producers": "adapter", "consumers": "sink"}.get(
+        component.split(".")[0], component)
 
 
 def dead_letter_headers(fault: Fault, dataset: str, owner: str) -> list[tuple[str, bytes]]:
@@ -73,6 +96,10 @@ def redrivable(letter: dict[str, Any], raw_topic: str) -> Fault | None:
     an HTTP request) must be fixed at the source and re-imported."""
     if letter.get("original_value") is None:
         return Fault("no_value", "redrive.value", "the letter holds no original value")
+    if stage_of(letter) == "sink":
+        return Fault("not_from_raw", "redrive.source",
+                     f"refused by the pool of {letter.get('recipient')} (source {letter.get('source_topic')}): "
+                     "fix the record at its source and publish it again")
     if letter.get("source_topic") != raw_topic:
         return Fault("not_from_raw", "redrive.source",
                      f"refused by an adapter (source {letter.get('source_topic')}): fix and re-import it")

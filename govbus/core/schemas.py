@@ -4,7 +4,7 @@ Shared named types (the envelope) live in ``schemas/avro/common/<full.name>.avsc
 schema is ``schemas/avro/<dataset>.avsc`` and refers to them by name. Here they are inlined into
 one self-contained schema per dataset, which is what the registry stores and what fastavro parses.
 Field tags (``level`` L1–L4 and ``pii`` kind) are Avro field attributes; the catalogue is checked
-against them.
+against them. So are the string limits (``text`` kind and ``max_length``, govbus.core.text_rules).
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
+
+from govbus.core.text_rules import TextRule, holds_strings, key_fields_of, text_rule_of
 
 LEVELS = ("L1", "L2", "L3", "L4")
 
@@ -48,6 +50,13 @@ class DatasetSchema:
     def tags(self) -> dict[str, FieldTag]:
         """Tags of the dataset's own fields (the envelope excluded)."""
         return {f["name"]: _tag_of(f) for f in self.schema["fields"] if f["name"] != "envelope"}
+
+    @cached_property
+    def text_rules(self) -> dict[str, TextRule]:
+        """The text kind and length limit of each dataset field that holds strings (text_rules)."""
+        keys = key_fields_of(self.schema)
+        return {f["name"]: text_rule_of(f, keys) for f in self.schema["fields"]
+                if f["name"] != "envelope" and holds_strings(f["type"])}
 
     def classification(self, record: dict[str, Any] | None = None) -> str:
         """Highest level among fields (present, non-null ones when a record is given)."""

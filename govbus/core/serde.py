@@ -76,10 +76,12 @@ class AvroBody:
         fastavro.schemaless_writer(out, self.parsed, record)
         return out.getvalue()
 
-    def read(self, body: bytes | memoryview, reader: Any = None) -> dict[str, Any]:
+    def read(self, body: bytes | memoryview, reader: Any = None, text_errors: str = "strict") -> dict[str, Any]:
         """The record in ``body`` (resolved to the parsed ``reader`` schema if given); raises
-        on bytes that do not fit the schema."""
-        record = fastavro.schemaless_reader(io.BytesIO(body), self.parsed, reader)
+        on bytes that do not fit the schema. ``text_errors="surrogateescape"`` reads strings
+        that are not valid UTF-8 with lone surrogates in place of the bad bytes."""
+        record = fastavro.schemaless_reader(io.BytesIO(body), self.parsed, reader,
+                                            handle_unicode_errors=text_errors)
         # A govbus body schema is a record: fastavro's return type is every Avro value's union.
         return cast("dict[str, Any]", record)
 
@@ -189,9 +191,12 @@ class Serde:
     def schema_id(self, subject: str) -> int:
         return self._id_by_subject[subject]
 
-    def decode(self, data: bytes | None, reader_subject: str | None = None) -> Ok[dict[str, Any]] | Fault:
+    def decode(self, data: bytes | None, reader_subject: str | None = None,
+               text_errors: str = "strict") -> Ok[dict[str, Any]] | Fault:
         """Decode a framed value; with ``reader_subject``, resolve it to that subject's prepared
-        schema (Avro schema resolution). A registry outage raises: that is infrastructure, not data."""
+        schema (Avro schema resolution). A registry outage raises: that is infrastructure, not data.
+        ``text_errors="surrogateescape"`` lets a string that is not valid UTF-8 through as lone
+        surrogates, so that the cleaner can name its field (govbus.core.text_rules)."""
         framed = unframe(data)
         if isinstance(framed, Fault):
             return framed
@@ -204,7 +209,7 @@ class Serde:
             return Fault("unknown_schema", "wire.schema_id", f"schema id {schema_id} is not in the registry")
         reader = self._parsed_by_subject.get(reader_subject) if reader_subject else None
         try:
-            record = writer.read(body, reader)
+            record = writer.read(body, reader, text_errors)
         except Exception as exc:  # noqa: BLE001 - any Avro read failure is a data fault
             return Fault("undecodable", "wire.avro", f"Avro body does not match schema {schema_id}: {exc}")
         return Ok(record)

@@ -92,8 +92,8 @@ def _allowed(bus: Bus, identity: str, family: str, topic: str, op: str) -> bool:
             (family.startswith(("shared", "dlq", "audit")) and op == WRITE)
     if identity == "svc.detector":
         return (family.startswith("raw") and op == READ and dataset_of in bus.rule_datasets) or family == "emergency"
-    if identity == "svc.sink":
-        return family.startswith("shared") and op == READ
+    if identity == "svc.sink":  # reads shared topics; dead-letters what its pool refuses
+        return (family.startswith("shared") and op == READ) or (family.startswith("dlq") and op == WRITE)
     if identity == "svc.audit":
         return family == "audit" and op == READ
     if identity == "svc.feed":

@@ -137,7 +137,8 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "event_id": None, "source_topic": "raw.hotline.work_order", "source_partition": 0,
         "source_offset": 41, "original_key": b"GD2025030100001", "original_value": b"\x00\x01",
         "original_headers": {"source": b"jsonl"}, "processor": "stream_processors.clean",
-        "processor_version": "0.1.0", "first_seen": T1, "redrive_count": 0,
+        "processor_version": "0.1.0", "first_seen": T1, "redrive_count": 0, "stage": "process",
+        "recipient": None, "pool_table": None, "pool_column": None,
     },
     "govbus.bus.Redrive": {
         "dataset": "hotline.work_order", "dlq_topic": "dlq.hotline.work_order", "dlq_offset": 41,

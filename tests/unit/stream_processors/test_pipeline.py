@@ -110,3 +110,29 @@ def test_unknown_schema_id_is_a_data_fault(pipeline):
     [out] = pipeline.process(Origin(RAW, 0, 1, None, b"\x00\x00\x00\x7f\xff\x02"))
     letter = pipeline.serde.decode(out.value).value
     assert (letter["reason"], letter["rule"]) == ("unknown_schema", "wire.schema_id")
+
+
+@pytest.mark.parametrize(("overrides", "field", "reason"), [
+    ({"content": "噪音\x00很吵"}, "content", "control_character"),
+    ({"order_no": "GD" + "1" * 4998}, "order_no", "too_long"),
+    ({"content": "话" * 100_000}, "content", "too_long"),
+    ({"category_code": ""}, "category_code", "missing_field"),
+])
+def test_poisoned_strings_are_dead_letters_naming_the_field(pipeline, overrides, field, reason):
+    outs = pipeline.process(_raw(pipeline, **overrides))
+    assert [out.topic for out in outs] == [TOPICS.dlq("hotline.work_order")]
+    letter = pipeline.serde.decode(outs[0].value).value
+    assert (letter["field_path"], letter["reason"], letter["stage"]) == (field, reason, "process")
+    assert letter["rule"].startswith(("text.", "schema.")) and letter["message"]
+
+
+def test_invalid_utf8_in_a_string_is_a_dead_letter_naming_the_field(pipeline):
+    """Bytes no producer library would write (a lone surrogate encoded as UTF-8) reach the raw
+    topic from a hand-made client: the processor names the field instead of 'undecodable'."""
+    marker = "MARKER-MARKER"
+    origin = _raw(pipeline, caller_name=marker)
+    poisoned = origin.value.replace(marker.encode(), b"\xed\xa0\x80" + b"x" * (len(marker) - 3))
+    outs = pipeline.process(Origin(origin.topic, 0, 43, origin.key, poisoned))
+    letter = pipeline.serde.decode(outs[0].value).value
+    assert (letter["field_path"], letter["reason"]) == ("caller_name", "invalid_encoding")
+    assert letter["original_value"] == poisoned

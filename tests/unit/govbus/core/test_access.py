@@ -238,3 +238,10 @@ def test_cluster_acls_use_confluent_kafkas_broker_type() -> None:
     rule = AclRule("svc.ingest", Resource.CLUSTER, "kafka-cluster", Pattern.LITERAL, Operation.IDEMPOTENT_WRITE)
     assert to_binding(rule).restype is ResourceType.BROKER
     assert from_binding(to_binding(rule)) == rule
+
+
+def test_the_pool_sink_writes_dead_letters_but_reads_no_dlq() -> None:
+    sink = {r for r in acls() if r.principal == "svc.sink"}
+    assert {(r.name, r.pattern, r.operation) for r in sink if r.name.startswith("dlq.")} == {
+        ("dlq.", Pattern.PREFIXED, Operation.WRITE), ("dlq.", Pattern.PREFIXED, Operation.DESCRIBE)}
+    assert {(r.name, r.operation) for r in sink if r.operation is Operation.WRITE} == {("dlq.", Operation.WRITE)}
