@@ -28,7 +28,12 @@ HEARTBEAT_SECONDS = 5.0
 # Lines of aiokafka and Faust that say only "the broker is not there (yet)".
 CONNECTION_WORDS = ("connect", "Connection", "metadata", "NodeNotReady", "heartbeat", "Heartbeat",
                     "coordinator", "Coordinator", "RequestTimedOut", "KafkaTimeoutError", "fetch",
-                    "Unable", "unavailable", "Broker", "broker")
+                    "Unable", "unavailable", "Broker", "broker", "Leader", "leader",
+                    # the catch-up right after an outage: commits that took the outage's length,
+                    # a producer buffer refilling
+                    "is overlapping", "buffer full")
+# Loggers whose lines the filter judges: the Kafka client, Faust and its service library.
+CLIENT_LOGGERS = ("aiokafka", "faust", "mode")
 
 
 class QuietBrokerLogs(logging.Filter):
@@ -37,7 +42,7 @@ class QuietBrokerLogs(logging.Filter):
         self.watch = watch
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.CRITICAL:
+        if record.levelno >= logging.CRITICAL or not record.name.startswith(CLIENT_LOGGERS):
             return True
         text = record.getMessage()
         if self.watch.is_down(Service.BROKER) or any(word in text for word in CONNECTION_WORDS):
@@ -47,14 +52,15 @@ class QuietBrokerLogs(logging.Filter):
 
 
 def quiet_client_logs(watch: OutageWatch) -> None:
-    """Filter every aiokafka and Faust transport logger (filters do not inherit, so each one)."""
+    """Filter the client loggers that exist now and the root logger's handlers (which see the
+    lines of loggers made later too; Faust makes its handlers when the worker starts, so the
+    heartbeat calls this again then). Idempotent."""
     quiet = QuietBrokerLogs(watch)
-    names = [n for n in logging.Logger.manager.loggerDict
-             if n.startswith(("aiokafka", "faust.transport", "faust.tables", "faust.app"))]
-    for name in {"aiokafka", *names}:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, QuietBrokerLogs) for f in logger.filters):
-            logger.addFilter(quiet)
+    names = [n for n in logging.Logger.manager.loggerDict if n.startswith(CLIENT_LOGGERS)]
+    filtered = [logging.getLogger(name) for name in names] + list(logging.getLogger().handlers)
+    for target in filtered:
+        if not any(isinstance(f, QuietBrokerLogs) for f in target.filters):
+            target.addFilter(quiet)
 
 
 def consumer_lag(app: faust.App, metrics: Metrics, group: str) -> bool:
@@ -79,6 +85,8 @@ def install_heartbeat(app: faust.App, health: Health, metrics: Metrics, group: s
 
     @app.timer(interval=HEARTBEAT_SECONDS)
     async def heartbeat() -> None:
+        if not health.started:
+            quiet_client_logs(health.watch)  # the worker's own log handlers exist by now
         health.mark_started()
         try:
             state["lag_known"] = consumer_lag(app, metrics, group)

@@ -52,6 +52,11 @@ class ClientErrorLatch:
             raise KafkaException(self.error)
 
 
+# librdkafka log lines about reaching brokers and partition leaders (facility or message).
+CONNECTION_WORDS = ("FAIL", "Connect to", "Disconnected", "METADATA", "leader", "transport", "timed out",
+                    "ALL_BROKERS_DOWN", "Broker:", "broker down", "REQTMOUT")
+
+
 class QuietClientLog(logging.Filter):
     """For librdkafka's log (the ``logger`` setting): connection failures (``FAIL``) and other
     lines while the broker is known to be down go to DEBUG, not the role's log."""
@@ -62,7 +67,7 @@ class QuietClientLog(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        connection = "FAIL" in text[:12] or "Connect to" in text or "Disconnected" in text
+        connection = any(word in text for word in CONNECTION_WORDS)
         down = self.watch is not None and self.watch.is_down(Service.BROKER)
         if connection and self.watch is not None:
             self.watch.changed.set()

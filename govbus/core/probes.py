@@ -63,9 +63,10 @@ def database_probe(url: str) -> Probe:
 
 def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRegistry,
                       needs: tuple[Service, ...], database_url: str | None = None,
-                      lag_known: Callable[[], bool | None] = lambda: None) -> Health:
+                      lag_known: Callable[[], bool | None] = lambda: None, serve: bool = True) -> Health:
     """The role's outage watch and health, its prober thread, and /metrics, /healthz, /readyz on
-    ``GOVBUS_METRICS_PORT`` (none when it is -1: the prober still runs, for the WARNING lines)."""
+    ``GOVBUS_METRICS_PORT`` (none when it is -1: the prober still runs, for the WARNING lines;
+    none with ``serve`` False, for a role with a web server of its own)."""
     watch = OutageWatch(role)
     health = Health(watch, needs, settings.liveness_seconds, lag_known)
     probes: dict[Service, Probe] = {}
@@ -76,7 +77,8 @@ def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRe
     if Service.DATABASE in needs and database_url:
         probes[Service.DATABASE] = database_probe(database_url)
     Prober(watch, probes, settings.health_probe_seconds).start()
-    serve_http(registry, health, settings.metrics_host, settings.metrics_port)
+    if serve:
+        serve_http(registry, health, settings.metrics_host, settings.metrics_port)
     return health
 
 
