@@ -16,6 +16,7 @@ output, a bug) stops the worker with one line (exit 70) before Faust can commit 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any, Callable
 
@@ -91,7 +92,7 @@ async def _process_batch(events: list, pipeline: Pipeline, output: OutputProduce
         except Exception as exc:
             if outage_of(exc) is None:
                 raise
-            outs = await ride_out_async(health.watch, lambda o=origin: pipeline.process(o), health.beat)
+            outs = await ride_out_async(health.watch, functools.partial(pipeline.process, origin), health.beat)
         output.send_all(outs)
     loop = asyncio.get_running_loop()
     while await loop.run_in_executor(None, output.flush_checked):

@@ -30,7 +30,7 @@ from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, 
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict
 from govbus.core.health_server import Health
-from govbus.core.kafka_errors import ClientErrorLatch, client_logger
+from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
 from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.result import Fault, Ok
@@ -321,5 +321,7 @@ class PoolSink:
 
     @staticmethod
     def _on_commit(error: KafkaError | None, _partitions: list[TopicPartition]) -> None:
-        if error is not None:
+        if error is not None and error.code() in UNREACHABLE_CLIENT_ERRORS:
+            log.debug("offset commit to Kafka waits for the broker: %s", error)  # the outage has its line
+        elif error is not None:
             log.warning("offset commit to Kafka failed (pool offsets are stored): %s", error)

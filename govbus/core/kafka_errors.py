@@ -24,7 +24,8 @@ UNREACHABLE_CLIENT_ERRORS = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError.
                                        KafkaError._RESOLVE, KafkaError._TIMED_OUT,
                                        KafkaError.REQUEST_TIMED_OUT, KafkaError._MSG_TIMED_OUT,
                                        KafkaError.NETWORK_EXCEPTION, KafkaError.COORDINATOR_NOT_AVAILABLE,
-                                       KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS})
+                                       KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                                       KafkaError._WAIT_COORD})
 
 
 class ClientErrorLatch:

@@ -16,13 +16,19 @@ import time
 from typing import Callable, TypeVar
 
 import httpx
-from aiokafka import errors as ak
+from aiokafka import errors as ak  # type: ignore[import-untyped]
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.schema_registry.error import OAuthTokenError, SchemaRegistryError
 from sqlalchemy import exc as sql_errors
 
 from govbus.core.kafka_access import BrokerUnreachable
 from govbus.core.outage import REMIND_SECONDS, Backoff, Notice, OutageBoard, Service
+
+try:  # confluent-kafka's registry client uses httpx2 where installed, else httpx (_httpx_compat)
+    import httpx2
+    HTTP_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, httpx2.TransportError)
+except ImportError:  # pragma: no cover - depends on confluent-kafka's extras
+    HTTP_TRANSPORT_ERRORS = (httpx.TransportError,)
 
 T = TypeVar("T")
 log = logging.getLogger("govbus.outage")
@@ -53,7 +59,7 @@ def outage_of(error: BaseException) -> Service | None:
     if isinstance(error, SchemaRegistryError):
         status = error.http_status_code
         return Service.REGISTRY if status < 0 or status >= 500 or status in TRANSIENT_HTTP else None
-    if isinstance(error, (httpx.TransportError, OAuthTokenError)):
+    if isinstance(error, (*HTTP_TRANSPORT_ERRORS, OAuthTokenError)):
         return Service.REGISTRY  # no answer from the registry (or its identity provider)
     if isinstance(error, sql_errors.DBAPIError):
         return Service.DATABASE if _database_unreachable(error) else None

@@ -31,7 +31,7 @@ def broker_probe(settings: GovbusSettings) -> Probe:
     """A metadata request as the role's own identity."""
     # The stub types config values as scalars; librdkafka's Python client takes callables here.
     admin = AdminClient(kafka_config(settings, "admin", **{
-        "error_cb": lambda _error: None, "logger": _silent(), "log_level": 0}))  # type: ignore[arg-type]
+        "error_cb": lambda _error: None, "logger": _silent(), "log_level": 0}))
 
     def probe() -> None:
         admin.list_topics(timeout=PROBE_TIMEOUT_SECONDS)

@@ -5,6 +5,7 @@ import logging
 import sqlite3
 
 import httpx
+import httpx2
 import pytest
 from aiokafka import errors as aiokafka_errors
 from confluent_kafka import KafkaError, KafkaException
@@ -50,6 +51,7 @@ def _operational(orig: Exception) -> sql_errors.OperationalError:
     (SchemaRegistryError(409, 409, "incompatible"), None),
     (httpx.ConnectError("refused"), Service.REGISTRY),
     (httpx.ReadTimeout("slow"), Service.REGISTRY),
+    (httpx2.ConnectError("refused"), Service.REGISTRY),  # what confluent-kafka's client raises
     (_operational(_PgError(None)), Service.DATABASE),            # no connection: no SQLSTATE
     (_operational(_PgError("08006")), Service.DATABASE),         # connection failure
     (_operational(_PgError("57P01")), Service.DATABASE),         # admin shutdown
@@ -94,7 +96,8 @@ def test_ride_out_retries_the_same_action_until_it_succeeds(caplog):
         return result
 
     beats: list[float] = []
-    assert ride_out(watch, action, lambda: False, sleep=clock.sleep, on_wait=lambda: beats.append(clock.now)) == "stored"
+    beat = lambda: beats.append(clock.now)  # noqa: E731
+    assert ride_out(watch, action, lambda: False, sleep=clock.sleep, on_wait=beat) == "stored"
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0].startswith("sink: registry unreachable (ConnectError: refused)")
     assert all("still unreachable" in line for line in lines[1:-1])
