@@ -67,7 +67,7 @@ def run_processor(settings: GovbusSettings) -> None:
     latch = ClientErrorLatch(health.watch)
     producer = Producer(kafka_config(settings, "producer", **OUTAGE_CONFIG, error_cb=latch,
                                      logger=client_logger(health.watch)))
-    output = OutputProducer(producer)
+    output = OutputProducer(producer, client_error=latch)
     app = build_app(settings, pipeline, raw_topics, output, health, lag,
                     on_agreements_changed=lambda: ensure_topics(settings, pipeline.output_topics()))
     quiet_client_logs(health.watch)

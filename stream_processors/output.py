@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from govbus.core.kafka_errors import ClientErrorLatch
 from stream_processors.pipeline import OutMessage
 
 # message.timeout.ms 0: never give up on an output locally (librdkafka retries it until the
@@ -32,6 +33,8 @@ class OutputFailed(RuntimeError):
 class OutputProducer:
     producer: Producer
     failures: list[str] = field(default_factory=list)
+    # The producer's error_cb: a refused login or a fatal producer error stops the worker.
+    client_error: ClientErrorLatch | None = None
 
     def send_all(self, outs: list[OutMessage]) -> None:
         for out in outs:
@@ -56,6 +59,8 @@ class OutputProducer:
         """Wait up to ``timeout`` seconds for the outputs; how many are still unacknowledged.
         Raises if the broker refused any."""
         remaining = self.producer.flush(timeout)
+        if self.client_error is not None:
+            self.client_error.raise_if_failed()
         if self.failures:
             raise OutputFailed(f"outputs refused by the broker: {self.failures[0]}")
         return remaining

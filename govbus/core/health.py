@@ -27,10 +27,12 @@ def liveness(last_beat: float | None, now: float, stale_after: float) -> Answer:
 
 
 def readiness(required: Iterable[Service], down: Mapping[Service, str], started: bool,
-              lag_known: bool | None) -> Answer:
+              lag_known: bool | None, unchecked: Iterable[Service] = ()) -> Answer:
     """200 when ready; else 503 and ``not_ready``: each failing check with the reason.
 
-    ``lag_known`` None: the role consumes nothing (lag does not apply)."""
+    ``lag_known`` None: the role consumes nothing (lag does not apply). ``unchecked``: services
+    not seen answering yet (just started): not ready either."""
+    unchecked = set(unchecked)
     checks: dict[str, str] = {}
     not_ready: dict[str, str] = {}
     if not started:
@@ -38,6 +40,8 @@ def readiness(required: Iterable[Service], down: Mapping[Service, str], started:
     for service in required:
         if service in down:
             checks[service.value] = not_ready[service.value] = f"unreachable: {down[service]}"
+        elif service in unchecked:
+            checks[service.value] = not_ready[service.value] = "not checked yet"
         else:
             checks[service.value] = "ok"
     if lag_known is not None:

@@ -52,7 +52,9 @@ class Health:
             lag = self.lag_known()
         except Exception:  # noqa: BLE001 - a role's lag probe failing means lag is not known
             lag = False
-        return readiness(self.required, self.watch.down(), self.started, lag)
+        # A service not probed yet is not known to answer: not ready until it has answered once.
+        unchecked = [s for s in self.required if s not in self.watch.answered]
+        return readiness(self.required, self.watch.down(), self.started, lag, unchecked)
 
 
 class Prober(threading.Thread):

@@ -110,6 +110,7 @@ class OutageWatch:
         self._board = OutageBoard(remind=remind, role=role)
         self._lock = threading.Lock()
         self.changed = threading.Event()  # set when a failure is reported: a prober looks sooner
+        self.answered: set[Service] = set()  # services seen answering at least once (readiness)
 
     def failed(self, service: Service, detail: str) -> None:
         with self._lock:
@@ -118,6 +119,7 @@ class OutageWatch:
 
     def recovered(self, service: Service) -> None:
         with self._lock:
+            self.answered.add(service)
             self._write(self._board.recovered(service, self._clock()))
 
     def tick(self) -> None:

@@ -37,6 +37,12 @@ def test_readiness_names_what_is_not_ready(required, down, started, lag, code, n
     assert set(body["checks"]) == {s.value for s in required} | ({"lag"} if lag is not None else set())
 
 
+def test_a_service_not_checked_yet_is_not_ready():
+    code, body = readiness((BROKER, REGISTRY), {REGISTRY: "refused"}, True, None, unchecked=(BROKER, REGISTRY))
+    assert code == 503
+    assert body["not_ready"] == {"broker": "not checked yet", "registry": "unreachable: refused"}
+
+
 def test_a_down_service_says_why():
     _, body = readiness((REGISTRY,), {REGISTRY: "ConnectError: refused"}, True, None)
     assert body["not_ready"] == {"registry": "unreachable: ConnectError: refused"}
