@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from govbus import __version__
+from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
@@ -19,7 +20,6 @@ from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
-from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms
 
 T = TypeVar("T")

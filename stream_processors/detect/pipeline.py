@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject
-from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from stream_processors.detect.extract import Extractor
 from stream_processors.detect.lifecycle import to_avro
 from stream_processors.detect.logic import Detector
