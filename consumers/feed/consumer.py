@@ -97,7 +97,7 @@ class IncidentConsumer:
         except KafkaException as exc:
             if outage_of(exc) is None:
                 raise
-            self._watch.failed(Service.BROKER, describe(exc))
+            self._watch.failed(Service.BROKER, describe(exc), held=False)  # the prober sees it end
             self._next_refresh = time.monotonic() + TOPIC_WAIT_SECONDS
 
     def _assign_new_partitions(self, consumer: Consumer) -> None:

@@ -77,9 +77,9 @@ class Prober(threading.Thread):
             try:
                 probe()
             except Exception as exc:  # noqa: BLE001 - any failure to answer is "unreachable"
-                self.watch.failed(service, describe(exc))
+                self.watch.failed(service, describe(exc), held=False)
             else:
-                self.watch.recovered(service)
+                self.watch.recovered(service, held=False)
         self.watch.tick()
 
 

@@ -111,15 +111,26 @@ class OutageWatch:
         self._lock = threading.Lock()
         self.changed = threading.Event()  # set when a failure is reported: a prober looks sooner
         self.answered: set[Service] = set()  # services seen answering at least once (readiness)
+        # Outages an operation waits on: only that operation's success ends them, not a probe's
+        # (a probe can succeed where the operation still fails; the lines would flap).
+        self._held: set[Service] = set()
 
-    def failed(self, service: Service, detail: str) -> None:
+    def failed(self, service: Service, detail: str, held: bool = True) -> None:
+        """``held``: an operation failed and will retry (its success ends the outage); False for
+        a probe, which only says whether the service answers."""
         with self._lock:
+            if held:
+                self._held.add(service)
             self._write(self._board.failed(service, detail, self._clock()))
         self.changed.set()
 
-    def recovered(self, service: Service) -> None:
+    def recovered(self, service: Service, held: bool = True) -> None:
+        """``held`` False: a probe's success, which does not end an outage an operation holds."""
         with self._lock:
             self.answered.add(service)
+            if not held and service in self._held:
+                return
+            self._held.discard(service)
             self._write(self._board.recovered(service, self._clock()))
 
     def tick(self) -> None:

@@ -148,3 +148,18 @@ def test_client_errors_stop_only_for_refusals(code, fatal):
     else:
         latch.raise_if_failed()
         assert watch.changed.is_set()  # the prober is asked to look now
+
+
+def test_a_probe_does_not_end_an_outage_an_operation_waits_on(caplog):
+    watch = _watch(_Clock(), caplog)
+    watch.failed(Service.REGISTRY, "refused")          # the operation's failure
+    watch.recovered(Service.REGISTRY, held=False)      # a probe answered: not the operation
+    assert watch.is_down(Service.REGISTRY)
+    watch.recovered(Service.REGISTRY)                  # the operation succeeded
+    assert not watch.is_down(Service.REGISTRY)
+    watch.failed(Service.BROKER, "refused", held=False)  # seen by a probe only
+    watch.recovered(Service.BROKER, held=False)
+    assert watch.down() == {}
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        "sink: registry unreachable", "sink: registry reachable again after 0s: resuming",
+        "sink: broker unreachable", "sink: broker reachable again after 0s: resuming"]
