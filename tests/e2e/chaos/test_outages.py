@@ -9,7 +9,9 @@ and the test fails, never skips, when it cannot find or restore it.
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -59,10 +61,15 @@ class Load(threading.Thread):
             record = work_order(order_no=key, region_code="350102001001")
             record["envelope"] = record["envelope"] | {"event_id": str(uuid.uuid4()), "region_code": "350102001001"}
             self.producer.produce(self.topic, self.serde.encode(self.subject, record), key.encode(),
-                                  on_delivery=lambda err, _msg, k=key: (self.failed if err else self.acked).add(k)
-                                  if not err else self.failed.append(f"{k}: {err}"))
+                                  on_delivery=functools.partial(self._delivered, key))
             self.producer.poll(0)
             time.sleep(1 / RATE)
+
+    def _delivered(self, key: str, error, _message) -> None:  # noqa: ANN001 - librdkafka's callback
+        if error is None:
+            self.acked.add(key)
+        else:
+            self.failed.append(f"{key}: {error}")
 
     def finish(self) -> None:
         self.stop.set()
@@ -70,9 +77,7 @@ class Load(threading.Thread):
         assert self.producer.flush(300) == 0, "the load's records were not all acknowledged"
 
 
-def _quiet():
-    import logging
-
+def _quiet() -> logging.Logger:
     logger = logging.getLogger("chaos.load")
     logger.addHandler(logging.NullHandler())
     logger.propagate = False
@@ -136,16 +141,45 @@ def stack(broker):
     restore_stack(settings)
 
 
+def _role_env(broker, settings, pool_url: str, unique: str, tmp_path: Path) -> dict[str, str]:  # noqa: ANN001
+    return os.environ | broker.env() | {
+        "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_POOL_URL": pool_url,
+        "GOVBUS_PROCESSOR_GROUP": f"chaos{unique}-p", "GOVBUS_SINK_GROUP": f"chaos{unique}-s",
+        "GOVBUS_HEALTH_PROBE_SECONDS": "2"}
+
+
+def _drills(stack, ports: dict[str, int], children: dict[str, subprocess.Popen], logs: Path) -> None:  # noqa: ANN001
+    """The outages, a few seconds of load apart; every role ready again after each."""
+    for service, seconds in (("kafka", 10), ("registry", 30), ("kafka", 90)):
+        time.sleep(5)
+        with outage(stack, service):
+            time.sleep(seconds)
+        _wait_ready(ports, children, logs, 120)
+
+
+def _every_record_once(settings, sent: int) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _pool_keys(settings)[1] < sent:
+        time.sleep(2)
+    rows, keys = _pool_keys(settings)
+    assert (rows, keys) == (sent, sent), f"sent {sent}, the pool has {rows} rows, {keys} keys"
+
+
+def _still_the_same(children: dict[str, subprocess.Popen], pids: dict[str, int], logs: Path) -> None:
+    for role, child in children.items():
+        assert child.poll() is None and child.pid == pids[role], f"{role} is not the process it was:\n" + \
+            _tail(logs / f"{role}.log")
+        text = (logs / f"{role}.log").read_text(errors="replace")
+        assert "Traceback" not in text, f"{role}:\n{_tail(logs / f'{role}.log', 80)}"
+
+
 def test_roles_ride_out_broker_and_registry_outages(broker, stack, postgres_url, tmp_path, unique):
     with fresh_database(postgres_url, "chaos") as pool_url:
         settings = broker.settings(tmp_path, topic_prefix=f"chaos{unique}", pool_url=pool_url)
         ports = {role: free_port() for role in ROLES}
-        base = os.environ | broker.env() | {
-            "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_POOL_URL": pool_url,
-            "GOVBUS_PROCESSOR_GROUP": f"chaos{unique}-p", "GOVBUS_SINK_GROUP": f"chaos{unique}-s",
-            "GOVBUS_STATE_DIR": str(tmp_path / "state"), "GOVBUS_HEALTH_PROBE_SECONDS": "2"}
-        children = {role: _start(role, base | {"GOVBUS_METRICS_PORT": str(ports[role]),
-                                               "GOVBUS_STATE_DIR": str(tmp_path / f"state-{role}")}, tmp_path)
+        env = _role_env(broker, settings, pool_url, unique, tmp_path)
+        children = {role: _start(role, env | {"GOVBUS_METRICS_PORT": str(ports[role]),
+                                              "GOVBUS_STATE_DIR": str(tmp_path / f"state-{role}")}, tmp_path)
                     for role in ROLES}
         pids = {role: child.pid for role, child in children.items()}
         serde = Serde.connect(broker.registry_url, broker.registry_identity())
@@ -154,33 +188,23 @@ def test_roles_ride_out_broker_and_registry_outages(broker, stack, postgres_url,
         try:
             _wait_ready(ports, children, tmp_path, 120)
             load.start()
-            for service, seconds in (("kafka", 10), ("registry", 30), ("kafka", 90)):
-                time.sleep(5)
-                with outage(stack, service):
-                    time.sleep(seconds)
-                _wait_ready(ports, children, tmp_path, 120)
+            _drills(stack, ports, children, tmp_path)
             time.sleep(5)
             load.finish()
             assert not load.failed, load.failed[:5]
-            sent = len(load.acked)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and _pool_keys(settings)[1] < sent:
-                time.sleep(2)
-            rows, keys = _pool_keys(settings)
-            assert (rows, keys) == (sent, sent), f"sent {sent}, pool has {rows} rows, {keys} keys"
-            for role, child in children.items():
-                assert child.poll() is None and child.pid == pids[role], \
-                    f"{role} is not the process it was:\n{_tail(tmp_path / f'{role}.log')}"
+            _every_record_once(settings, len(load.acked))
+            _still_the_same(children, pids, tmp_path)
             _wait_ready(ports, children, tmp_path, 30)
-            for role in ROLES:
-                log = (tmp_path / f"{role}.log").read_text(errors="replace")
-                assert "Traceback" not in log, f"{role}:\n{_tail(tmp_path / f'{role}.log', 80)}"
         finally:
             load.stop.set()
-            for child in children.values():
-                child.terminate()
-            for child in children.values():
-                try:
-                    child.wait(30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            _stop(children)
+
+
+def _stop(children: dict[str, subprocess.Popen]) -> None:
+    for child in children.values():
+        child.terminate()
+    for child in children.values():
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
