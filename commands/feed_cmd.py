@@ -32,6 +32,8 @@ def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
     from consumers.feed.service import serve_feed
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpx2"):  # a line per registry request (and token) would drown the rest
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     # No access check here: the feed waits for an unreachable broker itself (docs/operations.md).
     settings = with_endpoints(GovbusSettings(), identity=FEED_IDENTITY, check=False)
     try:

@@ -6,6 +6,7 @@ an audit topic that cannot give one order, a refused message.
 """
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -15,6 +16,13 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from commands.exits import REFUSED, UNAVAILABLE, Failure
 from commands.refusals import refused_access
 from govbus.core.outage_watch import describe, outage_of
+
+# The roles' own lines (outages, stops) with their time; Faust's workers set up their own.
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
+
+
+def log_with_time() -> None:
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from commands.endpoints import with_endpoints
 from commands.refusals import refusal_hint
-from commands.role_failures import role_failures
+from commands.role_failures import log_with_time, role_failures
 from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
@@ -49,6 +49,7 @@ def sink_cmd(
         raise typer.BadParameter("give either --recipient R or --all")
     from consumers.pool.main import run_pool_sink
 
+    log_with_time()
     with role_failures("sink"):
         summary = run_pool_sink(with_endpoints(GovbusSettings(), identity=SINK_IDENTITY, check=False),
                                 recipient, idle_exit or None)

@@ -29,7 +29,7 @@ from stream_processors.route.logic import audit_key
 
 def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 1) -> None:
     """Create missing topics (a real cluster may forbid auto-creation)."""
-    admin = AdminClient(kafka_config(settings, "admin"))
+    admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     create_missing_topics(admin, [NewTopic(n, num_partitions=partitions, replication_factor=-1)
                                   for n in names])
 

@@ -9,7 +9,7 @@ from consumers.audit.store import AuditStore, audit_url
 from govbus.core.metrics import new_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import Stopped, ride_out
-from govbus.core.probes import start_role_health
+from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 
@@ -26,7 +26,8 @@ def run_audit_sink(settings: GovbusSettings, idle_exit_seconds: float | None = N
     # Lag is not tracked by the audit sink (its store's offsets are the truth): not a readiness check.
     health = start_role_health(settings, "audit sink", metrics.registry,
                                (Service.BROKER, Service.REGISTRY, Service.DATABASE), audit_url(settings))
-    try:  # the audit database may be down at start: wait for it like for any outage
+    try:  # the broker or the audit database may be down at start: wait for them like for any outage
+        wait_for_broker(settings, health, stop.is_set)  # a refused login stops here, with its line
         store = ride_out(health.watch, lambda: open_audit_store(settings), stop.is_set, on_wait=health.beat)
     except Stopped:
         return AuditSummary()

@@ -33,7 +33,7 @@ from consumers.pool.logic import OffsetMark, Reject
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import ClientErrorLatch, client_logger
 from govbus.core.metrics import Metrics
-from govbus.core.outage_watch import OutageWatch, ride_out
+from govbus.core.outage_watch import OutageWatch, Stopped, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
@@ -58,7 +58,7 @@ class AuditSummary:
 
 def ensure_audit_topic(settings: GovbusSettings, topic: str) -> None:
     """Create the audit topic with one partition if missing; refuse one with more."""
-    admin = AdminClient(kafka_config(settings, "admin"))
+    admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     found = admin.list_topics(topic, timeout=10).topics.get(topic)
     if found is None or found.error is not None:
         future = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=-1)])[topic]
@@ -94,8 +94,11 @@ class AuditSink:
         """Sink until ``stop`` is set, or until nothing arrived for ``idle_exit_seconds``
         (counted from start or the last assignment)."""
         self._stopping = lambda: stop is not None and stop.is_set()
-        ride_out(self._watch, lambda: ensure_audit_topic(self._settings, self._topic), self._stopping)
         summary = AuditSummary()
+        try:
+            ride_out(self._watch, lambda: ensure_audit_topic(self._settings, self._topic), self._stopping)
+        except Stopped:
+            return summary  # asked to stop before the broker answered
         consumer = Consumer(kafka_config(self._settings, "consumer", **{
             "group.id": self._group, "error_cb": self._client_error, "logger": client_logger(self._watch),
             # A stored offset the topic no longer holds means audit events expired unread:

@@ -9,7 +9,7 @@ from consumers.pool.sink import PoolSink, SinkSummary
 from govbus.core.metrics import new_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import Stopped, ride_out
-from govbus.core.probes import start_role_health
+from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 
@@ -24,7 +24,8 @@ def run_pool_sink(settings: GovbusSettings, recipient: str | None,
     health = start_role_health(settings, "sink", metrics.registry,
                                (Service.BROKER, Service.REGISTRY, Service.DATABASE), settings.pool_url,
                                lag_known=lambda: bool(holder) and holder[0].lag_known)
-    try:  # the pool database may be down at start: wait for it like for any outage
+    try:  # the broker or the pool database may be down at start: wait for them like for any outage
+        wait_for_broker(settings, health, stop.is_set)  # a refused login stops here, with its line
         sink = ride_out(health.watch, lambda: PoolSink(settings, recipient, Serde.from_settings(settings),
                                                        metrics, health=health), stop.is_set, on_wait=health.beat)
     except Stopped:

@@ -9,6 +9,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_admin import create_missing_topics
+from govbus.core.kafka_errors import client_logger
 from govbus.core.metrics import Metrics, new_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out
@@ -67,7 +68,7 @@ def ensure_detector_topics(settings: GovbusSettings, pipeline: DetectPipeline, o
                            changelogs: list[str]) -> None:
     """Create missing topics: raw and incidents as the processor does (one partition unless they
     exist), the internal ones with the detector's partition count, changelogs compacted."""
-    admin = AdminClient(kafka_config(settings, "admin"))
+    admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     existing = admin.list_topics(timeout=10).topics
     found = existing.get(options.observations_topic)
     if found is not None and len(found.partitions) != options.partitions:
