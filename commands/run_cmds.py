@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from commands.endpoints import with_endpoints
+from commands.names import known_recipient
 from commands.refusals import refusal_hint
 from commands.role_failures import log_with_time, role_failures
 from commands.roles import publisher_identity
@@ -49,9 +50,12 @@ def sink_cmd(
         raise typer.BadParameter("give either --recipient R or --all")
     from consumers.pool.main import run_pool_sink
 
+    settings = GovbusSettings()
+    if recipient:
+        known_recipient(settings, recipient)
     log_with_time()
     with role_failures("sink"):
-        summary = run_pool_sink(with_endpoints(GovbusSettings(), identity=SINK_IDENTITY, check=False),
+        summary = run_pool_sink(with_endpoints(settings, identity=SINK_IDENTITY, check=False),
                                 recipient, idle_exit or None)
     console.print(f"sink stopped: {summary}")
 

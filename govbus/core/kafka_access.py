@@ -22,7 +22,7 @@ class AccessError(CredentialsError):
 
 
 class BrokerUnreachable(AccessError):
-    """No broker answered (as opposed to one refusing the identity): worth waiting for."""
+    """No broker answered at all: nothing to fix in the settings if they were right; retry later."""
 
 
 # Errors that settle the question at once, most telling first.
@@ -77,9 +77,10 @@ def check_access(config: dict[str, Any], timeout: float = 15.0) -> None:
                 and any(e.code() == KafkaError._ALL_BROKERS_DOWN for e in errors)):
             break
     telling = _most_telling(errors)
-    line = explain(telling, str(config.get("bootstrap.servers")), str(config.get("sasl.username", "")))
     refused = telling is not None and telling.code() in DECISIVE
-    raise AccessError(line) if refused or not config.get("sasl.username") else BrokerUnreachable(line)
+    user = str(config.get("sasl.username", ""))
+    raise (AccessError if refused or not user else BrokerUnreachable)(
+        explain(telling, str(config.get("bootstrap.servers")), user))
 
 
 def _silent() -> logging.Logger:
