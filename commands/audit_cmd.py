@@ -46,9 +46,13 @@ def sink_cmd(
 ) -> None:
     """Append audit.deliveries to the hash-chained audit store (one writer; see consumers/audit/sink.py)."""
     from commands.endpoints import with_endpoints
+    from commands.role_failures import log_with_time, role_failures
     from consumers.audit.main import run_audit_sink
 
-    summary = run_audit_sink(with_endpoints(GovbusSettings(), identity=AUDIT_SINK_IDENTITY), idle_exit or None)
+    log_with_time()
+    with role_failures("audit sink"):
+        summary = run_audit_sink(with_endpoints(GovbusSettings(), identity=AUDIT_SINK_IDENTITY, check=False),
+                                 idle_exit or None)
     _say(f"audit sink stopped: {summary}", stderr=True)
 
 

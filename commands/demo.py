@@ -129,7 +129,7 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
                 _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
     try:
-        _wait_processor(f"http://127.0.0.1:{metrics_port}/metrics", children, logs, timeout)
+        _wait_processor(f"http://127.0.0.1:{metrics_port}/readyz", children, logs, timeout)
         _import_all(settings, workdir, counts)
         _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
     finally:
@@ -138,17 +138,18 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     return counts
 
 
-def _wait_processor(metrics_url: str, children: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
-    """Until the processor serves its metrics, which it does once it has created the bus's topics:
-    the adapters may not create topics (docs/security.md), so importing earlier would be refused."""
+def _wait_processor(ready_url: str, children: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
+    """Until the processor is ready (/readyz 200), which it is once it has created the bus's topics
+    and consumes: the adapters may not create topics (docs/security.md), so importing earlier
+    would be refused."""
     import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(metrics_url, timeout=3):  # noqa: S310 - the child's http://127.0.0.1
+            with urllib.request.urlopen(ready_url, timeout=3):  # noqa: S310 - the child's http://127.0.0.1
                 return
-        except OSError:  # not listening yet
+        except OSError:  # not listening yet, or 503: not ready yet (HTTPError is an OSError)
             _check_alive(children, logs)
             time.sleep(0.5)
 

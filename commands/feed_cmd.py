@@ -29,8 +29,11 @@ def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
     from consumers.feed.service import serve_feed
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = with_endpoints(GovbusSettings(), identity=FEED_IDENTITY)
+    for chatty in ("httpx", "httpx2"):  # a line per registry request (and token) would drown the rest
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # No access check here: the feed waits for an unreachable broker itself (docs/operations.md).
+    settings = with_endpoints(GovbusSettings(), identity=FEED_IDENTITY, check=False)
     # The line is read by scripts and tests to find the port when 0 was asked: keep its shape. A
-    # port in use, or a broker or registry that fails, is one line from commands.world.
+    # port in use, or a refusal no retry fixes, is one line from commands.world.
     asyncio.run(serve_feed(settings, host, port,
                            on_listening=lambda url: console.print(f"feed listening on {url}", soft_wrap=True)))

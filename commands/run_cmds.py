@@ -9,6 +9,7 @@ from rich.console import Console
 from commands.endpoints import with_endpoints
 from commands.names import known_recipient
 from commands.refusals import refusal_hint
+from commands.role_failures import log_with_time, role_failures
 from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
@@ -34,7 +35,9 @@ def process_cmd() -> None:
     """Run the stream processor (clean → route → mask) for every dataset in schemas/avro."""
     from stream_processors.main import run_processor
 
-    run_processor(with_endpoints(GovbusSettings(), identity=PROCESSOR_IDENTITY))
+    # No access check here: the role waits for an unreachable broker itself (docs/operations.md).
+    with role_failures("process"):
+        run_processor(with_endpoints(GovbusSettings(), identity=PROCESSOR_IDENTITY, check=False))
 
 
 def sink_cmd(
@@ -50,7 +53,10 @@ def sink_cmd(
     settings = GovbusSettings()
     if recipient:
         known_recipient(settings, recipient)
-    summary = run_pool_sink(with_endpoints(settings, identity=SINK_IDENTITY), recipient, idle_exit or None)
+    log_with_time()
+    with role_failures("sink"):
+        summary = run_pool_sink(with_endpoints(settings, identity=SINK_IDENTITY, check=False),
+                                recipient, idle_exit or None)
     console.print(f"sink stopped: {summary}")
 
 

@@ -4,21 +4,32 @@ Raw-bytes topics (decoding happens inside our own error handling), ``concurrency
 higher concurrency commits past in-flight messages), at-least-once: the agent takes events in
 batches (``take_events``, which acknowledges a batch only after the loop body has finished with
 it) and waits for every output's delivery report inside the body. Faust's web server is off (its
-/table views would expose personal data); metrics are served by prometheus-client instead.
+/table views would expose personal data); metrics, /healthz and /readyz are served by
+govbus.core.health_server instead.
+
+Outages (docs/operations.md#outages): an event whose processing fails because the registry is
+unreachable is retried, the same event, with backoff; outputs the broker has not acknowledged
+are waited for. The batch is acknowledged only once every output of it is, however long that
+takes; a stop asked meanwhile exits without acknowledging it. What no retry fixes (a refused
+output, a bug) stops the worker with one line (exit 70) before Faust can commit past it.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any, Callable
 
 import faust
 
 from govbus.core.deadletter import Origin
+from govbus.core.health_server import Health
+from govbus.core.outage_watch import describe, outage_of, ride_out_async
 from govbus.core.settings import GovbusSettings
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
+from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 
@@ -28,6 +39,7 @@ BATCH_SECONDS = 0.05
 
 
 def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str], output: OutputProducer,
+              health: Health, lag: dict[str, bool],
               on_agreements_changed: Callable[[], None] = lambda: None) -> faust.App:
     seek_before_resume()  # faust 0.15.3 resumes partitions before seeking them (faust_fix.py)
     app = faust.App(
@@ -42,29 +54,49 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
 
     @app.agent(source, concurrency=1)
     async def process(stream: faust.StreamT) -> None:
-        loop = asyncio.get_running_loop()
         # Faust hands agents a Stream, which has take_events; StreamT does not declare it.
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
-            for event in events:
-                try:
-                    outs = pipeline.process(_origin(event.message))
-                except Exception as exc:  # noqa: BLE001 - data faults never raise: this is infrastructure
-                    die(f"stopping: the registry or another service failed mid-batch: {exc!r}")
-                output.send_all(outs)
             try:
-                await loop.run_in_executor(None, output.flush_checked)
-            except Exception as exc:  # noqa: BLE001 - any output failure is fatal
-                die(f"stopping: outputs of a batch were not acknowledged: {exc}")
+                await _process_batch(events, pipeline, output, health)
+            except asyncio.CancelledError:  # asked to stop mid-batch: acknowledge nothing of it
+                leave_unacknowledged("stopping mid-batch")
+            except Exception as exc:  # noqa: BLE001 - data faults never raise: this no retry fixes
+                die(f"stopping: {describe(exc)}")
 
     @app.timer(interval=settings.agreements_reload_seconds)
     async def reload_agreements() -> None:
         # Registry calls block: keep them off the event loop.
         loop = asyncio.get_running_loop()
-        if await loop.run_in_executor(None, pipeline.reload_agreements):
-            await loop.run_in_executor(None, on_agreements_changed)
+        try:
+            changed = await loop.run_in_executor(None, pipeline.reload_agreements)
+            if changed:
+                await loop.run_in_executor(None, on_agreements_changed)
+        except Exception as exc:
+            if outage_of(exc) is None:
+                raise
+            return
+        if changed:
             log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()))
 
+    install_heartbeat(app, health, pipeline.metrics, settings.processor_group, lag)
     return app
+
+
+async def _process_batch(events: list, pipeline: Pipeline, output: OutputProducer, health: Health) -> None:
+    """Process and send every event, then wait until the broker has every output. An event the
+    registry could not be asked about is retried (the same event: nothing after it runs first)."""
+    for event in events:
+        origin = _origin(event.message)
+        try:
+            outs = pipeline.process(origin)
+        except Exception as exc:
+            if outage_of(exc) is None:
+                raise
+            outs = await ride_out_async(health.watch, functools.partial(pipeline.process, origin), health.beat)
+        output.send_all(outs)
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, output.flush_checked):
+        health.beat()  # waiting for the broker is alive; the prober says it is down
 
 
 def _origin(message: faust.types.tuples.Message) -> Origin:

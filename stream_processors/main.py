@@ -8,49 +8,67 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
 from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
+from govbus.core.health_server import Health
 from govbus.core.kafka_admin import create_missing_topics
-from govbus.core.metrics import new_metrics, serve_metrics
+from govbus.core.kafka_errors import ClientErrorLatch, client_logger
+from govbus.core.metrics import Metrics, new_metrics
+from govbus.core.outage import Service
+from govbus.core.outage_watch import ride_out
+from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, topic_names
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.app import build_app
 from stream_processors.clean.dedup import SeenEvents
-from stream_processors.output import OutputProducer
+from stream_processors.faust_health import quiet_client_logs
+from stream_processors.output import OUTAGE_CONFIG, OutputProducer
 from stream_processors.pipeline import Pipeline
 from stream_processors.route.logic import audit_key
 
 
 def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 1) -> None:
     """Create missing topics (a real cluster may forbid auto-creation)."""
-    admin = AdminClient(kafka_config(settings, "admin"))
+    admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     create_missing_topics(admin, [NewTopic(n, num_partitions=partitions, replication_factor=-1)
                                   for n in names])
 
 
-def build_pipeline(settings: GovbusSettings) -> Pipeline:
+def build_pipeline(settings: GovbusSettings, health: Health | None = None, metrics: Metrics | None = None) -> Pipeline:
     schemas = load_schemas(settings.schemas_dir)
     catalogue = load_catalogue(settings.catalogue_dir)
     master_key = pseudonym_master_key(settings)
     book = AgreementBook(settings.catalogue_dir / AGREEMENTS_DIR, catalogue, schemas, master_key)
     pipeline = Pipeline(
         serde=Serde.from_settings(settings), topics=topic_names(settings), schemas=schemas,
-        book=book, metrics=new_metrics(),
+        book=book, metrics=metrics or new_metrics(),
         dead_letter_schema=load_dead_letter_schema(settings.schemas_dir),
         audit_schema=load_bus_schema(settings.schemas_dir, "govbus.bus.AuditDelivery"),
         audit_key=audit_key(master_key),
         seen=SeenEvents(settings.dedup_horizon_seconds, settings.dedup_max_entries))
-    pipeline.prepare()
+    if health is None:
+        pipeline.prepare()
+    else:  # the registry may be down at start: wait for it like for any outage
+        ride_out(health.watch, pipeline.prepare, lambda: False, on_wait=health.beat)
     return pipeline
 
 
 def run_processor(settings: GovbusSettings) -> None:
-    pipeline = build_pipeline(settings)
+    metrics = new_metrics()
+    lag = {"lag_known": False}  # written by the heartbeat timer (faust_health), read by /readyz
+    health = start_role_health(settings, "processor", metrics.registry, (Service.BROKER, Service.REGISTRY),
+                               lag_known=lambda: lag["lag_known"])
+    wait_for_broker(settings, health)
+    pipeline = build_pipeline(settings, health, metrics)
     raw_topics = [pipeline.topics.raw(d) for d in pipeline.schemas]
-    ensure_topics(settings, raw_topics + pipeline.output_topics())
-    serve_metrics(pipeline.metrics, settings.metrics_host, settings.metrics_port)
+    ride_out(health.watch, lambda: ensure_topics(settings, raw_topics + pipeline.output_topics()), lambda: False,
+             on_wait=health.beat)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    output = OutputProducer(Producer(kafka_config(settings, "producer")))
-    app = build_app(settings, pipeline, raw_topics, output,
+    latch = ClientErrorLatch(health.watch)
+    producer = Producer(kafka_config(settings, "producer", **OUTAGE_CONFIG, error_cb=latch,
+                                     logger=client_logger(health.watch)))
+    output = OutputProducer(producer, client_error=latch)
+    app = build_app(settings, pipeline, raw_topics, output, health, lag,
                     on_agreements_changed=lambda: ensure_topics(settings, pipeline.output_topics()))
+    quiet_client_logs(health.watch)
     faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()

@@ -5,6 +5,11 @@ with three agreements makes six messages (three deliveries, three audit events).
 produces a batch here, then waits for every delivery report before the batch's input events
 are acknowledged — so Faust never commits an offset whose outputs are not on the broker
 (at-least-once). A refused delivery raises ``OutputFailed``: the worker must stop, not skip.
+
+Outages: the producer is built with no local message timeout (``OUTAGE_CONFIG``), so outputs wait
+in librdkafka's queue however long the broker is away and are delivered when it returns;
+``flush_checked`` answers how many are still waiting and the agent keeps flushing (and keeps the
+batch unacknowledged) until none is.
 """
 from __future__ import annotations
 
@@ -12,17 +17,24 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from govbus.core.kafka_errors import ClientErrorLatch
 from stream_processors.pipeline import OutMessage
+
+# message.timeout.ms 0: never give up on an output locally (librdkafka retries it until the
+# broker takes it); an outage of any length then costs waiting, not a lost or re-sent batch.
+OUTAGE_CONFIG = {"message.timeout.ms": 0}
 
 
 class OutputFailed(RuntimeError):
-    """The broker did not acknowledge an output: the input must not be committed."""
+    """The broker refused an output: the input must not be committed."""
 
 
 @dataclass
 class OutputProducer:
     producer: Producer
     failures: list[str] = field(default_factory=list)
+    # The producer's error_cb: a refused login or a fatal producer error stops the worker.
+    client_error: ClientErrorLatch | None = None
 
     def send_all(self, outs: list[OutMessage]) -> None:
         for out in outs:
@@ -43,9 +55,12 @@ class OutputProducer:
         if err is not None:
             self.failures.append(f"{msg.topic()}: {err}")
 
-    def flush_checked(self, timeout: float = 60.0) -> None:
-        """Block until every output is acknowledged; raise if any was refused or timed out."""
+    def flush_checked(self, timeout: float = 5.0) -> int:
+        """Wait up to ``timeout`` seconds for the outputs; how many are still unacknowledged.
+        Raises if the broker refused any."""
         remaining = self.producer.flush(timeout)
-        if remaining or self.failures:
-            detail = self.failures[0] if self.failures else f"{remaining} still unacknowledged"
-            raise OutputFailed(f"outputs not acknowledged by the broker: {detail}")
+        if self.client_error is not None:
+            self.client_error.raise_if_failed()
+        if self.failures:
+            raise OutputFailed(f"outputs refused by the broker: {self.failures[0]}")
+        return remaining

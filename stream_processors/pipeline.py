@@ -51,6 +51,7 @@ class Pipeline:
     # Per-plan constants looked up per delivery: topic, subject, header, metric child.
     # Per topic and plan: constants of the hot path; per (dataset, owner, outcome): the counter.
     _plan_consts: dict[object, Any] = field(default_factory=dict)
+    _registering: bool = False  # shared schemas of the current plans not all registered yet
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
@@ -65,11 +66,15 @@ class Pipeline:
         self.reload_agreements()
 
     def reload_agreements(self) -> bool:
-        """Pick up changed agreement files; register the shared schemas of new plans."""
-        if not self.book.reload_if_changed():
+        """Pick up changed agreement files; register the shared schemas of new plans. A
+        registration the registry's outage interrupted is finished on the next call (the book
+        has the new plans already, so its files look unchanged then)."""
+        if not self.book.reload_if_changed() and not self._registering:
             return False
+        self._registering = True
         for plan in self.book.all_plans():
             self.serde.prepare(value_subject(self.shared_topic(plan)), plan.shared_schema)
+        self._registering = False
         self.metrics.agreements_active.set(len(self.book.all_plans()))
         return True
 

@@ -6,7 +6,10 @@ import threading
 
 from consumers.audit.sink import AuditSink, AuditSummary
 from consumers.audit.store import AuditStore, audit_url
-from govbus.core.metrics import new_metrics, serve_metrics
+from govbus.core.metrics import new_metrics
+from govbus.core.outage import Service
+from govbus.core.outage_watch import Stopped, ride_out
+from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 
@@ -18,8 +21,16 @@ def open_audit_store(settings: GovbusSettings) -> AuditStore:
 def run_audit_sink(settings: GovbusSettings, idle_exit_seconds: float | None = None) -> AuditSummary:
     """Append audit.deliveries to the hash-chained store until SIGTERM (or idle); the summary."""
     metrics = new_metrics()
-    serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sink = AuditSink(settings, Serde.from_settings(settings), metrics, open_audit_store(settings))
+    # Lag is not tracked by the audit sink (its store's offsets are the truth): not a readiness check.
+    health = start_role_health(settings, "audit sink", metrics.registry,
+                               (Service.BROKER, Service.REGISTRY, Service.DATABASE), audit_url(settings))
+    try:  # the broker or the audit database may be down at start: wait for them like for any outage
+        wait_for_broker(settings, health, stop.is_set)  # a refused login stops here, with its line
+        store = ride_out(health.watch, lambda: open_audit_store(settings), stop.is_set, on_wait=health.beat)
+    except Stopped:
+        return AuditSummary()
+    sink = AuditSink(settings, Serde.from_settings(settings), metrics, store, health=health)
+    health.mark_started()
     return sink.run(stop, idle_exit_seconds=idle_exit_seconds)

@@ -10,7 +10,8 @@ because two group members would then each own partitions and both append to one 
 partition, further sinks in the group are idle standbys that take over on failure.
 
 Data faults (undecodable values, records that are not audit events) go to the rejects table with
-their bytes; infrastructure faults (broker, registry, database) raise.
+their bytes; outages of infrastructure (broker, registry, database) are waited out, the batch in
+hand retried until it is stored (consumers/batches.py); refused access stops the sink.
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
 from consumers.batches import consume_batches
 from consumers.pool.logic import OffsetMark, Reject
-from govbus.core.kafka_errors import ClientErrorLatch
+from govbus.core.health_server import Health
+from govbus.core.kafka_errors import ClientErrorLatch, client_logger
 from govbus.core.metrics import Metrics
+from govbus.core.outage_watch import OutageWatch, Stopped, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
@@ -55,7 +58,7 @@ class AuditSummary:
 
 def ensure_audit_topic(settings: GovbusSettings, topic: str) -> None:
     """Create the audit topic with one partition if missing; refuse one with more."""
-    admin = AdminClient(kafka_config(settings, "admin"))
+    admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     found = admin.list_topics(topic, timeout=10).topics.get(topic)
     if found is None or found.error is not None:
         future = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=-1)])[topic]
@@ -74,23 +77,30 @@ class AuditSink:
     """Consumes ``audit.deliveries`` and appends each new audit event to the chain."""
 
     def __init__(self, settings: GovbusSettings, serde: Serde, metrics: Metrics,
-                 store: AuditStore | None = None) -> None:
+                 store: AuditStore | None = None, health: Health | None = None) -> None:
         self._settings, self._serde, self._metrics = settings, serde, metrics
+        self._health = health
+        self._watch = health.watch if health is not None else OutageWatch("audit sink")
         self._topic = topic_names(settings).audit_deliveries
         self._store = store or AuditStore(audit_url(settings))
         self._group = audit_group(settings)
         self._next: dict[tuple[str, int], int | None] = {}
-        self._client_error = ClientErrorLatch()
+        self._client_error = ClientErrorLatch(self._watch)
         self._assigned_at = 0.0
+        self._stopping = lambda: False
 
     def run(self, stop: threading.Event | None = None,
             idle_exit_seconds: float | None = None) -> AuditSummary:
         """Sink until ``stop`` is set, or until nothing arrived for ``idle_exit_seconds``
         (counted from start or the last assignment)."""
-        ensure_audit_topic(self._settings, self._topic)
+        self._stopping = lambda: stop is not None and stop.is_set()
         summary = AuditSummary()
+        try:
+            ride_out(self._watch, lambda: ensure_audit_topic(self._settings, self._topic), self._stopping)
+        except Stopped:
+            return summary  # asked to stop before the broker answered
         consumer = Consumer(kafka_config(self._settings, "consumer", **{
-            "group.id": self._group, "error_cb": self._client_error,
+            "group.id": self._group, "error_cb": self._client_error, "logger": client_logger(self._watch),
             # A stored offset the topic no longer holds means audit events expired unread:
             # stop loudly instead of silently skipping to the earliest one (the chain would
             # verify, yet deliveries would be missing from it). A fresh store starts at the
@@ -101,14 +111,15 @@ class AuditSink:
         try:
             consume_batches(consumer, self._settings, self._client_error,
                             lambda messages: self._sink(consumer, messages, summary),
-                            lambda: self._assigned_at, stop, idle_exit_seconds)
+                            lambda: self._assigned_at, stop, idle_exit_seconds, self._health)
         finally:
             consumer.close()
         return summary
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Start where the audit store says: its offsets were stored with its rows."""
-        stored = self._store.stored_offsets(self._group, self._topic, [tp.partition for tp in partitions])
+        stored = ride_out(self._watch, lambda: self._store.stored_offsets(
+            self._group, self._topic, [tp.partition for tp in partitions]), self._stopping)
         for tp in partitions:
             next_offset = stored.get(tp.partition)
             tp.offset = OFFSET_BEGINNING if next_offset is None else next_offset
@@ -139,7 +150,16 @@ class AuditSink:
         return True
 
     def _sink(self, consumer: Consumer, messages: list[Message], summary: AuditSummary) -> bool:
-        """Decode, chain and acknowledge one batch; False when it held nothing to store."""
+        """Decode, chain and acknowledge one batch; False when it held nothing to store. Leaves
+        no trace when it raises (the expected offsets are put back): the batch can be retried."""
+        expected = dict(self._next)
+        try:
+            return self._sink_once(consumer, messages, summary)
+        except BaseException:
+            self._next = expected
+            raise
+
+    def _sink_once(self, consumer: Consumer, messages: list[Message], summary: AuditSummary) -> bool:
         events: list[dict[str, Any]] = []
         rejects: list[Reject] = []
         offsets: dict[tuple[str, int], int] = {}

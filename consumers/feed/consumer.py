@@ -6,7 +6,9 @@ assigned by hand at OFFSET_BEGINNING, with no consumer-group membership (no reba
 start, nothing committed), and every instance of the feed sees every incident.
 
 Thin and strict like the pool sink: a record that does not decode is counted and skipped (the
-feed only displays); a broker or registry fault raises and stops the feed.
+feed only displays). Broker and registry outages are waited out (docs/operations.md#outages):
+librdkafka reconnects by itself, a record whose schema cannot be fetched is retried, and the
+role's prober writes the outage's WARNING lines; refused access stops the feed.
 """
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ from typing import Any, Protocol
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from govbus.core.deadletter import load_bus_schema
-from govbus.core.kafka_errors import ClientErrorLatch
+from govbus.core.health_server import Health
+from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
+from govbus.core.outage import Service
+from govbus.core.outage_watch import OutageWatch, Stopped, describe, outage_of, ride_out
 from govbus.core.result import Ok
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
@@ -43,7 +48,8 @@ class IncidentSink(Protocol):
 
 
 class IncidentConsumer:
-    def __init__(self, settings: GovbusSettings, serde: Serde, sink: IncidentSink) -> None:
+    def __init__(self, settings: GovbusSettings, serde: Serde, sink: IncidentSink,
+                 health: Health | None = None) -> None:
         self._settings, self._serde, self._sink = settings, serde, sink
         self.topic = topic_names(settings).emergency_incidents
         self._subject = value_subject(self.topic)
@@ -51,7 +57,10 @@ class IncidentConsumer:
         self._pending: set[int] = set()   # partitions not yet read to their end since start
         self._replayed = False
         self._next_refresh = 0.0
-        self._client_error = ClientErrorLatch()
+        self._health = health
+        self._watch = health.watch if health is not None else OutageWatch("feed")
+        self._client_error = ClientErrorLatch(self._watch)
+        self._beat = health.beat if health is not None else (lambda: None)
 
     def prepare(self) -> None:
         """Resolve the reader schema in the registry; call before ``run`` so that a registry
@@ -63,20 +72,33 @@ class IncidentConsumer:
             # Required by librdkafka even without group membership; never joined or committed.
             "group.id": f"govbus-feed-{os.getpid()}-{id(self):x}",
             "enable.partition.eof": True,
-            "error_cb": self._client_error}))
+            "error_cb": self._client_error, "logger": client_logger(self._watch)}))
         try:
             while not stop.is_set():
+                self._beat()
                 if time.monotonic() >= self._next_refresh:
-                    self._assign_new_partitions(consumer)
+                    self._refresh(consumer)
                 if not self._assigned:
                     stop.wait(POLL_SECONDS)
                     continue
                 message = consumer.poll(POLL_SECONDS)
                 self._client_error.raise_if_failed()
                 if message is not None:
-                    self._handle(message)
+                    self._handle(message, stop)
+        except Stopped:
+            pass  # asked to stop while waiting out an outage: the feed keeps no state to save
         finally:
             consumer.close()
+
+    def _refresh(self, consumer: Consumer) -> None:
+        """New partitions; while the broker is away, look again after a short wait."""
+        try:
+            self._assign_new_partitions(consumer)
+        except KafkaException as exc:
+            if outage_of(exc) is None:
+                raise
+            self._watch.failed(Service.BROKER, describe(exc), held=False)  # the prober sees it end
+            self._next_refresh = time.monotonic() + TOPIC_WAIT_SECONDS
 
     def _assign_new_partitions(self, consumer: Consumer) -> None:
         metadata = consumer.list_topics(self.topic, timeout=10)  # raises when the broker is away
@@ -96,15 +118,19 @@ class IncidentConsumer:
                                                  else TOPIC_WAIT_SECONDS)
         self._tell_if_replayed()  # a topic that does not exist yet has nothing to replay
 
-    def _handle(self, message: Message) -> None:
+    def _handle(self, message: Message, stop: threading.Event) -> None:
         error = message.error()
         if error is not None:
+            if error.code() in UNREACHABLE_CLIENT_ERRORS:
+                return  # librdkafka reconnects; the prober says when the broker is back
             if error.code() != KafkaError._PARTITION_EOF:
                 raise KafkaException(error)
             self._pending.discard(message.partition())
             self._tell_if_replayed()
             return
-        decoded = self._serde.decode(message.value(), self._subject)
+        # A schema id not seen yet is fetched from the registry: wait out its outage.
+        decoded = ride_out(self._watch, lambda: self._serde.decode(message.value(), self._subject), stop.is_set,
+                           on_wait=self._beat)
         if isinstance(decoded, Ok):
             self._sink.incident(decoded.value)
         else:

@@ -12,6 +12,9 @@ from aiohttp import web
 from consumers.feed.consumer import IncidentConsumer
 from consumers.feed.hub import FeedHub
 from consumers.feed.web import build_app
+from govbus.core.outage import Service
+from govbus.core.outage_watch import ride_out_async
+from govbus.core.probes import start_role_health
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 
@@ -51,9 +54,14 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     """Serve until SIGINT/SIGTERM; raise when the consumer fails on a broker or registry fault."""
     loop = asyncio.get_running_loop()
     hub = FeedHub()
-    consumer = IncidentConsumer(settings, Serde.from_settings(settings), LoopSink(loop, hub))
-    await asyncio.to_thread(consumer.prepare)  # registry call: blocking, and must work before we serve
-    runner = web.AppRunner(build_app(hub), handle_signals=False)
+    # /readyz: broker and registry reachable, and the incidents read up to their end once.
+    health = start_role_health(settings, "feed", hub.metrics.base.registry, (Service.BROKER, Service.REGISTRY),
+                               lag_known=lambda: hub.replayed, serve=False)
+    consumer = IncidentConsumer(settings, Serde.from_settings(settings), LoopSink(loop, hub), health)
+    # Registry call, blocking; the registry may be down at start: wait for it like for any outage.
+    await ride_out_async(health.watch, consumer.prepare, health.beat)
+    health.mark_started()
+    runner = web.AppRunner(build_app(hub, health=health), handle_signals=False)
     await runner.setup()
     stop = threading.Event()
     thread = threading.Thread(target=_consume, args=(consumer, stop, loop, hub), name="feed-consumer",

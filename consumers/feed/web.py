@@ -4,6 +4,8 @@
     GET /api/incidents        latest version of each incident, filtered and sorted, as JSON
     GET /api/stream           Server-Sent Events: a snapshot, then each change as it happens
     GET /healthz              200 while the consumer runs, 503 once it failed
+    GET /readyz               200 when broker and registry answer and the incidents are replayed;
+                              503 naming what is not ready (govbus.core.health)
     GET /metrics              Prometheus text format
 
 Filters (both APIs): ``region`` (jurisdiction code prefix: 2, 4 or 6 digits), ``state`` and
@@ -21,24 +23,29 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from consumers.feed.hub import FeedHub
 from consumers.feed.logic import FilterError, IncidentFilter, parse_filter
+from govbus.core.health_server import Health
 
 STATIC_DIR = Path(__file__).parent / "static"
 HUB: web.AppKey[FeedHub] = web.AppKey("hub", FeedHub)
 HEARTBEAT: web.AppKey[float] = web.AppKey("heartbeat", float)
+HEALTH: web.AppKey[Health | None] = web.AppKey("health")
 # A comment line this often keeps idle streams open through proxies and notices gone viewers.
 HEARTBEAT_SECONDS = 15.0
 # EventSource reconnects after this long when the stream drops (ms, sent to the browser).
 RETRY_MS = 1000
 
 
-def build_app(hub: FeedHub, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> web.Application:
+def build_app(hub: FeedHub, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+              health: Health | None = None) -> web.Application:
     app = web.Application()
     app[HUB] = hub
     app[HEARTBEAT] = heartbeat_seconds
+    app[HEALTH] = health
     app.router.add_get("/", index)
     app.router.add_get("/api/incidents", incidents)
     app.router.add_get("/api/stream", stream)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static/", STATIC_DIR)
     app.on_shutdown.append(_end_streams)
@@ -74,6 +81,14 @@ async def incidents(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     status = request.app[HUB].status()
     return _json(status, 503 if status["status"] != "ok" else 200)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    health = request.app[HEALTH]
+    if health is None:
+        return _json({"status": "not ready", "not_ready": {"start": "no health checks configured"}}, 503)
+    code, body = health.ready()
+    return _json(body, code)
 
 
 async def metrics(request: web.Request) -> web.Response:

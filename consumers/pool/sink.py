@@ -8,8 +8,10 @@ still unwritten, and the new owner starts from the offsets stored with the rows.
 Faults of data (undecodable values, unknown schema ids, schemas without a usable key) go to the
 rejects table with the original bytes. A record the database refuses (a value it cannot store)
 becomes a sink dead letter, found by bisecting the batch (``letters``, ``bisect``), and the rest
-of the batch is written. Faults of infrastructure (broker, registry, database) raise
-and stop the process: nothing is skipped, and the stored offsets make a restart lose nothing.
+of the batch is written. Outages of infrastructure (broker, registry, database) are waited out:
+the batch in hand is retried until it is stored (consumers/batches.py), nothing is skipped, and
+the stored offsets make even a restart lose nothing. What no retry fixes (a schema the table
+cannot take, refused access) stops the sink.
 """
 from __future__ import annotations
 
@@ -32,8 +34,10 @@ from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, 
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import PoolStore, SchemaConflict
 from govbus.core.deadletter import load_dead_letter_schema
-from govbus.core.kafka_errors import ClientErrorLatch
+from govbus.core.health_server import Health
+from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
 from govbus.core.metrics import Metrics
+from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde, unframe
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
@@ -68,7 +72,8 @@ class PoolSink:
 
     def __init__(self, settings: GovbusSettings, recipient: str | None, serde: Serde, metrics: Metrics,
                  store: PoolStore | None = None, *,
-                 resource_class_of: ResourceClassOf | Mapping[str, str] | None = None) -> None:
+                 resource_class_of: ResourceClassOf | Mapping[str, str] | None = None,
+                 health: Health | None = None) -> None:
         """``resource_class_of`` (dataset -> base/theme/department) picks each dataset's pool;
         by default it is read from the catalogue in ``settings.catalogue_dir``."""
         self._settings, self._recipient, self._serde, self._metrics = settings, recipient, serde, metrics
@@ -81,19 +86,24 @@ class PoolSink:
         self._tables: dict[tuple[TablePlan, str, str], Table] = {}  # (plan, recipient, dataset)
         # Partitions we own -> next offset we expect (None: nothing stored, read from the start).
         self._next: dict[tuple[str, int], int | None] = {}
-        self._client_error = ClientErrorLatch()
+        self._health = health
+        self._watch = health.watch if health is not None else OutageWatch("sink")
+        self._client_error = ClientErrorLatch(self._watch)
         self._assigned_at = 0.0
         self._cooperative = False
         self._closing = False
         self._letters = LetterBox(settings, serde, self._topics, metrics,
                                   load_dead_letter_schema(settings.schemas_dir))
+        self._stop: threading.Event | None = None
+        self.lag_known = False  # every partition we own has a known end offset (for /readyz)
 
     def _consumer(self) -> Consumer:
         config = kafka_config(self._settings, "consumer", **{
             "group.id": self._group,
             # A regex subscription sees new shared topics only at a metadata refresh.
             "topic.metadata.refresh.interval.ms": 1000,
-            "error_cb": self._client_error, "on_commit": self._on_commit})
+            "error_cb": self._client_error, "on_commit": self._on_commit,
+            "logger": client_logger(self._watch)})
         self._cooperative = "cooperative" in str(config.get("partition.assignment.strategy", ""))
         return Consumer(config)
 
@@ -102,7 +112,7 @@ class PoolSink:
         """Sink until ``stop`` is set, or until no record arrived for ``idle_exit_seconds``
         (counted from start or the last assignment; meant for tests and one-shot catch-up)."""
         summary = SinkSummary()
-        self._closing = False
+        self._closing, self._stop = False, stop
         consumer = self._consumer()
         pattern = (self._topics.shared_pattern(self._recipient) if self._recipient
                    else self._topics.shared_pattern_all())
@@ -111,7 +121,7 @@ class PoolSink:
         try:
             consume_batches(consumer, self._settings, self._client_error,
                             lambda messages: self._sink(consumer, messages, summary),
-                            lambda: self._assigned_at, stop, idle_exit_seconds)
+                            lambda: self._assigned_at, stop, idle_exit_seconds, self._health)
         except SchemaConflict as exc:
             log.error("sink stopped: %s", exc)  # the operator's cue; the batch was not written
             raise
@@ -128,8 +138,9 @@ class PoolSink:
         by_topic: dict[str, list[int]] = {}
         for tp in partitions:
             by_topic.setdefault(tp.topic, []).append(tp.partition)
-        stored = {topic: self._store.stored_offsets(self._group, topic, parts)
-                  for topic, parts in by_topic.items()}
+        stored = ride_out(self._watch, lambda: {topic: self._store.stored_offsets(self._group, topic, parts)
+                                                for topic, parts in by_topic.items()},
+                          lambda: self._stop is not None and self._stop.is_set())
         for tp in partitions:
             next_offset = stored[tp.topic].get(tp.partition)
             tp.offset = OFFSET_BEGINNING if next_offset is None else next_offset
@@ -154,7 +165,16 @@ class PoolSink:
     # --- one batch --------------------------------------------------------------------------
 
     def _sink(self, consumer: Consumer, messages: list[Message], summary: SinkSummary) -> bool:
-        """Map, store and acknowledge one batch; False when it held nothing to store."""
+        """Map, store and acknowledge one batch; False when it held nothing to store. Leaves no
+        trace when it raises (the expected offsets are put back), so the batch can be retried."""
+        expected = dict(self._next)
+        try:
+            return self._sink_once(consumer, messages, summary)
+        except BaseException:
+            self._next = expected
+            raise
+
+    def _sink_once(self, consumer: Consumer, messages: list[Message], summary: SinkSummary) -> bool:
         batch = _Batch()
         now = datetime.now(timezone.utc)
         for msg in messages:
@@ -164,6 +184,7 @@ class PoolSink:
                 batch.offsets[(topic, partition)] = offset + 1
                 self._add(msg, topic, partition, offset, batch, now)
         if not batch.offsets:
+            self._report_lag(consumer)  # cached end offsets: readiness needs lag while idle too
             return False
         rows = latest_per_key(batch.rows)
         marks = [OffsetMark(self._group, t, p, o) for (t, p), o in batch.offsets.items()]
@@ -307,6 +328,7 @@ class PoolSink:
         """govbus_consumer_lag_records of every partition we own: end offset minus the offset
         stored in the pool. The end offsets are those the client cached from its last fetch,
         so this costs no broker round trip per batch."""
+        known = 0
         for (topic, partition), next_offset in self._next.items():
             try:
                 low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
@@ -315,7 +337,9 @@ class PoolSink:
             position = low if next_offset is None else next_offset
             if high < 0 or position < 0:
                 continue  # not fetched yet: nothing known, and a guess would be a false alarm
+            known += 1
             self._metrics.consumer_lag.labels(self._group, topic, str(partition)).set(max(0, high - position))
+        self.lag_known = bool(self._next) and known == len(self._next)
 
     def _acknowledge(self, consumer: Consumer, offsets: dict[tuple[str, int], int]) -> None:
         """Mirror the stored offsets to Kafka so lag shows in the usual tools; best effort, since
@@ -329,5 +353,7 @@ class PoolSink:
 
     @staticmethod
     def _on_commit(error: KafkaError | None, _partitions: list[TopicPartition]) -> None:
-        if error is not None:
+        if error is not None and error.code() in UNREACHABLE_CLIENT_ERRORS:
+            log.debug("offset commit to Kafka waits for the broker: %s", error)  # the outage has its line
+        elif error is not None:
             log.warning("offset commit to Kafka failed (pool offsets are stored): %s", error)

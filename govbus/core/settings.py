@@ -38,6 +38,12 @@ class GovbusSettings(BaseSettings):
     pool_url: str = "sqlite:///govbus-pool.db"
     metrics_port: int = Field(default=0, description="0: pick a free port; -1: do not serve /metrics")
     metrics_host: str = "127.0.0.1"
+    # The long-running roles serve /healthz and /readyz on the metrics port too (docs/operations.md).
+    # How often each service a role needs is probed for /readyz and for an outage's start and end.
+    health_probe_seconds: float = 5.0
+    # /healthz answers 503 when the role's loop has not run for this long (waiting out an
+    # outage counts as running: the loop beats between tries).
+    liveness_seconds: float = 120.0
     schemas_dir: Path = PROJECT_ROOT / "schemas" / "avro"
     catalogue_dir: Path = PROJECT_ROOT / "catalogue"
     # Local stack (govbus stack up): where it keeps data, logs and pids, and its ports.

@@ -18,6 +18,7 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 from producers.http.app import Ingest, IngestConfig, create_app
 from producers.http.delivery import IngestDelivery
+from producers.http.readiness import add_readiness
 from producers.sdk import Publisher
 
 log = logging.getLogger(__name__)
@@ -36,4 +37,6 @@ def build_ingest_app(settings: GovbusSettings, token_map: dict[str, str], max_in
     delivery = IngestDelivery(publisher, load_dead_letter_schema(settings.schemas_dir),
                               max_in_flight)
     config = IngestConfig(load_schemas(settings.schemas_dir), providers, token_map, max_records)
-    return create_app(Ingest(config, delivery, publisher.metrics))  # one registry: /metrics
+    app = create_app(Ingest(config, delivery, publisher.metrics))  # one registry: /metrics
+    add_readiness(app, settings)
+    return app

@@ -12,6 +12,7 @@ observations topic, which is why the first stage repartitions by ``rule|key``.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Any
 import faust
 from faust.types import TableT
 
+from govbus.core.health_server import Health
+from govbus.core.outage_watch import describe, outage_of, ride_out_async
 from govbus.core.settings import GovbusSettings
 from stream_processors.detect.messages import Tick, encode
 from stream_processors.detect.pipeline import DetectPipeline
@@ -27,6 +30,7 @@ from stream_processors.detect.state import Stores
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
+from stream_processors.faust_health import leave_unacknowledged
 
 TABLES = ("buckets", "series", "clocks")
 
@@ -72,8 +76,8 @@ def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
     )
 
 
-def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
-              options: DetectOptions) -> tuple[faust.App, dict[str, TableT]]:
+def build_app(settings: GovbusSettings, pipeline: DetectPipeline, options: DetectOptions,
+              health: Health) -> tuple[faust.App, dict[str, TableT]]:
     app = _faust_app(settings, options)
     raw = app.topic(*pipeline.raw_topics(), value_serializer="raw", key_serializer="raw")
     observations = app.topic(options.observations_topic, partitions=options.partitions,
@@ -86,11 +90,13 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
     async def observe(stream: faust.StreamT) -> None:
         async for event in stream.events():
             try:
-                observed = pipeline.observe(event.message.topic, event.message.value)
+                observed = await _observed(pipeline, event.message.topic, event.message.value, health)
+                for key, value in observed:
+                    await observations.send(key=key, value=value)
+            except asyncio.CancelledError:  # asked to stop mid-event: acknowledge nothing of it
+                leave_unacknowledged("stopping mid-event")
             except Exception as exc:  # noqa: BLE001 - data faults never raise (stream_processors/fatal.py)
-                die(f"stopping: observing failed: {exc!r}")
-            for key, value in observed:
-                await observations.send(key=key, value=value)
+                die(f"stopping: observing failed: {describe(exc)}")
 
     @app.agent(observations, concurrency=1)
     async def detect(stream: faust.StreamT) -> None:
@@ -113,6 +119,17 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline,
         pipeline.detect_metrics.count_open(v.get("incident") for v in tables["series"].values())
 
     return app, tables
+
+
+async def _observed(pipeline: DetectPipeline, topic: str, value: bytes | None,
+                    health: Health) -> list[tuple[bytes, bytes]]:
+    """Observations of one raw record; a registry outage is waited out (the same record again)."""
+    try:
+        return pipeline.observe(topic, value)
+    except Exception as exc:
+        if outage_of(exc) is None:
+            raise
+        return await ride_out_async(health.watch, lambda: pipeline.observe(topic, value), health.beat)
 
 
 def changelog_topics(tables: dict[str, TableT]) -> list[str]:

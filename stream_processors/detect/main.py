@@ -7,8 +7,13 @@ import faust
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from govbus.core.deadletter import load_bus_schema
+from govbus.core.health_server import Health
 from govbus.core.kafka_admin import create_missing_topics
-from govbus.core.metrics import new_metrics, serve_metrics
+from govbus.core.kafka_errors import client_logger
+from govbus.core.metrics import Metrics, new_metrics
+from govbus.core.outage import Service
+from govbus.core.outage_watch import ride_out
+from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.rules import RuleSet, load_rules
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
@@ -20,6 +25,7 @@ from stream_processors.detect.logic import Detector
 from stream_processors.detect.metrics import detect_metrics
 from stream_processors.detect.pipeline import DetectPipeline
 from stream_processors.detect.state import Stores
+from stream_processors.faust_health import install_heartbeat, quiet_client_logs
 
 log = logging.getLogger(__name__)
 INCIDENT_SCHEMA = "govbus.bus.EmergencyIncident"
@@ -40,17 +46,21 @@ def load_detection_rules(settings: GovbusSettings) -> RuleSet:
     return load_rules(settings.catalogue_dir, load_schemas(settings.schemas_dir))
 
 
-def build_pipeline(settings: GovbusSettings, idle_ms: int) -> DetectPipeline:
+def build_pipeline(settings: GovbusSettings, idle_ms: int, health: Health | None = None,
+                   metrics: Metrics | None = None) -> DetectPipeline:
     schemas = load_schemas(settings.schemas_dir)
     rules = list(load_rules(settings.catalogue_dir, schemas).rules.values())
-    metrics = new_metrics()
+    metrics = metrics or new_metrics()
     extra = detect_metrics(metrics.registry)
     pipeline = DetectPipeline(
         serde=Serde.from_settings(settings), topics=topic_names(settings), schemas=schemas,
         extractor=Extractor(rules), detector=Detector(rules, Stores.in_memory(), extra, idle_ms),
         metrics=metrics, detect_metrics=extra,
         incident_schema=load_bus_schema(settings.schemas_dir, INCIDENT_SCHEMA))
-    pipeline.prepare()
+    if health is None:
+        pipeline.prepare()
+    else:  # the registry may be down at start: wait for it like for any outage
+        ride_out(health.watch, pipeline.prepare, lambda: False, on_wait=health.beat)
     return pipeline
 
 
@@ -58,7 +68,7 @@ def ensure_detector_topics(settings: GovbusSettings, pipeline: DetectPipeline, o
                            changelogs: list[str]) -> None:
     """Create missing topics: raw and incidents as the processor does (one partition unless they
     exist), the internal ones with the detector's partition count, changelogs compacted."""
-    admin = AdminClient(kafka_config(settings, "admin"))
+    admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     existing = admin.list_topics(timeout=10).topics
     found = existing.get(options.observations_topic)
     if found is not None and len(found.partitions) != options.partitions:
@@ -82,12 +92,20 @@ def _published(settings: GovbusSettings, pipeline: DetectPipeline) -> dict[str, 
 
 
 def run_detector(settings: GovbusSettings, partitions: int, idle_seconds: float, tick_seconds: float) -> None:
-    pipeline = build_pipeline(settings, int(idle_seconds * 1000))
+    metrics = new_metrics()
+    lag = {"lag_known": False}  # written by the heartbeat timer (faust_health), read by /readyz
+    health = start_role_health(settings, "detector", metrics.registry, (Service.BROKER, Service.REGISTRY),
+                               lag_known=lambda: lag["lag_known"])
+    wait_for_broker(settings, health)
+    pipeline = build_pipeline(settings, int(idle_seconds * 1000), health, metrics)
     app_id = detector_id(settings)
     options = DetectOptions(app_id, observations_topic(app_id), partitions, tick_seconds)
-    app, tables = build_app(settings, pipeline, options)
-    ensure_detector_topics(settings, pipeline, options, changelog_topics(tables))
-    pipeline.published = _published(settings, pipeline)
-    serve_metrics(pipeline.metrics, settings.metrics_host, settings.metrics_port)
+    app, tables = build_app(settings, pipeline, options, health)
+    install_heartbeat(app, health, metrics, app_id, lag)
+    ride_out(health.watch, lambda: ensure_detector_topics(settings, pipeline, options, changelog_topics(tables)),
+             lambda: False, on_wait=health.beat)
+    pipeline.published = ride_out(health.watch, lambda: _published(settings, pipeline), lambda: False,
+                                  on_wait=health.beat)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    quiet_client_logs(health.watch)
     faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()

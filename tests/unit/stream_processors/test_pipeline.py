@@ -136,3 +136,38 @@ def test_invalid_utf8_in_a_string_is_a_dead_letter_naming_the_field(pipeline):
     letter = pipeline.serde.decode(outs[0].value).value
     assert (letter["field_path"], letter["reason"]) == ("caller_name", "invalid_encoding")
     assert letter["original_value"] == poisoned
+def test_a_registration_an_outage_interrupted_is_finished_on_the_next_reload():
+    """The book has the new plans once loaded; the shared schemas must still all be registered."""
+    from types import SimpleNamespace
+
+    import httpx2
+
+    class Book:
+        def __init__(self) -> None:
+            self.changed = True
+
+        def reload_if_changed(self) -> bool:
+            changed, self.changed = self.changed, False
+            return changed
+
+        def all_plans(self):
+            return [SimpleNamespace(recipient_id="r", dataset="hotline.work_order", shared_schema={"n": 1})]
+
+    class FlakySerde:
+        def __init__(self) -> None:
+            self.down, self.prepared = True, []
+
+        def prepare(self, subject, _schema) -> None:
+            if self.down:
+                raise httpx2.ConnectError("refused")
+            self.prepared.append(subject)
+
+    serde = FlakySerde()
+    pipeline = Pipeline(serde=serde, topics=TopicNames(""), schemas={}, book=Book(), metrics=new_metrics(),
+                        dead_letter_schema={}, audit_schema={}, audit_key=b"k", seen=None)
+    with pytest.raises(httpx2.ConnectError):
+        pipeline.reload_agreements()
+    serde.down = False
+    assert pipeline.reload_agreements() is True
+    assert serde.prepared == ["shared.r.hotline.work_order-value"]
+    assert pipeline.reload_agreements() is False

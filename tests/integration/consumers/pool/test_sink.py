@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from sqlalchemy import column, create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -19,6 +19,8 @@ from consumers.pool.pools import pool_table_ref
 from consumers.pool.sink import PoolSink
 from consumers.pool.store import REJECTS_TABLE, PoolStore, SchemaConflict
 from govbus.core.metrics import new_metrics
+from govbus.core.outage import Service
+from govbus.core.probes import start_role_health
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config
@@ -149,37 +151,73 @@ def _dead_port():
         return sock.getsockname()[1]
 
 
-def test_a_registry_outage_stops_the_sink_without_skipping_records(settings):
+def _in_thread(sink: PoolSink, stop: threading.Event) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["summary"] = sink.run(stop)
+        except BaseException as exc:  # noqa: BLE001 - the test asserts there was none
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    return worker, result
+
+
+def test_a_registry_outage_is_waited_out_without_skipping_records(settings):
     bus = Bus(settings)
     bus.produce(work_order("WO-1"), work_order("WO-2"))
     dead = Serde.connect(f"http://127.0.0.1:{_dead_port()}/apis/ccompat/v7")
-    with pytest.raises(Exception) as raised:
-        PoolSink(settings, RECIPIENT, dead, new_metrics()).run(idle_exit_seconds=IDLE)
-    assert "connect" in type(raised.value).__name__.lower()  # the registry, not something else
+    health = start_role_health(settings, "sink", new_metrics().registry, (Service.REGISTRY,))
+    stop = threading.Event()
+    worker, result = _in_thread(PoolSink(settings, RECIPIENT, dead, new_metrics(), health=health), stop)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not health.watch.is_down(Service.REGISTRY):
+        time.sleep(0.5)
+    assert health.watch.is_down(Service.REGISTRY)
+    time.sleep(3)
+    assert worker.is_alive() and not _has_rows(settings, DATASET)  # waiting, the batch not stored
+    stop.set()
+    worker.join(30)
+    assert not worker.is_alive() and "error" not in result, result
     assert run_sink(settings, idle_exit_seconds=IDLE).records == 2  # nothing was marked as stored
 
 
-def test_a_broker_outage_stops_the_sink(settings):
-    unreachable = settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{_dead_port()}"})
-    started = time.monotonic()
-    with pytest.raises(KafkaException):
-        run_sink(unreachable, idle_exit_seconds=60)
-    assert time.monotonic() - started < 30
+def test_an_unreachable_broker_is_waited_out(settings):
+    unreachable = settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{_dead_port()}",
+                                              "health_probe_seconds": 1.0})
+    health = start_role_health(unreachable, "sink", new_metrics().registry, (Service.BROKER,))
+    stop = threading.Event()
+    sink = PoolSink(unreachable, RECIPIENT, Serde.from_settings(settings), new_metrics(), health=health)
+    worker, result = _in_thread(sink, stop)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not health.watch.is_down(Service.BROKER):
+        time.sleep(0.5)
+    assert health.watch.is_down(Service.BROKER)
+    assert health.ready()[0] == 503 and health.live()[0] == 200  # not ready, but alive
+    stop.set()
+    worker.join(30)
+    assert not worker.is_alive() and "error" not in result, result
 
 
-def test_a_database_failure_at_assignment_stops_the_sink(settings):
-    """Without the pool's offsets the sink must not fall back to Kafka's: it stops instead."""
+def test_a_database_outage_at_assignment_is_waited_out(settings):
+    """Without the pool's offsets the sink must not fall back to Kafka's: it waits for them."""
     Bus(settings).produce(work_order("WO-1"))
     store = PoolStore(settings.pool_url)
+    real, calls = store.stored_offsets, []
 
-    def unreachable(*_args):
-        raise OperationalError("SELECT", {}, Exception("database is down"))
+    def down_twice(*args):
+        calls.append(args)
+        if len(calls) <= 2:
+            raise OperationalError("SELECT", {}, Exception("database is down"))
+        return real(*args)
 
-    store.stored_offsets = unreachable
-    with pytest.raises(OperationalError):
-        PoolSink(settings, RECIPIENT, Serde.from_settings(settings), new_metrics(), store).run(
-            idle_exit_seconds=IDLE)
-    assert not _has_rows(settings, DATASET)
+    store.stored_offsets = down_twice
+    summary = PoolSink(settings, RECIPIENT, Serde.from_settings(settings), new_metrics(), store).run(
+        idle_exit_seconds=IDLE)
+    assert len(calls) >= 3 and summary.records == 1
+    assert pool_rows(settings) == {"WO-1": "noise at night"}
 
 
 def test_each_dataset_goes_to_its_catalogue_pool(broker, tmp_path, unique, pool_url):

@@ -50,3 +50,63 @@ def test_a_revoked_partition_stops_reporting_lag():
     assert metrics.registry.get_sample_value(
         "govbus_consumer_lag_records", {"group": "g", "topic": "t", "partition": "0"}) is None
 
+
+
+class Message:
+    def __init__(self, topic: str, partition: int, offset: int) -> None:
+        self.args = (topic, partition, offset)
+
+    def error(self):
+        return None
+
+    def topic(self):
+        return self.args[0]
+
+    def partition(self):
+        return self.args[1]
+
+    def offset(self):
+        return self.args[2]
+
+    def value(self):
+        return b"not framed"  # a reject: no registry needed
+
+    def key(self):
+        return b"k"
+
+
+class FlakyStore:
+    """A pool database that is unreachable for the first ``down`` writes."""
+
+    dialect = "sqlite"
+
+    def __init__(self, down: int) -> None:
+        self.down, self.written = down, []
+
+    def write_batch(self, rows, rejects, marks):
+        if self.down:
+            self.down -= 1
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT))  # any outage: the write failed
+        self.written.append(([r.offset for r in rejects], [m.next_offset for m in marks]))
+
+
+class Committing(CachedOffsets):
+    def commit(self, offsets, asynchronous):
+        self.committed = offsets
+
+
+def test_a_batch_whose_write_failed_is_taken_again_whole():
+    store = FlakyStore(down=1)
+    s = PoolSink(GovbusSettings(sink_group="g"), None, None, new_metrics(), store, resource_class_of={})
+    s._next = {("shared.x.hotline.work_order", 0): 10}
+    messages = [Message("shared.x.hotline.work_order", 0, o) for o in (10, 11)]
+    consumer = Committing({("shared.x.hotline.work_order", 0): (0, 12)})
+    summary = SimpleNamespace(records=0, rows=0, rejects=0, batches=0)
+    try:
+        s._sink(consumer, messages, summary)
+    except KafkaException:
+        pass
+    assert s._next == {("shared.x.hotline.work_order", 0): 10}  # no trace of the failed try
+    assert s._sink(consumer, messages, summary) is True
+    assert store.written == [([10, 11], [12])]
+    assert s.lag_known

@@ -1,0 +1,43 @@
+"""What a long-running role's stop becomes at the command line: one line and an exit code.
+
+Roles wait out outages of the broker, registry and database themselves (docs/operations.md);
+what reaches this point is what no retry fixes: refused access, a schema the pool cannot take,
+an audit topic that cannot give one order, a refused message.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+from confluent_kafka import KafkaException
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from commands.exits import REFUSED, UNAVAILABLE, Failure
+from commands.refusals import refused_access
+from govbus.core.outage_watch import describe, outage_of
+
+# The roles' own lines (outages, stops) with their time; Faust's workers set up their own.
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
+
+
+def log_with_time() -> None:
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+
+
+@contextmanager
+def role_failures(role: str) -> Iterator[None]:
+    from consumers.audit.sink import AuditTopicError
+    from consumers.batches import ConsumeRefused
+    from consumers.pool.store import SchemaConflict
+
+    try:
+        yield
+    except (SchemaConflict, AuditTopicError, ConsumeRefused) as exc:
+        raise Failure(REFUSED, f"{role} stopped: {exc}") from None
+    except KafkaException as exc:
+        line = refused_access(exc) or describe(exc)
+        raise Failure(REFUSED if outage_of(exc) is None else UNAVAILABLE, f"{role} stopped: {line}") from None
+    except SchemaRegistryError as exc:
+        raise Failure(REFUSED if outage_of(exc) is None else UNAVAILABLE,
+                      f"{role} stopped: the registry refused a request: {describe(exc)}") from None
