@@ -11,7 +11,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from commands import exits
 from commands.endpoints import with_endpoints
+from commands.exits import Failure
 from commands.refusals import refusal_hint
 from commands.roles import publisher_identity
 from govbus.core import identities
@@ -105,7 +107,11 @@ def serve_ingest_cmd(
     from producers.http.main import build_ingest_app
 
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
-    web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+    try:
+        web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+    except OSError as exc:  # bind failed: the port is taken, or the address is not this host's
+        raise Failure(exits.UNAVAILABLE, f"serve-ingest cannot listen on {host}:{port}: "
+                      f"{exc.strerror or exc}: stop what uses it or pick another --port") from None
 
 
 def new_token_cmd(
