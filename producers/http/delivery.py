@@ -71,10 +71,11 @@ class Unencodable(ValueError):
 
 class TransmitWatch:
     """The producer's ``txmsgs`` from its statistics callback (poll thread), and how many
-    snapshots have been seen (the event loop reads both; ints are swapped atomically)."""
+    snapshots have been seen (the event loop reads both; ints are swapped atomically). Made
+    with its producer: before the first snapshot, nothing has been transmitted (0)."""
 
     def __init__(self) -> None:
-        self.txmsgs: int | None = None
+        self.txmsgs: int | None = 0
         self.snapshots = 0
 
     def on_stats(self, stats_json: str) -> None:

@@ -53,6 +53,13 @@ def _unexpected_report(err: KafkaError | None, msg: Any) -> None:
     log.error("delivery report without a request: %s", err)
 
 
+def _quiet_librdkafka() -> logging.Logger:
+    logger = logging.getLogger("producers.http.librdkafka")
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+    return logger
+
+
 def ingest_producer_config(settings: GovbusSettings, watch: TransmitWatch,
                            max_in_flight: int) -> dict[str, Any]:
     """The SDK's producer configuration (idempotent, acks=all), with a report per record, a
@@ -61,7 +68,9 @@ def ingest_producer_config(settings: GovbusSettings, watch: TransmitWatch,
         "delivery.report.only.error": False,
         "message.timeout.ms": int(settings.ingest_delivery_timeout_seconds * 1000),
         "statistics.interval.ms": STATS_INTERVAL_MS, "stats_cb": watch.on_stats,
-        "error_cb": _BrokerErrors(),
+        # librdkafka logs every failed connection attempt (several a second in an outage);
+        # the error callback above says it once a minute instead.
+        "error_cb": _BrokerErrors(), "logger": _quiet_librdkafka(),
         "queue.buffering.max.messages": max(max_in_flight, 100_000),  # admission limits first
     }
 
