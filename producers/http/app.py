@@ -1,6 +1,6 @@
 """HTTP ingest (aiohttp): ``POST /v1/{dataset}/records``, ``/metrics``, ``/healthz``.
 
-Answers, in the order they are decided (docs/architecture.md#http-ingest):
+Answers, in the order they are decided (docs/adapters.md#http-govbus-serve-ingest):
 401 no or unknown bearer token; 404 unknown dataset; 403 the token's department is not the
 dataset's provider (catalogue); 413 the body is over the cap; 202/422 a retry of an
 acknowledged request (same Idempotency-Key, same/other body); 400 a per-record, per-field error
@@ -26,8 +26,7 @@ from govbus.core.schemas import DatasetSchema
 from producers.http import idempotency
 from producers.http.bodies import parse_body
 from producers.http.delivery import IngestDelivery, TooLarge, Unavailable, Unencodable
-from producers.http.logic import (FieldError, cleaning_errors, department_for, is_errors,
-                                  validate_items)
+from producers.http.logic import FieldError, cleaning_errors, department_for, is_errors, validate_items
 from producers.http.outcome import answer_body, answer_status
 from producers.sdk import Source
 

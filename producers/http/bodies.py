@@ -118,7 +118,7 @@ def value_faults(item: Any, index: int) -> list[FieldError]:
             children = value.items() if isinstance(value, dict) else enumerate(value)
             for key, child in children:
                 if isinstance(key, str) and _SURROGATE.search(key):
-                    errors.append(FieldError(index, _join(path, "?"), "lone_surrogate",
+                    errors.append(FieldError(index, _join(path, "?"), "invalid_encoding",
                                              "a field name holds a lone UTF-16 surrogate", RULE))
                     continue
                 stack.append((_join(path, key), child, depth + 1))
@@ -135,7 +135,7 @@ def _scalar_fault(value: Any) -> tuple[str, str] | None:
     if isinstance(value, float) and not math.isfinite(value):
         return "out_of_range", "a number too large for a double"
     if isinstance(value, str) and _SURROGATE.search(value):
-        return "lone_surrogate", ("a lone UTF-16 surrogate (an escape such as \\ud800 without its "
+        return "invalid_encoding", ("a lone UTF-16 surrogate (an escape such as \\ud800 without its "
                                   "pair): not a character, cannot be stored")
     return None
 

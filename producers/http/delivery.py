@@ -34,8 +34,14 @@ from confluent_kafka import KafkaError, KafkaException
 from govbus.core.metrics import Metrics
 from govbus.core.schemas import DatasetSchema
 from govbus.core.topics import TopicNames, value_subject
-from producers.http.outcome import (RecordOutcome, Report, Status, record_outcome,
-                                    too_large_indices, transmitted_messages)
+from producers.http.outcome import (
+    RecordOutcome,
+    Report,
+    Status,
+    record_outcome,
+    too_large_indices,
+    transmitted_messages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +184,7 @@ class IngestDelivery:
         topic = self.topics.raw(schema.dataset)
         try:
             self._prepare(schema)
-        except Exception as exc:  # noqa: BLE001 - the registry's client raises many kinds
+        except Exception as exc:
             raise Unavailable(f"the schema registry did not answer: {exc}") from exc
         out = []
         for index, record in enumerate(records):

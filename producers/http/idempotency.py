@@ -1,6 +1,6 @@
 """Safe retries for HTTP ingest: pure parts (no I/O).
 
-How a retry is deduplicated (docs/architecture.md#http-ingest):
+How a retry is deduplicated (docs/adapters.md#http-govbus-serve-ingest):
 1. Every record's event id is deterministic. A record with a natural key (``order_no`` …) gets
    UUIDv5(dataset, department, key + content digest) already (``versioned_record``); a record
    without one gets UUIDv5(dataset, department, ``Idempotency-Key`` + its index + its content

@@ -23,8 +23,7 @@ from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, topic_names
 from producers.http.app import Ingest, IngestConfig, create_app
-from producers.http.delivery import (LIBRDKAFKA_MESSAGE_MAX_BYTES, STATS_INTERVAL_MS,
-                                     IngestDelivery, TransmitWatch)
+from producers.http.delivery import LIBRDKAFKA_MESSAGE_MAX_BYTES, STATS_INTERVAL_MS, IngestDelivery, TransmitWatch
 from producers.sdk.publisher import producer_config
 
 log = logging.getLogger(__name__)

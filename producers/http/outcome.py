@@ -100,7 +100,7 @@ def answer_body(outcomes: list[RecordOutcome], event_ids: list[str]) -> dict[str
                207: "some records were published, the others were not or may not have been: "
                     "retry those not published (same Idempotency-Key)"}[status]
     return {"error": summary, **counts,
-            "records": [o.as_json(i, e) for i, (o, e) in enumerate(zip(outcomes, event_ids))]}
+            "records": [o.as_json(i, e) for i, (o, e) in enumerate(zip(outcomes, event_ids, strict=True))]}
 
 
 # --- transmission evidence from librdkafka's statistics --------------------------------------
