@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from confluent_kafka import KafkaError, KafkaException
@@ -98,12 +98,17 @@ class _Request:
     loop: asyncio.AbstractEventLoop
     done: asyncio.Future
     txmsgs_before: int | None
+    # Reports come from the poll thread, and from the worker thread for records produce()
+    # refused: the count is shared.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def callback(self, index: int) -> Callable[[KafkaError | None, Any], None]:
-        def on_delivery(err: KafkaError | None, _msg: Any) -> None:  # on the poll thread
+        def on_delivery(err: KafkaError | None, _msg: Any) -> None:
             self.reports[index] = Report() if err is None else Report(err.code(), err.str())
-            self.pending -= 1
-            if self.pending == 0:
+            with self.lock:
+                self.pending -= 1
+                last = self.pending == 0
+            if last:
                 self.loop.call_soon_threadsafe(_settle, self.done)
         return on_delivery
 

@@ -14,8 +14,10 @@ class FakeProducer:
     """``produce`` queues; ``poll`` serves the queued reports while ``release`` is set. A report
     is an error when ``error_for(topic, key, value)`` returns a KafkaError code."""
 
-    def __init__(self, error_for: Callable[[str, bytes, bytes], int | None] | None = None) -> None:
+    def __init__(self, error_for: Callable[[str, bytes, bytes], int | None] | None = None,
+                 raise_for: Callable[[bytes], BaseException | None] | None = None) -> None:
         self.error_for = error_for or (lambda topic, key, value: None)
+        self.raise_for = raise_for or (lambda key: None)  # what produce() raises for a key
         self.produced: list[tuple[str, bytes, bytes]] = []
         self.acknowledged: list[tuple[str, bytes, bytes]] = []
         self.pending: list[tuple[tuple[str, bytes, bytes], Callable[..., None]]] = []
@@ -25,6 +27,9 @@ class FakeProducer:
         self.flushes = 0
 
     def produce(self, topic: str, value: bytes, key: bytes, on_delivery: Callable[..., None]) -> None:
+        refusal = self.raise_for(key)
+        if refusal is not None:
+            raise refusal
         with self.lock:
             self.produced.append((topic, key, value))
             self.pending.append(((topic, key, value), on_delivery))

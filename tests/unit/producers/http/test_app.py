@@ -176,6 +176,19 @@ def test_broker_refusing_a_record_as_too_large_is_413():
     assert status == 413 and body["records"][0]["reason"] == "record_too_large"
 
 
+def test_produce_refusing_a_record_stops_the_rest_of_its_request():
+    from confluent_kafka import KafkaException
+
+    def full_from_second(key: bytes):
+        return BufferError("queue full") if key.endswith(b"1") else None
+    producer = FakeProducer(raise_for=full_from_second)
+    status, body = with_client(ingest_for(producer), post(_orders(3)))
+    assert status == 207 and [r["status"] for r in body["records"]] == [
+        "published", "not_published", "not_published"] and len(producer.produced) == 1
+    too_large = FakeProducer(raise_for=lambda key: KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)))
+    assert with_client(ingest_for(too_large), post(_orders(1)))[0] == 413
+
+
 def test_body_over_the_cap_is_413():
     status, body = with_client(ingest_for(FakeProducer(), max_body_bytes=1000),
                                post(_orders(20)))
