@@ -99,7 +99,8 @@ def serve_ingest_cmd(
     from producers.http.logic import TokenFileError, load_tokens
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = with_endpoints(GovbusSettings(), identity=INGEST_IDENTITY)
+    settings = with_endpoints(GovbusSettings(), identity=INGEST_IDENTITY, check=False)
+    _check_broker(settings)
     try:
         token_map = load_tokens(tokens)
     except TokenFileError as exc:
@@ -112,6 +113,20 @@ def serve_ingest_cmd(
     except OSError as exc:  # bind failed: the port is taken, or the address is not this host's
         raise Failure(exits.UNAVAILABLE, f"serve-ingest cannot listen on {host}:{port}: "
                       f"{exc.strerror or exc}: stop what uses it or pick another --port") from None
+
+
+def _check_broker(settings: GovbusSettings) -> None:
+    """A refused identity or certificate stops the command (one line, exit 2): waiting cannot fix
+    it. A broker that does not answer does not: the server starts and answers 503 until it is
+    back (roles ride out outages, docs/adapters.md#http-govbus-serve-ingest)."""
+    from govbus.core.kafka_access import BrokerUnreachable, check_access
+    from govbus.core.settings import kafka_config
+
+    try:
+        check_access(kafka_config(settings, "admin"))
+    except BrokerUnreachable as exc:
+        logging.getLogger("producers.http").warning("%s; serving anyway: requests are answered "
+                                                    "503 until the broker answers", exc)
 
 
 def new_token_cmd(

@@ -300,6 +300,29 @@ def test_serve_ingest_command_serves_and_stops_on_sigterm(broker, tmp_path, uniq
     assert f"cannot listen on 127.0.0.1:{port}" in taken.stderr and "--port" in taken.stderr
 
 
+def test_serve_ingest_starts_without_a_broker_and_answers_503(broker, tmp_path, unique):
+    """Roles ride out outages: no broker at start is a WARNING line, not an exit."""
+    settings = broker.settings(tmp_path, topic_prefix=f"t{unique}",
+                               bootstrap_servers=f"127.0.0.1:{_free_port()}")
+    tokens, port = tmp_path / "tokens.yaml", _free_port()
+    tokens.write_text(yaml.safe_dump(STORED), encoding="utf-8")
+    env = os.environ | {**connection_env(settings), "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
+                        "GOVBUS_INGEST_DELIVERY_TIMEOUT_SECONDS": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "commands.main", "serve-ingest",
+                               "--port", str(port), "--tokens", str(tokens)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, server)
+        response = httpx.post(base + URL, json=_orders("7", 1), headers=HOTLINE, timeout=30)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert (response.status_code, response.headers.get("Retry-After")) == (503, "1"), response.text
+    assert server.returncode == 0 and "Traceback" not in output, output
+    assert "serving anyway" in output
+
+
 def _wait_healthy(base: str, server: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
