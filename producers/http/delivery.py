@@ -109,7 +109,10 @@ class _Request:
                 self.pending -= 1
                 last = self.pending == 0
             if last:
-                self.loop.call_soon_threadsafe(_settle, self.done)
+                try:
+                    self.loop.call_soon_threadsafe(_settle, self.done)
+                except RuntimeError:  # the loop is closed: the server stopped, nobody waits
+                    pass
         return on_delivery
 
 
@@ -149,7 +152,10 @@ class IngestDelivery:
 
     def _poll(self) -> None:
         while not self._stopping.is_set():
-            self.producer.poll(POLL_SECONDS)
+            try:
+                self.producer.poll(POLL_SECONDS)
+            except Exception:  # noqa: BLE001 - a callback that raises must not end the reports
+                log.exception("serving delivery reports failed; going on")
 
     async def deliver(self, schema: DatasetSchema, records: list[dict[str, Any]],
                       department: str) -> list[RecordOutcome]:
