@@ -154,7 +154,7 @@ class IngestDelivery:
         while not self._stopping.is_set():
             try:
                 self.producer.poll(POLL_SECONDS)
-            except Exception:  # noqa: BLE001 - a callback that raises must not end the reports
+            except Exception:  # a callback that raises must not end the reports
                 log.exception("serving delivery reports failed; going on")
 
     async def deliver(self, schema: DatasetSchema, records: list[dict[str, Any]],
