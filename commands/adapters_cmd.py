@@ -11,7 +11,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from commands import exits
 from commands.endpoints import with_endpoints
+from commands.exits import Failure
 from commands.refusals import refusal_hint
 from commands.roles import publisher_identity
 from govbus.core import identities
@@ -97,7 +99,8 @@ def serve_ingest_cmd(
     from producers.http.logic import TokenFileError, load_tokens
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = with_endpoints(GovbusSettings(), identity=INGEST_IDENTITY)
+    settings = with_endpoints(GovbusSettings(), identity=INGEST_IDENTITY, check=False)
+    _check_broker(settings)
     try:
         token_map = load_tokens(tokens)
     except TokenFileError as exc:
@@ -105,7 +108,25 @@ def serve_ingest_cmd(
     from producers.http.main import build_ingest_app
 
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
-    web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+    try:
+        web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+    except OSError as exc:  # bind failed: the port is taken, or the address is not this host's
+        raise Failure(exits.UNAVAILABLE, f"serve-ingest cannot listen on {host}:{port}: "
+                      f"{exc.strerror or exc}: stop what uses it or pick another --port") from None
+
+
+def _check_broker(settings: GovbusSettings) -> None:
+    """A refused identity or certificate stops the command (one line, exit 2): waiting cannot fix
+    it. A broker that does not answer does not: the server starts and answers 503 until it is
+    back (roles ride out outages, docs/adapters.md#http-govbus-serve-ingest)."""
+    from govbus.core.kafka_access import BrokerUnreachable, check_access
+    from govbus.core.settings import kafka_config
+
+    try:
+        check_access(kafka_config(settings, "admin"))
+    except BrokerUnreachable as exc:
+        logging.getLogger("producers.http").warning("%s; serving anyway: requests are answered "
+                                                    "503 until the broker answers", exc)
 
 
 def new_token_cmd(

@@ -67,6 +67,10 @@ class GovbusSettings(BaseSettings):
     agreements_reload_seconds: float = 2.0
     dedup_horizon_seconds: float = 600.0
     dedup_max_entries: int = 1_000_000
+    # HTTP ingest: librdkafka's message.timeout.ms for its records. A request is answered once
+    # every record has its final report, so within this (plus ~2 s): a 503 then means librdkafka
+    # has given up on the records and they will not appear when the broker returns.
+    ingest_delivery_timeout_seconds: float = Field(default=15.0, gt=0)
     # CSV imports through the compiled reader (native/) when it is installed; false: Python.
     native_import: bool = True
     # The identity clients connect as (SASL_SSL, docs/security.md). Empty user: the commands take

@@ -1,9 +1,14 @@
 """HTTP ingest (aiohttp): ``POST /v1/{dataset}/records``, ``/metrics``, ``/healthz``.
 
-Answers, in the order they are decided: 401 no or unknown bearer token; 404 unknown dataset;
-403 the token's department is not the dataset's provider (catalogue); 400 a per-record,
-per-field error list, nothing published; 429 too many records awaiting acknowledgement;
-202 with the event ids once the broker acknowledged them; 503 the broker did not.
+Answers, in the order they are decided (docs/adapters.md#http-govbus-serve-ingest):
+401 no or unknown bearer token; 404 unknown dataset; 403 the token's department is not the
+dataset's provider (catalogue); 413 the body is over the cap; 202/422 a retry of an
+acknowledged request (same Idempotency-Key, same/other body); 400 a per-record, per-field error
+list (malformed JSON, values no field can hold, schema faults, and with ``?validate=true`` the
+processor's cleaning rules), nothing published; 429 too many records awaiting acknowledgement;
+413 a record larger than the producer's message.max.bytes, nothing published; then, from the
+delivery reports of this request's own records (outcome.py): 202 all published, 503 +
+Retry-After none published (and none will be), 207 some published, with each record's status.
 """
 from __future__ import annotations
 
@@ -15,10 +20,14 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 
 from govbus.core.catalogue import Provider
+from govbus.core.cleaning import CleanPlan, compile_clean_plan
 from govbus.core.metrics import Metrics
 from govbus.core.schemas import DatasetSchema
-from producers.http.delivery import IngestDelivery, Unavailable
-from producers.http.logic import FieldError, department_for, is_errors, parse_body, validate_items
+from producers.http import idempotency
+from producers.http.bodies import parse_body
+from producers.http.delivery import IngestDelivery, TooLarge, Unavailable, Unencodable
+from producers.http.logic import FieldError, cleaning_errors, department_for, is_errors, validate_items
+from producers.http.outcome import answer_body, answer_status
 from producers.sdk import Source
 
 log = logging.getLogger(__name__)
@@ -33,6 +42,7 @@ class IngestConfig:
     tokens: dict[str, str]  # sha256(token) → department
     max_records: int = 5000
     max_body_bytes: int = 16 * 1024 * 1024
+    remembered_keys: int = 10_000  # Idempotency-Keys whose 202 is replayed (idempotency.py)
 
 
 @dataclass
@@ -48,6 +58,14 @@ class Ingest:
         self.in_flight = Gauge("govbus_ingest_in_flight_records", "Records accepted for "
                                "delivery and not yet acknowledged.", registry=registry)
         self.in_flight.set_function(lambda: self.delivery.in_flight)
+        self.answers = idempotency.RecentAnswers(self.config.remembered_keys)
+        self.clean_plans: dict[str, CleanPlan] = {}
+
+    def clean_plan(self, schema: DatasetSchema) -> CleanPlan:
+        plan = self.clean_plans.get(schema.dataset)
+        if plan is None:
+            plan = self.clean_plans[schema.dataset] = compile_clean_plan(schema)
+        return plan
 
 
 INGEST = web.AppKey("ingest", Ingest)
@@ -57,7 +75,7 @@ def _problem(status: int, error: str, **extra: Any) -> web.Response:
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="govbus"'
-    if status in (429, 503):
+    if status in (429, 503) or (status == 207 and extra.get("not_published")):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
     return web.json_response({"error": error, **extra}, status=status, headers=headers)
 
@@ -80,9 +98,9 @@ def _source(provider: Provider) -> Source:
     return Source(provider.department, provider.level.value, provider.region_code, COMPONENT)
 
 
-def _bad_request(errors: list[FieldError]) -> web.Response:
-    return _problem(400, "invalid records; nothing was published",
-                    errors=[e.as_json() for e in errors])
+def _bad_request(errors: list[FieldError], status: int = 400) -> web.Response:
+    what = "invalid records" if status == 400 else "records too large"
+    return _problem(status, f"{what}; nothing was published", errors=[e.as_json() for e in errors])
 
 
 async def post_records(request: web.Request) -> web.Response:
@@ -94,26 +112,81 @@ async def post_records(request: web.Request) -> web.Response:
     return response
 
 
+def _header_error(name: str, reason: str, message: str) -> web.Response:
+    return _bad_request([FieldError(None, name, reason, message, "http.header")])
+
+
+def _validate_flag(request: web.Request) -> bool | None:
+    value = request.query.get("validate", "false").lower()
+    return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(value)
+
+
 async def _handle(ingest: Ingest, request: web.Request, dataset: str) -> web.Response:
     department = _authorise(ingest, request, dataset)
     if isinstance(department, web.Response):
         return department
-    items = parse_body(await request.read(), ingest.config.max_records)
+    key = request.headers.get(idempotency.HEADER)
+    why = idempotency.check_key(key)
+    if why is not None:
+        return _header_error(idempotency.HEADER, "bad_idempotency_key", why)
+    validate = _validate_flag(request)
+    if validate is None:
+        return _bad_request([FieldError(None, "validate", "bad_parameter",
+                                        "validate must be true or false", "http.query")])
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _bad_request([FieldError(None, "", "body_too_large", f"the body is over "
+                                        f"{ingest.config.max_body_bytes} bytes", "http.body")], 413)
+    scope, digest = (department, dataset, key or ""), idempotency.body_digest(body)
+    if key is not None:
+        try:
+            replay = ingest.answers.lookup(scope, digest)
+        except idempotency.KeyReused as exc:
+            return _problem(422, str(exc))
+        if replay is not None:
+            return web.json_response(replay.body, status=replay.status)
+    result = await _accept(ingest, department, dataset, body, key, validate)
+    if isinstance(result, web.Response):
+        return result
+    if key is not None:
+        ingest.answers.remember(scope, digest, idempotency.Answer(*result))
+    return _answer(*result)
+
+
+def _answer(status: int, body: dict[str, Any]) -> web.Response:
+    return _problem(status, **body) if status != 202 else web.json_response(body, status=202)
+
+
+async def _accept(ingest: Ingest, department: str, dataset: str, body: bytes, key: str | None,
+                  validate: bool) -> tuple[int, dict[str, Any]] | web.Response:
+    """Parse, validate and deliver: the answer as (status, body), or a refusal."""
+    items = parse_body(body, ingest.config.max_records)
     if is_errors(items):
         return _bad_request(items)
     schema, provider = ingest.config.schemas[dataset], ingest.config.providers[dataset]
-    records = validate_items(schema, items, _source(provider))
+    records = validate_items(schema, items, _source(provider), key)
     if is_errors(records):
         return _bad_request(records)
+    if validate:
+        errors = cleaning_errors(ingest.clean_plan(schema), records)
+        if errors:
+            return _bad_request(errors)
     if not ingest.delivery.reserve(len(records)):
         return _problem(429, "too many records awaiting acknowledgement; retry later",
                         in_flight=ingest.delivery.in_flight)
     try:
-        await ingest.delivery.deliver(schema, records)
+        outcomes = await ingest.delivery.deliver(schema, records, department)
     except Unavailable as exc:
-        return _problem(503, f"the broker did not acknowledge the records: {exc}")
+        return _problem(503, f"nothing was published: {exc}")
+    except TooLarge as exc:
+        return _bad_request([FieldError(i, "", "record_too_large", f"the encoded record is over "
+                                        f"the producer's message.max.bytes ({exc.limit})",
+                                        "kafka.message.max.bytes") for i in exc.indices], 413)
+    except Unencodable as exc:
+        return _bad_request([FieldError(exc.index, "", "unencodable", str(exc), "avro.encode")])
     event_ids = [r["envelope"]["event_id"] for r in records]
-    return web.json_response({"accepted": len(event_ids), "event_ids": event_ids}, status=202)
+    return answer_status(outcomes), answer_body(outcomes, event_ids)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

@@ -6,22 +6,25 @@ with plain values.
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from govbus.core.cleaning import CleanPlan, clean_record
 from govbus.core.records import coerce_record
 from govbus.core.result import Fault, Ok
 from govbus.core.schemas import DatasetSchema
+from producers.http.idempotency import with_idempotent_id
 from producers.sdk.envelope import Source, envelope_for, versioned_record
 
 if TYPE_CHECKING:  # typing.TypeIs is 3.13's; mypy knows typing_extensions', no runtime import
     from typing_extensions import TypeIs
 
 HASHED = "sha256:"
+log = logging.getLogger(__name__)
 
 
 class TokenFileError(ValueError):
@@ -96,26 +99,6 @@ class FieldError:
                 "rule": self.rule, "message": self.message}
 
 
-def _request_error(reason: str, message: str) -> list[FieldError]:
-    return [FieldError(None, "", reason, message, "http.body")]
-
-
-def parse_body(body: bytes, max_records: int) -> list[Any] | list[FieldError]:
-    """The submitted items (one JSON object or an array of them), or why the body is unusable.
-    A list of FieldError is the failure case (see ``is_errors``)."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _request_error("bad_json", f"body is not UTF-8 JSON: {exc}")
-    items = data if isinstance(data, list) else [data]
-    if not items:
-        return _request_error("empty_batch", "the array holds no records")
-    if len(items) > max_records:
-        return _request_error("batch_too_large", f"{len(items)} records; at most {max_records} "
-                                                 "per request")
-    return items
-
-
 def is_errors(value: list[Any]) -> TypeIs[list[FieldError]]:
     return bool(value) and isinstance(value[0], FieldError)
 
@@ -150,14 +133,24 @@ def field_schemas(schema: DatasetSchema) -> dict[str, DatasetSchema]:
     return subs
 
 
+def guarded_coerce(schema: DatasetSchema, record: dict[str, Any]) -> Ok[dict[str, Any]] | Fault:
+    """``coerce_record``, with a conversion that raises turned into the record's fault: an epoch
+    number or ISO time outside years 1-9999 (``accepted_at=-1e18``) overflows ``datetime``."""
+    try:
+        return coerce_record(schema, record)
+    except (OverflowError, ValueError, TypeError) as exc:
+        return Fault("out_of_range", "http.value", f"a value cannot be converted to its field's "
+                                                   f"type ({type(exc).__name__}: {exc})")
+
+
 def record_faults(schema: DatasetSchema, data: dict[str, Any]) -> list[Fault]:
     """Every top-level field's first fault (schema order), then unknown fields."""
     faults = []
     for name, sub in field_schemas(schema).items():
         probe = {name: data[name]} if name in data else {}
-        result = coerce_record(sub, probe)
+        result = guarded_coerce(sub, probe)
         if isinstance(result, Fault):
-            faults.append(result)
+            faults.append(result if result.field else result.at(name))
     known = set(field_schemas(schema))
     faults += [Fault("unknown_field", "avro.fields", f"{key} is not a field of the schema", key)
                for key in data if key not in known]
@@ -172,7 +165,7 @@ def to_record(schema: DatasetSchema, item: Any, source: Source) -> Ok[dict[str, 
         return [Fault("reserved_field", "http.envelope", "the envelope is set by the bus",
                       "envelope")]
     record = item | {"envelope": envelope_for(schema, item, source)}
-    result = coerce_record(schema, record)  # fast path: a clean record is coerced once
+    result = guarded_coerce(schema, record)  # fast path: a clean record is coerced once
     if isinstance(result, Ok):
         return Ok(versioned_record(schema, result.value))
     faults = record_faults(schema, record)
@@ -182,14 +175,36 @@ def to_record(schema: DatasetSchema, item: Any, source: Source) -> Ok[dict[str, 
     return theirs or faults or [result]
 
 
-def validate_items(schema: DatasetSchema, items: list[Any],
-                   source: Source) -> list[dict[str, Any]] | list[FieldError]:
-    """All records, or every field error of every record (then nothing is published)."""
+def validate_items(schema: DatasetSchema, items: list[Any], source: Source,
+                   idempotency_key: str | None = None) -> list[dict[str, Any]] | list[FieldError]:
+    """All records, or every field error of every record (then nothing is published). With an
+    Idempotency-Key, records without a natural key get ids derived from it (idempotency.py)."""
     records, errors = [], []
     for index, item in enumerate(items):
         result = to_record(schema, item, source)
         if isinstance(result, Ok):
-            records.append(result.value)
+            record = result.value
+            if idempotency_key is not None:
+                record = with_idempotent_id(schema, record, idempotency_key, index)
+            records.append(record)
         else:
             errors += [FieldError(index, f.field, f.reason, f.message, f.rule) for f in result]
     return errors or records
+
+
+def cleaning_errors(plan: CleanPlan, records: list[dict[str, Any]]) -> list[FieldError]:
+    """``?validate=true``: the processor's own cleaning rules (govbus/core/cleaning.py) on each
+    record, with the reason, rule and field its dead letter would carry."""
+    errors = []
+    for index, record in enumerate(records):
+        try:
+            result = clean_record(plan, record)
+        except Exception as exc:  # noqa: BLE001 - the processor dead-letters this as processor_error
+            log.warning("cleaning rules raised on record %d: %s", index, type(exc).__name__)
+            errors.append(FieldError(index, "", "processor_error", f"{type(exc).__name__}: {exc}",
+                                     "bug.clean_record"))
+            continue
+        if isinstance(result, Fault):
+            errors.append(FieldError(index, result.field, result.reason, result.message,
+                                     result.rule))
+    return errors

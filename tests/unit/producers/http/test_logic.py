@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 import pytest
 
+from producers.http.bodies import parse_body
 from producers.http.logic import (FieldError, TokenFileError, department_for, hashed_token, is_errors,
-                                  parse_body, to_record, tokens_from, validate_items)
+                                  to_record, tokens_from, validate_items)
 from producers.sdk import Source
 from tests.support.samples import SAMPLES
 from tests.support.helpers import hotline_schema
@@ -54,7 +55,7 @@ def test_malformed_token_files_are_refused(data):
 def test_body_is_one_object_or_an_array():
     assert parse_body(b'{"a": 1}', 10) == [{"a": 1}]
     assert parse_body(b'[{"a": 1}, {"a": 2}]', 10) == [{"a": 1}, {"a": 2}]
-    for body, reason in [(b"{not json", "bad_json"), (b"\xff\xfe", "bad_json"),
+    for body, reason in [(b"{not json", "bad_json"), (b"\xff\xfe", "bad_utf8"),
                          (b"[]", "empty_batch"), (b"[1, 2, 3]", "batch_too_large")]:
         errors = parse_body(body, 2)
         assert is_errors(errors) and errors[0].reason == reason and errors[0].index is None
