@@ -41,7 +41,7 @@ def import_failures() -> Iterator[None]:
     except ImportStopped as stop:
         raise Failure(STOPPED_PART_WAY, stopped_line(stop)) from None
     except DamagedFile as exc:
-        raise Failure(DAMAGED_INPUT, f"import refused: {exc}") from None
+        raise Failure(DAMAGED_INPUT, f"cannot import: {exc}") from None
     except MappingError as exc:  # the mapping file itself (a file's header is DamagedFile)
         where = str(exc).splitlines()[0]
         raise Failure(REFUSED, f"import refused: {where} {'; '.join(exc.problems)}") from None

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 from producers.files.encoding import detect_encoding
 from producers.files.fast import native
-from producers.files.fast.nativerun import NativeRun, native_cap, open_reader
+from producers.files.fast.nativerun import NativeDeclined, NativeRun, native_cap, open_reader
 from producers.files.fast.text import TextRows
 from producers.files.pipeline import ImportPipeline, TextConverter
 from producers.files.readers import DamagedFile, Reading, RowSource, csv_rows, jsonl_lines, open_input, xlsx_rows
@@ -91,10 +91,14 @@ def import_csv(path: Path, pipeline: ImportPipeline, publisher: Publisher,
     codec = detect_encoding(path, encoding)
     headers = (("govbus.source.encoding", codec.encode()),)
     if compiled and native.available(codec) and not reading.resuming:
-        native_run = NativeRun(open_reader(path, codec, native_cap(reading.options, reading.limits)), path,
-                               codec, pipeline, publisher, reading)
-        return _import_text(path, native_run.reader.headers, pipeline, publisher,
-                            mapping or Mapping(), headers, progress, native_run, reading)
+        try:
+            reader = open_reader(path, codec, native_cap(reading.options, reading.limits))
+        except NativeDeclined:
+            reader = None
+        if reader is not None:
+            native_run = NativeRun(reader, path, codec, pipeline, publisher, reading)
+            return _import_text(path, reader.headers, pipeline, publisher, mapping or Mapping(),
+                                headers, progress, native_run, reading)
     with csv_rows(path, codec, reading.options) as source:
         return _import_text(path, source.headers, pipeline, publisher, mapping or Mapping(),
                             headers, progress,

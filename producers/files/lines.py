@@ -49,7 +49,7 @@ def ascii_compatible(codec: str) -> bool:
     """Whether ``codec`` writes line breaks, commas and quotes as their ASCII bytes (UTF-8,
     GB18030, Latin-1 … but not UTF-16/32), so lines can be split before decoding."""
     try:
-        return '\r\n,"A'.encode(codec) == b'\r\n,"A'
+        return b'\r\n,"A'.decode(codec) == '\r\n,"A'
     except (UnicodeError, LookupError):
         return False
 

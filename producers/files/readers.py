@@ -105,10 +105,13 @@ def too_long(line: Oversized, cap: int) -> Unreadable:
 class DecodedLines:
     """A file's lines as text for ``csv.reader`` (one string per physical line, so that its
     ``line_num`` is the physical line); an over-long line is read as a blank line and kept in
-    ``oversized`` for the caller to reject."""
+    ``oversized`` for the caller to reject. Lines before ``skip_before`` (``--from-line``) are
+    read as blank lines without being decoded: a resumed import gets past the line it stopped
+    at. (A resume line is where a record starts, so no record is cut.)"""
 
-    def __init__(self, handle: BinaryIO, path: Path, codec: str, cap: int) -> None:
-        self.path, self.codec, self.cap = path, codec, cap
+    def __init__(self, handle: BinaryIO, path: Path, codec: str, cap: int,
+                 skip_before: int = 1) -> None:
+        self.path, self.codec, self.cap, self.skip_before = path, codec, cap, skip_before
         chunks = file_chunks(handle)
         if ascii_compatible(codec):
             self.lines, self.later = CappedLines(chunks, cap), _without_bom(codec)
@@ -134,6 +137,8 @@ class DecodedLines:
             yield self._text(item, first if item.number == 1 else self.later)
 
     def _text(self, item: Line | Oversized, codec: str) -> str:
+        if 1 < item.number < self.skip_before:
+            return "\n"
         if isinstance(item, Oversized):
             self.oversized.append(item)
             return "\n"
@@ -143,9 +148,14 @@ class DecodedLines:
             raise self.undecodable(item.number, exc) from None
 
     def undecodable(self, line: int, exc: UnicodeDecodeError) -> ReadStopped:
-        return ReadStopped(line, f"{self.path.name} line {line} is not valid {self.codec} "
+        return ReadStopped(line, f"{self.path.name} line {line} is not valid {codec_name(self.codec)} "
                                  f"({exc.reason}); name the right encoding with --encoding, "
                                  f"or mend that line")
+
+
+def codec_name(codec: str) -> str:
+    """The encoding as a person names it (``utf-8-sig`` is UTF-8 that may open with a BOM)."""
+    return _without_bom(codec)
 
 
 def _without_bom(codec: str) -> str:
@@ -174,9 +184,22 @@ def _csv_records(reader: Any, lines: DecodedLines, options: ReadOptions,
 
 
 @contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """Cells as long as a line may be (csv's limit is process-wide: restored after)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, limit))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+@contextmanager
 def csv_rows(path: Path, encoding: str, options: ReadOptions = ReadOptions()) -> Iterator[RowSource]:
-    with open_input(path) as handle:
-        lines = DecodedLines(handle, path, encoding, options.max_line_bytes)
+    """The rows of a CSV file; a cell may be as long as a line (a longer one is a quoted cell
+    running over many lines: ReadStopped, an unclosed quote)."""
+    with open_input(path) as handle, _field_limit(options.max_line_bytes):
+        lines = DecodedLines(handle, path, encoding, options.max_line_bytes, options.from_line)
         reader = csv.reader(lines)
         try:
             headers = next(reader, None)
@@ -206,8 +229,8 @@ def _json_records(lines: DecodedLines, options: ReadOptions) -> Iterator[tuple[i
 @contextmanager
 def jsonl_lines(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[RowSource]:
     with open_input(path) as handle:
-        numbered = _json_records(DecodedLines(handle, path, "utf-8-sig",
-                                              options.max_line_bytes), options)
+        numbered = _json_records(DecodedLines(handle, path, "utf-8-sig", options.max_line_bytes,
+                                              options.from_line), options)
         first, stopped = _first(numbered)
         if stopped is not None and stopped.line <= 1:
             raise DamagedFile(stopped.message)

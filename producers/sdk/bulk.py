@@ -178,8 +178,7 @@ class BulkLoop:
                 self._pace()
             self._finish()
         except ReadStopped as stop:
-            raise self._stopped(f"line {stop.line}: {stop.message}",
-                                self.limits.broker_wait_seconds) from None
+            raise self._stopped(stop.message, self.limits.broker_wait_seconds) from None
         except BrokerLost as lost:
             raise self._stopped(str(lost), SETTLE_WHEN_LOST_SECONDS) from None
         except KeyboardInterrupt:
@@ -233,8 +232,10 @@ class BulkLoop:
         try:
             self._wait_below(1, wait)
             self._confirm()
-        except (BrokerLost, KeyboardInterrupt):
-            pass  # the last confirmed point stands
+        except BrokerLost as lost:  # the last confirmed point stands
+            why = why if str(lost) in why else f"{why}; then {lost}"
+        except KeyboardInterrupt:
+            pass
         return self.ledger.stopped(why)
 
 

@@ -3,15 +3,17 @@ BulkLoop``: summary, reject file, dead letters, stops and resume line) and cross
 Python reader, with rows arriving in batches already encoded, and the declined ones as cells
 for ``TextConverter`` to judge.
 
-Lines: the compiled reader declines a line longer than its cap (``LineCapError``) and every
-line after it; the Python reader, which rejects such a line and reads on, takes over from the
-line after the last record the compiled reader handed over. Its cap is the import's line cap,
-or half the largest record the broker takes if that is less, so that what it encodes itself
-always fits the broker (a cell's Avro bytes are at most 1.5 times its GB18030 bytes).
+Long lines: the compiled reader declines a line longer than its cap (``LineCapError``), or a
+cell over its field limit (``FieldLimitError``: 131,072 characters, Python's default), and
+everything after it; the Python reader, which rejects an over-long line, allows cells up to the
+line cap and reads on, takes over from the line after the last record the compiled reader
+handed over. The compiled cap is the least of the import's line cap, the field limit (so that
+a cell on one line never meets that limit here) and half the largest record the broker takes
+(so that what it encodes itself always fits: a cell's Avro bytes are at most 1.5 times its
+GB18030 bytes).
 """
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -22,7 +24,7 @@ from producers.files.fast.envelope import EnvelopeTemplate
 from producers.files.fast.gbtable import gb18030_tables
 from producers.files.fast.native import govbus_native, row_plan
 from producers.files.pipeline import CROSS_CHECK_ROWS, ImportPipeline, TextConverter
-from producers.files.readers import DamagedFile, Reading, ReadOptions, csv_rows
+from producers.files.readers import DamagedFile, Reading, ReadOptions, codec_name, csv_rows
 from producers.sdk import Publisher
 from producers.sdk.bulk import BATCH, BulkLoop, ImportSummary, Limits, ReadStopped, Rejects
 
@@ -30,30 +32,34 @@ log = logging.getLogger(__name__)
 Row = tuple[int, int, list[str]]  # (position in the batch, line number, cells)
 
 
+# The compiled reader's field limit (native/src/textsource.rs FIELD_LIMIT).
+NATIVE_FIELD_LIMIT = 131_072
+
+
 def read_error(path: Path, codec: str, exc: Exception) -> ReadStopped:
-    """The extension's read error as the Python reader's."""
-    if isinstance(exc, govbus_native.FieldLimitError):
-        return ReadStopped(exc.args[0], f"{path.name} line {exc.args[0]}: a cell longer than "
-                                        f"{csv.field_size_limit():,} characters (an unclosed "
-                                        "quote?)")
+    """The extension's decoding error as the Python reader's."""
     line, reason = exc.args
-    return ReadStopped(line, f"{path.name} line {line} is not valid {codec} ({reason}); name "
+    return ReadStopped(line, f"{path.name} line {line} is not valid {codec_name(codec)} ({reason}); name "
                              "the right encoding with --encoding, or mend that line")
 
 
 def native_cap(options: ReadOptions, limits: Limits) -> int:
-    return min(options.max_line_bytes, limits.max_record_bytes // 2)
+    return min(options.max_line_bytes, NATIVE_FIELD_LIMIT, limits.max_record_bytes // 2)
+
+
+class NativeDeclined(Exception):
+    """The compiled reader declines the file from its header on: the Python reader reads it."""
 
 
 def open_reader(path: Path, codec: str, max_line: int = 2**63 - 1) -> Any:
-    """The extension's reader of ``path``, its header record read."""
+    """The extension's reader of ``path``, its header record read (NativeDeclined for a header
+    over its limits)."""
     tables = gb18030_tables() if codec == "gb18030" else (None, None)
     try:
         reader = govbus_native.CsvImport(str(path), codec, *tables, max_line)
-    except govbus_native.LineCapError:
-        raise DamagedFile(f"{path.name}: the header line is longer than {max_line:,} bytes") \
-            from None
-    except (govbus_native.DecodeError, govbus_native.FieldLimitError) as exc:
+    except (govbus_native.LineCapError, govbus_native.FieldLimitError):
+        raise NativeDeclined(path.name) from None
+    except govbus_native.DecodeError as exc:
         raise DamagedFile(f"{read_error(path, codec, exc).message} (the header)") from None
     if not reader.headers:
         raise DamagedFile(f"{path.name}: empty file, expected a header line")
@@ -94,7 +100,7 @@ class NativeRun:
         while True:
             try:
                 batch = self._next(size, checks if self.compiled else 0)
-            except govbus_native.LineCapError:
+            except (govbus_native.LineCapError, govbus_native.FieldLimitError):
                 yield from self._python_from_here(converter, loop)
                 return
             if batch is None:
@@ -109,7 +115,7 @@ class NativeRun:
         """The rest of the file through the Python reader, from the line after the last
         record this reader handed over."""
         options = ReadOptions(self.reading.options.max_line_bytes, self.reader.last_line + 1)
-        log.info("%s: a line over %s bytes; the Python reader goes on from line %d",
+        log.info("%s: a line or cell over %s bytes; the Python reader goes on from line %d",
                  self.path.name, f"{native_cap(self.reading.options, self.reading.limits):,}",
                  options.from_line)
         with csv_rows(self.path, self.codec, options) as source:
@@ -121,7 +127,7 @@ class NativeRun:
         lineage, now = (envelope.lineage, envelope.now_bytes) if envelope else (b"", b"")
         try:
             return self.reader.next_batch(size, lineage, now, checks)
-        except (govbus_native.DecodeError, govbus_native.FieldLimitError) as exc:
+        except govbus_native.DecodeError as exc:
             raise read_error(self.path, self.codec, exc) from None
 
     def _settle(self, pairs: list, declined: list[Row], checked: list[Row],
