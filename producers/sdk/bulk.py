@@ -180,7 +180,8 @@ class BulkLoop:
         except ReadStopped as stop:
             raise self._stopped(stop.message, self.limits.broker_wait_seconds) from None
         except BrokerLost as lost:
-            raise self._stopped(str(lost), SETTLE_WHEN_LOST_SECONDS) from None
+            raise self._stopped(str(lost), min(SETTLE_WHEN_LOST_SECONDS,
+                                              self.limits.broker_wait_seconds)) from None
         except KeyboardInterrupt:
             raise self._stopped("interrupted (Ctrl-C)", self.limits.broker_wait_seconds) from None
         except SystemExit as exc:  # exits_on_sigterm: SIGTERM
