@@ -23,7 +23,15 @@ from typing import Any, BinaryIO, Iterator
 from xml.etree import ElementTree
 
 from govbus.core.result import Fault
-from producers.files.lines import CappedLines, Line, Oversized, ascii_compatible, file_chunks, recoded_chunks
+from producers.files.lines import (
+    PREFIX_BYTES,
+    CappedLines,
+    Line,
+    Oversized,
+    ascii_compatible,
+    file_chunks,
+    recoded_chunks,
+)
 from producers.sdk.bulk import Limits, ReadStopped, Unreadable
 from producers.sdk.mapping import to_text
 
@@ -110,8 +118,12 @@ class DecodedLines:
     at. (A resume line is where a record starts, so no record is cut.)"""
 
     def __init__(self, handle: BinaryIO, path: Path, codec: str, cap: int,
-                 skip_before: int = 1) -> None:
+                 skip_before: int = 1, reject_undecodable: bool = False) -> None:
         self.path, self.codec, self.cap, self.skip_before = path, codec, cap, skip_before
+        # JSON lines are UTF-8 by definition, so a line that is not is one damaged record (a
+        # reject); a CSV file in another encoding than it was read as stops (--encoding).
+        self.reject_undecodable = reject_undecodable
+        self.undecodable_lines: list[tuple[Line, UnicodeDecodeError]] = []
         chunks = file_chunks(handle)
         if ascii_compatible(codec):
             self.lines, self.later = CappedLines(chunks, cap), _without_bom(codec)
@@ -145,7 +157,10 @@ class DecodedLines:
         try:
             return item.data.decode(codec)
         except UnicodeDecodeError as exc:
-            raise self.undecodable(item.number, exc) from None
+            if not self.reject_undecodable or item.number == 1:
+                raise self.undecodable(item.number, exc) from None
+            self.undecodable_lines.append((item, exc))
+            return "\n"
 
     def undecodable(self, line: int, exc: UnicodeDecodeError) -> ReadStopped:
         return ReadStopped(line, f"{self.path.name} line {line} is not valid {codec_name(self.codec)} "
@@ -216,12 +231,22 @@ def csv_rows(path: Path, encoding: str, options: ReadOptions = ReadOptions()) ->
         yield RowSource(headers, _csv_records(reader, lines, options, path), reader.line_num)
 
 
+def not_utf8(line: Line, exc: UnicodeDecodeError) -> Unreadable:
+    fault = Fault("bad_encoding", "jsonl.utf8", f"line {line.number} is not valid UTF-8 "
+                                                f"({exc.reason} at byte {exc.start + 1})")
+    return Unreadable(fault, {"length": len(line.data),
+                              "prefix": line.data[:PREFIX_BYTES].decode("utf-8", "replace")})
+
+
 def _json_records(lines: DecodedLines, options: ReadOptions) -> Iterator[tuple[int, Any]]:
     for text in lines:
         while lines.oversized:
             line = lines.oversized.pop(0)
             if line.number >= options.from_line:
                 yield line.number, too_long(line, options.max_line_bytes)
+        while lines.undecodable_lines:
+            bad, exc = lines.undecodable_lines.pop(0)
+            yield bad.number, not_utf8(bad, exc)
         if text.strip() and lines.last >= options.from_line:
             yield lines.last, text.rstrip("\r\n")
 
@@ -230,7 +255,7 @@ def _json_records(lines: DecodedLines, options: ReadOptions) -> Iterator[tuple[i
 def jsonl_lines(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[RowSource]:
     with open_input(path) as handle:
         numbered = _json_records(DecodedLines(handle, path, "utf-8-sig", options.max_line_bytes,
-                                              options.from_line), options)
+                                              options.from_line, reject_undecodable=True), options)
         first, stopped = _first(numbered)
         if stopped is not None and stopped.line <= 1:
             raise DamagedFile(stopped.message)
