@@ -91,6 +91,7 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
                  department: str | None = typer.Option(None, help="With --publish (default: the provider).")) -> None:
     """Synthetic records (dirty ones labelled `_dirty`, odd-but-valid ones `_normalised`)."""
     from producers.sdk import DeliveryFailed
+    from producers.sdk.bulk import ImportStopped
     from producers.synthetic.main import publish_generated, write_generated
 
     if out and publish:
@@ -110,3 +111,7 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
     except DeliveryFailed as exc:
         console.print(f"[red]generate failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
         raise typer.Exit(1) from exc
+    except ImportStopped as stop:  # the broker went silent or refused records, or Ctrl-C
+        raise exits.Failure(exits.STOPPED_PART_WAY, f"generate stopped part-way: {stop.why}; "
+                            f"published {stop.published} (acknowledged by the broker), rejected "
+                            f"{stop.rejected}") from None

@@ -97,12 +97,22 @@ def test_unreadable_and_missing_files_and_directories(tmp_path, name):
     (tmp_path / "dir" / name).mkdir()
     with pytest.raises(FileFormatError, match="is a directory"):
         run(tmp_path / "dir" / name)
-    missing.write_bytes(HEADER + b"\n")
-    missing.chmod(0)
-    if os.access(missing, os.R_OK):  # root reads anything: the check would prove nothing
-        pytest.skip("running as root: file modes do not stop reads")
+
+
+@pytest.mark.parametrize("name", ["orders.csv", "orders.jsonl", "orders.xlsx"])
+def test_a_file_the_importer_may_not_read_is_damaged_input(tmp_path, name, monkeypatch):
+    path = tmp_path / name
+    path.write_bytes(HEADER + b"\n")
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):  # what open() raises for a mode-000 file (not as root)
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(DamagedFile, match="permission denied"):
-        run(missing)
+        run(path)
 
 
 def orders_csv(tmp_path: Path, count: int) -> tuple[Path, list[bytes]]:
