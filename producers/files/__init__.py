@@ -7,6 +7,7 @@ the kit's batch loop (``producers.sdk.bulk``), which turns each row into framed 
 (``pipeline``: the fast paths of ``fast`` for text cells, cross-checked against the kit's
 reference path) and sends refused rows to a ``<file>.rejects.jsonl`` beside the input and to
 ``dlq.<dataset>``. An import that stops part-way raises ``ImportStopped`` with what was
-published and the line to resume from (``ImportRequest.from_line``). Mappings from a department's (Chinese) column headers to schema fields are
-read by ``producers.sdk.mapping``; examples are in ``mappings/``.
+published and the line to resume from (``ImportRequest.from_line``). Mappings from a
+department's (Chinese) column headers to schema fields are read by ``producers.sdk.mapping``;
+examples are in ``mappings/``.
 """
