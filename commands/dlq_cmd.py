@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.endpoints import with_endpoints
+from commands.names import known_dataset
 from govbus.core import identities
 from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers
 from govbus.core.result import Fault
@@ -61,7 +62,9 @@ def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int
 
 
 def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
-    settings = with_endpoints(GovbusSettings(), identity=DLQ_IDENTITY)
+    settings = GovbusSettings()
+    known_dataset(settings, dataset)
+    settings = with_endpoints(settings, identity=DLQ_IDENTITY)
     return settings, Serde.from_settings(settings), topic_names(settings).dlq(dataset)
 
 

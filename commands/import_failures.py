@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from commands.exits import DAMAGED_INPUT, REFUSED, STOPPED_PART_WAY, UNAVAILABLE, Failure
 from commands.refusals import refusal_hint
-from govbus.core.kafka_access import AccessError
+from govbus.core.kafka_access import BrokerUnreachable
 
 if TYPE_CHECKING:
     from producers.sdk.bulk import ImportStopped
@@ -49,9 +49,8 @@ def import_failures() -> Iterator[None]:
         raise Failure(REFUSED, f"import refused: {exc}") from None
     except RegistryUnavailable as exc:
         raise Failure(UNAVAILABLE, f"import not started: {exc}") from None
-    except AccessError as exc:
-        code = UNAVAILABLE if str(exc).startswith("no broker answers") else REFUSED
-        raise Failure(code, f"import not started: {exc}") from None
+    except BrokerUnreachable as exc:  # a refused identity is the net's (commands/world.py): REFUSED
+        raise Failure(UNAVAILABLE, f"import not started: {exc}") from None
     except DeliveryFailed as exc:
         raise Failure(UNAVAILABLE, f"import failed: {exc}{refusal_hint(str(exc))}") from None
     except ValueError as exc:  # any other refusal of the request by the roles it calls

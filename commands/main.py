@@ -4,15 +4,14 @@ from __future__ import annotations
 import time
 
 import typer
-from confluent_kafka import KafkaException
 from rich.console import Console
+from rich.text import Text
 
 from commands.exits import Failure
 from commands.localstack import stack_down, stack_status, stack_up
 from commands.localstack.tools import StackError
-from commands.refusals import refused_access
+from commands.world import failure_of
 from govbus.core import identities
-from govbus.core.credentials import CredentialsError
 from govbus.core.settings import GovbusSettings
 
 app = typer.Typer(help="govbus: the government data exchange bus.", no_args_is_help=True)
@@ -87,21 +86,16 @@ _register_commands()
 
 def main() -> None:
     """The `govbus` entry point: a condition of the world (a wrong password, a missing CA file, no
-    broker) is one line on stderr and exit 2, never a traceback."""
+    broker, a port in use) is one line on stderr and an exit code from ``commands.exits``, never
+    a traceback (``commands.world`` says which conditions those are)."""
     try:
         app()
-    except Failure as exc:
-        Console(stderr=True).print(f"[red]govbus:[/red] {exc.line}", highlight=False, soft_wrap=True, markup=False)
-        raise SystemExit(exc.code) from None
-    except CredentialsError as exc:
-        Console(stderr=True).print(f"[red]govbus:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise SystemExit(2) from None
-    except KafkaException as exc:
-        refusal = refused_access(exc)
-        if refusal is None:
+    except Exception as exc:
+        failure = exc if isinstance(exc, Failure) else failure_of(exc)
+        if failure is None:
             raise
-        Console(stderr=True).print(f"[red]govbus:[/red] {refusal}", highlight=False, soft_wrap=True, markup=False)
-        raise SystemExit(2) from None
+        Console(stderr=True).print(Text("govbus: ", style="red") + Text(failure.line), soft_wrap=True)
+        raise SystemExit(failure.code) from None
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from rich.console import Console
 from commands import exits
 from commands.endpoints import with_endpoints
 from commands.import_failures import import_failures
+from commands.names import known_recipient
 from commands.refusals import refusal_hint
 from commands.roles import publisher_identity
 from govbus.core import identities
@@ -48,7 +49,10 @@ def sink_cmd(
         raise typer.BadParameter("give either --recipient R or --all")
     from consumers.pool.main import run_pool_sink
 
-    summary = run_pool_sink(with_endpoints(GovbusSettings(), identity=SINK_IDENTITY), recipient, idle_exit or None)
+    settings = GovbusSettings()
+    if recipient:
+        known_recipient(settings, recipient)
+    summary = run_pool_sink(with_endpoints(settings, identity=SINK_IDENTITY), recipient, idle_exit or None)
     console.print(f"sink stopped: {summary}")
 
 

@@ -71,4 +71,5 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     finally:
         stop.set()
         await runner.cleanup()
-        await asyncio.to_thread(thread.join, 10)
+        if thread.ident is not None:  # not started when the port could not be bound
+            await asyncio.to_thread(thread.join, 10)

@@ -21,6 +21,10 @@ class AccessError(CredentialsError):
     """The broker cannot be reached or refuses the identity (a condition of the world)."""
 
 
+class BrokerUnreachable(AccessError):
+    """No broker answered at all: nothing to fix in the settings if they were right; retry later."""
+
+
 # Errors that settle the question at once, most telling first.
 DECISIVE = (KafkaError._AUTHENTICATION, KafkaError._SSL)
 # How long "all brokers down" is given to turn into one of those before it is the answer.
@@ -72,8 +76,11 @@ def check_access(config: dict[str, Any], timeout: float = 15.0) -> None:
                 time.monotonic() - started > DOWN_GRACE
                 and any(e.code() == KafkaError._ALL_BROKERS_DOWN for e in errors)):
             break
-    raise AccessError(explain(_most_telling(errors), str(config.get("bootstrap.servers")),
-                              str(config.get("sasl.username", ""))))
+    telling = _most_telling(errors)
+    refused = telling is not None and telling.code() in DECISIVE
+    user = str(config.get("sasl.username", ""))
+    raise (AccessError if refused or not user else BrokerUnreachable)(
+        explain(telling, str(config.get("bootstrap.servers")), user))
 
 
 def _silent() -> logging.Logger:

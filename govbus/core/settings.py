@@ -49,7 +49,7 @@ class GovbusSettings(BaseSettings):
     controller_port: int = 0
     registry_port: int = 0
     # Prefix of every topic name (empty in production; tests use their own to stay isolated).
-    topic_prefix: str = ""
+    topic_prefix: str = Field(default="", pattern=r"^([a-z0-9_]+(\.[a-z0-9_]+)*)?$")
     # Processing
     processor_group: str = "govbus-processor"
     sink_group: str = "govbus-sink"
