@@ -6,7 +6,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from commands import exits
 from commands.endpoints import with_endpoints
+from commands.import_failures import import_failures
 from commands.names import known_recipient
 from commands.refusals import refusal_hint
 from commands.role_failures import log_with_time, role_failures
@@ -60,33 +62,35 @@ def sink_cmd(
     console.print(f"sink stopped: {summary}")
 
 
-def import_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False),
+def import_cmd(file: Path = typer.Argument(..., help="The .csv, .jsonl/.json or .xlsx file."),
                dataset: str = typer.Option(...), department: str = typer.Option(...),
                mapping: Path | None = typer.Option(None, exists=True, dir_okay=False,
                                                    help="YAML: columns/values/constants."),
                encoding: str | None = typer.Option(None, help="CSV encoding (default: detect)."),
                level: str | None = typer.Option(None, help="Default: the provider's level."),
                region: str | None = typer.Option(None, help="Default: the provider's region."),
-               sheet: str | None = typer.Option(None, help="xlsx sheet (default: the first).")) -> None:
+               sheet: str | None = typer.Option(None, help="xlsx sheet (default: the first)."),
+               from_line: int = typer.Option(1, min=1, help="Skip rows before this line (the "
+                                             "header is still read): the line a stopped import "
+                                             "printed. Physical file lines; sheet rows for "
+                                             ".xlsx.")) -> None:
     """Publish a .csv, .jsonl/.json or .xlsx file to raw.<dataset>; refused rows go to a reject
-    file beside it and to the DLQ."""
+    file beside it and to the DLQ. Exit 1 when rows were rejected; 5 when it stopped part-way
+    (the output says what was published and the --from-line to resume with)."""
     from producers.files.main import ImportRequest, import_file
-    from producers.sdk import DeliveryFailed
 
-    request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet)
-    try:
+    request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet,
+                            from_line=from_line)
+    with import_failures():
         settings = GovbusSettings()
         identity = publisher_identity(settings, dataset, department)
         summary = import_file(with_endpoints(settings, identity=identity), request)
-    except ValueError as exc:  # refused requests: wrong department, mapping, encoding, format
-        console.print(f"[red]import refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    except DeliveryFailed as exc:  # the broker refused or did not acknowledge records
-        console.print(f"[red]import failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
-        raise typer.Exit(1) from exc
-    console.print(f"read {summary.read}  published {summary.published}  rejected {summary.rejected}")
+    skipped = f"  (rows before line {from_line} skipped)" if from_line > 1 else ""
+    console.print(f"read {summary.read}  published {summary.published}  "
+                  f"rejected {summary.rejected}{skipped}", highlight=False)
     if summary.rejected:
-        console.print(f"rejects: {summary.reject_path}")
+        console.print(f"rejects: {summary.reject_path}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exits.FINDINGS)
 
 
 def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int = typer.Option(1000),
@@ -97,6 +101,7 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
                  department: str | None = typer.Option(None, help="With --publish (default: the provider).")) -> None:
     """Synthetic records (dirty ones labelled `_dirty`, odd-but-valid ones `_normalised`)."""
     from producers.sdk import DeliveryFailed
+    from producers.sdk.bulk import ImportStopped
     from producers.synthetic.main import publish_generated, write_generated
 
     if out and publish:
@@ -116,3 +121,7 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
     except DeliveryFailed as exc:
         console.print(f"[red]generate failed:[/red] {exc}{refusal_hint(str(exc))}", markup=False)
         raise typer.Exit(1) from exc
+    except ImportStopped as stop:  # the broker went silent or refused records, or Ctrl-C
+        raise exits.Failure(exits.STOPPED_PART_WAY, f"generate stopped part-way: {stop.why}; "
+                            f"published {stop.published} (acknowledged by the broker), rejected "
+                            f"{stop.rejected}") from None

@@ -73,6 +73,13 @@ class GovbusSettings(BaseSettings):
     ingest_delivery_timeout_seconds: float = Field(default=15.0, gt=0)
     # CSV imports through the compiled reader (native/) when it is installed; false: Python.
     native_import: bool = True
+    # The longest line (CSV, JSON lines) an import reads, in bytes; a longer one is a reject
+    # naming its line, read in chunks and never held whole. Capped at the producer's
+    # message.max.bytes (librdkafka's default 1,000,000), the largest record the bus takes.
+    import_max_line_bytes: int = Field(default=1_000_000, ge=1)
+    # How long an import waits for the broker to acknowledge before it stops part-way (and
+    # says where to resume); also the most it waits for the broker at its start.
+    import_broker_wait_seconds: float = Field(default=30.0, gt=0)
     # The identity clients connect as (SASL_SSL, docs/security.md). Empty user: the commands take
     # one from the local stack's identities/ folder; the password is read from its file when a
     # client is configured, never held here.

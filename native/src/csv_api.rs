@@ -18,6 +18,7 @@ pub fn source_error_to_py(py: Python<'_>, err: SourceError, encoding: &str) -> P
         SourceError::Decode { line, reason } => PyValueError::new_err(format!(
             "cannot decode {encoding} on line {line} ({reason})"
         )),
+        SourceError::LineCap { .. } => PyValueError::new_err(err.to_string()),
         SourceError::FieldLimit { .. } => {
             let csv_error = py.import_bound("csv").and_then(|m| m.getattr("Error"));
             match csv_error.and_then(|cls| cls.call1((err.to_string(),))) {
@@ -56,7 +57,7 @@ fn read_csv(
     let codec = codec_for(encoding, gb_two.map(|b| b.as_bytes()), gb_four.map(|b| b.as_bytes()))?;
     let mut out = Vec::new();
     let result = py.allow_threads(|| {
-        let (mut source, mut rec) = (CsvSource::open(&path, codec)?, Record::new());
+        let (mut source, mut rec) = (CsvSource::open(&path, codec, usize::MAX)?, Record::new());
         while source.next_record(&mut rec)? {
             out.push((rec.line(), rec.to_vec()));
         }
@@ -85,7 +86,7 @@ fn _scan_csv(
 ) -> PyResult<(u64, u64)> {
     let codec = codec_for(encoding, gb_two.map(|b| b.as_bytes()), gb_four.map(|b| b.as_bytes()))?;
     let counts = py.allow_threads(|| {
-        let mut source = CsvSource::open(&path, codec)?;
+        let mut source = CsvSource::open(&path, codec, usize::MAX)?;
         let (mut rec, mut records, mut cells) = (Record::new(), 0, 0);
         while source.next_record(&mut rec)? {
             records += 1;

@@ -13,12 +13,14 @@ use crate::textsource::{CsvSource, Record, SourceError};
 
 create_exception!(govbus_native, DecodeError, PyException, "args: (line, reason)");
 create_exception!(govbus_native, FieldLimitError, PyException, "args: (line,)");
+create_exception!(govbus_native, LineCapError, PyException, "args: (line,)");
 
 fn raise(err: SourceError) -> PyErr {
     match err {
         SourceError::Io(e) => PyErr::from(e),
         SourceError::Decode { line, reason } => DecodeError::new_err((line, reason)),
         SourceError::FieldLimit { line } => FieldLimitError::new_err((line,)),
+        SourceError::LineCap { line } => LineCapError::new_err((line,)),
     }
 }
 
@@ -29,6 +31,7 @@ pub struct CsvImport {
     pending: Option<SourceError>,
     plan: Option<RowPlan>,
     headers: Vec<String>,
+    last_line: u64,
     body: Vec<u8>,
     value: Vec<u8>,
 }
@@ -49,26 +52,35 @@ impl<'py> Batch<'py> {
 
 #[pymethods]
 impl CsvImport {
-    /// Opens the file and reads its header record (DecodeError / FieldLimitError as for rows).
+    /// Opens the file and reads its header record (DecodeError / FieldLimitError / LineCapError
+    /// as for rows). Lines longer than `max_line` bytes are declined with LineCapError.
     #[new]
-    #[pyo3(signature = (path, encoding, gb_two=None, gb_four=None))]
-    fn new(path: &str, encoding: &str, gb_two: Option<&[u8]>, gb_four: Option<&[u8]>)
-           -> PyResult<Self> {
-        let mut source = CsvSource::open(Path::new(path), codec_for(encoding, gb_two, gb_four)?)
-            .map_err(raise)?;
+    #[pyo3(signature = (path, encoding, gb_two=None, gb_four=None, max_line=usize::MAX))]
+    fn new(path: &str, encoding: &str, gb_two: Option<&[u8]>, gb_four: Option<&[u8]>,
+           max_line: usize) -> PyResult<Self> {
+        let codec = codec_for(encoding, gb_two, gb_four)?;
+        let mut source = CsvSource::open(Path::new(path), codec, max_line).map_err(raise)?;
         let mut record = Record::new();
         let headers = if source.next_record(&mut record).map_err(raise)? {
             record.to_vec()
         } else {
             Vec::new()
         };
-        Ok(CsvImport { source, record, pending: None, plan: None, headers,
+        let last_line = record.line();
+        Ok(CsvImport { source, record, pending: None, plan: None, headers, last_line,
                        body: Vec::with_capacity(1024), value: Vec::with_capacity(1024) })
     }
 
     #[getter]
     fn headers(&self) -> Vec<String> {
         self.headers.clone()
+    }
+
+    /// Python's `reader.line_num` after the last record handed over (blank lines included):
+    /// a reader that takes over goes on from the line after it.
+    #[getter]
+    fn last_line(&self) -> u64 {
+        self.last_line
     }
 
     /// Compile rows to bytes from now on (see `producers/files/native.py` for the plan's parts).
@@ -95,8 +107,11 @@ impl CsvImport {
         let mut pos = 0;
         while pos < n {
             match self.source.next_record(&mut self.record) {
-                Ok(true) if self.record.is_empty() => continue, // a blank line is not a row
-                Ok(true) => {}
+                Ok(true) if self.record.is_empty() => {
+                    self.last_line = self.record.line();
+                    continue; // a blank line is not a row
+                }
+                Ok(true) => self.last_line = self.record.line(),
                 Ok(false) => break,
                 Err(err) if pos == 0 => return Err(raise(err)),
                 Err(err) => {
@@ -208,5 +223,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(date_days, m)?)?;
     m.add("DecodeError", m.py().get_type_bound::<DecodeError>())?;
     m.add("FieldLimitError", m.py().get_type_bound::<FieldLimitError>())?;
+    m.add("LineCapError", m.py().get_type_bound::<LineCapError>())?;
     Ok(())
 }

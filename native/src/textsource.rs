@@ -38,6 +38,9 @@ pub enum SourceError {
     Decode { line: u64, reason: String },
     /// Python's `_csv.Error: field larger than field limit (131072)` while reading `line`.
     FieldLimit { line: u64 },
+    /// Physical line `line` is longer than the reader's line cap: the reader declines it and
+    /// everything after it (the Python reader, which rejects such lines, goes on from there).
+    LineCap { line: u64 },
 }
 
 impl fmt::Display for SourceError {
@@ -48,6 +51,7 @@ impl fmt::Display for SourceError {
             Self::FieldLimit { line } => {
                 write!(f, "field larger than field limit ({FIELD_LIMIT}), line {line}")
             }
+            Self::LineCap { line } => write!(f, "line {line} is longer than the line cap"),
         }
     }
 }
@@ -126,14 +130,52 @@ pub struct CsvSource {
     pending: Option<&'static str>, // why the bytes right after `text` cannot be decoded
     last: u8,       // last byte of the text decoded so far: did the file end mid-line?
     lines: Lines,
+    cap: LineScan,  // physical line lengths of the raw bytes, against the line cap
+}
+
+/// Physical lines of the raw bytes as they are read, counted as the parser counts them ("\n",
+/// "\r", "\r\n"), so that the first line longer than `max` is found before it is decoded.
+struct LineScan {
+    max: usize,
+    len: usize,       // bytes of the current line so far
+    done: u64,        // lines ended
+    after_cr: bool,   // the last byte scanned was a "\r"
+    over: Option<u64>, // the first line over `max`
+}
+
+impl LineScan {
+    /// Scans `b`; the index in `b` where the first over-long line passes `max`, if it does.
+    fn scan(&mut self, b: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < b.len() {
+            if std::mem::take(&mut self.after_cr) && b[i] == b'\n' {
+                i += 1; // the "\n" of a "\r\n"
+                continue;
+            }
+            let end = crate::csvparse::find(b, i, b'\n', b'\r', b'\n');
+            if self.len.saturating_add(end - i) > self.max {
+                self.over = Some(self.done + 1);
+                return Some(i + (self.max - self.len) + 1);
+            }
+            if end == b.len() {
+                self.len += end - i;
+                return None;
+            }
+            (self.len, self.done, self.after_cr) = (0, self.done + 1, b[end] == b'\r');
+            i = end + 1;
+        }
+        None
+    }
 }
 
 impl CsvSource {
-    pub fn open(path: &Path, codec: Codec) -> Result<Self, SourceError> {
+    /// A reader of `path` that declines lines longer than `max_line` bytes (`LineCap`).
+    pub fn open(path: &Path, codec: Codec, max_line: usize) -> Result<Self, SourceError> {
         let (raw, text) = (Vec::with_capacity(CHUNK + 4), String::with_capacity(CHUNK * 3 / 2));
         let lines = Lines { done: 0, after_cr: false };
+        let cap = LineScan { max: max_line, len: 0, done: 0, after_cr: false, over: None };
         Ok(Self { file: File::open(path)?, codec, raw, text, pos: 0, started: false, eof: false,
-                  pending: None, last: b'\n', lines })
+                  pending: None, last: b'\n', lines, cap })
     }
 
     /// Next record into `rec` (blank lines included, as Python yields [] for them); Ok(false)
@@ -191,10 +233,17 @@ impl CsvSource {
         loop {
             if let Some(reason) = self.pending {
                 let line = self.lines.done + 1; // all text before the bad bytes is consumed
-                return Err(SourceError::Decode { line, reason: reason.to_owned() });
+                return Err(match self.cap.over {
+                    // Bytes cut at the cap are no decoding fault: the line is declined.
+                    Some(over) if over <= line => SourceError::LineCap { line: over },
+                    _ => SourceError::Decode { line, reason: reason.to_owned() },
+                });
             }
             if self.eof && self.raw.is_empty() {
-                return Ok(false);
+                return match self.cap.over {
+                    Some(line) => Err(SourceError::LineCap { line }),
+                    None => Ok(false),
+                };
             }
             self.read_chunk()?;
             self.decode_raw();
@@ -207,6 +256,20 @@ impl CsvSource {
 
     /// Appends up to CHUNK bytes of the file to `raw`, reading until full or at the end.
     fn read_chunk(&mut self) -> io::Result<()> {
+        if self.cap.over.is_some() {
+            self.eof = true; // nothing past an over-long line is read
+            return Ok(());
+        }
+        let start = self.raw.len();
+        self.read_more()?;
+        if let Some(cut) = self.cap.scan(&self.raw[start..]) {
+            self.raw.truncate(start + cut);
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    fn read_more(&mut self) -> io::Result<()> {
         let mut filled = self.raw.len();
         self.raw.resize(filled + CHUNK, 0);
         let result = loop {

@@ -172,6 +172,12 @@ class Publisher:
                 dataset = topic
             self.metrics.records.labels("ingest", dataset, "", "failed").inc()
 
+    def in_flight(self, timeout: float = 0.0) -> int:
+        """Serve delivery reports for up to ``timeout`` seconds, then the number of records
+        sent but neither acknowledged nor refused yet (for loops that pace themselves)."""
+        self._client.poll(timeout)
+        return _in_flight(self.producer)
+
     def flush(self, timeout: float = 60.0) -> int:
         """Wait for every delivery report; raise DeliveryFailed if any record was refused."""
         remaining = self._client.flush(timeout)

@@ -47,7 +47,12 @@ class RowEncoder:
 
     def from_record(self, data: dict[str, Any]) -> Encoded | Fault:
         """The reference path for one record of JSON-ish values (no envelope)."""
-        coerced = coerce_record(self.body, data, naive_tz=self.tz)
+        try:
+            coerced = coerce_record(self.body, data, naive_tz=self.tz)
+        except (OverflowError, ValueError, TypeError, RecursionError) as exc:
+            # A value the checks do not expect (a 10**30 time stamp): the row's fault, not ours.
+            return Fault("out_of_range", "record.coerce", f"a value cannot be read as its field's "
+                                                          f"type ({type(exc).__name__})")
         if isinstance(coerced, Fault):
             return coerced
         body = coerced.value
@@ -72,6 +77,8 @@ def parse_json_record(line: str) -> Ok[dict[str, Any]] | Fault:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         return Fault("bad_json", "jsonl.parse", f"not valid JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:  # the parser recurses per level of nesting
+        return Fault("bad_json", "jsonl.depth", "JSON nested too deeply to read")
     if not isinstance(data, dict):
         return Fault("bad_json", "jsonl.parse", "a line must hold one JSON object")
     return Ok(strip_annotations(data))

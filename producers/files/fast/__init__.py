@@ -12,6 +12,7 @@ the fast path off for the rest of the import. A fast-path bug costs speed, never
 - ``envelope``: the envelope's bytes, spliced from parts prepared once per import;
 - ``text``: a text row (CSV, spreadsheet) → the reference record, or straight to framed bytes;
 - ``native`` / ``nativerun``: the compiled CSV reader (``native/``), which decodes, parses and
-  encodes in Rust from a plan compiled from ``cells``' decisions;
+  encodes in Rust from a plan compiled from ``cells``' decisions; at the first line or cell over
+  its limits it declines the rest of the file, which the Python reader reads from that line;
 - ``gbtable``: the GB18030 tables that reader decodes with.
 """

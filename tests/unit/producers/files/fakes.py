@@ -15,6 +15,10 @@ class FakePublisher:
     flushed: int = 0
     keep: bool = True  # False: count only (memory tests)
     count: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def in_flight(self, timeout: float = 0.0) -> int:
+        return 0
 
     def schema_id(self, dataset: str) -> int:
         return 7

@@ -11,11 +11,11 @@ import pytest
 
 from govbus.core.settings import PROJECT_ROOT
 from producers.sdk.csvout import write_csv
-from producers.files.encoding import EncodingError
 from producers.files.formats import import_csv, import_json_lines, import_xlsx
 from producers.sdk.mapping import body_fields, load_mapping
 from producers.files.pipeline import ImportPipeline
-from producers.files.readers import FileFormatError
+from producers.files.readers import DamagedFile, Reading, ReadOptions
+from producers.sdk.bulk import ImportStopped
 from producers.sdk import Source
 from producers.synthetic.generate import project_schemas, records
 from tests.unit.producers.files.fakes import FakePublisher
@@ -127,24 +127,53 @@ def test_json_lines_faults_name_the_line(tmp_path):
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
-@pytest.mark.parametrize(("content", "error"), [
-    (b"", FileFormatError),
-    (",".join(MAPPING.columns).encode("gbk") + b"\n\xff\xff\n", EncodingError)])
-def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, error, compiled):
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\xff" + ",".join(MAPPING.columns).encode("gbk")])
+def test_a_file_without_a_readable_header_is_damaged(tmp_path, content, compiled):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(error, match="bad.csv"):
+    with pytest.raises(DamagedFile, match="bad.csv"):
+        import_csv(path, pipeline(), FakePublisher(), MAPPING, encoding="utf-8",
+                   progress=False, compiled=compiled)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_undecodable_bytes_after_the_header_stop_the_import_at_their_line(tmp_path, compiled):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(",".join(MAPPING.columns).encode("gbk") + b"\n\xff\xff\n")
+    with pytest.raises(ImportStopped, match="bad.csv line 2 is not valid gb18030") as stopped:
         import_csv(path, pipeline(), FakePublisher(), MAPPING, encoding="gb18030",
                    progress=False, compiled=compiled)
+    assert (stopped.value.published, stopped.value.rejected, stopped.value.resume_line) == (0, 0, 2)
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 def test_an_endless_cell_stops_the_import_naming_the_line(tmp_path, compiled):
     path = gbk_csv(tmp_path, count=3)
     with path.open("a", encoding="gbk", newline="") as handle:
-        handle.write('"' + "很长" * 70_000 + "\n")  # an unclosed quote swallows the rest
-    with pytest.raises(FileFormatError, match=r"工单.csv line \d+: a cell longer than 131,072"):
-        import_csv(path, pipeline(), FakePublisher(), MAPPING, progress=False, compiled=compiled)
+        handle.write('"')  # an unclosed quote swallows the rest: 10 lines of 14,000 characters
+        handle.writelines("很长" * 7_000 + "\n" for _ in range(10))
+    small = Reading(ReadOptions(max_line_bytes=100_000))
+    with pytest.raises(ImportStopped, match=r"工单.csv line 14: a cell longer than 131,072") \
+            as stopped:
+        import_csv(path, pipeline(), FakePublisher(), MAPPING, progress=False, compiled=compiled,
+                   reading=small)
+    assert (stopped.value.published, stopped.value.resume_line) == (3, 5)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_a_cell_as_long_as_a_line_may_be_is_read(tmp_path, compiled):
+    """Longer than csv's default field limit, shorter than the line cap: an ordinary row
+    (its over-long content field is the cleaner's to judge)."""
+    path = gbk_csv(tmp_path, count=3)
+    with path.open(encoding="gb18030", newline="") as handle:
+        lines = list(csv.reader(handle))
+    lines[2][lines[0].index("诉求内容")] = "长" * 200_000
+    with path.open("w", encoding="gbk", newline="") as handle:
+        csv.writer(handle).writerows(lines)
+    publisher = FakePublisher()
+    summary = import_csv(path, pipeline(), publisher, MAPPING, progress=False, compiled=compiled)
+    assert (summary.read, summary.published, summary.rejected) == (3, 3, 0)
+    assert any(len(value) > 600_000 for _key, value in publisher.published)
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
