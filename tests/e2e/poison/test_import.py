@@ -108,7 +108,7 @@ def poisoned_run(broker, tmp_path_factory):
     children = [_start(["process"], _child_env(as_identity(settings, Service.PROCESSOR), port), logs[0]),
                 _start(["sink", "--all"], _child_env(as_identity(settings, Service.SINK), -1), logs[1])]
     try:
-        _wait_processor(f"http://127.0.0.1:{port}/metrics", children, logs, 120)
+        _wait_processor(f"http://127.0.0.1:{port}/readyz", children, logs, 120)
         good, poisoned = _write_file(workdir / "orders.jsonl", _orders())
         publisher = as_identity(settings, publisher_identity(settings, DATASET, None))
         summary = import_file(publisher, ImportRequest(workdir / "orders.jsonl", DATASET, "", progress=False))

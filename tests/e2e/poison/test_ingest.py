@@ -143,7 +143,7 @@ def test_poison_at_ingest_ends_as_4xx_or_dead_letter_and_good_records_reach_the_
     children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
                 _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
     try:
-        _wait_processor(f"http://127.0.0.1:{metrics_port}/metrics", children, logs, 120)
+        _wait_processor(f"http://127.0.0.1:{metrics_port}/readyz", children, logs, 120)
         answers = _send_all(build_ingest_app(ingest, tokens_from({hashed_token("hotline-token"): "hotline"}),
                                              10_000, 100))
         good = {order for order in answers if order.startswith("GDG")}

@@ -149,7 +149,7 @@ def test_poison_on_the_raw_topic_ends_in_dead_letters_and_stops_no_role(broker, 
                        logs[0]),
                 _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
     try:
-        _wait_processor(f"http://127.0.0.1:{metrics_port}/metrics", children, logs, 120)
+        _wait_processor(f"http://127.0.0.1:{metrics_port}/readyz", children, logs, 120)
         schema = load_schemas(settings.schemas_dir)[DATASET]
         serde = Serde.from_settings(settings)
         raw = topics.raw(DATASET)
