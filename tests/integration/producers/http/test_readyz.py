@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp.test_utils import TestClient
+from confluent_kafka import Producer
 
 from commands.localstack.stack import free_port
-from govbus.core.metrics import new_metrics
 from govbus.core.serde import Serde
 from producers.http.logic import hashed_token, tokens_from
-from producers.http.main import build_ingest_app
-from producers.sdk import Publisher
+from producers.http.delivery import TransmitWatch
+from producers.http.main import build_ingest_app, ingest_producer_config
 from tests.unit.producers.http.test_app import with_client
 
 
@@ -26,8 +26,9 @@ async def _until_settled(client: TestClient, want: int) -> tuple[int, dict]:
 
 
 def _app(settings, publishing_settings):  # noqa: ANN001, ANN202
-    publisher = Publisher(publishing_settings, Serde.from_settings(publishing_settings), new_metrics())
-    return build_ingest_app(settings, tokens_from({hashed_token("t"): "hotline"}), 10, 10, publisher=publisher)
+    producer = Producer(ingest_producer_config(publishing_settings, TransmitWatch(), 10))
+    return build_ingest_app(settings, tokens_from({hashed_token("t"): "hotline"}), 10, 10, producer=producer,
+                            serde=Serde.from_settings(publishing_settings))
 
 
 def test_readyz_says_whether_broker_and_registry_answer(broker, tmp_path, unique):

@@ -188,5 +188,7 @@ def test_memory_stays_flat_in_the_file_size(tmp_path, compiled):
         tracemalloc.stop()
         return top
 
-    small, large = peak(4_000), peak(24_000)
-    assert large < small * 1.5, (small, large)  # six times the rows, not six times the memory
+    # Ten times the rows, not ten times the memory. The margin is wide because the peak also
+    # holds whatever cyclic garbage the collector has not reached yet (it varied by 5 MB in CI).
+    small, large = peak(3_000), peak(30_000)
+    assert large < small * 2.5, (small, large)
