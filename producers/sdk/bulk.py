@@ -27,7 +27,7 @@ from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from producers.sdk.ledger import ImportStopped, ImportSummary, Ledger, ReadStopped
 from producers.sdk.progress import progress_bar
-from producers.sdk.publisher import Publisher
+from producers.sdk.publisher import Publisher, signals_held
 from producers.sdk.rows import RowEncoder, strip_annotations
 
 __all__ = ["BATCH", "BulkLoop", "ImportStopped", "ImportSummary", "Limits", "ReadStopped",
@@ -142,8 +142,9 @@ class BulkLoop:
             batch, stop = _take(rows, batch_size)
             if batch:
                 refresh()
-                pairs, rejected = self.settle_rows(batch, convert)
-                self.send(batch[-1][0], len(batch), pairs, rejected)
+                with signals_held():  # a batch is sent and counted whole, or not at all
+                    pairs, rejected = self.settle_rows(batch, convert)
+                    self.send(batch[-1][0], len(batch), pairs, rejected)
                 yield
             if stop is not None:
                 raise stop

@@ -237,3 +237,19 @@ def exits_on_sigterm() -> Iterator[None]:
 
 def _exit_on_signal(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM wait (blocked in the kernel) and are handled on the way
+    out: a step that sends records and then counts them is never cut between the two, so an
+    interrupted import's count is what reached the broker (a batch sent but not counted would
+    be sent again by the resumed run). Off the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
