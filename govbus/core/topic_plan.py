@@ -223,8 +223,8 @@ def _created(spec: TopicSpec) -> str:
 def _partition_actions(spec: TopicSpec, found: ExistingTopic) -> list[TopicAction]:
     actions = []
     if spec.partitions > found.partitions:
-        actions.append(TopicAction(ActionKind.grow, spec, f"{found.partitions} → {spec.partitions} partitions; "
-                                                          f"{GROW_WARNING}"))
+        actions.append(TopicAction(ActionKind.grow, spec, f"{found.partitions} → {spec.partitions} partitions "
+                                                          "(re-maps keys: see the warning)"))
     elif spec.partitions < found.partitions:
         actions.append(TopicAction(ActionKind.refuse_shrink, spec, f"has {found.partitions} partitions, plan says "
                                    f"{spec.partitions}: Kafka cannot remove partitions (recreate the topic "

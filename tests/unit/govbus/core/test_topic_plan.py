@@ -132,7 +132,8 @@ def test_diff(spec: TopicSpec, existing: ExistingTopic | None, kinds: list[Actio
 
 def test_growing_warns_that_keys_move() -> None:
     (action,) = diff_topics([SPEC], {SPEC.name: ExistingTopic(2, 1, dict(CONFIG))})
-    assert "2 → 6 partitions" in action.detail and GROW_WARNING in action.detail
+    assert "2 → 6 partitions" in action.detail and "re-maps keys" in action.detail
+    assert "per-key order" in GROW_WARNING
 
 
 def test_alter_names_only_what_changes() -> None:
