@@ -45,13 +45,16 @@ def compare(settings: GovbusSettings, admin: AdminClient) -> list[TopicAction]:
     return diff_topics(plan, existing_topics(admin, [spec.name for spec in plan]))
 
 
-def action_line(action: TopicAction) -> str:
-    return f"{action.kind.value:<34} {action.spec.name:<60} {action.detail}"
+def action_lines(actions: list[TopicAction]) -> list[str]:
+    """One aligned line per action: what, which topic, the detail."""
+    kind_width = max((len(a.kind.value) for a in actions), default=0)
+    name_width = max((len(a.spec.name) for a in actions), default=0)
+    return [f"{a.kind.value:<{kind_width}}  {a.spec.name:<{name_width}}  {a.detail}" for a in actions]
 
 
 def _print(actions: list[TopicAction], planned: int) -> None:
-    for action in actions:
-        console.print(escape(action_line(action)), soft_wrap=True)
+    for line in action_lines(actions):
+        console.print(escape(line), soft_wrap=True)
     if any(a.kind is ActionKind.grow for a in actions):
         console.print(f"[yellow]warning: {escape(GROW_WARNING)}[/yellow]", soft_wrap=True)
     counts = {kind: sum(1 for a in actions if a.kind is kind) for kind in ActionKind}
@@ -86,7 +89,8 @@ def apply_cmd() -> None:
     _print(actions, len(bus_plan(settings)))
     enacted = enact_topic_actions(admin, actions)
     for action, reason in enacted.failed:
-        console.print(f"[red]{escape(f'{action.kind.value} {action.spec.name} failed: {reason}')}[/red]", soft_wrap=True)
+        line = f"{action.kind.value} {action.spec.name} failed: {reason}"
+        console.print(f"[red]{escape(line)}[/red]", soft_wrap=True)
     if enacted.failed:
         raise Failure(exits.STOPPED_PART_WAY, f"{len(enacted.done)} topic changes made, {len(enacted.failed)} failed "
                                               "(listed above): fix their cause and run `govbus topics apply` again")
