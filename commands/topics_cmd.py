@@ -37,12 +37,13 @@ def bus_plan(settings: GovbusSettings) -> list[TopicSpec]:
     return planned_topics(settings, load_catalogue(settings.catalogue_dir), agreements)
 
 
-def compare(settings: GovbusSettings, admin: AdminClient) -> list[TopicAction]:
+def compare(settings: GovbusSettings, admin: AdminClient) -> tuple[list[TopicSpec], list[TopicAction]]:
+    """The plan, and what makes the broker match it."""
     from govbus.core.kafka_admin import existing_topics
     from govbus.core.topic_plan import diff_topics
 
     plan = bus_plan(settings)
-    return diff_topics(plan, existing_topics(admin, [spec.name for spec in plan]))
+    return plan, diff_topics(plan, existing_topics(admin, [spec.name for spec in plan]))
 
 
 def action_lines(actions: list[TopicAction]) -> list[str]:
@@ -72,8 +73,8 @@ def plan_cmd(check: bool = typer.Option(False, "--check",
                                         help="Exit 1 when the broker differs from the plan.")) -> None:
     """Print what `apply` would do to make the broker's topics match the plan."""
     settings = _settings()
-    actions = compare(settings, AdminClient(kafka_config(settings, "admin")))
-    _print(actions, len(bus_plan(settings)))
+    plan, actions = compare(settings, AdminClient(kafka_config(settings, "admin")))
+    _print(actions, len(plan))
     if check and actions:
         raise typer.Exit(exits.FINDINGS)
 
@@ -85,8 +86,8 @@ def apply_cmd() -> None:
 
     settings = _settings()
     admin = AdminClient(kafka_config(settings, "admin"))
-    actions = compare(settings, admin)
-    _print(actions, len(bus_plan(settings)))
+    plan, actions = compare(settings, admin)
+    _print(actions, len(plan))
     enacted = enact_topic_actions(admin, actions)
     for action, reason in enacted.failed:
         line = f"{action.kind.value} {action.spec.name} failed: {reason}"
