@@ -72,12 +72,14 @@ def _register_commands() -> None:
     from commands.identities_cmd import identities_app
     from commands.pool_cmd import pool_app
     from commands.schemas_cmd import schemas_app
+    from commands.topics_cmd import topics_app
 
     for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd):
         module.register(app)
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
-                          ("pool", pool_app), ("identities", identities_app), ("acl", acl_app)):
+                          ("pool", pool_app), ("identities", identities_app), ("acl", acl_app),
+                          ("topics", topics_app)):
         app.add_typer(sub_app, name=name)
 
 

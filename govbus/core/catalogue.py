@@ -24,6 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from govbus.core.schemas import LEVELS, DatasetSchema
 from govbus.core.text_rules import attribute_problems, key_fields_of
+from govbus.core.topic_plan import (
+    DEFAULT_DLQ_RETENTION,
+    DEFAULT_PARTITIONS,
+    DEFAULT_RETENTION,
+    RETENTION_PATTERN,
+)
 from govbus.core.topics import TopicNames, value_subject
 
 RESOURCES_DIR = "resources"
@@ -152,6 +158,11 @@ class CatalogueEntry(_Strict):
     compatibility: Compatibility = Compatibility.BACKWARD
     published_on: date | None = None
     fields: dict[str, FieldClass] = Field(min_length=1)
+    # Sizing of the dataset's topics (govbus.core.topic_plan, catalogue/README.md): raw and
+    # shared topics get ``partitions`` and ``retention``; the dlq topic ``dlq_retention``.
+    partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1, le=10_000)
+    retention: str = Field(default=DEFAULT_RETENTION, pattern=RETENTION_PATTERN)
+    dlq_retention: str = Field(default=DEFAULT_DLQ_RETENTION, pattern=RETENTION_PATTERN)
 
     @field_validator("code")
     @classmethod

@@ -1,7 +1,29 @@
-"""Topic creation shared by every role (a real cluster may forbid auto-creation)."""
+"""Topic creation and alteration shared by every role and `govbus topics` (a real cluster may
+forbid auto-creation). What to create comes from ``govbus.core.topic_plan``."""
 from __future__ import annotations
 
-from confluent_kafka.admin import AdminClient, NewTopic
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewPartitions,
+    NewTopic,
+    ResourceType,
+)
+
+from govbus.core.topic_plan import ActionKind, ExistingTopic, TopicAction, TopicSpec
+
+TIMEOUT_SECONDS = 30
+
+
+def new_topic(spec: TopicSpec) -> NewTopic:
+    return NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=spec.replication_factor,
+                    config=dict(spec.config))
 
 
 def create_missing_topics(admin: AdminClient, wanted: list[NewTopic]) -> None:
@@ -15,3 +37,69 @@ def create_missing_topics(admin: AdminClient, wanted: list[NewTopic]) -> None:
         except Exception as exc:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
+
+
+def create_planned_topics(admin: AdminClient, specs: Iterable[TopicSpec]) -> None:
+    """Create the missing ones of ``specs`` as planned; an existing topic is left as it is
+    (growing and altering are `govbus topics apply`'s, run by the administrator)."""
+    create_missing_topics(admin, [new_topic(spec) for spec in specs])
+
+
+def existing_topics(admin: AdminClient, names: Iterable[str]) -> dict[str, ExistingTopic]:
+    """Partitions, replicas and configuration of those of ``names`` the broker holds."""
+    listed = admin.list_topics(timeout=10).topics
+    found = [n for n in names if n in listed and listed[n].error is None]
+    if not found:
+        return {}
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in found]
+    configs = {resource.name: future.result(TIMEOUT_SECONDS)
+               for resource, future in admin.describe_configs(resources).items()}
+    result = {}
+    for name in found:
+        partitions = listed[name].partitions
+        replicas = len(partitions[0].replicas) if 0 in partitions else 0
+        values = {key: entry.value for key, entry in configs[name].items() if entry.value is not None}
+        result[name] = ExistingTopic(len(partitions), replicas, values)
+    return result
+
+
+@dataclass
+class Enacted:
+    done: list[TopicAction] = field(default_factory=list)
+    failed: list[tuple[TopicAction, str]] = field(default_factory=list)
+
+
+def enact_topic_actions(admin: AdminClient, actions: Iterable[TopicAction]) -> Enacted:
+    """Create, grow and alter as the actions say (never shrink, never delete); every action is
+    tried, and each failure is kept with its broker's reason instead of stopping the rest."""
+    chosen = [a for a in actions if a.enacted]
+    requests = {ActionKind.create: _create, ActionKind.grow: _grow, ActionKind.alter: _alter}
+    enacted = Enacted()
+    for kind, request in requests.items():
+        of_kind = [a for a in chosen if a.kind is kind]
+        if not of_kind:
+            continue
+        futures = request(admin, of_kind)
+        for action in of_kind:
+            try:
+                futures[action.spec.name].result(TIMEOUT_SECONDS)
+                enacted.done.append(action)
+            except KafkaException as exc:
+                enacted.failed.append((action, exc.args[0].str() if exc.args else str(exc)))
+    return enacted
+
+
+def _create(admin: AdminClient, actions: list[TopicAction]) -> dict:
+    return admin.create_topics([new_topic(a.spec) for a in actions], request_timeout=TIMEOUT_SECONDS)
+
+
+def _grow(admin: AdminClient, actions: list[TopicAction]) -> dict:
+    return admin.create_partitions([NewPartitions(a.spec.name, a.spec.partitions) for a in actions],
+                                   request_timeout=TIMEOUT_SECONDS)
+
+
+def _alter(admin: AdminClient, actions: list[TopicAction]) -> dict:
+    resources = [ConfigResource(ResourceType.TOPIC, a.spec.name, incremental_configs=[
+        ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET) for key, value in a.changes.items()])
+        for a in actions]
+    return {resource.name: future for resource, future in admin.incremental_alter_configs(resources).items()}

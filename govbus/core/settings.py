@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govbus.core.credentials import (
@@ -56,6 +56,10 @@ class GovbusSettings(BaseSettings):
     registry_port: int = 0
     # Prefix of every topic name (empty in production; tests use their own to stay isolated).
     topic_prefix: str = Field(default="", pattern=r"^([a-z0-9_]+(\.[a-z0-9_]+)*)?$")
+    # Topics (govbus.core.topic_plan): replicas of every topic the bus creates, -1 the broker's
+    # default.replication.factor; min.insync.replicas set on each, None leaves the broker's.
+    replication_factor: int = Field(default=-1, ge=-1, le=32)
+    min_insync_replicas: int | None = Field(default=None, ge=1, le=32)
     # Processing
     processor_group: str = "govbus-processor"
     sink_group: str = "govbus-sink"
@@ -89,6 +93,13 @@ class GovbusSettings(BaseSettings):
     kafka_sasl_mechanism: str = DEFAULT_MECHANISM
     # Other librdkafka overrides as JSON, e.g. {"client.id": "x"}; security comes from the above.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("replication_factor")
+    @classmethod
+    def _replicas(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("0 replicas hold nothing: give -1 (the broker's default) or 1 and more")
+        return value
 
 
 def pseudonym_master_key(settings: GovbusSettings) -> bytes:
@@ -144,8 +155,11 @@ def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[
     if identity is not None:
         config |= librdkafka_security(identity)
     if role == "producer":
+        # murmur2_random: the Java client's partitioner (and Faust's, and Kafka Connect's), so a
+        # business key lands in the same partition whichever client a department publishes with;
+        # librdkafka's default (CRC32) would split one key's versions over two partitions.
         config |= {"enable.idempotence": True, "acks": "all", "linger.ms": 5,
-                   "compression.type": "lz4"}
+                   "compression.type": "lz4", "partitioner": "murmur2_random"}
     elif role == "consumer":
         config |= {"enable.auto.commit": False, "auto.offset.reset": "earliest",
                    "enable.auto.offset.store": False}
