@@ -16,6 +16,7 @@ cannot take, refused access) stops the sink.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -40,7 +41,7 @@ from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde, unframe
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, kafka_config, member_client_id, topic_names
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class PoolSink:
 
     def _consumer(self) -> Consumer:
         config = kafka_config(self._settings, "consumer", **{
-            "group.id": self._group,
+            "group.id": self._group, "client.id": member_client_id(self._settings, "sink", os.getpid()),
             # A regex subscription sees new shared topics only at a metadata refresh.
             "topic.metadata.refresh.interval.ms": 1000,
             "error_cb": self._client_error, "on_commit": self._on_commit,
