@@ -32,8 +32,8 @@ from govbus.core.settings import GovbusSettings
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
-from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
 from stream_processors.faust_group import group_member_config
+from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 

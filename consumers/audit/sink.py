@@ -126,7 +126,9 @@ class AuditSink:
             next_offset = stored.get(tp.partition)
             tp.offset = OFFSET_BEGINNING if next_offset is None else next_offset
             self._next[(tp.topic, tp.partition)] = next_offset
-        log.info("assigned %s", [(tp.topic, tp.partition, tp.offset) for tp in partitions])
+        if partitions:  # the one writer now: a standby taking over says so (docs/operations.md)
+            log.warning("audit sink: writing the chain from offset %s of %s",
+                        ", ".join(str(self._next[(tp.topic, tp.partition)] or 0) for tp in partitions), self._topic)
         consumer.assign(partitions)
         self._assigned_at = time.monotonic()
 

@@ -65,8 +65,9 @@ def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRe
                       needs: tuple[Service, ...], database_url: str | None = None,
                       lag_known: Callable[[], bool | None] = lambda: None, serve: bool = True) -> Health:
     """The role's outage watch and health, its prober thread, and /metrics, /healthz, /readyz on
-    ``GOVBUS_METRICS_PORT`` (shifted by ``GOVBUS_WORKER_INDEX`` when fixed; none when it is -1: the prober still runs, for the WARNING lines;
-    none with ``serve`` False, for a role with a web server of its own)."""
+    ``GOVBUS_METRICS_PORT``, shifted by ``GOVBUS_WORKER_INDEX`` when fixed (none when it is -1:
+    the prober still runs, for the WARNING lines; none with ``serve`` False, for a role with a
+    web server of its own)."""
     watch = OutageWatch(role)
     health = Health(watch, needs, settings.liveness_seconds, lag_known)
     probes: dict[Service, Probe] = {}

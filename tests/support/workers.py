@@ -3,7 +3,6 @@ them: for the scale-out tests (tests/e2e/scale) and the workers benchmark (bench
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -11,15 +10,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import ConsumerGroupState, KafkaException
-from confluent_kafka.admin import AdminClient
-
-from govbus.core.settings import GovbusSettings, kafka_config
+from bench.groups import group_assignment, settled
+from govbus.core.settings import GovbusSettings
 
 # `govbus <args>` of each role.
 ROLE_ARGS = {"process": ["process"], "sink": ["sink", "--all"], "audit": ["audit", "sink"]}
-# The client id a member shows (govbus.core.settings.member_client_id): govbus-<role>-<index>-<pid>.
-CLIENT_ID = re.compile(r"^govbus-[a-z-]+-\d+-(?P<pid>\d+)$")
 
 
 @dataclass
@@ -79,26 +74,6 @@ class Workers:
                 f"{worker.role} {worker.index} exited {worker.process.returncode}:\n{worker.tail()}"
 
 
-def group_assignment(settings: GovbusSettings, group: str) -> dict[int, set[tuple[str, int]]] | None:
-    """pid -> partitions of each member of a Stable group (govbus members only); None while the
-    group rebalances, is empty, or the broker does not answer."""
-    admin = AdminClient(kafka_config(settings, "admin"))
-    try:
-        found = admin.describe_consumer_groups([group], request_timeout=10)[group].result(15)
-    except KafkaException:
-        return None
-    if found.state != ConsumerGroupState.STABLE:
-        return None
-    owners: dict[int, set[tuple[str, int]]] = {}
-    for member in found.members:
-        matched = CLIENT_ID.match(member.client_id or "")
-        if matched is None:
-            continue
-        parts = member.assignment.topic_partitions if member.assignment else []
-        owners[int(matched["pid"])] = {(tp.topic, tp.partition) for tp in parts}
-    return owners
-
-
 def wait_for_group(settings: GovbusSettings, group: str, pids: set[int], workers: Workers,
                    timeout: float, every_member_busy: bool = True) -> dict[int, set[tuple[str, int]]]:
     """Wait until the group is Stable with exactly the members ``pids`` (each holding partitions
@@ -108,7 +83,7 @@ def wait_for_group(settings: GovbusSettings, group: str, pids: set[int], workers
     while time.monotonic() < deadline:
         workers.assert_running(*[w for w in workers.started if w.pid in pids])
         found = group_assignment(settings, group)
-        if found is not None and set(found) == pids and (not every_member_busy or all(found.values())):
+        if found is not None and settled(found, pids, every_member_busy):
             return found
         time.sleep(0.5)
     raise AssertionError(f"group {group} did not settle on members {sorted(pids)} in {timeout:.0f}s: {found}")

@@ -13,6 +13,7 @@ Bounded: about two minutes on the 2-core CI machine (session timeout 6 s).
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import urllib.request
@@ -31,7 +32,8 @@ from consumers.pool.pools import pool_table_ref
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topics import value_subject
 from stream_processors.main import build_pipeline, ensure_topics
-from tests.support.workers import Worker, Workers, group_assignment, wait_for_group
+from bench.groups import group_assignment
+from tests.support.workers import Worker, Workers, wait_for_group
 
 RECORDS = 20_000
 PARTITIONS = 6
@@ -43,6 +45,7 @@ KILL_PROCESSOR_AT = 0.2     # of the watched recipient's deliveries on its share
 KILL_SINK_AT = 0.3          # of the watched recipient's pool rows
 KILL_AUDIT_AT = 0.35        # of the audit chain's rows
 SESSION_SECONDS = 6         # the broker's group.min.session.timeout.ms
+TAKEOVER = re.compile(r"audit sink: writing the chain from offset (?P<offset>\d+)")
 
 
 class Load(threading.Thread):
@@ -118,6 +121,7 @@ def _wait_until(what: str, condition, workers: Workers, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
+            print(f"{time.strftime('%H:%M:%S')} {what}", flush=True)  # shown with -s or on failure
             return
         workers.assert_running(*[w for w in workers.started if w.process.returncode is None])
         time.sleep(0.3)
@@ -170,6 +174,10 @@ def _kill_active_audit_member(settings: GovbusSettings, workers: Workers, audits
     standby = next(w for w in audits if w is not active[0])
     workers.kill(active[0])
     wait_for_group(settings, audit_group(settings), {standby.pid}, workers, 60)  # the standby took it
+    _wait_until("the standby writes the chain", lambda: TAKEOVER.search(standby.log.read_text(errors="replace")),
+                workers, 30)
+    taken_at = TAKEOVER.search(standby.log.read_text(errors="replace"))
+    assert taken_at is not None and int(taken_at["offset"]) > 0, standby.tail()  # where the dead one stopped
 
 
 def _everything_once(settings: GovbusSettings, workers: Workers, store: AuditStore) -> None:
