@@ -139,7 +139,8 @@ def main() -> None:
     for _ in range(args.repeat):
         for workers in (1, 2):
             rates[workers].append(one_round(base, records, workers))
-        print(f"round: 1 worker {rates[1][-1]:,.0f}/s  2 workers {rates[2][-1]:,.0f}/s", flush=True)
+        print(f"round: 1 worker {rates[1][-1]:,.0f}/s  2 workers {rates[2][-1]:,.0f}/s  "
+              f"(load average {os.getloadavg()[0]:.1f}: other processes share the cores)", flush=True)
     one, two = statistics.median(rates[1]), statistics.median(rates[2])
     print(f"1 worker:  median {one:,.0f} input records/s  {[round(x) for x in rates[1]]}")
     print(f"2 workers: median {two:,.0f} input records/s  {[round(x) for x in rates[2]]}")

@@ -33,7 +33,7 @@ from consumers.pool.bisect import refusal_of
 from consumers.pool.letters import LetterBox, Pending, origin_of, write_sparing
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
-from consumers.pool.store import PoolStore, SchemaConflict
+from consumers.pool.store import Fences, PartitionMoved, PoolStore, SchemaConflict
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
@@ -170,12 +170,17 @@ class PoolSink:
         trace when it raises (the expected offsets are put back), so the batch can be retried."""
         expected = dict(self._next)
         try:
-            return self._sink_once(consumer, messages, summary)
+            return self._sink_once(consumer, messages, summary, expected)
+        except PartitionMoved as moved:  # we were presumed dead: the partitions are another's now
+            log.warning("sink: %s", moved)
+            self._next = {tp: o for tp, o in expected.items() if tp not in moved.partitions}
+            return True
         except BaseException:
             self._next = expected
             raise
 
-    def _sink_once(self, consumer: Consumer, messages: list[Message], summary: SinkSummary) -> bool:
+    def _sink_once(self, consumer: Consumer, messages: list[Message], summary: SinkSummary,
+                   expected: dict[tuple[str, int], int | None]) -> bool:
         batch = _Batch()
         now = datetime.now(timezone.utc)
         for msg in messages:
@@ -189,7 +194,8 @@ class PoolSink:
             return False
         rows = latest_per_key(batch.rows)
         marks = [OffsetMark(self._group, t, p, o) for (t, p), o in batch.offsets.items()]
-        refused = self._write(batch, rows, marks, now)
+        # Offsets move only from where this sink left them (PoolStore.write_batch's fences).
+        refused = self._write(batch, rows, marks, now, {tp: expected.get(tp) for tp in batch.offsets})
         self._count(batch)
         self._acknowledge(consumer, batch.offsets)
         self._report_lag(consumer)
@@ -200,17 +206,17 @@ class PoolSink:
         return True
 
     def _write(self, batch: _Batch, rows: dict[Table, list[dict[str, Any]]], marks: list[OffsetMark],
-               now: datetime) -> int:
+               now: datetime, fences: Fences) -> int:
         """Write the batch; if the database refuses it for a value, write all but the refused
         records, which become sink dead letters. Returns how many were refused."""
         try:
-            self._store.write_batch(rows, batch.rejects, marks)
+            self._store.write_batch(rows, batch.rejects, marks, fences)
             return 0
         except Exception as exc:  # refusal_of sorts data from infrastructure
             if refusal_of(exc, self._store.dialect) is None:
                 raise
             refused = write_sparing(self._store, self._pending(batch), batch.rejects, marks, self._letters,
-                                    now, exc)
+                                    now, exc, fences)
         for pending in refused:
             batch.stored[(pending.dataset, pending.recipient)] -= 1
             batch.rejected[(pending.dataset, pending.recipient)] += 1

@@ -29,6 +29,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateColumn, CreateSchema
@@ -53,6 +54,20 @@ _INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
 
 class SchemaConflict(RuntimeError):
     """An existing pool table cannot take a writer schema's rows (an operator must decide)."""
+
+
+class PartitionMoved(RuntimeError):
+    """Another sink stored offsets of a partition this batch is from: the partition moved while
+    the batch was in hand (this sink paused past its session timeout). Nothing was written."""
+
+    def __init__(self, partitions: list[tuple[str, int]]) -> None:
+        super().__init__(f"partitions {partitions} moved to another sink while a batch of them was in hand: "
+                         "the batch was not written (their new owner writes it)")
+        self.partitions = partitions
+
+
+# Expected stored offset per (topic, partition) before a batch: None where nothing is stored yet.
+Fences = Mapping[tuple[str, int], "int | None"]
 
 
 def _bookkeeping_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -164,22 +179,46 @@ class PoolStore:
         write_staged(conn, staged, rows)
 
     def write_batch(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]],
-                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark]) -> None:
+                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark], fences: Fences | None = None) -> None:
         """Upsert rows, insert rejects and move offsets in ONE transaction: all or nothing.
 
         Each table's rows go in one statement per table. Rows must be unique per primary key
-        within a call (see ``logic.latest_per_key``).
+        within a call (see ``logic.latest_per_key``). With ``fences``, an offset moves only from
+        the stored value the sink expects; where another sink has moved it, PartitionMoved is
+        raised and nothing of the batch is written.
         """
         reject_rows = [r.row() for r in rejects]
-        offset_rows = [o.row() for o in offsets]
+        marks = list(offsets)
         with self.engine.begin() as conn:
             for table, rows in rows_by_table.items():
                 if rows:
                     self._write_rows(conn, table, rows)
             if reject_rows:
                 conn.execute(self._upsert(self.rejects), reject_rows)
-            if offset_rows:
-                conn.execute(self._upsert(self.offsets), offset_rows)
+            free = [m.row() for m in marks if fences is None or (m.topic, m.partition) not in fences]
+            if free:
+                conn.execute(self._upsert(self.offsets), free)
+            if fences:
+                self._move_fenced(conn, [m for m in marks if (m.topic, m.partition) in fences], fences)
+
+    def _move_fenced(self, conn: Connection, marks: Sequence[OffsetMark], fences: Fences) -> None:
+        """Move each offset from its expected value. The UPDATE takes the row's lock, so of two
+        sinks writing one partition at once the second waits, then finds the value moved."""
+        moved = []
+        for mark in marks:
+            expected = fences[(mark.topic, mark.partition)]
+            if expected is None:
+                stmt: Any = _INSERTS[self.dialect](self.offsets).values(**mark.row()).on_conflict_do_nothing()
+            else:
+                stmt = (update(self.offsets).values(next_offset=mark.next_offset)
+                        .where(self.offsets.c.group_id == mark.group_id, self.offsets.c.topic == mark.topic,
+                               self.offsets.c.partition == mark.partition,
+                               self.offsets.c.next_offset == expected))
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
+            if not conn.execute(stmt.returning(self.offsets.c.partition)).all():
+                moved.append((mark.topic, mark.partition))
+        if moved:
+            raise PartitionMoved(moved)  # leaving the with-block rolls the whole batch back
 
     def try_rows(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]) -> Refusal | None:
         """Write ``rows_by_table`` and roll back: the database's refusal of them, or None if it

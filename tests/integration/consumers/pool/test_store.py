@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consumers.pool.logic import OffsetMark, Reject, plan_for, row_for, table_for
 from consumers.pool.pools import TableRef, table_ref
-from consumers.pool.store import PoolStore, SchemaConflict, upsert_statement
+from consumers.pool.store import PartitionMoved, PoolStore, SchemaConflict, upsert_statement
 from govbus.core.result import Fault
 
 T0 = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
@@ -76,6 +76,32 @@ def test_a_failing_batch_stores_nothing(store):
     assert store.stored_offsets("g", "t", [0]) == {}
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(store.rejects)).scalar() == 0
+
+
+@pytest.mark.parametrize(("stored_first", "expected", "moves"), [
+    (None, None, True),    # nothing stored, nothing expected: the first batch of a partition
+    (3, 3, True),          # stored where this sink left it
+    (3, None, False),      # another sink stored the partition's first batch meanwhile
+    (9, 3, False),         # another sink has moved it on since
+])
+def test_an_offset_moves_only_from_where_the_sink_expects_it(store, stored_first, expected, moves):
+    """A sink presumed dead that wakes with a batch in hand must not write over the partition's
+    new owner: its whole batch is refused (rows too), and the stored offset stays."""
+    plan = plan_for(schema()).value
+    table = store.ensure_table(plan, "pool_a__fence")
+    if stored_first is not None:
+        store.write_batch({table: [row_for(record("x", 1), plan)]}, [], [OffsetMark("g", "t", 0, stored_first)])
+    write = lambda: store.write_batch({table: [row_for(record("x", 2), plan)]}, [],  # noqa: E731
+                                      [OffsetMark("g", "t", 0, 12), OffsetMark("g", "t", 1, 4)],
+                                      {("t", 0): expected, ("t", 1): None})
+    if moves:
+        write()
+    else:
+        with pytest.raises(PartitionMoved) as refused:
+            write()
+        assert refused.value.partitions == [("t", 0)]
+    assert store.stored_offsets("g", "t", [0, 1]) == ({0: 12, 1: 4} if moves else {0: stored_first})
+    assert rows_of(store, table)["x"].n == (2 if moves else 1)
 
 
 def test_a_newer_schema_version_adds_nullable_columns(store):
