@@ -3,7 +3,10 @@
 Thin I/O around ``logic`` (mapping) and ``store`` (database). Where a batch ends: one
 ``consume()`` call is one batch, written before the next call. Rebalance callbacks only run
 inside ``consume()``, so a partition is never handed to another sink while a batch of it is
-still unwritten, and the new owner starts from the offsets stored with the rows.
+still unwritten, and the new owner starts from the offsets stored with the rows. A sink the group
+presumed dead (silent past its session timeout) may wake with a batch of partitions that moved:
+its offsets move only from where it left them (``PoolStore.write_batch`` fences), so that batch
+is refused whole and dropped, and it cannot write over the new owner's newer rows.
 
 Faults of data (undecodable values, unknown schema ids, schemas without a usable key) go to the
 rejects table with the original bytes. A record the database refuses (a value it cannot store)
