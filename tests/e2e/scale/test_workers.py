@@ -8,7 +8,11 @@ with SIGKILL (no commit, no leaving the group). Their partitions move to the sur
 session timeout, and at the end every record is in each of the three pools exactly once, every
 delivery in the audit chain exactly once, and the chain verifies.
 
-Bounded: about two minutes on the 2-core CI machine (session timeout 6 s).
+A second test adds a processor to a running one mid-stream (a rebalance, not a death) and finds
+no output twice.
+
+Bounded: about five minutes together on the 2-core machine shared with other work (session
+timeout 6 s); the first test is about four of them.
 """
 from __future__ import annotations
 
@@ -24,15 +28,15 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from sqlalchemy import column, create_engine, func, select
 
 from bench.databases import fresh_database
+from bench.groups import group_assignment
 from bench.processor_bench import DATASET, bench_records
 from commands.localstack.stack import free_port
 from consumers.audit.sink import ensure_audit_topic
-from consumers.audit.store import AUDIT_TABLE, AuditStore, audit_group
+from consumers.audit.store import AuditStore, audit_group
 from consumers.pool.pools import pool_table_ref
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topics import value_subject
 from stream_processors.main import build_pipeline, ensure_topics
-from bench.groups import group_assignment
 from tests.support.workers import Worker, Workers, wait_for_group
 
 RECORDS = 20_000
@@ -128,14 +132,14 @@ def _wait_until(what: str, condition, workers: Workers, timeout: float) -> None:
     pytest.fail(f"{what}: not within {timeout:.0f}s")
 
 
-def _setup(broker, settings: GovbusSettings) -> list[tuple[bytes, bytes]]:  # noqa: ANN001
-    """Topics with six partitions (the audit topic with its one), subjects registered, records encoded."""
+def _setup(settings: GovbusSettings):  # noqa: ANN202 - a Pipeline
+    """Topics with six partitions (the audit topic with its one) and the subjects registered."""
     pipeline = build_pipeline(settings)
     audit_topic = topic_names(settings).audit_deliveries
     ensure_audit_topic(settings, audit_topic)
     ensure_topics(settings, [topic_names(settings).raw(DATASET)]
                   + [t for t in pipeline.output_topics() if t != audit_topic], partitions=PARTITIONS)
-    return _encoded_records(settings, pipeline)
+    return pipeline
 
 
 def _kill_one_processor(settings: GovbusSettings, workers: Workers, processors: list[Worker]) -> None:
@@ -182,9 +186,9 @@ def _kill_active_audit_member(settings: GovbusSettings, workers: Workers, audits
 
 def _everything_once(settings: GovbusSettings, workers: Workers, store: AuditStore) -> None:
     deliveries = RECORDS * len(RECIPIENTS)
-    _wait_until("every record in every pool and the chain",
-                lambda: all(_pool_counts(settings, r)[1] >= RECORDS for r in RECIPIENTS)
-                and _audit_counts(store)[1] >= deliveries, workers, 300)
+    _wait_until("every record in every pool", lambda: all(_pool_counts(settings, r)[1] >= RECORDS for r in RECIPIENTS),
+                workers, 300)
+    _wait_until("every delivery in the chain", lambda: _audit_counts(store)[1] >= deliveries, workers, 300)
     for recipient in RECIPIENTS:
         assert _pool_counts(settings, recipient) == (RECORDS, RECORDS, RECORDS), recipient
     assert _audit_counts(store) == (deliveries, deliveries, RECORDS)
@@ -197,7 +201,7 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
         settings = broker.settings(tmp_path, topic_prefix=f"scale{unique}", pool_url=pool_url,
                                    processor_group=f"scale{unique}-p", sink_group=f"scale{unique}-s",
                                    group_session_timeout_seconds=SESSION_SECONDS)
-        records = _setup(broker, settings)
+        pipeline = _setup(settings)
         env = os.environ | broker.env() | {
             "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_POOL_URL": pool_url,
             "GOVBUS_PROCESSOR_GROUP": settings.processor_group, "GOVBUS_SINK_GROUP": settings.sink_group,
@@ -210,6 +214,7 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
             processors = [workers.start("process", i, metrics_port) for i in range(2)]
             sinks = [workers.start("sink", i) for i in range(2)]
             audits = [workers.start("audit", i) for i in range(2)]
+            records = _encoded_records(settings, pipeline)  # while the workers start
             wait_for_group(settings, settings.processor_group, {w.pid for w in processors}, workers, 120)
             wait_for_group(settings, settings.sink_group, {w.pid for w in sinks}, workers, 120)
             wait_for_group(settings, audit_group(settings), {w.pid for w in audits}, workers, 120,
@@ -229,3 +234,42 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
         finally:
             workers.stop_all()
             store.close()
+
+
+JOIN_RECORDS = RECORDS     # one worker alone needs far longer than the second takes to join
+
+
+def test_a_worker_joining_mid_stream_takes_partitions_without_redoing_work(broker, tmp_path: Path, unique):
+    """A rebalance that is not a death: the first worker gives up partitions only after what it
+    has processed is committed (stream_processors/faust_group.py), so the second worker takes
+    over with no record processed twice: the watched recipient's shared topic holds each record
+    exactly once, and the second worker did part of the work."""
+    settings = broker.settings(tmp_path, topic_prefix=f"join{unique}", processor_group=f"join{unique}-p")
+    pipeline = _setup(settings)
+    env = os.environ | broker.env() | {"GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
+                                       "GOVBUS_PROCESSOR_GROUP": settings.processor_group,
+                                       "GOVBUS_STATE_DIR": str(tmp_path / "state")}
+    workers = Workers(env, tmp_path)
+    shared = topic_names(settings).shared(WATCHED, DATASET)
+    watermarks = Consumer(kafka_config(settings, "consumer", **{"group.id": "scale-test-watermarks"}))
+    try:
+        metrics_port = free_port()
+        first = workers.start("process", 0, metrics_port)
+        records = _encoded_records(settings, pipeline)[:JOIN_RECORDS]
+        wait_for_group(settings, settings.processor_group, {first.pid}, workers, 120)
+        load = Load(settings, records)
+        load.start()
+        _wait_until("first worker mid-stream", lambda: _topic_messages(watermarks, shared) >= 0.1 * JOIN_RECORDS,
+                    workers, 120)
+        second = workers.start("process", 1, metrics_port)
+        wait_for_group(settings, settings.processor_group, {first.pid, second.pid}, workers, 120)
+        assert _topic_messages(watermarks, shared) < JOIN_RECORDS, "the second worker joined after the stream"
+        load.join(120)
+        assert load.error is None, load.error
+        _wait_until("every record delivered", lambda: _topic_messages(watermarks, shared) >= JOIN_RECORDS, workers, 240)
+        time.sleep(3)  # a duplicate would arrive now, with the last batches
+        assert _topic_messages(watermarks, shared) == JOIN_RECORDS
+        assert _processed(second) > 0, "the joining worker should have taken partitions and records"
+    finally:
+        watermarks.close()
+        workers.stop_all()
