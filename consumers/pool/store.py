@@ -12,7 +12,8 @@ A writer schema the existing table cannot take stops the sink (``evolution``).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateSchema
 from sqlalchemy.sql.dml import Insert
 
@@ -50,6 +52,23 @@ REJECTS_TABLE = "govbus_sink_rejects"
 # The dialects' own INSERTs: both have ON CONFLICT (the generic Insert has not).
 _INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
     "sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+# pg_advisory_xact_lock key of pool DDL ("govbus" in ASCII): sinks that create or alter the same
+# table at once take turns; without it PostgreSQL's CREATE TABLE IF NOT EXISTS races (two
+# sinks both find no table, the second fails on pg_type's unique index) and so does ADD COLUMN.
+DDL_LOCK_KEY = 0x676F76627573
+
+
+@contextmanager
+def ddl_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for DDL, under the pool's DDL lock on PostgreSQL (its DDL is transactional,
+    so the next sink in turn sees the finished tables). SQLite runs each DDL statement on its
+    own: ``ensure_table`` retries once where another process created a table first."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
+        yield conn
 
 
 class SchemaConflict(RuntimeError):
@@ -114,7 +133,8 @@ class PoolStore:
             raise ValueError(f"the pool supports {sorted(_INSERTS)}, not {self.dialect!r} ({url})")
         self._metadata = MetaData()
         self.offsets, self.rejects = _bookkeeping_tables(self._metadata)
-        self._metadata.create_all(self.engine, checkfirst=True)
+        with ddl_transaction(self.engine) as conn:
+            self._metadata.create_all(conn, checkfirst=True)
         self._tables: dict[tuple[TableRef, TablePlan], Table] = {}
         self._schemas: set[str] = set()  # pool schemas known to exist
         self._statements: dict[Table, Insert] = {}
@@ -134,17 +154,24 @@ class PoolStore:
             return cached
         # One MetaData per schema version: two versions of a dataset share the table name.
         table = table_for(plan, ref.name, MetaData(), ref.schema)
-        if ref.schema is not None and ref.schema not in self._schemas:
-            with self.engine.begin() as conn:
-                conn.execute(CreateSchema(ref.schema, if_not_exists=True))
-            self._schemas.add(ref.schema)
-        table.create(self.engine, checkfirst=True)
-        self._align(table, plan, ref)
+        try:
+            self._create(table, plan, ref)
+        except DBAPIError:  # SQLite: another sink created it between our check and our CREATE
+            self._create(table, plan, ref)
         self._tables[(ref, plan)] = table
         return table
 
-    def _align(self, table: Table, plan: TablePlan, ref: TableRef) -> None:
-        found = inspect(self.engine)
+    def _create(self, table: Table, plan: TablePlan, ref: TableRef) -> None:
+        with ddl_transaction(self.engine) as conn:
+            if ref.schema is not None and ref.schema not in self._schemas:
+                conn.execute(CreateSchema(ref.schema, if_not_exists=True))
+            table.create(conn, checkfirst=True)
+            self._align(conn, table, plan, ref)
+        if ref.schema is not None:
+            self._schemas.add(ref.schema)
+
+    def _align(self, conn: Connection, table: Table, plan: TablePlan, ref: TableRef) -> None:
+        found = inspect(conn)
         evolution = evolve(table, plan, found.get_columns(ref.name, schema=ref.schema),
                            found.get_pk_constraint(ref.name, schema=ref.schema)["constrained_columns"],
                            self.engine.dialect)
@@ -155,11 +182,10 @@ class PoolStore:
         if not evolution.add:
             return
         table_sql = self.engine.dialect.identifier_preparer.format_table(table)
-        with self.engine.begin() as conn:
-            for column in evolution.add:
-                ddl = CreateColumn(Column(column.name, column.type, nullable=True)).compile(dialect=self.engine.dialect)
-                conn.execute(text(f"ALTER TABLE {table_sql} ADD COLUMN {ddl}"))
-                log.info("pool table %s: added column %s", ref, column.name)
+        for column in evolution.add:
+            ddl = CreateColumn(Column(column.name, column.type, nullable=True)).compile(dialect=self.engine.dialect)
+            conn.execute(text(f"ALTER TABLE {table_sql} ADD COLUMN {ddl}"))
+            log.info("pool table %s: added column %s", ref, column.name)
 
     def _upsert(self, table: Table) -> Insert:
         stmt = self._statements.get(table)

@@ -208,13 +208,14 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
             "GOVBUS_GROUP_SESSION_TIMEOUT_SECONDS": str(SESSION_SECONDS),
             "GOVBUS_STATE_DIR": str(tmp_path / "state")}  # one host: the worker index keeps states apart
         workers = Workers(env, tmp_path)
-        store = AuditStore(pool_url)
+        store: AuditStore | None = None
         try:
             metrics_port = free_port()  # worker 1 serves the next one (GOVBUS_WORKER_INDEX)
             processors = [workers.start("process", i, metrics_port) for i in range(2)]
-            sinks = [workers.start("sink", i) for i in range(2)]
+            sinks = [workers.start("sink", i) for i in range(2)]  # both create the pool's tables
             audits = [workers.start("audit", i) for i in range(2)]
             records = _encoded_records(settings, pipeline)  # while the workers start
+            store = AuditStore(pool_url)
             wait_for_group(settings, settings.processor_group, {w.pid for w in processors}, workers, 120)
             wait_for_group(settings, settings.sink_group, {w.pid for w in sinks}, workers, 120)
             wait_for_group(settings, audit_group(settings), {w.pid for w in audits}, workers, 120,
@@ -233,7 +234,8 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
                 assert "Traceback" not in worker.log.read_text(errors="replace"), worker.tail(80)
         finally:
             workers.stop_all()
-            store.close()
+            if store is not None:
+                store.close()
 
 
 JOIN_RECORDS = RECORDS     # one worker alone needs far longer than the second takes to join
