@@ -1,6 +1,7 @@
 """consumers.pool.store against real databases: a SQLite file and PostgreSQL."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, datetime, timezone
 from datetime import time as dt_time
@@ -246,3 +247,33 @@ def test_a_table_of_key_columns_only_keeps_each_key_once(store):
     for _ in range(2):
         store.write_batch({table: [{"k": "x"}, {"k": "y"}]}, [], [])
     assert set(rows_of(store, table)) == {"x", "y"}
+
+
+def test_sinks_creating_one_pool_table_at_once_all_get_it(pool_url):
+    """Several sink workers meet a new dataset at the same moment: each must end up with the
+    table (PostgreSQL's CREATE … IF NOT EXISTS alone failed on pg_type's unique index)."""
+    plan = plan_for(schema()).value
+    stores = [PoolStore(pool_url) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    failures: list[BaseException] = []
+
+    def create(store: PoolStore) -> None:
+        start.wait()
+        try:
+            store.ensure_table(plan, table_ref(store.dialect, "department", "police", "race.table"))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=create, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert failures == []
+        table = stores[0].ensure_table(plan, table_ref(stores[0].dialect, "department", "police", "race.table"))
+        stores[1].write_batch({table: [row_for(record("x", 1), plan)]}, [], [])
+        assert set(rows_of(stores[0], table)) == {"x"}
+    finally:
+        for store in stores:
+            store.close()
