@@ -7,6 +7,9 @@ it) and waits for every output's delivery report inside the body. Faust's web se
 /table views would expose personal data); metrics, /healthz and /readyz are served by
 govbus.core.health_server instead.
 
+Workers: every `govbus process` with the same GOVBUS_PROCESSOR_GROUP shares the raw topics'
+partitions (stream_processors/faust_group.py: what a rebalance does to the batch in hand).
+
 Outages (docs/operations.md#outages): an event whose processing fails because the registry is
 unreachable is retried, the same event, with backoff; outputs the broker has not acknowledged
 are waited for. The batch is acknowledged only once every output of it is, however long that
@@ -29,6 +32,7 @@ from govbus.core.settings import GovbusSettings
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
+from stream_processors.faust_group import group_member_config
 from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
@@ -46,8 +50,8 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         settings.processor_group,
         broker=broker_urls(settings), broker_credentials=broker_credentials(settings),
         value_serializer="raw", key_serializer="raw",
-        datadir=str(settings.state_dir / "faust"),
-        web_enabled=False, producer_acks=-1, stream_wait_empty=False,
+        **group_member_config(settings, "processor"),
+        web_enabled=False, producer_acks=-1,
         topic_allow_declare=False, topic_disable_leader=True,
     )
     source = app.topic(*raw_topics, value_serializer="raw", key_serializer="raw")

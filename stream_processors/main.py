@@ -22,6 +22,7 @@ from govbus.core.topic_plan import planned_topics, specs_of
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.app import build_app
 from stream_processors.clean.dedup import SeenEvents
+from stream_processors.faust_group import worker_state_dir
 from stream_processors.faust_health import quiet_client_logs
 from stream_processors.output import OUTAGE_CONFIG, OutputProducer
 from stream_processors.pipeline import Pipeline
@@ -67,7 +68,7 @@ def run_processor(settings: GovbusSettings) -> None:
     raw_topics = [pipeline.topics.raw(d) for d in pipeline.schemas]
     ride_out(health.watch, lambda: ensure_topics(settings, pipeline, raw_topics + pipeline.output_topics()),
              lambda: False, on_wait=health.beat)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    worker_state_dir(settings, "processor").mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     latch = ClientErrorLatch(health.watch)
     producer = Producer(kafka_config(settings, "producer", **OUTAGE_CONFIG, error_cb=latch,
                                      logger=client_logger(health.watch)))

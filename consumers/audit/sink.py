@@ -16,6 +16,7 @@ hand retried until it is stored (consumers/batches.py); refused access stops the
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -37,7 +38,7 @@ from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, Stopped, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, kafka_config, member_client_id, topic_names
 from govbus.core.topic_plan import bus_topics, spec_of
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ class AuditSink:
         except Stopped:
             return summary  # asked to stop before the broker answered
         consumer = Consumer(kafka_config(self._settings, "consumer", **{
-            "group.id": self._group, "error_cb": self._client_error, "logger": client_logger(self._watch),
+            "group.id": self._group, "client.id": member_client_id(self._settings, "audit-sink", os.getpid()),
+            "error_cb": self._client_error, "logger": client_logger(self._watch),
             # A stored offset the topic no longer holds means audit events expired unread:
             # stop loudly instead of silently skipping to the earliest one (the chain would
             # verify, yet deliveries would be missing from it). A fresh store starts at the
@@ -127,7 +129,9 @@ class AuditSink:
             next_offset = stored.get(tp.partition)
             tp.offset = OFFSET_BEGINNING if next_offset is None else next_offset
             self._next[(tp.topic, tp.partition)] = next_offset
-        log.info("assigned %s", [(tp.topic, tp.partition, tp.offset) for tp in partitions])
+        if partitions:  # the one writer now: a standby taking over says so (docs/operations.md)
+            log.warning("audit sink: writing the chain from offset %s of %s",
+                        ", ".join(str(self._next[(tp.topic, tp.partition)] or 0) for tp in partitions), self._topic)
         consumer.assign(partitions)
         self._assigned_at = time.monotonic()
 

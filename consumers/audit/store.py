@@ -44,7 +44,7 @@ from consumers.audit.logic import (
     verify_chain,
 )
 from consumers.pool.logic import OffsetMark, Reject
-from consumers.pool.store import PoolStore, upsert_statement
+from consumers.pool.store import PoolStore, ddl_transaction, upsert_statement
 from govbus.core.settings import GovbusSettings
 
 AUDIT_TABLE = "govbus_audit_deliveries"
@@ -114,7 +114,8 @@ class AuditStore:
         self.dialect = self._pool.dialect
         metadata = MetaData()
         self.deliveries, self.head = audit_tables(metadata)
-        metadata.create_all(self.engine, checkfirst=True)
+        with ddl_transaction(self.engine) as conn:  # audit sinks may start at once (standbys)
+            metadata.create_all(conn, checkfirst=True)
         self._start_chain()
 
     def _start_chain(self) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import Table
 
 from consumers.pool.bisect import Refusal, isolate, refused_column
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key
-from consumers.pool.store import PoolStore
+from consumers.pool.store import Fences, PoolStore
 from govbus import __version__
 from govbus.core.deadletter import Origin, PoolPlace, dead_letter_headers, dead_letter_record
 from govbus.core.metrics import Metrics
@@ -141,7 +141,7 @@ class LetterBox:
 
 def write_sparing(store: PoolStore, pending: Sequence[Pending], rejects: Sequence[Reject],
                   marks: Sequence[OffsetMark], box: LetterBox, now: datetime,
-                  error: Exception) -> list[Pending]:
+                  error: Exception, fences: Fences | None = None) -> list[Pending]:
     """Write a batch the database refused as a whole: every record but the refused ones, which
     become sink letters (and rows of the rejects table). Returns the refused records. ``error``
     (the whole batch's refusal) is raised again if no single record is to blame."""
@@ -158,5 +158,5 @@ def write_sparing(store: PoolStore, pending: Sequence[Pending], rejects: Sequenc
     box.post(letters)
     gone = {i for i, _refusal in refused}
     kept = latest_per_key([(p.table, p.row) for i, p in enumerate(pending) if i not in gone])
-    store.write_batch(kept, [*rejects, *(reject_of(letter, now) for letter in letters)], marks)
+    store.write_batch(kept, [*rejects, *(reject_of(letter, now) for letter in letters)], marks, fences)
     return [pending[i] for i in sorted(gone)]

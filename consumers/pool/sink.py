@@ -3,7 +3,10 @@
 Thin I/O around ``logic`` (mapping) and ``store`` (database). Where a batch ends: one
 ``consume()`` call is one batch, written before the next call. Rebalance callbacks only run
 inside ``consume()``, so a partition is never handed to another sink while a batch of it is
-still unwritten, and the new owner starts from the offsets stored with the rows.
+still unwritten, and the new owner starts from the offsets stored with the rows. A sink the group
+presumed dead (silent past its session timeout) may wake with a batch of partitions that moved:
+its offsets move only from where it left them (``PoolStore.write_batch`` fences), so that batch
+is refused whole and dropped, and it cannot write over the new owner's newer rows.
 
 Faults of data (undecodable values, unknown schema ids, schemas without a usable key) go to the
 rejects table with the original bytes. A record the database refuses (a value it cannot store)
@@ -16,6 +19,7 @@ cannot take, refused access) stops the sink.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -32,7 +36,7 @@ from consumers.pool.bisect import refusal_of
 from consumers.pool.letters import LetterBox, Pending, origin_of, write_sparing
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
-from consumers.pool.store import PoolStore, SchemaConflict
+from consumers.pool.store import Fences, PartitionMoved, PoolStore, SchemaConflict
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
@@ -40,7 +44,7 @@ from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde, unframe
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, kafka_config, member_client_id, topic_names
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ class PoolSink:
 
     def _consumer(self) -> Consumer:
         config = kafka_config(self._settings, "consumer", **{
-            "group.id": self._group,
+            "group.id": self._group, "client.id": member_client_id(self._settings, "sink", os.getpid()),
             # A regex subscription sees new shared topics only at a metadata refresh.
             "topic.metadata.refresh.interval.ms": 1000,
             "error_cb": self._client_error, "on_commit": self._on_commit,
@@ -169,12 +173,17 @@ class PoolSink:
         trace when it raises (the expected offsets are put back), so the batch can be retried."""
         expected = dict(self._next)
         try:
-            return self._sink_once(consumer, messages, summary)
+            return self._sink_once(consumer, messages, summary, expected)
+        except PartitionMoved as moved:  # we were presumed dead: the partitions are another's now
+            log.warning("sink: %s", moved)
+            self._next = {tp: o for tp, o in expected.items() if tp not in moved.partitions}
+            return True
         except BaseException:
             self._next = expected
             raise
 
-    def _sink_once(self, consumer: Consumer, messages: list[Message], summary: SinkSummary) -> bool:
+    def _sink_once(self, consumer: Consumer, messages: list[Message], summary: SinkSummary,
+                   expected: dict[tuple[str, int], int | None]) -> bool:
         batch = _Batch()
         now = datetime.now(timezone.utc)
         for msg in messages:
@@ -188,7 +197,8 @@ class PoolSink:
             return False
         rows = latest_per_key(batch.rows)
         marks = [OffsetMark(self._group, t, p, o) for (t, p), o in batch.offsets.items()]
-        refused = self._write(batch, rows, marks, now)
+        # Offsets move only from where this sink left them (PoolStore.write_batch's fences).
+        refused = self._write(batch, rows, marks, now, {tp: expected.get(tp) for tp in batch.offsets})
         self._count(batch)
         self._acknowledge(consumer, batch.offsets)
         self._report_lag(consumer)
@@ -199,17 +209,17 @@ class PoolSink:
         return True
 
     def _write(self, batch: _Batch, rows: dict[Table, list[dict[str, Any]]], marks: list[OffsetMark],
-               now: datetime) -> int:
+               now: datetime, fences: Fences) -> int:
         """Write the batch; if the database refuses it for a value, write all but the refused
         records, which become sink dead letters. Returns how many were refused."""
         try:
-            self._store.write_batch(rows, batch.rejects, marks)
+            self._store.write_batch(rows, batch.rejects, marks, fences)
             return 0
         except Exception as exc:  # refusal_of sorts data from infrastructure
             if refusal_of(exc, self._store.dialect) is None:
                 raise
             refused = write_sparing(self._store, self._pending(batch), batch.rejects, marks, self._letters,
-                                    now, exc)
+                                    now, exc, fences)
         for pending in refused:
             batch.stored[(pending.dataset, pending.recipient)] -= 1
             batch.rejected[(pending.dataset, pending.recipient)] += 1

@@ -12,7 +12,8 @@ A writer schema the existing table cannot take stops the sink (``evolution``).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -29,8 +30,10 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateSchema
 from sqlalchemy.sql.dml import Insert
 
@@ -51,8 +54,39 @@ _INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
     "sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
+# pg_advisory_xact_lock key of pool DDL ("govbus" in ASCII): sinks that create or alter the same
+# table at once take turns; without it PostgreSQL's CREATE TABLE IF NOT EXISTS races (two
+# sinks both find no table, the second fails on pg_type's unique index) and so does ADD COLUMN.
+DDL_LOCK_KEY = 0x676F76627573
+
+
+@contextmanager
+def ddl_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for DDL, under the pool's DDL lock on PostgreSQL (its DDL is transactional,
+    so the next sink in turn sees the finished tables). SQLite runs each DDL statement on its
+    own: ``ensure_table`` retries once where another process created a table first."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DDL_LOCK_KEY})
+        yield conn
+
+
 class SchemaConflict(RuntimeError):
     """An existing pool table cannot take a writer schema's rows (an operator must decide)."""
+
+
+class PartitionMoved(RuntimeError):
+    """Another sink stored offsets of a partition this batch is from: the partition moved while
+    the batch was in hand (this sink paused past its session timeout). Nothing was written."""
+
+    def __init__(self, partitions: list[tuple[str, int]]) -> None:
+        super().__init__(f"partitions {partitions} moved to another sink while a batch of them was in hand: "
+                         "the batch was not written (their new owner writes it)")
+        self.partitions = partitions
+
+
+# Expected stored offset per (topic, partition) before a batch: None where nothing is stored yet.
+Fences = Mapping[tuple[str, int], "int | None"]
 
 
 def _bookkeeping_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -99,7 +133,8 @@ class PoolStore:
             raise ValueError(f"the pool supports {sorted(_INSERTS)}, not {self.dialect!r} ({url})")
         self._metadata = MetaData()
         self.offsets, self.rejects = _bookkeeping_tables(self._metadata)
-        self._metadata.create_all(self.engine, checkfirst=True)
+        with ddl_transaction(self.engine) as conn:
+            self._metadata.create_all(conn, checkfirst=True)
         self._tables: dict[tuple[TableRef, TablePlan], Table] = {}
         self._schemas: set[str] = set()  # pool schemas known to exist
         self._statements: dict[Table, Insert] = {}
@@ -119,17 +154,24 @@ class PoolStore:
             return cached
         # One MetaData per schema version: two versions of a dataset share the table name.
         table = table_for(plan, ref.name, MetaData(), ref.schema)
-        if ref.schema is not None and ref.schema not in self._schemas:
-            with self.engine.begin() as conn:
-                conn.execute(CreateSchema(ref.schema, if_not_exists=True))
-            self._schemas.add(ref.schema)
-        table.create(self.engine, checkfirst=True)
-        self._align(table, plan, ref)
+        try:
+            self._create(table, plan, ref)
+        except DBAPIError:  # SQLite: another sink created it between our check and our CREATE
+            self._create(table, plan, ref)
         self._tables[(ref, plan)] = table
         return table
 
-    def _align(self, table: Table, plan: TablePlan, ref: TableRef) -> None:
-        found = inspect(self.engine)
+    def _create(self, table: Table, plan: TablePlan, ref: TableRef) -> None:
+        with ddl_transaction(self.engine) as conn:
+            if ref.schema is not None and ref.schema not in self._schemas:
+                conn.execute(CreateSchema(ref.schema, if_not_exists=True))
+            table.create(conn, checkfirst=True)
+            self._align(conn, table, plan, ref)
+        if ref.schema is not None:
+            self._schemas.add(ref.schema)
+
+    def _align(self, conn: Connection, table: Table, plan: TablePlan, ref: TableRef) -> None:
+        found = inspect(conn)
         evolution = evolve(table, plan, found.get_columns(ref.name, schema=ref.schema),
                            found.get_pk_constraint(ref.name, schema=ref.schema)["constrained_columns"],
                            self.engine.dialect)
@@ -140,11 +182,10 @@ class PoolStore:
         if not evolution.add:
             return
         table_sql = self.engine.dialect.identifier_preparer.format_table(table)
-        with self.engine.begin() as conn:
-            for column in evolution.add:
-                ddl = CreateColumn(Column(column.name, column.type, nullable=True)).compile(dialect=self.engine.dialect)
-                conn.execute(text(f"ALTER TABLE {table_sql} ADD COLUMN {ddl}"))
-                log.info("pool table %s: added column %s", ref, column.name)
+        for column in evolution.add:
+            ddl = CreateColumn(Column(column.name, column.type, nullable=True)).compile(dialect=self.engine.dialect)
+            conn.execute(text(f"ALTER TABLE {table_sql} ADD COLUMN {ddl}"))
+            log.info("pool table %s: added column %s", ref, column.name)
 
     def _upsert(self, table: Table) -> Insert:
         stmt = self._statements.get(table)
@@ -164,22 +205,46 @@ class PoolStore:
         write_staged(conn, staged, rows)
 
     def write_batch(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]],
-                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark]) -> None:
+                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark], fences: Fences | None = None) -> None:
         """Upsert rows, insert rejects and move offsets in ONE transaction: all or nothing.
 
         Each table's rows go in one statement per table. Rows must be unique per primary key
-        within a call (see ``logic.latest_per_key``).
+        within a call (see ``logic.latest_per_key``). With ``fences``, an offset moves only from
+        the stored value the sink expects; where another sink has moved it, PartitionMoved is
+        raised and nothing of the batch is written.
         """
         reject_rows = [r.row() for r in rejects]
-        offset_rows = [o.row() for o in offsets]
+        marks = list(offsets)
         with self.engine.begin() as conn:
             for table, rows in rows_by_table.items():
                 if rows:
                     self._write_rows(conn, table, rows)
             if reject_rows:
                 conn.execute(self._upsert(self.rejects), reject_rows)
-            if offset_rows:
-                conn.execute(self._upsert(self.offsets), offset_rows)
+            free = [m.row() for m in marks if fences is None or (m.topic, m.partition) not in fences]
+            if free:
+                conn.execute(self._upsert(self.offsets), free)
+            if fences:
+                self._move_fenced(conn, [m for m in marks if (m.topic, m.partition) in fences], fences)
+
+    def _move_fenced(self, conn: Connection, marks: Sequence[OffsetMark], fences: Fences) -> None:
+        """Move each offset from its expected value. The UPDATE takes the row's lock, so of two
+        sinks writing one partition at once the second waits, then finds the value moved."""
+        moved = []
+        for mark in marks:
+            expected = fences[(mark.topic, mark.partition)]
+            if expected is None:
+                stmt: Any = _INSERTS[self.dialect](self.offsets).values(**mark.row()).on_conflict_do_nothing()
+            else:
+                stmt = (update(self.offsets).values(next_offset=mark.next_offset)
+                        .where(self.offsets.c.group_id == mark.group_id, self.offsets.c.topic == mark.topic,
+                               self.offsets.c.partition == mark.partition,
+                               self.offsets.c.next_offset == expected))
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
+            if not conn.execute(stmt.returning(self.offsets.c.partition)).all():
+                moved.append((mark.topic, mark.partition))
+        if moved:
+            raise PartitionMoved(moved)  # leaving the with-block rolls the whole batch back
 
     def try_rows(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]) -> Refusal | None:
         """Write ``rows_by_table`` and roll back: the database's refusal of them, or None if it

@@ -15,7 +15,7 @@ from govbus.core.kafka_access import check_access
 from govbus.core.outage import Service
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.serde import registry_client, settings_identity
-from govbus.core.settings import GovbusSettings, kafka_config
+from govbus.core.settings import GovbusSettings, kafka_config, served_metrics_port
 
 PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -65,8 +65,9 @@ def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRe
                       needs: tuple[Service, ...], database_url: str | None = None,
                       lag_known: Callable[[], bool | None] = lambda: None, serve: bool = True) -> Health:
     """The role's outage watch and health, its prober thread, and /metrics, /healthz, /readyz on
-    ``GOVBUS_METRICS_PORT`` (none when it is -1: the prober still runs, for the WARNING lines;
-    none with ``serve`` False, for a role with a web server of its own)."""
+    ``GOVBUS_METRICS_PORT``, shifted by ``GOVBUS_WORKER_INDEX`` when fixed (none when it is -1:
+    the prober still runs, for the WARNING lines; none with ``serve`` False, for a role with a
+    web server of its own)."""
     watch = OutageWatch(role)
     health = Health(watch, needs, settings.liveness_seconds, lag_known)
     probes: dict[Service, Probe] = {}
@@ -78,7 +79,7 @@ def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRe
         probes[Service.DATABASE] = database_probe(database_url)
     Prober(watch, probes, settings.health_probe_seconds).start()
     if serve:
-        serve_http(registry, health, settings.metrics_host, settings.metrics_port)
+        serve_http(registry, health, settings.metrics_host, served_metrics_port(settings))
     return health
 
 

@@ -21,6 +21,7 @@ from govbus.core.credentials import (
 from govbus.core.topics import TopicNames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HEARTBEAT_MS = 3000  # Kafka clients' default heartbeat interval
 
 
 class GovbusSettings(BaseSettings):
@@ -37,6 +38,11 @@ class GovbusSettings(BaseSettings):
     registry_identity_file: Path | None = None
     pool_url: str = "sqlite:///govbus-pool.db"
     metrics_port: int = Field(default=0, description="0: pick a free port; -1: do not serve /metrics")
+    # The N-th worker of a role on one host (0, 1, ...; docs/operations.md#running-more-workers):
+    # a fixed metrics port is shifted by it (worker 1 of port 9401 serves 9402), and the
+    # worker's local Faust state lives in a folder of its own. With metrics_port 0 every worker
+    # picks a free port and the index only separates the state.
+    worker_index: int = Field(default=0, ge=0)
     metrics_host: str = "127.0.0.1"
     # The long-running roles serve /healthz and /readyz on the metrics port too (docs/operations.md).
     # How often each service a role needs is probed for /readyz and for an outage's start and end.
@@ -63,6 +69,10 @@ class GovbusSettings(BaseSettings):
     # Processing
     processor_group: str = "govbus-processor"
     sink_group: str = "govbus-sink"
+    # How long a consumer group waits for a silent member (killed, hung, cut off) before its
+    # partitions move to the others; members heartbeat every third of it. Kafka's default
+    # (45 s); the broker bounds it (group.min/max.session.timeout.ms, 6 s to 30 min by default).
+    group_session_timeout_seconds: float = Field(default=45.0, ge=6.0, le=1800.0)
     sink_batch_size: int = 500
     sink_batch_seconds: float = 1.0
     # Master key for keyed pseudonyms (per-agreement keys derive from it): a file only (mode
@@ -116,6 +126,30 @@ def registry_identity_env(settings: GovbusSettings) -> dict[str, str]:
     return {"GOVBUS_REGISTRY_IDENTITY_FILE": str(path)} if path is not None else {}
 
 
+def served_metrics_port(settings: GovbusSettings) -> int:
+    """The port this worker serves /metrics on: 0 (a free one) and -1 (none) as given, a fixed
+    port shifted by ``worker_index`` so that the workers of one host do not collide."""
+    port = settings.metrics_port
+    return port + settings.worker_index if port > 0 else port
+
+
+def session_timeouts_ms(settings: GovbusSettings) -> tuple[int, int]:
+    """(session timeout, heartbeat interval) in milliseconds for a group member. Members learn of
+    a rebalance from a heartbeat's answer, so heartbeats stay at Kafka's 3 s however long the
+    session; a short session gets a third of it, so two may be lost before the member is dead."""
+    session = int(settings.group_session_timeout_seconds * 1000)
+    return session, min(HEARTBEAT_MS, session // 3)
+
+
+def member_client_id(settings: GovbusSettings, role: str, pid: int) -> str:
+    """The client id a group member shows in the group's description (``kafka-consumer-groups
+    --describe``, AdminClient.describe_consumer_groups): role, worker index and process id, so
+    that an operator can tell which process owns which partitions. ``client.id`` in
+    ``kafka_extra`` wins."""
+    given = settings.kafka_extra.get("client.id")
+    return str(given) if given else f"govbus-{role}-{settings.worker_index}-{pid}"
+
+
 def topic_names(settings: GovbusSettings) -> TopicNames:
     return TopicNames(settings.topic_prefix)
 
@@ -161,8 +195,10 @@ def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[
         config |= {"enable.idempotence": True, "acks": "all", "linger.ms": 5,
                    "compression.type": "lz4", "partitioner": "murmur2_random"}
     elif role == "consumer":
+        session, heartbeat = session_timeouts_ms(settings)
         config |= {"enable.auto.commit": False, "auto.offset.reset": "earliest",
-                   "enable.auto.offset.store": False}
+                   "enable.auto.offset.store": False,
+                   "session.timeout.ms": session, "heartbeat.interval.ms": heartbeat}
     config |= settings.kafka_extra
     config |= overrides
     return config

@@ -1,6 +1,7 @@
 """consumers.pool.store against real databases: a SQLite file and PostgreSQL."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, datetime, timezone
 from datetime import time as dt_time
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consumers.pool.logic import OffsetMark, Reject, plan_for, row_for, table_for
 from consumers.pool.pools import TableRef, table_ref
-from consumers.pool.store import PoolStore, SchemaConflict, upsert_statement
+from consumers.pool.store import PartitionMoved, PoolStore, SchemaConflict, upsert_statement
 from govbus.core.result import Fault
 
 T0 = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
@@ -76,6 +77,32 @@ def test_a_failing_batch_stores_nothing(store):
     assert store.stored_offsets("g", "t", [0]) == {}
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(store.rejects)).scalar() == 0
+
+
+@pytest.mark.parametrize(("stored_first", "expected", "moves"), [
+    (None, None, True),    # nothing stored, nothing expected: the first batch of a partition
+    (3, 3, True),          # stored where this sink left it
+    (3, None, False),      # another sink stored the partition's first batch meanwhile
+    (9, 3, False),         # another sink has moved it on since
+])
+def test_an_offset_moves_only_from_where_the_sink_expects_it(store, stored_first, expected, moves):
+    """A sink presumed dead that wakes with a batch in hand must not write over the partition's
+    new owner: its whole batch is refused (rows too), and the stored offset stays."""
+    plan = plan_for(schema()).value
+    table = store.ensure_table(plan, "pool_a__fence")
+    if stored_first is not None:
+        store.write_batch({table: [row_for(record("x", 1), plan)]}, [], [OffsetMark("g", "t", 0, stored_first)])
+    write = lambda: store.write_batch({table: [row_for(record("x", 2), plan)]}, [],  # noqa: E731
+                                      [OffsetMark("g", "t", 0, 12), OffsetMark("g", "t", 1, 4)],
+                                      {("t", 0): expected, ("t", 1): None})
+    if moves:
+        write()
+    else:
+        with pytest.raises(PartitionMoved) as refused:
+            write()
+        assert refused.value.partitions == [("t", 0)]
+    assert store.stored_offsets("g", "t", [0, 1]) == ({0: 12, 1: 4} if moves else {0: stored_first})
+    assert rows_of(store, table)["x"].n == (2 if moves else 1)
 
 
 def test_a_newer_schema_version_adds_nullable_columns(store):
@@ -220,3 +247,33 @@ def test_a_table_of_key_columns_only_keeps_each_key_once(store):
     for _ in range(2):
         store.write_batch({table: [{"k": "x"}, {"k": "y"}]}, [], [])
     assert set(rows_of(store, table)) == {"x", "y"}
+
+
+def test_sinks_creating_one_pool_table_at_once_all_get_it(pool_url):
+    """Several sink workers meet a new dataset at the same moment: each must end up with the
+    table (PostgreSQL's CREATE … IF NOT EXISTS alone failed on pg_type's unique index)."""
+    plan = plan_for(schema()).value
+    stores = [PoolStore(pool_url) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    failures: list[BaseException] = []
+
+    def create(store: PoolStore) -> None:
+        start.wait()
+        try:
+            store.ensure_table(plan, table_ref(store.dialect, "department", "police", "race.table"))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=create, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert failures == []
+        table = stores[0].ensure_table(plan, table_ref(stores[0].dialect, "department", "police", "race.table"))
+        stores[1].write_batch({table: [row_for(record("x", 1), plan)]}, [], [])
+        assert set(rows_of(stores[0], table)) == {"x"}
+    finally:
+        for store in stores:
+            store.close()

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from consumers.pool.sink import PoolSink
+from consumers.pool.store import PartitionMoved
 from govbus.core.metrics import new_metrics
 from govbus.core.settings import GovbusSettings
 
@@ -83,11 +84,12 @@ class FlakyStore:
     def __init__(self, down: int) -> None:
         self.down, self.written = down, []
 
-    def write_batch(self, rows, rejects, marks):
+    def write_batch(self, rows, rejects, marks, fences=None):
         if self.down:
             self.down -= 1
             raise KafkaException(KafkaError(KafkaError._TRANSPORT))  # any outage: the write failed
         self.written.append(([r.offset for r in rejects], [m.next_offset for m in marks]))
+        self.fences = fences
 
 
 class Committing(CachedOffsets):
@@ -109,4 +111,24 @@ def test_a_batch_whose_write_failed_is_taken_again_whole():
     assert s._next == {("shared.x.hotline.work_order", 0): 10}  # no trace of the failed try
     assert s._sink(consumer, messages, summary) is True
     assert store.written == [([10, 11], [12])]
+    assert store.fences == {("shared.x.hotline.work_order", 0): 10}  # moved only from where we left it
     assert s.lag_known
+
+
+class MovedStore(FlakyStore):
+    """Another sink has stored offsets of partition 0 since this one read them."""
+
+    def write_batch(self, rows, rejects, marks, fences=None):
+        raise PartitionMoved([("shared.x.hotline.work_order", 0)])
+
+
+def test_a_batch_of_partitions_that_moved_meanwhile_is_dropped_unacknowledged():
+    s = PoolSink(GovbusSettings(sink_group="g"), None, None, new_metrics(), MovedStore(0), resource_class_of={})
+    s._next = {("shared.x.hotline.work_order", 0): 10, ("shared.x.hotline.work_order", 1): 3}
+    consumer = Committing({("shared.x.hotline.work_order", 0): (0, 12), ("shared.x.hotline.work_order", 1): (0, 3)})
+    summary = SimpleNamespace(records=0, rows=0, rejects=0, batches=0)
+    messages = [Message("shared.x.hotline.work_order", 0, o) for o in (10, 11)]
+    assert s._sink(consumer, messages, summary) is True
+    assert s._next == {("shared.x.hotline.work_order", 1): 3}  # its records are the new owner's now
+    assert not hasattr(consumer, "committed") and summary.batches == 0
+    assert s._sink(consumer, messages, summary) is False  # fetched again before the revoke: ignored
