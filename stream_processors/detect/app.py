@@ -109,6 +109,12 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline, options: Detec
             for key, value in outputs:
                 await incidents.send(key=key, value=value)
 
+    @app.on_partitions_assigned.connect
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        # Sent as (app, assigned); rebalances are eager: ``assigned`` is the whole new assignment.
+        assigned: set = args[0]
+        pipeline.assigned(tp.partition for tp in assigned if tp.topic == options.observations_topic)
+
     @app.timer(interval=options.tick_seconds)
     async def tick() -> None:
         # Tables may change only inside stream iteration, so time reaches the detector as a

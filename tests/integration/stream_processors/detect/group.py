@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from confluent_kafka import ConsumerGroupState, Consumer, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupState, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from govbus.core.settings import GovbusSettings, kafka_config

@@ -15,6 +15,7 @@ event-time clocks past the clear time.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,6 @@ def one_worker(broker, tmp_path_factory) -> dict[str, list[tuple]]:
 
 
 def _short() -> str:
-    import uuid
     return uuid.uuid4().hex[:8]
 
 
