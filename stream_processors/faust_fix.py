@@ -17,8 +17,10 @@ as before.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any, Callable
 
+import faust
 from faust.tables.recovery import Recovery
 
 _PATCHED = "_govbus_seek_before_resume"
@@ -41,3 +43,15 @@ def seek_before_resume() -> None:
         method = getattr(Recovery, name)
         if not getattr(method, _PATCHED, False):
             setattr(Recovery, name, _stop_flow_first(method))
+
+
+class QuietWorker(faust.Worker):
+    """A Faust worker that leaves the root logger at the level asked for. faust-streaming 0.15.3
+    always makes a terminal spinner, and its handler sets the root logger to DEBUG
+    (``Worker._setup_spinner_handler``), so every debug line of aiokafka and Faust (two per message
+    sent, with the message's repr) was built, formatted and filtered before the WARNING handler
+    dropped it: a large share of the detector's CPU. Without the spinner nothing changes the level."""
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        self.spinner = None
+        super().on_setup_root_logger(logger, level)

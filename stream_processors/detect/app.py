@@ -13,7 +13,6 @@ observations topic, which is why the first stage repartitions by ``rule|key``.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from govbus.core.outage_watch import describe, outage_of, ride_out_async
 from govbus.core.settings import GovbusSettings
 from stream_processors.detect.messages import Tick, encode
 from stream_processors.detect.pipeline import DetectPipeline
-from stream_processors.detect.state import Stores
+from stream_processors.detect.state import Stores, json_copy
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
@@ -45,10 +44,10 @@ class TableStore:
 
     def get(self, key: str) -> Any:
         value = self.table.get(key)
-        return None if value is None else copy.deepcopy(value)
+        return None if value is None else json_copy(value)
 
     def put(self, key: str, value: Any) -> None:
-        self.table[key] = copy.deepcopy(value)
+        self.table[key] = json_copy(value)
 
     def delete(self, key: str) -> None:
         if key in self.table:
@@ -108,6 +107,12 @@ def build_app(settings: GovbusSettings, pipeline: DetectPipeline, options: Detec
                 die(f"stopping: detection failed: {exc!r}")
             for key, value in outputs:
                 await incidents.send(key=key, value=value)
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        # Sent as (app, assigned); rebalances are eager: ``assigned`` is the whole new assignment.
+        assigned: set = args[0]
+        pipeline.assigned(tp.partition for tp in assigned if tp.topic == options.observations_topic)
 
     @app.timer(interval=options.tick_seconds)
     async def tick() -> None:

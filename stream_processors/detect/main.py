@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-import faust
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from govbus.core.catalogue import load_catalogue
@@ -27,6 +26,7 @@ from stream_processors.detect.logic import Detector
 from stream_processors.detect.metrics import detect_metrics
 from stream_processors.detect.pipeline import DetectPipeline
 from stream_processors.detect.state import Stores
+from stream_processors.faust_fix import QuietWorker
 from stream_processors.faust_health import install_heartbeat, quiet_client_logs
 
 log = logging.getLogger(__name__)
@@ -112,4 +112,4 @@ def run_detector(settings: GovbusSettings, partitions: int, idle_seconds: float,
                                   on_wait=health.beat)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     quiet_client_logs(health.watch)
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    QuietWorker(app, loglevel="WARNING", quiet=True).execute_from_commandline()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.metrics import Metrics
@@ -85,8 +85,17 @@ class DetectPipeline:
             self._reconciled.add(scope)
             out += self.detector.unpublished(scope, self.published)
         out += self.detector.handle(message, scope, now_ms)
+        for incident in out:  # what this worker sends, it need not re-send when a partition returns
+            self.published[incident["incident_id"]] = incident["version"]
         subject = value_subject(self.topics.emergency_incidents)
         return [(i["incident_id"].encode(), self.serde.encode(subject, to_avro(i))) for i in out]
+
+    def assigned(self, partitions: Iterable[int]) -> None:
+        """A new assignment of observations partitions. A partition that comes back after another
+        worker held it is reconciled again at its first message: that worker may have died
+        between its changelog write and its send. Partitions held throughout are not (a re-send
+        after every rebalance would duplicate versions for nothing)."""
+        self._reconciled &= {str(p) for p in partitions}
 
     def _clean(self, dataset: str, owner: str, record: dict[str, Any]) -> dict[str, Any] | None:
         try:

@@ -55,6 +55,17 @@ class Stores:
         return cls(DictStore(), DictStore(), DictStore())
 
 
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON value (dicts, lists, strings, numbers, booleans, None) that shares no
+    dict or list with it. Several times faster than ``copy.deepcopy``, which dominated the
+    detector's CPU (a bucket holds up to 1000 tokens and a spike rule reads 25 buckets a record)."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
+
+
 def bucket_key(rule_id: str, key: str, start: int) -> str:
     return f"{rule_id}|{key}|{start}"
 

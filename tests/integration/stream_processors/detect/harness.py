@@ -48,7 +48,8 @@ def publish(settings: GovbusSettings, records: list[tuple[str, dict[str, Any]]])
 class Detector:
     """One `govbus detect` child process; its output goes to a log file for failure messages."""
 
-    def __init__(self, settings: GovbusSettings, workdir: Path, metrics_port: int) -> None:
+    def __init__(self, settings: GovbusSettings, workdir: Path, metrics_port: int, tick_seconds: float = 2) -> None:
+        self.tick_seconds = tick_seconds
         self.env = os.environ | {
             **connection_env(settings),
             "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": str(metrics_port),
@@ -64,7 +65,7 @@ class Detector:
         with self.log.open("wb") as handle:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "commands.main", "detect", "--partitions", str(PARTITIONS),
-                 "--idle-clock", "0", "--tick-seconds", "2"],
+                 "--idle-clock", "0", "--tick-seconds", str(self.tick_seconds)],
                 env=self.env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def stop(self) -> None:
@@ -75,6 +76,12 @@ class Detector:
         try:
             self.process.wait(60)
         except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL: nothing is flushed or committed; the group notices after the session timeout."""
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
 

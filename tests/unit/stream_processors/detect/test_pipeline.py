@@ -80,6 +80,23 @@ def test_the_first_message_of_a_partition_resends_versions_the_topic_lacks(pipel
     assert restarted.handle(encode(Tick(NOW)), 0, NOW) == []      # once per partition
 
 
+def test_a_partition_that_comes_back_is_reconciled_again_and_one_held_throughout_is_not(pipeline):
+    record = work_order(content=GAS, accepted_at=T0)
+    [message] = [v for k, v in pipeline.observe(TOPICS.raw("hotline.work_order"), _raw(pipeline, record))
+                 if k.startswith(b"hotline.triage_accident|")]
+    [(incident_id, _)] = pipeline.handle(message, 0, NOW)
+    assert pipeline.published == {incident_id.decode(): 1}           # its own sends count as published
+    pipeline.published = {}                                          # as if another worker had sent it
+    pipeline.handle(encode(Tick(NOW)), 1, NOW)
+    pipeline.assigned([0, 1])                                        # held throughout: not again
+    assert pipeline.handle(encode(Tick(NOW)), 0, NOW) == []
+    pipeline.assigned([1])                                           # partition 0 goes to another worker
+    pipeline.assigned([0, 1])                                        # ... and comes back
+    [(key, _)] = pipeline.handle(encode(Tick(NOW)), 0, NOW)
+    assert key == incident_id
+    assert pipeline.handle(encode(Tick(NOW)), 0, NOW) == []
+
+
 @pytest.mark.parametrize("message", [
     Observation("r.x", "350102:0502", "350102", 1, "ev", 2.5, {"deaths": 3.0}, ("燃气泄漏",), "gas_leak"),
     Observation("r.x", "350102", "350102", 1, "ev"),
