@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import uuid
 from base64 import urlsafe_b64encode
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -156,16 +157,20 @@ def start_nodes(state: "StackState", settings: GovbusSettings, nodes: list[Kafka
     security = broker_values(ensure_tls(root / "tls"), admin)
     classpath = f"{libs}/*"
     for node in nodes:
-        props = node.properties(root)
-        render("server.properties.template", props, data_dir=node.data_dir(root),
+        render("server.properties.template", node.properties(root), data_dir=node.data_dir(root),
                **node_values(state.kafka_nodes, node), **security)
         render("log4j2.properties.template", node.log4j(root), log_file=node.log(root))
-        if not (node.data_dir(root) / "meta.properties").exists():
-            format_storage(java, classpath, props, state.cluster_id, admin, initial_quorum_args(state.kafka_nodes))
+    fresh = [n for n in nodes if not (n.data_dir(root) / "meta.properties").exists()]
+    quorum = initial_quorum_args(state.kafka_nodes)
+    with ThreadPoolExecutor(max_workers=len(fresh) or 1) as pool:  # a JVM each: at once, not in turn
+        for formatted in [pool.submit(format_storage, java, classpath, n.properties(root), state.cluster_id,
+                                      admin, quorum) for n in fresh]:
+            formatted.result()
+    for node in nodes:
         state.pids[node.name] = spawn(
             [str(java), "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-             f"-Dlog4j2.configurationFile={node.log4j(root)}", "-cp", classpath, "kafka.Kafka", str(props)],
-            node.console(root), root)
+             f"-Dlog4j2.configurationFile={node.log4j(root)}", "-cp", classpath, "kafka.Kafka",
+             str(node.properties(root))], node.console(root), root)
     state.save()
     _wait_for_nodes(state, nodes, START_TIMEOUT_SECONDS[len(state.kafka_nodes)])
 

@@ -36,7 +36,7 @@ def format_storage(java: Path, classpath: str, props: Path, cluster_id: str, adm
     scram = f"{MECHANISM}=[name={admin.user},password={admin.password}]"
     args = ["-cp", classpath, "kafka.tools.StorageTool", "format", *quorum, "-t", cluster_id,
             "-c", str(props), "--add-scram", scram]
-    argfile = props.with_name("format.args")
+    argfile = props.with_suffix(".format.args")  # one per node: three nodes format at once
     # The java launcher expands @files (JDK 9+): the password stays out of the process table.
     write_private(argfile, "\n".join(_quoted(a) for a in args) + "\n")
     try:
