@@ -182,3 +182,18 @@ def test_status_lines():
     assert node_line(KafkaNode(1, 9001, 0), False, None, several=False) == "kafka     down  127.0.0.1:9001  pid None"
     assert partitions_line((6, 2, 0)) == "partitions 6: 2 under-replicated, 0 offline"
     assert partitions_line(None).startswith("partitions unknown")
+
+
+def test_a_new_stack_takes_brokers_else_the_setting_an_existing_one_keeps_its_number(tmp_path):
+    from commands.localstack.stack import _wanted_state
+    from govbus.core.settings import GovbusSettings
+
+    settings = GovbusSettings(stack_dir=tmp_path, stack_brokers=3)
+    assert len(_wanted_state(settings, None, None).kafka_nodes) == 3
+    assert len(_wanted_state(settings, None, 1).kafka_nodes) == 1
+    three = _wanted_state(settings, None, None)
+    assert _wanted_state(settings, three, None) is three and _wanted_state(settings, three, 3) is three
+    with pytest.raises(StackError, match=r"has 3 Kafka node\(s\), not 1: `govbus stack down --purge`"):
+        _wanted_state(settings, three, 1)
+    with pytest.raises(StackError, match="1 or 3 brokers"):
+        _wanted_state(settings, three, 2)
