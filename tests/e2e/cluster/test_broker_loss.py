@@ -97,6 +97,7 @@ def test_a_killed_broker_loses_nothing_stalls_nothing_and_rejoins(cluster, clust
         settings = cluster_broker.settings(tmp_path, topic_prefix=f"cl{unique}", pool_url=pool_url)
         ports = {role: free_port() for role in ROLES}
         env = os.environ | cluster_broker.env() | {
+            "GOVBUS_STACK_DIR": str(cluster.stack_dir),  # not the one-node stack .ci/run exported
             "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_POOL_URL": pool_url,
             "GOVBUS_PROCESSOR_GROUP": f"cl{unique}-p", "GOVBUS_SINK_GROUP": f"cl{unique}-s",
             "GOVBUS_HEALTH_PROBE_SECONDS": "2"}
