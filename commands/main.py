@@ -8,10 +8,11 @@ from rich.console import Console
 from rich.text import Text
 
 from commands.exits import Failure
-from commands.localstack import stack_down, stack_status, stack_up
+from commands.localstack import StackState, stack_down, stack_status, stack_up
 from commands.localstack.tools import StackError
 from commands.world import failure_of
 from govbus.core import identities
+from govbus.core.credentials import IdentityFile
 from govbus.core.settings import GovbusSettings
 
 app = typer.Typer(help="govbus: the government data exchange bus.", no_args_is_help=True)
@@ -21,12 +22,14 @@ console = Console()
 
 
 @stack_app.command("up")
-def stack_up_cmd() -> None:
-    """Fetch (once) and start the broker and registry; does nothing if they already run."""
+def stack_up_cmd(brokers: int | None = typer.Option(
+        None, help="Kafka nodes of a new stack: 1 (default, GOVBUS_STACK_BROKERS) or 3 (replication "
+                   "factor 3, min.insync.replicas 2). An existing stack keeps its number.")) -> None:
+    """Fetch (once) and start the broker(s) and registry; does nothing if they already run."""
     settings = GovbusSettings()
     started = time.monotonic()
     try:
-        state = stack_up(settings)
+        state = stack_up(settings, brokers)
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -45,11 +48,12 @@ def stack_down_cmd(purge: bool = typer.Option(False, help="Also delete the broke
 @stack_app.command("status")
 def stack_status_cmd() -> None:
     """Say whether the broker, the registry and its identity provider are up and where."""
-    state, running = stack_status(GovbusSettings())
+    settings = GovbusSettings()
+    state, running = stack_status(settings)
     if state is None:
         console.print("no local stack (run `govbus stack up`)")
         raise typer.Exit(1)
-    console.print(f"kafka     {'up' if running['kafka'] else 'down'}  {state.bootstrap}  pid {state.pids.get('kafka')}")
+    _print_kafka(state, running, settings)
     console.print(f"keycloak  {'up' if running['keycloak'] else 'down'}  "
                   f"http://127.0.0.1:{state.keycloak_port}  pid {state.pids.get('keycloak')}")
     console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  "
@@ -58,6 +62,21 @@ def stack_status_cmd() -> None:
                   f"identities {state.identity_store.path(identities.ADMIN).parent}")
     if not all(running.values()):
         raise typer.Exit(1)
+
+
+def _print_kafka(state: StackState, running: dict[str, bool], settings: GovbusSettings) -> None:
+    """Each Kafka node; for several, the controller quorum and the partitions' replication."""
+    from commands.localstack import quorum
+
+    nodes = state.kafka_nodes
+    for node in nodes:
+        console.print(quorum.node_line(node, running[node.name], state.pids.get(node.name), len(nodes) > 1))
+    if len(nodes) > 1 and any(running[node.name] for node in nodes):
+        admin = state.identity_store
+        found, problem = quorum.describe_quorum(state.bootstrap, IdentityFile.read(admin.path(identities.ADMIN)),
+                                                settings.cache_dir)
+        console.print(quorum.quorum_line(found, problem), soft_wrap=True)
+        console.print(quorum.partitions_line(quorum.partition_health(admin.admin_client())))
 
 
 def _register_commands() -> None:

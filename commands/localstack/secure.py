@@ -27,13 +27,16 @@ def broker_values(tls: TlsFiles, admin: IdentityFile) -> dict[str, object]:
             "keystore": tls.broker_store, "ca_file": tls.ca_cert}
 
 
-def format_storage(java: Path, classpath: str, props: Path, cluster_id: str, admin: IdentityFile) -> None:
-    """``kafka-storage format --standalone`` with bus-admin's SCRAM credential (``--add-scram``):
-    the broker's own inter-broker login needs it before any Admin API call could create it."""
+def format_storage(java: Path, classpath: str, props: Path, cluster_id: str, admin: IdentityFile,
+                   quorum: list[str]) -> None:
+    """``kafka-storage format`` with the initial quorum (``--standalone``, or
+    ``--initial-controllers`` for three nodes: commands/localstack/cluster.py) and bus-admin's
+    SCRAM credential (``--add-scram``): the brokers' own inter-broker login needs it before any
+    Admin API call could create it."""
     scram = f"{MECHANISM}=[name={admin.user},password={admin.password}]"
-    args = ["-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+    args = ["-cp", classpath, "kafka.tools.StorageTool", "format", *quorum, "-t", cluster_id,
             "-c", str(props), "--add-scram", scram]
-    argfile = props.with_name("format.args")
+    argfile = props.with_suffix(".format.args")  # one per node: three nodes format at once
     # The java launcher expands @files (JDK 9+): the password stays out of the process table.
     write_private(argfile, "\n".join(_quoted(a) for a in args) + "\n")
     try:

@@ -7,41 +7,31 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from base64 import urlsafe_b64encode
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from commands.localstack.cluster import (
+    KafkaNode,
+    bootstrap_of,
+    check_broker_count,
+    new_nodes,
+    node_answers,
+    start_nodes,
+)
 from commands.localstack.identities import StackIdentities, catalogue_identity_names
 from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
-from commands.localstack.probe import broker_ready, registry_ready, wait_until
+from commands.localstack.probe import registry_ready, wait_until
+from commands.localstack.procs import free_port, log_tail, pid_alive, spawn, stop_pid, stop_pids
 from commands.localstack.secrets import ensure_pseudonym_key
-from commands.localstack.secure import (
-    LISTENER,
-    MECHANISM,
-    broker_values,
-    format_storage,
-    registry_config,
-)
-from commands.localstack.tls import TlsFiles, ensure_tls
-from commands.localstack.tools import (
-    BROKER_MIN_JAVA,
-    DEPLOY_DIR,
-    REGISTRY_MIN_JAVA,
-    StackError,
-    fetch_apicurio,
-    fetch_kafka,
-    find_java,
-)
+from commands.localstack.secure import LISTENER, MECHANISM, registry_config
+from commands.localstack.tls import TlsFiles
+from commands.localstack.tools import REGISTRY_MIN_JAVA, StackError, fetch_apicurio, find_java
 from govbus.core import identities
-from govbus.core.credentials import CredentialsError, IdentityFile, librdkafka_security, write_private
+from govbus.core.credentials import CredentialsError, IdentityFile, librdkafka_security
 from govbus.core.settings import GovbusSettings
 
 
@@ -55,10 +45,18 @@ class StackState:
     pids: dict[str, int] = field(default_factory=dict)
     keycloak_port: int = 0  # the registry's identity provider (commands/localstack/keycloak.py)
     acls: str = ""  # what the last `stack up` did to the broker's ACLs, for its summary line
+    # Every Kafka node (commands/localstack/cluster.py); kafka_port and controller_port stay
+    # node 1's, for readers of state.json that know one broker. Empty in a folder from before.
+    nodes: list[KafkaNode] = field(default_factory=list)
+
+    @property
+    def kafka_nodes(self) -> list[KafkaNode]:
+        return self.nodes or [KafkaNode(1, self.kafka_port, self.controller_port)]
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        """Every node's client address, comma-separated (one address for one node)."""
+        return bootstrap_of(self.kafka_nodes)
 
     @property
     def listener(self) -> str:
@@ -84,90 +82,42 @@ class StackState:
         return f"http://127.0.0.1:{self.registry_port}/apis/ccompat/v7"
 
     def save(self) -> None:
-        Path(self.stack_dir, "state.json").write_text(json.dumps(asdict(self), indent=2))
+        # "bootstrap" is written for shell readers (.ci/run) and ignored on load.
+        data = asdict(self) | {"bootstrap": self.bootstrap}
+        Path(self.stack_dir, "state.json").write_text(json.dumps(data, indent=2))
 
     @classmethod
     def load(cls, stack_dir: Path) -> "StackState | None":
         path = stack_dir / "state.json"
-        return cls(**json.loads(path.read_text())) if path.exists() else None
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["nodes"] = [KafkaNode(**node) for node in values.get("nodes", [])]
+        return cls(**values)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# Kept importable from here (tests and commands use them); they live in procs.
+__all__ = ["StackState", "free_port", "pid_alive", "stack_down", "stack_status", "stack_up"]
+_stop_pid = stop_pid
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie child still answers kill(0): check its state.
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
-
-
-def _new_state(settings: GovbusSettings) -> StackState:
+def _new_state(settings: GovbusSettings, brokers: int) -> StackState:
     cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-    return StackState(str(settings.stack_dir), settings.kafka_port or free_port(),
-                      settings.controller_port or free_port(), settings.registry_port or free_port(),
-                      cluster_id)
-
-
-def _log_tail(path: Path, lines: int = 30) -> str:
-    if not path.exists():
-        return f"(no log at {path})"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _spawn(cmd: list[str], log: Path, cwd: Path) -> int:
-    with log.open("ab") as handle:
-        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    return proc.pid
-
-
-def _render(template: str, target: Path, **values: object) -> None:
-    text = (DEPLOY_DIR / template).read_text()
-    write_private(target, text.format(**values))  # server.properties holds bus-admin's password
-
-
-def _admin_file(state: StackState, data: Path) -> IdentityFile:
-    """bus-admin's identity, refusing a folder formatted before the stack had security (its
-    metadata holds no SCRAM credential, so the broker could not log in to itself)."""
-    path = state.identity_store.path(identities.ADMIN)
-    if (data / "meta.properties").exists() and not path.exists():
-        raise StackError(f"{state.stack_dir} was formatted without security (no {path}): "
-                         f"run `govbus stack down --purge` and `govbus stack up` to start it afresh")
-    return state.identity_store.ensure_admin_file()
+    nodes = new_nodes(brokers, settings.kafka_port, settings.controller_port, free_port)
+    return StackState(str(settings.stack_dir), nodes[0].kafka_port, nodes[0].controller_port,
+                      settings.registry_port or free_port(), cluster_id, nodes=nodes)
 
 
 def _start_broker(state: StackState, settings: GovbusSettings) -> None:
-    libs = fetch_kafka(settings.cache_dir)
-    java = find_java(BROKER_MIN_JAVA)
-    root = Path(state.stack_dir)
-    data, logs = root / "kafka-data", root / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    admin = _admin_file(state, data)
-    props = root / "server.properties"
-    _render("server.properties.template", props, kafka_port=state.kafka_port,
-            controller_port=state.controller_port, data_dir=data, **broker_values(ensure_tls(root / "tls"), admin))
-    _render("log4j2.properties.template", root / "log4j2.properties", log_file=logs / "kafka.log")
-    classpath = f"{libs}/*"
-    if not (data / "meta.properties").exists():
-        format_storage(java, classpath, props, state.cluster_id, admin)
-    state.pids["kafka"] = _spawn(
-        [str(java), "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-         f"-Dlog4j2.configurationFile={root / 'log4j2.properties'}", "-cp", classpath,
-         "kafka.Kafka", str(props)], logs / "kafka.out", root)
-    state.save()
+    """Start every Kafka node that does not answer (all of them in a new stack)."""
     security = state.admin_security()
-    if not wait_until(lambda: broker_ready(state.bootstrap, security), 90, state.pids["kafka"]):
-        raise StackError(f"Kafka did not become ready on {state.bootstrap}; log tail:\n"
-                         f"{_log_tail(logs / 'kafka.log')}\n{_log_tail(logs / 'kafka.out', 10)}")
+    down = [n for n in state.kafka_nodes if not (pid_alive(state.pids.get(n.name)) and node_answers(n, security, 3))]
+    for node in down:
+        stop_pid(state.pids.pop(node.name, None))
+    if down:
+        start_nodes(state, settings, down)
 
 
 def _ensure_identities(state: StackState, settings: GovbusSettings) -> None:
@@ -217,7 +167,7 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
     log = root / "logs" / "registry.log"
     registry_config(root, IdentityFile.read(state.identity_store.path(identities.Service.REGISTRY)), state.tls.ca_cert)
     # kafkasql keeps the schemas in a Kafka topic, so they survive a registry restart.
-    state.pids["registry"] = _spawn(
+    state.pids["registry"] = spawn(
         [str(java), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
          "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={state.registry_port}",
          # Apicurio always opens its management interface (default 0.0.0.0:9000): give it a
@@ -231,27 +181,42 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
     state.save()
     if not wait_until(lambda: registry_ready(state.registry_url), 180, state.pids["registry"]):
         raise StackError(f"Apicurio did not become ready at {state.registry_url}; log tail:\n"
-                         f"{_log_tail(log)}")
+                         f"{log_tail(log)}")
 
 
 def stack_status(settings: GovbusSettings) -> tuple[StackState | None, dict[str, bool]]:
+    """The state and whether each part answers: every Kafka node by its name (``kafka`` for
+    node 1, ``kafka-2``, ``kafka-3``), ``keycloak`` and ``registry``."""
     state = StackState.load(settings.stack_dir)
     if state is None:
         return None, {"kafka": False, "keycloak": False, "registry": False}
-    return state, {"kafka": pid_alive(state.pids.get("kafka")) and broker_ready(state.bootstrap,
-                                                                                state.admin_security(), 3),
-                   "keycloak": pid_alive(state.pids.get("keycloak")) and keycloak_ready(state.keycloak_port),
-                   "registry": pid_alive(state.pids.get("registry")) and registry_ready(state.registry_url)}
+    security = state.admin_security()
+    nodes = {n.name: pid_alive(state.pids.get(n.name)) and node_answers(n, security, 3) for n in state.kafka_nodes}
+    return state, nodes | {
+        "keycloak": pid_alive(state.pids.get("keycloak")) and keycloak_ready(state.keycloak_port),
+        "registry": pid_alive(state.pids.get("registry")) and registry_ready(state.registry_url)}
 
 
-def stack_up(settings: GovbusSettings) -> StackState:
-    """Start whatever part of the stack is not running; a second ``up`` starts nothing."""
+def _wanted_state(settings: GovbusSettings, state: StackState | None, brokers: int | None) -> StackState:
+    """The folder's state, or a new one of ``brokers`` nodes (else ``settings.stack_brokers``);
+    a folder formatted for another number of nodes is refused (its quorum is in the metadata)."""
+    if state is None:
+        return _new_state(settings, brokers or settings.stack_brokers)
+    if brokers is not None and brokers != len(state.kafka_nodes):
+        check_broker_count(brokers)
+        raise StackError(f"the stack in {state.stack_dir} has {len(state.kafka_nodes)} Kafka node(s), not {brokers}: "
+                         f"`govbus stack down --purge` (deletes its data), then `govbus stack up --brokers {brokers}`")
+    return state
+
+
+def stack_up(settings: GovbusSettings, brokers: int | None = None) -> StackState:
+    """Start whatever part of the stack is not running; a second ``up`` starts nothing.
+    ``brokers``: Kafka nodes of a new stack (1 or 3); None keeps what the folder has."""
     settings.stack_dir.mkdir(parents=True, exist_ok=True)
-    state, running = stack_status(settings)
-    state = state or _new_state(settings)
+    found, running = stack_status(settings)
+    state = _wanted_state(settings, found, brokers)
     try:
-        if not running["kafka"]:
-            _stop_pid(state.pids.pop("kafka", None))
+        if not all(running.get(n.name, False) for n in state.kafka_nodes):
             _start_broker(state, settings)
         _ensure_identities(state, settings)
         ensure_pseudonym_key(settings.stack_dir)
@@ -276,28 +241,14 @@ def _start_identity_provider(state: StackState, settings: GovbusSettings) -> Non
     state.save()
 
 
-def _stop_pid(pid: int | None, timeout: float = 30.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after ``timeout``."""
-    if pid is None or not pid_alive(pid):
-        return
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not pid_alive(pid):
-                return
-            time.sleep(0.1)
-
-
 def stack_down(settings: GovbusSettings, purge: bool = False) -> None:
     """Stop the registry, then its identity provider and the broker (it is a client of both)."""
     state = StackState.load(settings.stack_dir)
     if state is not None:
-        for name in ("registry", "keycloak", "kafka"):
+        for name in ("registry", "keycloak"):
             _stop_pid(state.pids.pop(name, None))
+        # All nodes at once: a node stopping alone waits for a quorum the others would take away.
+        stop_pids([state.pids.pop(n.name, None) for n in state.kafka_nodes])
         state.save()
     if purge and settings.stack_dir.exists():
         import shutil

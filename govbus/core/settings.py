@@ -57,6 +57,11 @@ class GovbusSettings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "govbus"
     # Faust's local table state (RocksDB/memory spill) and other per-host state.
     state_dir: Path = Path.home() / ".cache" / "govbus" / "state"
+    # Kafka nodes of a new local stack: 1 (the demo, the main CI run) or 3 (combined KRaft nodes,
+    # replication factor 3, min.insync.replicas 2: docs/cluster.md). `stack up --brokers` wins;
+    # an existing stack keeps the number it was formatted with.
+    stack_brokers: int = 1
+    # Node 1's ports (0: free ones); further nodes always take free ones.
     kafka_port: int = 0
     controller_port: int = 0
     registry_port: int = 0
