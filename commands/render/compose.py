@@ -131,6 +131,18 @@ def compose_document(inputs: DeployInputs) -> dict[str, Any]:
             "secrets": _secrets(inputs, identities)}
 
 
+def escape_interpolation(node: Any) -> Any:
+    """Compose substitutes ``$NAME`` from the host's environment: every ``$`` meant for a shell or
+    for Kafka inside a container is written ``$$``."""
+    if isinstance(node, str):
+        return node.replace("$", "$$")
+    if isinstance(node, dict):
+        return {key: escape_interpolation(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [escape_interpolation(item) for item in node]
+    return node
+
+
 def prometheus_config(inputs: DeployInputs) -> dict[str, Any]:
     targets = [f"{role.name.removeprefix('govbus-')}:{role.port}" for role in inputs.roles]
     return {"global": {"scrape_interval": "15s"},
@@ -142,6 +154,6 @@ POSTGRES_INIT = "-- The registry's own database, beside the pools' (govbus).\nCR
 
 def render_compose(inputs: DeployInputs, command: str) -> dict[str, str]:
     head = header(command, "govbus on one host: three KRaft brokers, registry, PostgreSQL, Prometheus, the roles")
-    return {"compose.yaml": yaml_documents([compose_document(inputs)], head),
+    return {"compose.yaml": yaml_documents([escape_interpolation(compose_document(inputs))], head),
             "prometheus.yml": yaml_documents([prometheus_config(inputs)], header(command, "Prometheus: the roles")),
             "postgres-init.sql": header(command, "PostgreSQL's first start").replace("# ", "-- ") + POSTGRES_INIT}

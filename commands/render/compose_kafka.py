@@ -33,6 +33,10 @@ def _broker_env(inputs: DeployInputs, node: int) -> dict[str, str]:
         "KAFKA_ADVERTISED_LISTENERS": f"SASL_SSL://kafka-{node}:{CLIENT_PORT},INTERNAL://kafka-{node}:{INTERNAL_PORT}",
         "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "SASL_SSL:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
         "KAFKA_INTER_BROKER_LISTENER_NAME": "INTERNAL", "KAFKA_SASL_ENABLED_MECHANISMS": "SCRAM-SHA-512",
+        # listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config (the image's ___ is "-", __ is "_"):
+        # the server side of SCRAM needs its login module, with no credential of its own.
+        "KAFKA_LISTENER_NAME_SASL__SSL_SCRAM___SHA___512_SASL_JAAS_CONFIG":
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
         "KAFKA_SSL_KEYSTORE_TYPE": "PEM", "KAFKA_SSL_KEYSTORE_LOCATION": f"{CERTS}/broker.pem",
         "KAFKA_SSL_TRUSTSTORE_TYPE": "PEM", "KAFKA_SSL_TRUSTSTORE_LOCATION": f"{CERTS}/ca.pem",
         "KAFKA_LISTENER_NAME_INTERNAL_SSL_CLIENT_AUTH": "required",

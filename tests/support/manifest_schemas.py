@@ -7,6 +7,9 @@
   its published API classes (``io.strimzi:api``), both from Maven Central (Apache-2.0), exactly as
   Strimzi's build makes its ``04x-Crd-*.yaml``; each CRD's ``openAPIV3Schema`` made strict the
   same way (the API server would silently prune an unknown field; we refuse it).
+- KEDA's ``ScaledObject`` and ``TriggerAuthentication``: PyPI's ``cloudcoil-models-keda`` (Apache-2.0),
+  pydantic models generated from KEDA 2.16's CRDs, installed in a venv of their own in the cache
+  (never in the project's) and dumped as JSON schemas (``model_json_schema``), made strict.
 - Compose: the compose-spec JSON schema (Apache-2.0) that PyPI's ``check-jsonschema`` vendors,
   taken out of its wheel (``pip download``), not installed.
 """
@@ -18,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import venv
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,12 @@ STRIMZI_CRDS = {"Kafka": "io.strimzi.api.kafka.model.kafka.Kafka",
                 "KafkaTopic": "io.strimzi.api.kafka.model.topic.KafkaTopic",
                 "KafkaUser": "io.strimzi.api.kafka.model.user.KafkaUser"}
 CHECK_JSONSCHEMA = "check-jsonschema==0.39.0"
+KEDA_MODELS = "cloudcoil-models-keda==2.16.1.0"
+KEDA_KINDS = ("ScaledObject", "TriggerAuthentication")
+_DUMP_KEDA = ("import json, sys\nfrom cloudcoil.models.keda import v1alpha1\n"
+              "for kind in sys.argv[2:]:\n"
+              "    schema = getattr(v1alpha1, kind).model_json_schema(by_alias=True, mode='validation')\n"
+              "    open(f'{sys.argv[1]}/{kind}.json', 'w').write(json.dumps(schema))\n")
 COMPOSE_SPEC = "check_jsonschema/builtin_schemas/vendor/compose-spec.json"
 
 
@@ -95,14 +105,27 @@ def strimzi_crds() -> dict[str, dict[str, Any]]:
 
 
 def crd_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
-    """(apiVersion, kind) -> the strict validator of each version a CRD serves."""
-    found = {}
+    """(apiVersion, kind) -> the strict validator of each custom resource with a published schema."""
+    found = keda_validators()
     for crd in strimzi_crds().values():
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
             schema = strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
             found[(f"{group}/{version['name']}", kind)] = jsonschema.Draft7Validator(schema)
     return found
+
+
+def keda_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
+    base = cache_dir() / "keda-2.16.1.0"
+    stamp = base / ".complete"
+    if not stamp.exists():
+        venv.create(base / "venv", with_pip=True, clear=True)
+        python = str(base / "venv" / "bin" / "python")
+        subprocess.run([python, "-m", "pip", "install", "-q", KEDA_MODELS], check=True)
+        subprocess.run([python, "-c", _DUMP_KEDA, str(base), *KEDA_KINDS], check=True)
+        stamp.touch()
+    return {("keda.sh/v1alpha1", kind): jsonschema.Draft202012Validator(
+        strict(json.loads((base / f"{kind}.json").read_text()))) for kind in KEDA_KINDS}
 
 
 def compose_validator() -> jsonschema.protocols.Validator:

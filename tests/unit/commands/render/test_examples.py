@@ -25,3 +25,11 @@ def test_every_file_says_how_it_was_rendered_and_parses(target: Target) -> None:
         assert f"--at {EXAMPLES_AT.isoformat()}" in text.splitlines()[1], name
         if name.endswith((".yaml", ".yml")):
             assert all(isinstance(doc, dict) for doc in yaml.safe_load_all(text)), name
+
+
+def test_compose_leaves_no_dollar_to_the_hosts_environment() -> None:
+    """Compose would substitute ``$NAME`` (and refuse ``$/``) from the host: each is escaped."""
+    text = rendered(Target.COMPOSE)["compose.yaml"]
+    assert "$" in text
+    assert "$" not in text.replace("$$", "")
+    assert 'CLUSTER_ID="$$(cat "$$CLUSTER_ID_FILE")"' in text
