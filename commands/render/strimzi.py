@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from commands.render.model import DeployInputs, k8s_name
+from commands.render.model import DeployInputs, PlannedTopic, k8s_name
 from govbus.core.access import AclRule, Operation, Pattern, Resource
 
 API = "kafka.strimzi.io/v1"
@@ -74,9 +74,16 @@ def kafka_topics(inputs: DeployInputs) -> list[dict[str, Any]]:
     if len(set(names)) != len(names):
         raise ValueError("two topics map to one KafkaTopic name")
     return [{"apiVersion": API, "kind": "KafkaTopic", "metadata": {"name": name, "labels": _labels(inputs)},
-             "spec": {"topicName": t.name, "partitions": t.partitions, "replicas": t.replication_factor,
-                      "config": dict(sorted(t.config.items()))}}
-            for name, t in sorted(zip(names, inputs.topics, strict=True), key=lambda p: p[0])]
+             "spec": _topic_spec(t)} for name, t in sorted(zip(names, inputs.topics, strict=True), key=lambda p: p[0])]
+
+
+def _topic_spec(topic: PlannedTopic) -> dict[str, Any]:
+    """A replication factor of -1 (the broker's default) is left to the cluster's
+    ``default.replication.factor``."""
+    spec: dict[str, Any] = {"topicName": topic.name, "partitions": topic.partitions}
+    if topic.replication_factor > 0:
+        spec["replicas"] = topic.replication_factor
+    return spec | {"config": dict(sorted(topic.config.items()))}
 
 
 def acl_entries(rules: tuple[AclRule, ...]) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from commands.render.model import k8s_name
@@ -71,3 +73,11 @@ def test_a_kafka_topic_per_planned_topic_with_its_partitions_and_config() -> Non
         assert spec["config"]["min.insync.replicas"] == "2"
     audit = topics["audit.deliveries"]["spec"]
     assert (audit["partitions"], audit["config"]["retention.ms"]) == (1, "-1")
+
+
+def test_a_topic_left_to_the_brokers_default_replication_names_no_replicas() -> None:
+    inputs = example_inputs()
+    spec = inputs.topics[0]
+    defaulted = replace(inputs, topics=(type(spec)(spec.name, 6, -1, {"retention.ms": "1"}),))
+    assert kafka_topics(defaulted)[0]["spec"] == {"topicName": spec.name, "partitions": 6,
+                                                  "config": {"retention.ms": "1"}}

@@ -35,7 +35,8 @@ def test_every_long_running_role_is_deployed() -> None:
     ("govbus-process", True, 6), ("govbus-detect", True, 6), ("govbus-sink-public-security-350100", True, 6),
     ("govbus-audit-sink", False, None), ("govbus-feed", False, None), ("govbus-ingest", False, None),
 ])
-def test_lag_autoscaling_only_for_consumer_groups(docs: dict, role: str, scaled: bool, max_replicas: int | None) -> None:
+def test_lag_autoscaling_only_for_consumer_groups(docs: dict, role: str, scaled: bool,
+                                                  max_replicas: int | None) -> None:
     kinds = _kinds(docs[role])
     assert ("ScaledObject" in kinds) is scaled
     if scaled:
