@@ -204,15 +204,15 @@ class AclAudit:
     @classmethod
     def open(cls, settings: GovbusSettings, admin: AdminClient) -> "AclAudit":
         from confluent_kafka import Producer
-        from confluent_kafka.admin import NewTopic
 
         from govbus.core.deadletter import load_bus_schema
-        from govbus.core.kafka_admin import create_missing_topics
+        from govbus.core.kafka_admin import create_planned_topics
         from govbus.core.serde import Serde
+        from govbus.core.topic_plan import bus_topics, spec_of
         from govbus.core.topics import value_subject
 
         topic = topic_names(settings).audit_acl_changes
-        create_missing_topics(admin, [NewTopic(topic, num_partitions=1, replication_factor=-1)])
+        create_planned_topics(admin, [spec_of(settings, bus_topics(settings), topic)])
         serde = Serde.from_settings(settings)
         serde.prepare(value_subject(topic), load_bus_schema(settings.schemas_dir, ACL_CHANGE_SCHEMA))
         return cls(topic, value_subject(topic), serde, Producer(kafka_config(settings, "producer")))

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 import typer
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from rich.console import Console
 from rich.table import Table
 
@@ -18,9 +19,11 @@ from commands.endpoints import with_endpoints
 from commands.names import known_dataset
 from govbus.core import identities
 from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers, stage_of
+from govbus.core.kafka_admin import create_planned_topics
 from govbus.core.result import Fault
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.topic_plan import bus_topics, spec_of
 from govbus.core.topics import value_subject
 
 # bus-admin for now: `dlq` is an operator's tool over every department's dead letters (its reader
@@ -122,6 +125,9 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
     settings, serde, topic = _setup(dataset)
     names = topic_names(settings)
     raw, audit_topic = names.raw(dataset), names.audit_redrives
+    # Created as planned (one partition, kept forever) rather than left to auto-creation.
+    create_planned_topics(AdminClient(kafka_config(settings, "admin")),
+                          [spec_of(settings, bus_topics(settings), audit_topic)])
     serde.prepare(value_subject(audit_topic), load_bus_schema(settings.schemas_dir, "govbus.bus.Redrive"))
     producer = Producer(kafka_config(settings, "producer"))
     sent = skipped = 0

@@ -37,21 +37,25 @@ def bus_plan(settings: GovbusSettings) -> list[TopicSpec]:
     return planned_topics(settings, load_catalogue(settings.catalogue_dir), agreements)
 
 
-def compare(settings: GovbusSettings, admin: AdminClient) -> list[TopicAction]:
+def compare(settings: GovbusSettings, admin: AdminClient) -> tuple[list[TopicSpec], list[TopicAction]]:
+    """The plan, and what makes the broker match it."""
     from govbus.core.kafka_admin import existing_topics
     from govbus.core.topic_plan import diff_topics
 
     plan = bus_plan(settings)
-    return diff_topics(plan, existing_topics(admin, [spec.name for spec in plan]))
+    return plan, diff_topics(plan, existing_topics(admin, [spec.name for spec in plan]))
 
 
-def action_line(action: TopicAction) -> str:
-    return f"{action.kind.value:<34} {action.spec.name:<60} {action.detail}"
+def action_lines(actions: list[TopicAction]) -> list[str]:
+    """One aligned line per action: what, which topic, the detail."""
+    kind_width = max((len(a.kind.value) for a in actions), default=0)
+    name_width = max((len(a.spec.name) for a in actions), default=0)
+    return [f"{a.kind.value:<{kind_width}}  {a.spec.name:<{name_width}}  {a.detail}" for a in actions]
 
 
 def _print(actions: list[TopicAction], planned: int) -> None:
-    for action in actions:
-        console.print(escape(action_line(action)), soft_wrap=True)
+    for line in action_lines(actions):
+        console.print(escape(line), soft_wrap=True)
     if any(a.kind is ActionKind.grow for a in actions):
         console.print(f"[yellow]warning: {escape(GROW_WARNING)}[/yellow]", soft_wrap=True)
     counts = {kind: sum(1 for a in actions if a.kind is kind) for kind in ActionKind}
@@ -69,8 +73,8 @@ def plan_cmd(check: bool = typer.Option(False, "--check",
                                         help="Exit 1 when the broker differs from the plan.")) -> None:
     """Print what `apply` would do to make the broker's topics match the plan."""
     settings = _settings()
-    actions = compare(settings, AdminClient(kafka_config(settings, "admin")))
-    _print(actions, len(bus_plan(settings)))
+    plan, actions = compare(settings, AdminClient(kafka_config(settings, "admin")))
+    _print(actions, len(plan))
     if check and actions:
         raise typer.Exit(exits.FINDINGS)
 
@@ -82,11 +86,12 @@ def apply_cmd() -> None:
 
     settings = _settings()
     admin = AdminClient(kafka_config(settings, "admin"))
-    actions = compare(settings, admin)
-    _print(actions, len(bus_plan(settings)))
+    plan, actions = compare(settings, admin)
+    _print(actions, len(plan))
     enacted = enact_topic_actions(admin, actions)
     for action, reason in enacted.failed:
-        console.print(f"[red]{escape(f'{action.kind.value} {action.spec.name} failed: {reason}')}[/red]", soft_wrap=True)
+        line = f"{action.kind.value} {action.spec.name} failed: {reason}"
+        console.print(f"[red]{escape(line)}[/red]", soft_wrap=True)
     if enacted.failed:
         raise Failure(exits.STOPPED_PART_WAY, f"{len(enacted.done)} topic changes made, {len(enacted.failed)} failed "
                                               "(listed above): fix their cause and run `govbus topics apply` again")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import faust
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
 from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
 from govbus.core.health_server import Health
-from govbus.core.kafka_admin import create_missing_topics
+from govbus.core.kafka_admin import create_planned_topics
 from govbus.core.kafka_errors import ClientErrorLatch, client_logger
 from govbus.core.metrics import Metrics, new_metrics
 from govbus.core.outage import Service
@@ -18,6 +18,7 @@ from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, topic_names
+from govbus.core.topic_plan import planned_topics, specs_of
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.app import build_app
 from stream_processors.clean.dedup import SeenEvents
@@ -27,11 +28,14 @@ from stream_processors.pipeline import Pipeline
 from stream_processors.route.logic import audit_key
 
 
-def ensure_topics(settings: GovbusSettings, names: list[str], partitions: int = 1) -> None:
-    """Create missing topics (a real cluster may forbid auto-creation)."""
+def ensure_topics(settings: GovbusSettings, pipeline: Pipeline, names: list[str]) -> None:
+    """Create those of ``names`` that are missing, sized by the topic plan (the catalogue's
+    partitions and retention): a real cluster may forbid auto-creation, and a topic is sized
+    right only where it is first created. Existing topics are `govbus topics apply`'s."""
+    agreements = [plan.agreement for plan in pipeline.book.all_plans()]
+    plan = planned_topics(settings, pipeline.book.catalogue, agreements)
     admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
-    create_missing_topics(admin, [NewTopic(n, num_partitions=partitions, replication_factor=-1)
-                                  for n in names])
+    create_planned_topics(admin, specs_of(settings, plan, names))
 
 
 def build_pipeline(settings: GovbusSettings, health: Health | None = None, metrics: Metrics | None = None) -> Pipeline:
@@ -61,14 +65,14 @@ def run_processor(settings: GovbusSettings) -> None:
     wait_for_broker(settings, health)
     pipeline = build_pipeline(settings, health, metrics)
     raw_topics = [pipeline.topics.raw(d) for d in pipeline.schemas]
-    ride_out(health.watch, lambda: ensure_topics(settings, raw_topics + pipeline.output_topics()), lambda: False,
-             on_wait=health.beat)
+    ride_out(health.watch, lambda: ensure_topics(settings, pipeline, raw_topics + pipeline.output_topics()),
+             lambda: False, on_wait=health.beat)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     latch = ClientErrorLatch(health.watch)
     producer = Producer(kafka_config(settings, "producer", **OUTAGE_CONFIG, error_cb=latch,
                                      logger=client_logger(health.watch)))
     output = OutputProducer(producer, client_error=latch)
     app = build_app(settings, pipeline, raw_topics, output, health, lag,
-                    on_agreements_changed=lambda: ensure_topics(settings, pipeline.output_topics()))
+                    on_agreements_changed=lambda: ensure_topics(settings, pipeline, pipeline.output_topics()))
     quiet_client_logs(health.watch)
     faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()

@@ -24,19 +24,21 @@ from datetime import datetime, timezone
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
 from consumers.batches import consume_batches
 from consumers.pool.logic import OffsetMark, Reject
 from govbus.core.health_server import Health
+from govbus.core.kafka_admin import new_topic
 from govbus.core.kafka_errors import ClientErrorLatch, client_logger
 from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, Stopped, ride_out
 from govbus.core.result import Fault, Ok
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.topic_plan import bus_topics, spec_of
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,12 @@ class AuditSummary:
 
 
 def ensure_audit_topic(settings: GovbusSettings, topic: str) -> None:
-    """Create the audit topic with one partition if missing; refuse one with more."""
+    """Create the audit topic as the topic plan has it if missing (one partition, kept forever);
+    refuse one with more partitions."""
     admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     found = admin.list_topics(topic, timeout=10).topics.get(topic)
     if found is None or found.error is not None:
-        future = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=-1)])[topic]
+        future = admin.create_topics([new_topic(spec_of(settings, bus_topics(settings), topic))])[topic]
         try:
             future.result(30)
         except KafkaException as exc:  # created meanwhile by the processor is fine

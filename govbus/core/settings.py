@@ -155,8 +155,11 @@ def kafka_config(settings: GovbusSettings, role: str, **overrides: Any) -> dict[
     if identity is not None:
         config |= librdkafka_security(identity)
     if role == "producer":
+        # murmur2_random: the Java client's partitioner (and Faust's, and Kafka Connect's), so a
+        # business key lands in the same partition whichever client a department publishes with;
+        # librdkafka's default (CRC32) would split one key's versions over two partitions.
         config |= {"enable.idempotence": True, "acks": "all", "linger.ms": 5,
-                   "compression.type": "lz4"}
+                   "compression.type": "lz4", "partitioner": "murmur2_random"}
     elif role == "consumer":
         config |= {"enable.auto.commit": False, "auto.offset.reset": "earliest",
                    "enable.auto.offset.store": False}

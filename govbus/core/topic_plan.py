@@ -47,7 +47,8 @@ RETENTION_MS = "retention.ms"
 CLEANUP_POLICY = "cleanup.policy"
 MIN_INSYNC_REPLICAS = "min.insync.replicas"
 GROW_WARNING = ("growing a topic re-maps keys to partitions: records of one key written before and "
-                "after may sit in different partitions, so per-key order holds only from then on")
+                "after may sit in different partitions, so per-key order holds only from then on; "
+                "grow a drained topic (publishers paused, consumer lag 0)")
 
 
 def retention_ms(retention: str) -> int:

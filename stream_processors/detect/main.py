@@ -6,9 +6,10 @@ import logging
 import faust
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from govbus.core.catalogue import load_catalogue
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.health_server import Health
-from govbus.core.kafka_admin import create_missing_topics
+from govbus.core.kafka_admin import create_missing_topics, new_topic
 from govbus.core.kafka_errors import client_logger
 from govbus.core.metrics import Metrics, new_metrics
 from govbus.core.outage import Service
@@ -18,6 +19,7 @@ from govbus.core.rules import RuleSet, load_rules
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.topic_plan import planned_topics, specs_of
 from stream_processors.detect.app import DetectOptions, build_app, changelog_topics
 from stream_processors.detect.extract import Extractor
 from stream_processors.detect.feed import IncompleteRead, read_incidents
@@ -66,8 +68,9 @@ def build_pipeline(settings: GovbusSettings, idle_ms: int, health: Health | None
 
 def ensure_detector_topics(settings: GovbusSettings, pipeline: DetectPipeline, options: DetectOptions,
                            changelogs: list[str]) -> None:
-    """Create missing topics: raw and incidents as the processor does (one partition unless they
-    exist), the internal ones with the detector's partition count, changelogs compacted."""
+    """Create missing topics: raw and incidents as the topic plan sizes them (the catalogue's
+    partitions, as the processor creates them), the internal ones with the detector's partition
+    count, changelogs compacted."""
     admin = AdminClient(kafka_config(settings, "admin", logger=client_logger(None, "govbus.librdkafka.admin")))
     existing = admin.list_topics(timeout=10).topics
     found = existing.get(options.observations_topic)
@@ -75,8 +78,9 @@ def ensure_detector_topics(settings: GovbusSettings, pipeline: DetectPipeline, o
         raise SystemExit(f"{options.observations_topic} has {len(found.partitions)} partitions, not "
                          f"{options.partitions}: the detector's state is sharded by it; run with "
                          f"--partitions {len(found.partitions)}")
-    wanted = [NewTopic(t, num_partitions=1, replication_factor=-1)
-              for t in pipeline.raw_topics() + [pipeline.topics.emergency_incidents]]
+    plan = planned_topics(settings, load_catalogue(settings.catalogue_dir), [])
+    wanted = [new_topic(spec) for spec in specs_of(settings, plan, pipeline.raw_topics() +
+                                                   [pipeline.topics.emergency_incidents])]
     wanted.append(NewTopic(options.observations_topic, num_partitions=options.partitions, replication_factor=-1))
     wanted += [NewTopic(t, num_partitions=options.partitions, replication_factor=-1,
                         config={"cleanup.policy": "compact"}) for t in changelogs]

@@ -15,12 +15,14 @@ import time
 import uuid
 from pathlib import Path
 
+from confluent_kafka.admin import AdminClient
+
 from commands.demo_counts import topic_count
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.metrics import new_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import PROJECT_ROOT, topic_names
+from govbus.core.settings import PROJECT_ROOT, kafka_config, topic_names
 from producers.sdk import Publisher
 from tests.support.samples import SAMPLES
 
@@ -71,6 +73,11 @@ def _wait_counts(settings, expected: dict[str, int], timeout: float = 90) -> dic
         time.sleep(0.5)
 
 
+def _partitions(settings, topic: str) -> int:
+    admin = AdminClient(kafka_config(settings, "admin"))
+    return len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+
+
 def _revoke(path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("status: active", "status: revoked"),
                     encoding="utf-8")
@@ -79,6 +86,8 @@ def _revoke(path: Path) -> None:
 def test_mixed_load_routes_exactly(broker, tmp_path, unique):
     catalogue = tmp_path / "catalogue"
     shutil.copytree(PROJECT_ROOT / "catalogue", catalogue)
+    hotline_entry = catalogue / "resources" / "hotline.work_order.yaml"  # sized off the default
+    hotline_entry.write_text(hotline_entry.read_text(encoding="utf-8") + "partitions: 4\n", encoding="utf-8")
     settings = broker.settings(tmp_path, topic_prefix=f"t{unique}", catalogue_dir=catalogue)
     topics = topic_names(settings)
     env = os.environ | broker.env() | {
@@ -96,6 +105,10 @@ def test_mixed_load_routes_exactly(broker, tmp_path, unique):
                     topics.shared(POLICE, "market.enterprise_registration"): 1,
                     topics.dlq("hotline.work_order"): 2}
         assert _wait_counts(settings, expected) == expected, (tmp_path / "process.log").read_text()[-3000:]
+        # The processor created the topics it writes as the catalogue sizes them (topic plan).
+        assert _partitions(settings, topics.shared(POLICE, "hotline.work_order")) == 4
+        assert _partitions(settings, topics.shared(HEALTH, "population.resident")) == 6
+        assert _partitions(settings, topics.audit_deliveries) == 1
 
         _revoke(catalogue / "agreements" / "population-to-health-fz.yaml")
         time.sleep(3)  # reload runs every second; revocation must hold within 10 s

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from govbus.core.agreements import load_agreements
-from govbus.core.catalogue import Catalogue, load_catalogue
+from govbus.core.catalogue import Catalogue, CatalogueError, load_catalogue, load_entry
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings
 from govbus.core.topic_plan import (
     GROW_WARNING,
@@ -151,3 +152,15 @@ def test_refusals_and_notes_are_not_enacted() -> None:
 
 def test_topics_beyond_the_plan_are_left_alone() -> None:
     assert diff_topics([], {"raw.other": ExistingTopic(1, 1)}) == []
+
+
+@pytest.mark.parametrize(("key", "value"), [("partitions", 0), ("partitions", "many"), ("retention", "1y"),
+                                            ("dlq_retention", "7 days")])
+def test_catalogue_refuses_a_bad_sizing(tmp_path, key: str, value: object) -> None:
+    source = CATALOGUE_DIR / "resources" / "hotline.work_order.yaml"
+    entry = yaml.safe_load(source.read_text(encoding="utf-8")) | {key: value}
+    path = tmp_path / source.name
+    path.write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogueError) as raised:
+        load_entry(path)
+    assert raised.value.field == key
