@@ -1,7 +1,6 @@
 """Wiring for `govbus process`: settings in, a running Faust worker out."""
 from __future__ import annotations
 
-import faust
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
@@ -22,6 +21,7 @@ from govbus.core.topic_plan import planned_topics, specs_of
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.app import build_app
 from stream_processors.clean.dedup import SeenEvents
+from stream_processors.faust_fix import QuietWorker
 from stream_processors.faust_group import worker_state_dir
 from stream_processors.faust_health import quiet_client_logs
 from stream_processors.output import OUTAGE_CONFIG, OutputProducer
@@ -76,4 +76,4 @@ def run_processor(settings: GovbusSettings) -> None:
     app = build_app(settings, pipeline, raw_topics, output, health, lag,
                     on_agreements_changed=lambda: ensure_topics(settings, pipeline, pipeline.output_topics()))
     quiet_client_logs(health.watch)
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    QuietWorker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
