@@ -121,6 +121,10 @@ def actions_table(entries: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def _unique_actions(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({a["seq"]: a for a in found}.values())
+
+
 @audit_app.command("who-received")
 def who_received_cmd(
         event: str | None = typer.Option(None, "--event", help="Envelope event id of one record."),
@@ -148,7 +152,9 @@ def who_received_cmd(
         else:
             pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)  # type: ignore[arg-type]  # exactly one was given
             query = {"subject": pseudonym}
-            found, done = store.by_subject(pseudonym), actions.by_subject(pseudonym)
+            found = store.by_subject(pseudonym)
+            # Views that name no person (pool rows hold agreement pseudonyms) name the record.
+            done = _unique_actions(actions.by_subject(pseudonym) + actions.by_events(e["event_id"] for e in found))
     finally:
         store.close()
     entries = who_received(found, done, _terms(settings))

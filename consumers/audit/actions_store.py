@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    or_,
     select,
 )
 
@@ -30,6 +31,7 @@ from consumers.pool.logic import OffsetMark, Reject
 from consumers.pool.store import ddl_transaction
 
 ACTIONS_TABLE = "govbus_audit_actions"
+EVENT_CHUNK = 100  # event ids per query of by_events
 
 
 def actions_table(metadata: MetaData) -> Table:
@@ -102,6 +104,18 @@ class ActionsStore:
         pattern = f'%"{_escape_like(event_id.strip().lower())}"%'
         found = self._actions(self.actions.c.event_ids.like(pattern, escape="\\"))
         return [a for a in found if event_id.strip().lower() in a["event_ids"]]
+
+    def by_events(self, event_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Actions naming any of ``event_ids`` (pool views name the rows' event ids), once each."""
+        wanted = sorted({e.strip().lower() for e in event_ids})
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(wanted), EVENT_CHUNK):
+            chunk = wanted[start:start + EVENT_CHUNK]
+            likes = [self.actions.c.event_ids.like(f'%"{_escape_like(e)}"%', escape="\\") for e in chunk]
+            for action in self._actions(or_(*likes)):
+                if set(chunk) & set(action["event_ids"]):
+                    found[action["seq"]] = action
+        return [found[seq] for seq in sorted(found)]
 
     def by_operator(self, operator: str) -> list[dict[str, Any]]:
         return self._actions(self.actions.c.operator == operator)
