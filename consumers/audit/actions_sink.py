@@ -87,7 +87,9 @@ class ActionsSink:
     def _accept(self, msg: Message) -> bool:
         error = msg.error()
         if error is not None:
-            if error.code() == KafkaError._PARTITION_EOF:
+            # A pattern that matches no topic yet (no identity has acted) is reported as
+            # UNKNOWN_TOPIC_OR_PART ("Subscribed topic not available"): normal, not a refusal.
+            if error.code() in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
                 return False
             raise KafkaException(error)
         tp = (msg.topic(), msg.partition())
