@@ -161,13 +161,17 @@ def who_received_cmd(
     if output == "json":
         _say(json.dumps({"query": query, "entries": entries}, ensure_ascii=False, indent=2))
         return
-    title = (f"of event {event}" if event is not None else f"of records about {query['subject']}")
+    _print_report(entries, f"of event {event}" if event is not None else f"of records about {query['subject']}",
+                  with_event=event is None)
+
+
+def _print_report(entries: list[dict[str, Any]], title: str, with_event: bool) -> None:
     if not entries:
         _say(f"no deliveries recorded (deliveries {title})")
         return
     delivered = [e for e in entries if e["kind"] == "delivery"]
     acted = [e for e in entries if e["kind"] != "delivery"]
     if delivered:
-        _console().print(deliveries_table(delivered, f"deliveries {title}", with_event=event is None))
+        _console().print(deliveries_table(delivered, f"deliveries {title}", with_event=with_event))
     if acted:
         _console().print(actions_table(acted, f"operator actions on the records {title}"))
