@@ -95,7 +95,8 @@ def _action_log() -> tuple[GovbusSettings, ActionLog]:
     """bus-admin's settings and action log, opened before the change (a refusal stops here)."""
     from commands.endpoints import with_endpoints
 
-    settings = with_endpoints(GovbusSettings(), identity=identities.ADMIN)
+    # bus-admin whatever GOVBUS_KAFKA_USER says: the credential is changed as bus-admin (the stack's).
+    settings = with_endpoints(GovbusSettings(kafka_user="", kafka_password_file=None), identity=identities.ADMIN)
     return settings, open_log(settings)
 
 
