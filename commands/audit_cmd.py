@@ -6,7 +6,6 @@ is why this command layer, and not the consumer, imports stream_processors.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 import typer
@@ -38,6 +37,20 @@ def _store(settings: GovbusSettings) -> Any:
     from consumers.audit.main import open_audit_store
 
     return open_audit_store(settings)
+
+
+def _terms(settings: GovbusSettings) -> dict[str, Any]:
+    """Version, purpose and legal basis of each agreement in the catalogue (empty if unreadable:
+    the report still lists what the chain holds)."""
+    from consumers.audit.actions_report import AgreementTerms
+    from govbus.core.agreements import load_agreements
+    from govbus.core.catalogue import CatalogueError
+
+    try:
+        found = load_agreements(settings.catalogue_dir).agreements
+    except CatalogueError:
+        return {}
+    return {i: AgreementTerms(a.version, a.purpose, a.legal_basis) for i, a in found.items()}
 
 
 @audit_app.command("sink")
@@ -82,23 +95,34 @@ def _subject_of_id(settings: GovbusSettings, id_no: str) -> str:
     return masking.pseudonym(audit_key(pseudonym_master_key(settings)), "GB11643", id_no)
 
 
-def _when(value: datetime) -> str:
-    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
-
-
-def deliveries_table(events: list[dict[str, Any]], title: str, with_event: bool) -> Table:
+def deliveries_table(entries: list[dict[str, Any]], title: str, with_event: bool) -> Table:
+    """The deliveries of a who-received report (consumers/audit/actions_report.py)."""
     table = Table(title=title, title_justify="left")
     # Ids and times stay whole (they are copied into other queries); free text folds.
     for name in ("when", *(("event", "dataset") if with_event else ()), "recipient", "agreement"):
         table.add_column(name, no_wrap=True)
-    for name in ("purpose", "fields"):
+    for name in ("purpose", "fields", "legal basis"):
         table.add_column(name, overflow="fold")
-    for e in events:
-        table.add_row(_when(e["delivered_at"]), *((e["event_id"], e["dataset"]) if with_event else ()),
-                      e["recipient"], f"{e['agreement_id']}@{e['agreement_version']}",
-                      e["purpose"] or "", ", ".join(e["fields_delivered"]))
+    for e in entries:
+        table.add_row(e["when"], *((e["event_id"], e["dataset"]) if with_event else ()), e["who"], e["agreement"],
+                      e["purpose"], ", ".join(e["fields"]), e["legal_basis"])
     return table
+
+
+def actions_table(entries: list[dict[str, Any]], title: str) -> Table:
+    """The operators' re-drives and views of the records, with their notes."""
+    table = Table(title=title, title_justify="left")
+    for name in ("when", "action", "operator"):
+        table.add_column(name, no_wrap=True)
+    for name in ("what", "event", "note (purpose)"):
+        table.add_column(name, overflow="fold")
+    for e in entries:
+        table.add_row(e["when"], e["kind"], e["who"], e["what"], e["event_id"], e["purpose"])
+    return table
+
+
+def _unique_actions(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({a["seq"]: a for a in found}.values())
 
 
 @audit_app.command("who-received")
@@ -106,21 +130,48 @@ def who_received_cmd(
         event: str | None = typer.Option(None, "--event", help="Envelope event id of one record."),
         subject: str | None = typer.Option(None, "--subject", help="Audit pseudonym of a person (v1:…)."),
         id_no: str | None = typer.Option(None, "--id-no", help="A resident ID; its audit pseudonym is computed here."),
+        output: str = typer.Option("table", "--format", help="table, or json for other systems."),
 ) -> None:
-    """Who received a record (--event), or a person's records (--subject / --id-no), when and under which agreement."""
+    """Who received a record (--event), or a person's records (--subject / --id-no), when and under which
+    agreement, purpose and legal basis; and which operators re-drove or viewed them, with their notes."""
+    import json
+
+    from consumers.audit.actions_report import who_received
+    from consumers.audit.main import open_audit_stores
+
     if sum(v is not None for v in (event, subject, id_no)) != 1:
         raise typer.BadParameter("give exactly one of --event, --subject, --id-no")
+    if output not in ("table", "json"):
+        raise typer.BadParameter("table or json", param_hint="--format")
     settings = GovbusSettings()
-    store = _store(settings)
+    store, actions = open_audit_stores(settings)
     try:
         if event is not None:
-            events, title = store.by_event(event), f"deliveries of event {event}"
+            query = {"event": event}
+            found, done = store.by_event(event), actions.by_event(event)
         else:
             pseudonym = subject if subject is not None else _subject_of_id(settings, id_no)  # type: ignore[arg-type]  # exactly one was given
-            events, title = store.by_subject(pseudonym), f"deliveries of records about {pseudonym}"
+            query = {"subject": pseudonym}
+            found = store.by_subject(pseudonym)
+            # Views that name no person (pool rows hold agreement pseudonyms) name the record.
+            done = _unique_actions(actions.by_subject(pseudonym) + actions.by_events(e["event_id"] for e in found))
     finally:
         store.close()
-    if not events:
-        _say(f"no deliveries recorded ({title})")
+    entries = who_received(found, done, _terms(settings))
+    if output == "json":
+        _say(json.dumps({"query": query, "entries": entries}, ensure_ascii=False, indent=2))
         return
-    _console().print(deliveries_table(events, title, with_event=event is None))
+    _print_report(entries, f"of event {event}" if event is not None else f"of records about {query['subject']}",
+                  with_event=event is None)
+
+
+def _print_report(entries: list[dict[str, Any]], title: str, with_event: bool) -> None:
+    if not entries:
+        _say(f"no deliveries recorded (deliveries {title})")
+        return
+    delivered = [e for e in entries if e["kind"] == "delivery"]
+    acted = [e for e in entries if e["kind"] != "delivery"]
+    if delivered:
+        _console().print(deliveries_table(delivered, f"deliveries {title}", with_event=with_event))
+    if acted:
+        _console().print(actions_table(acted, f"operator actions on the records {title}"))

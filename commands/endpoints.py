@@ -17,8 +17,13 @@ class NoStackError(CredentialsError):
 def _local_identity(settings: GovbusSettings, state: StackState, identity: str) -> dict[str, object]:
     """The identity fields for ``identity`` from the stack folder, unless the settings name one
     or point at another broker than the stack's."""
-    if settings.kafka_user or settings.bootstrap_servers not in ("", state.bootstrap):
+    if settings.bootstrap_servers not in ("", state.bootstrap):
         return {}
+    if settings.kafka_user:  # an identity named without its file (GOVBUS_KAFKA_USER=op.alice): the stack's
+        named = state.identity_store.path(settings.kafka_user)
+        if settings.kafka_password_file is not None or not named.exists():
+            return {}
+        return {"kafka_password_file": named, "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
     path = state.identity_store.path(identity)
     if not path.exists():
         raise NoStackError(f"the local stack has no identity {identity!r} ({path}): "
@@ -57,7 +62,8 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
     GOVBUS_KAFKA_USER). ``identity`` names the stack identity to connect as. With ``check``, one
     metadata request proves the broker answers and accepts the identity (AccessError if not)."""
     resolved = settings
-    if not (settings.bootstrap_servers and settings.registry_url and settings.kafka_user):
+    if not (settings.bootstrap_servers and settings.registry_url and settings.kafka_user
+            and settings.kafka_password_file):
         state = stack_up(settings) if start_stack else StackState.load(settings.stack_dir)
         if state is None and not (settings.bootstrap_servers and settings.registry_url):
             raise NoStackError("no broker configured: set GOVBUS_BOOTSTRAP_SERVERS and GOVBUS_REGISTRY_URL, "

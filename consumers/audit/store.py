@@ -14,6 +14,7 @@ role INSERT/SELECT (and UPDATE on the head table) only. Whatever slips past that
 """
 from __future__ import annotations
 
+import heapq
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import (
@@ -37,8 +38,10 @@ from consumers.audit.logic import (
     GENESIS,
     BrokenLink,
     Head,
+    RowHash,
     VerifyResult,
     chain_rows,
+    delivery_row_hash,
     fresh_events,
     from_columns,
     verify_chain,
@@ -117,6 +120,33 @@ class AuditStore:
         with ddl_transaction(self.engine) as conn:  # audit sinks may start at once (standbys)
             metadata.create_all(conn, checkfirst=True)
         self._start_chain()
+        # Other tables whose rows are links of this chain (consumers/audit/actions_store.py), and
+        # the hash of a row of any kind; see ``link``.
+        self.linked: list[Table] = []
+        self.row_hash: RowHash = delivery_row_hash
+
+    def link(self, table: Table, row_hash: RowHash) -> None:
+        """Chain ``table``'s rows too: they share seq and head with the deliveries (written with
+        ``append_linked``), and verify walks all tables in seq order with ``row_hash``."""
+        if table.name not in {t.name for t in self.linked}:
+            self.linked.append(table)
+        self.row_hash = row_hash
+
+    def append_linked(self, write: Callable[[Connection, Head], Head], rejects: Iterable[Reject],
+                      offsets: Iterable[OffsetMark]) -> None:
+        """Like ``append`` for rows of a linked table: ``write`` inserts them after the locked
+        head in this transaction and returns the new head; rejects and offsets go with them."""
+        reject_rows, offset_rows = [r.row() for r in rejects], [o.row() for o in offsets]
+        with self.engine.begin() as conn:
+            head = self._lock_head(conn)
+            new_head = write(conn, head)
+            if new_head != head:
+                conn.execute(update(self.head).where(self.head.c.chain == CHAIN)
+                             .values(seq=new_head.seq, hash=new_head.hash))
+            if reject_rows:
+                conn.execute(upsert_statement(self._pool.rejects, self.dialect), reject_rows)
+            if offset_rows:
+                conn.execute(upsert_statement(self._pool.offsets, self.dialect), offset_rows)
 
     def _start_chain(self) -> None:
         """Create the head row of an empty chain. A missing head beside stored rows is left
@@ -176,10 +206,12 @@ class AuditStore:
         """Recompute the whole chain, streaming rows in seq order, and check the stored head."""
         head = self.stored_head()
         with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=VERIFY_FETCH).execute(
-                select(self.deliveries).order_by(self.deliveries.c.seq))
-            verdict = verify_chain(_mappings(result), head)
-            result.close()
+            results = [conn.execution_options(yield_per=VERIFY_FETCH).execute(select(t).order_by(t.c.seq))
+                       for t in (self.deliveries, *self.linked)]
+            rows = heapq.merge(*(_mappings(r) for r in results), key=lambda row: row["seq"])
+            verdict = verify_chain(rows, head, self.row_hash)
+            for result in results:
+                result.close()
         if head is None and verdict.ok:
             return VerifyResult(verdict.rows, verdict.head, _missing_head())
         return verdict

@@ -115,6 +115,13 @@ def bus_topics(settings: GovbusSettings) -> list[TopicSpec]:
             _spec(settings, names.emergency_incidents, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER))]
 
 
+def action_topic(settings: GovbusSettings, identity: str) -> TopicSpec:
+    """An identity's action topic (``audit.actions.<identity>``): an audit topic, one partition,
+    kept forever; created by its identity at its first action (govbus.core.actions)."""
+    name = TopicNames(settings.topic_prefix).audit_actions(identity)
+    return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
+
+
 def dataset_topics(settings: GovbusSettings, dataset: str, entry: CatalogueEntry | None) -> list[TopicSpec]:
     """raw and dlq of ``dataset``; its catalogue ``entry`` sizes them (None: the defaults)."""
     names = TopicNames(settings.topic_prefix)

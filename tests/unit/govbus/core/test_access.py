@@ -156,7 +156,7 @@ def test_families_are_prefixed_so_a_new_dataset_needs_no_new_processor_acl() -> 
     processor = {r for r in acls() if r.principal == "svc.processor"}
     assert {(r.name, r.pattern) for r in processor if r.operation is Operation.WRITE} == {
         ("shared.", Pattern.PREFIXED), ("dlq.", Pattern.PREFIXED), ("audit.deliveries", Pattern.LITERAL),
-        ("govbus-processor-", Pattern.PREFIXED)}
+        ("govbus-processor-", Pattern.PREFIXED), ("audit.actions.svc.processor", Pattern.LITERAL)}
 
 
 @pytest.mark.parametrize("prefix", ["t1", "t9f8e7d6"])
