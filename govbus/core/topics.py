@@ -69,6 +69,11 @@ class TopicNames:
         """Every change `govbus acl apply` made to the broker's ACLs, and why."""
         return self._name("audit", "acl_changes")
 
+    @property
+    def audit_checkpoints(self) -> str:
+        """Signed checkpoints of the audit chain, compacted, keyed by chain (consumers/audit/checkpoint.py)."""
+        return self._name("audit", "checkpoints")
+
     def dataset_of(self, topic: str) -> str:
         """The dataset a raw/dlq/shared topic carries."""
         parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")
