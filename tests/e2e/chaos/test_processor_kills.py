@@ -97,6 +97,34 @@ def _kill_three_times(settings: GovbusSettings, workers: Workers) -> None:
         watermarks.close()
 
 
+def _each_delivery_once(settings: GovbusSettings, workers: Workers, store: AuditStore, valid: int) -> None:
+    """Every valid record once in each pool, every delivery once in the chain, though the
+    audit topic holds copies."""
+    deliveries = valid * len(RECIPIENTS)
+    _wait_until("every record in every pool",
+                lambda: all(_pool_counts(settings, r)[1] >= valid for r in RECIPIENTS), workers, 300)
+    _wait_until("every delivery in the chain", lambda: _audit_counts(store)[1] >= deliveries, workers, 300)
+    time.sleep(3)  # a late copy would be stored now
+    for recipient in RECIPIENTS:
+        assert _pool_counts(settings, recipient) == (valid, valid, valid), recipient
+    assert _audit_counts(store) == (deliveries, deliveries, valid)
+    assert _deliveries_per_key(store) == (deliveries, deliveries)
+    assert store.verify().ok
+    audit_copies = _messages(settings, topic_names(settings).audit_deliveries)
+    assert audit_copies > deliveries, "the kills should have made the processor redo deliveries"
+    print(f"audit topic: {audit_copies} messages for {deliveries} deliveries", flush=True)
+
+
+def _each_letter_once(settings: GovbusSettings, letters: int) -> None:
+    """The dead letters as `govbus dlq list` reads them: each input's letter once."""
+    dlq = topic_names(settings).dlq(DATASET)
+    distinct = DistinctLetters()
+    shown = list(distinct.of(read_letters(settings, Serde.from_settings(settings), dlq)))
+    assert len(shown) == letters, (len(shown), distinct.repeats)
+    assert len({(letter["source_partition"], letter["source_offset"]) for _, letter in shown}) == letters
+    print(f"dlq: {len(shown)} letters shown, {distinct.repeats} repeated copies passed over", flush=True)
+
+
 def test_a_processor_killed_three_times_leaves_one_audit_event_per_delivery(broker, postgres_url,
                                                                             tmp_path: Path, unique):
     with fresh_database(postgres_url, "kills") as pool_url:
@@ -124,27 +152,8 @@ def test_a_processor_killed_three_times_leaves_one_audit_event_per_delivery(brok
             _kill_three_times(settings, workers)
             load.join(120)
             assert load.error is None, load.error
-            valid = RECORDS - letters
-            deliveries = valid * len(RECIPIENTS)
-            _wait_until("every record in every pool",
-                        lambda: all(_pool_counts(settings, r)[1] >= valid for r in RECIPIENTS), workers, 300)
-            _wait_until("every delivery in the chain", lambda: _audit_counts(store)[1] >= deliveries, workers, 300)
-            time.sleep(3)  # a late copy would be stored now
-            for recipient in RECIPIENTS:
-                assert _pool_counts(settings, recipient) == (valid, valid, valid), recipient
-            assert _audit_counts(store) == (deliveries, deliveries, valid)
-            assert _deliveries_per_key(store) == (deliveries, deliveries)
-            assert store.verify().ok
-            audit_copies = _messages(settings, topic_names(settings).audit_deliveries)
-            assert audit_copies > deliveries, "the kills should have made the processor redo deliveries"
-
-            dlq = topic_names(settings).dlq(DATASET)
-            distinct = DistinctLetters()
-            shown = list(distinct.of(read_letters(settings, Serde.from_settings(settings), dlq)))
-            assert len(shown) == letters, (len(shown), distinct.repeats)
-            assert len({(letter["source_partition"], letter["source_offset"]) for _, letter in shown}) == letters
-            print(f"audit topic {audit_copies} messages for {deliveries} deliveries; dlq {len(shown)} letters "
-                  f"+ {distinct.repeats} repeated copies", flush=True)
+            _each_delivery_once(settings, workers, store, RECORDS - letters)
+            _each_letter_once(settings, letters)
             for worker in workers.started:
                 if worker.process.returncode is None:
                     assert "Traceback" not in worker.log.read_text(errors="replace"), worker.tail(80)

@@ -22,7 +22,8 @@ NOW = datetime(2026, 12, 3, 5, 40, tzinfo=timezone.utc)
 H = {seq: f"{seq:064x}" for seq in range(1, 20)}
 
 
-def cp(seq: int, digest: str | None = None, key: Ed25519PrivateKey = KEY, chain: str = "audit.deliveries") -> Checkpoint:
+def cp(seq: int, digest: str | None = None, key: Ed25519PrivateKey = KEY,
+       chain: str = "audit.deliveries") -> Checkpoint:
     return sign_checkpoint(key, chain, Head(seq, digest or H[seq]), NOW)
 
 
