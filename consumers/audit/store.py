@@ -118,7 +118,8 @@ class AuditStore:
             metadata.create_all(conn, checkfirst=True)
         self._start_chain()
         # The head after this process's last append (single writer): what the sink checkpoints.
-        self.chain_head: Head | None = self.stored_head()
+        # None until it appends: a standby, or a writer that has appended nothing, signs nothing.
+        self.chain_head: Head | None = None
 
     def _start_chain(self) -> None:
         """Create the head row of an empty chain. A missing head beside stored rows is left
