@@ -1,8 +1,8 @@
 """``govbus audit sink | verify | who-received``: the tamper-evident audit trail.
 
-The audit store's database is ``audit_url`` (consumers.audit.store: the pool database until an
-``audit_url`` setting exists). ``--id-no`` needs the routing stage's audit pseudonym key, which
-is why this command layer, and not the consumer, imports stream_processors.
+The audit store's database is ``audit_url`` (GOVBUS_AUDIT_URL, else the pool database).
+``--id-no`` needs the routing stage's audit pseudonym key, which is why this command layer, and
+not the consumer, imports stream_processors.
 """
 from __future__ import annotations
 
@@ -71,19 +71,25 @@ def sink_cmd(
 
 @audit_app.command("verify")
 def verify_cmd() -> None:
-    """Recompute the hash chain; exit 1 naming the first broken link."""
-    store = _store(GovbusSettings())
+    """Recompute the hash chain and check it against the signed checkpoints on audit.checkpoints;
+    exit 1 naming the first broken link or divergence, or a missing anchor (commands/audit_verify.py)."""
+    from confluent_kafka import KafkaException
+
+    from commands.audit_verify import verify
+    from commands.endpoints import with_endpoints
+    from commands.exits import UNAVAILABLE, Failure
+
+    settings = with_endpoints(GovbusSettings(), identity=AUDIT_SINK_IDENTITY, check=False)
+    store = _store(settings)
     try:
-        result = store.verify()
+        lines = verify(settings, store)
+    except KafkaException as exc:
+        raise Failure(UNAVAILABLE, f"audit verify: the broker did not answer ({exc.args[0] if exc.args else exc}): "
+                                   "the checkpoints cannot be read; try again when it is back") from None
     finally:
         store.close()
-    if result.ok:
-        _say(f"OK: {result.rows} audit rows, chain intact; head seq {result.head.seq} hash {result.head.hash}")
-        return
-    broken = result.broken
-    _say(f"BROKEN at seq {broken.seq} ({broken.kind}): {broken.message}")
-    _say(f"{result.rows} rows before it are intact (up to seq {result.head.seq})")
-    raise typer.Exit(1)
+    for line in lines:
+        _say(line)
 
 
 def _subject_of_id(settings: GovbusSettings, id_no: str) -> str:

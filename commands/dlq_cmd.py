@@ -21,7 +21,7 @@ from commands.names import known_dataset
 from commands.operator_actions import NOTE, checked_note, open_log, publish, record_persons
 from govbus.core import identities
 from govbus.core.actions import Act, action_record
-from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers, stage_of
+from govbus.core.deadletter import DistinctLetters, load_bus_schema, redrivable, redrive_headers, stage_of
 from govbus.core.kafka_admin import create_planned_topics
 from govbus.core.result import Fault
 from govbus.core.serde import Serde
@@ -97,13 +97,15 @@ def list_cmd(dataset: str, reason: str | None = typer.Option(None),
     table = Table(title=f"{topic}")
     for column in ("offset", "stage", "first seen", "reason", "rule", "field", "message", "source"):
         table.add_column(column, overflow="fold")
-    shown = 0
-    for offset, letter in read_letters(settings, serde, topic):
+    shown, distinct = 0, DistinctLetters()
+    for offset, letter in distinct.of(read_letters(settings, serde, topic)):
         if not wanted(letter, reason, stage) or shown >= limit:
             continue
         shown += 1
         table.add_row(*letter_row(offset, letter))
     console.print(table)
+    if distinct.repeats:  # a role wrote them again after a crash (govbus.core.deadletter.letter_identity)
+        console.print(f"{distinct.repeats} repeated copies of letters above not shown (written again after a restart)")
 
 
 @dlq_app.command("show")
@@ -142,7 +144,7 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
     serde.prepare(value_subject(audit_topic), load_bus_schema(settings.schemas_dir, "govbus.bus.Redrive"))
     producer = Producer(kafka_config(settings, "producer"))
     sent = skipped = 0
-    for dlq_offset, letter in read_letters(settings, serde, topic):
+    for dlq_offset, letter in DistinctLetters().of(read_letters(settings, serde, topic)):  # each letter once
         if (reason and letter.get("reason") != reason) or (offset and dlq_offset not in offset):
             continue
         refusal = redrivable(letter, raw)

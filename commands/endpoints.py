@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.localstack import StackState, stack_up
 from commands.localstack.keycloak import identity_path
-from commands.localstack.secrets import pseudonym_key_path
+from commands.localstack.secrets import audit_signing_key_path, pseudonym_key_path
 from govbus.core.credentials import CredentialsError
 from govbus.core.kafka_access import check_access
 from govbus.core.settings import GovbusSettings, kafka_config
@@ -41,6 +41,14 @@ def _local_pseudonym_key(settings: GovbusSettings, state: StackState) -> dict[st
     return {"pseudonym_key_file": path} if path.exists() else {}
 
 
+def _local_audit_key(settings: GovbusSettings, state: StackState) -> dict[str, object]:
+    """The local stack's audit signing key (its .pub beside it), like the pseudonym key."""
+    path = audit_signing_key_path(settings.stack_dir)
+    if settings.audit_signing_key_file is not None or settings.bootstrap_servers not in ("", state.bootstrap):
+        return {}
+    return {"audit_signing_key_file": path} if path.exists() else {}
+
+
 def _local_registry_identity(settings: GovbusSettings) -> dict[str, object]:
     """The local stack's registry governance identity, unless the settings name a registry or an
     identity of their own.
@@ -73,7 +81,7 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
                 "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
                 "registry_url": settings.registry_url or state.registry_url,
                 **_local_identity(settings, state, identity), **_local_registry_identity(settings),
-                **_local_pseudonym_key(settings, state)})
+                **_local_pseudonym_key(settings, state), **_local_audit_key(settings, state)})
     if check:
         check_access(kafka_config(resolved, "admin"))
     return resolved

@@ -27,13 +27,14 @@ def log_with_time() -> None:
 
 @contextmanager
 def role_failures(role: str) -> Iterator[None]:
+    from consumers.audit.main import SigningKeyError
     from consumers.audit.sink import AuditTopicError
     from consumers.batches import ConsumeRefused
     from consumers.pool.store import SchemaConflict
 
     try:
         yield
-    except (SchemaConflict, AuditTopicError, ConsumeRefused) as exc:
+    except (SchemaConflict, AuditTopicError, ConsumeRefused, SigningKeyError) as exc:
         raise Failure(REFUSED, f"{role} stopped: {exc}") from None
     except KafkaException as exc:
         line = refused_access(exc) or describe(exc)

@@ -1,4 +1,5 @@
-"""Secrets the local stack makes for itself: the pseudonym master key (``<stack>/secrets/``, 0600).
+"""Secrets the local stack makes for itself: the pseudonym master key and the audit sink's
+checkpoint signing key (``<stack>/secrets/``, 0600; the audit key's public half beside it).
 
 A deployment brings its own from a secret store (GOVBUS_PSEUDONYM_KEY_FILE); the local stack
 makes a random one on first start, so that no key is ever a default anyone can read in the source.
@@ -23,4 +24,19 @@ def ensure_pseudonym_key(stack_dir: Path) -> Path:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_hex(32) + "\n")
+    return path
+
+
+def audit_signing_key_path(stack_dir: Path) -> Path:
+    return stack_dir / "secrets" / "audit-signing.key"
+
+
+def ensure_audit_signing_key(stack_dir: Path) -> Path:
+    """The audit sink's Ed25519 key (PKCS#8 PEM, 0600) and its ``.pub``, made if absent. Kept
+    across restarts: verifiers trust the public key (consumers/audit/checkpoint.py)."""
+    from consumers.audit.checkpoint import create_key_files
+
+    path = audit_signing_key_path(stack_dir)
+    if not path.exists():
+        create_key_files(path)
     return path

@@ -12,12 +12,15 @@ import threading
 
 from consumers.audit.actions_sink import ActionsSink
 from consumers.audit.actions_store import ActionsStore
+from consumers.audit.anchor import CheckpointWriter
+from consumers.audit.checkpoint import load_private
 from consumers.audit.sink import AuditSink, AuditSummary
-from consumers.audit.store import AuditStore, audit_url
+from consumers.audit.store import CHAIN, AuditStore, audit_url
 from govbus.core.metrics import new_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import Stopped, ride_out
 from govbus.core.probes import start_role_health, wait_for_broker
+from govbus.core.result import Fault
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 
@@ -32,6 +35,22 @@ def open_audit_store(settings: GovbusSettings) -> AuditStore:
 def open_audit_stores(settings: GovbusSettings) -> tuple[AuditStore, ActionsStore]:
     store = AuditStore(audit_url(settings))
     return store, ActionsStore(store)
+
+
+class SigningKeyError(RuntimeError):
+    """The audit signing key file is set but cannot be used (the command prints the line)."""
+
+
+def checkpoint_writer(settings: GovbusSettings) -> CheckpointWriter | None:
+    """The checkpoint writer of the sink's signing key; None (and a warning) without a key."""
+    if settings.audit_signing_key_file is None:
+        log.warning("audit sink: no GOVBUS_AUDIT_SIGNING_KEY_FILE: no signed checkpoints are written, "
+                    "and `govbus audit verify` will report the anchor missing")
+        return None
+    key = load_private(settings.audit_signing_key_file)
+    if isinstance(key, Fault):
+        raise SigningKeyError(key.message)
+    return CheckpointWriter(settings, key.value, CHAIN)
 
 
 def run_audit_sink(settings: GovbusSettings, idle_exit_seconds: float | None = None) -> AuditSummary:
@@ -49,7 +68,8 @@ def run_audit_sink(settings: GovbusSettings, idle_exit_seconds: float | None = N
                                   on_wait=health.beat)
     except Stopped:
         return AuditSummary()
-    sink = AuditSink(settings, Serde.from_settings(settings), metrics, store, health=health)
+    sink = AuditSink(settings, Serde.from_settings(settings), metrics, store, health=health,
+                     anchor=checkpoint_writer(settings))
     failed: list[BaseException] = []
     thread = threading.Thread(target=_run_actions, name="audit-actions", daemon=True, args=(
         ActionsSink(settings, Serde.from_settings(settings), actions, health.watch), stop, idle_exit_seconds, failed))

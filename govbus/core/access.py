@@ -175,6 +175,8 @@ def service_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]:
     found |= _rules(audit, TOPIC, family(topics, "audit"), PRE, (R, D), "audit sink: the audit trail")
     found |= _rules(audit, TOPIC, topics.audit_deliveries, LIT, (C,), "audit sink: creates its one-partition topic")
     found |= _rules(audit, GROUP, groups.audit, LIT, (R,), "audit sink: its consumer group")
+    found |= _rules(audit, TOPIC, topics.audit_checkpoints, LIT, (W, C),
+                    "audit sink: signs checkpoints of the chain (READ, for `audit verify`, is the audit family's)")
     found |= _rules(feed, TOPIC, topics.emergency_incidents, LIT, (R, D), "feed: shows incidents")
     found |= _rules(feed, TOPIC, observations, LIT, (W, D), "feed: incident actions go to the detector")
     for prefix in (FEED_GROUP_PREFIX, INCIDENT_READER_GROUP_PREFIX):

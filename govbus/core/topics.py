@@ -87,6 +87,11 @@ class TopicNames:
         part = topic[len(prefix):]
         return {v: k for k, v in _ACTOR_PARTS.items()}.get(part, part)
 
+    @property
+    def audit_checkpoints(self) -> str:
+        """Signed checkpoints of the audit chain, compacted, keyed by chain (consumers/audit/checkpoint.py)."""
+        return self._name("audit", "checkpoints")
+
     def dataset_of(self, topic: str) -> str:
         """The dataset a raw/dlq/shared topic carries."""
         parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")

@@ -245,3 +245,9 @@ def test_the_pool_sink_writes_dead_letters_but_reads_no_dlq() -> None:
     assert {(r.name, r.pattern, r.operation) for r in sink if r.name.startswith("dlq.")} == {
         ("dlq.", Pattern.PREFIXED, Operation.WRITE), ("dlq.", Pattern.PREFIXED, Operation.DESCRIBE)}
     assert {(r.name, r.operation) for r in sink if r.operation is Operation.WRITE} == {("dlq.", Operation.WRITE)}
+
+
+def test_only_the_audit_sink_writes_the_checkpoints_of_the_chain() -> None:
+    writers = {(r.principal, r.pattern) for r in acls() if r.operation is Operation.WRITE
+               and r.resource is Resource.TOPIC and "audit.checkpoints".startswith(r.name)}
+    assert writers == {("svc.audit", Pattern.LITERAL)}
