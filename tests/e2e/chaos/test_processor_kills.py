@@ -24,14 +24,22 @@ from sqlalchemy import func, select
 from bench.databases import fresh_database
 from bench.processor_bench import DATASET
 from commands.dlq_cmd import read_letters
+from consumers.audit.actions_store import ActionsStore
+from consumers.audit.sink import ensure_audit_topic
 from consumers.audit.store import AuditStore, audit_group
 from govbus.core.deadletter import DistinctLetters
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
-from consumers.audit.sink import ensure_audit_topic
 from stream_processors.main import build_pipeline, ensure_topics
-from tests.e2e.scale.test_workers import (RECIPIENTS, WATCHED, Load, _audit_counts, _encoded_records,
-                                          _pool_counts, _wait_until)
+from tests.e2e.scale.test_workers import (
+    RECIPIENTS,
+    WATCHED,
+    Load,
+    _audit_counts,
+    _encoded_records,
+    _pool_counts,
+    _wait_until,
+)
 from tests.support.workers import Workers, wait_for_group
 
 RECORDS = 9_000
@@ -145,6 +153,7 @@ def test_a_processor_killed_three_times_leaves_one_audit_event_per_delivery(brok
             processor = workers.start("process", 0)  # the last started: _kill_three_times kills it
             records, letters = _with_garbage(_encoded_records(settings, pipeline)[:RECORDS])
             store = AuditStore(pool_url)
+            ActionsStore(store)  # the processors' agreement activations are links of the chain too
             wait_for_group(settings, audit_group(settings), {audit.pid}, workers, 120)
             wait_for_group(settings, settings.processor_group, {processor.pid}, workers, 120)
             load = Load(settings, records, RATE)

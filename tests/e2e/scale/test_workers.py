@@ -31,6 +31,7 @@ from bench.databases import fresh_database
 from bench.groups import group_assignment
 from bench.processor_bench import DATASET, bench_records
 from commands.localstack.stack import free_port
+from consumers.audit.actions_store import ActionsStore
 from consumers.audit.sink import ensure_audit_topic
 from consumers.audit.store import AuditStore, audit_group
 from consumers.pool.pools import pool_table_ref
@@ -196,7 +197,9 @@ def _everything_once(settings: GovbusSettings, workers: Workers, store: AuditSto
         assert _pool_counts(settings, recipient) == (RECORDS, RECORDS, RECORDS), recipient
     assert _audit_counts(store) == (deliveries, deliveries, RECORDS)
     verdict = store.verify()
-    assert verdict.ok and verdict.rows == deliveries, verdict
+    with store.engine.connect() as conn:  # the processors' agreement activations, once each
+        actions = conn.execute(select(func.count()).select_from(store.linked[0])).scalar_one()
+    assert verdict.ok and verdict.rows == deliveries + actions, (verdict, actions)
 
 
 def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgres_url, tmp_path: Path, unique):
@@ -219,6 +222,7 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
             audits = [workers.start("audit", i) for i in range(2)]
             records = _encoded_records(settings, pipeline)  # while the workers start
             store = AuditStore(pool_url)
+            ActionsStore(store)  # the processors' agreement activations are links of the chain too
             wait_for_group(settings, settings.processor_group, {w.pid for w in processors}, workers, 120)
             wait_for_group(settings, settings.sink_group, {w.pid for w in sinks}, workers, 120)
             wait_for_group(settings, audit_group(settings), {w.pid for w in audits}, workers, 120,
