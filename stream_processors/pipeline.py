@@ -17,6 +17,7 @@ from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
+from govbus.core.signing import SigningKey, signature_headers
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
@@ -52,6 +53,9 @@ class Pipeline:
     # Per topic and plan: constants of the hot path; per (dataset, owner, outcome): the counter.
     _plan_consts: dict[object, Any] = field(default_factory=dict)
     _registering: bool = False  # shared schemas of the current plans not all registered yet
+    # Signs every delivery (govbus.core.signing); None only where signing is switched off
+    # (GOVBUS_SIGN_DELIVERIES=false, for the benchmark) and in tests of other steps.
+    signing_key: SigningKey | None = None
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
@@ -146,10 +150,14 @@ class Pipeline:
 
     def _encode(self, delivery: Delivery, record: dict[str, Any], subjects: list[str], origin: Origin,
                 now: datetime) -> list[OutMessage]:
-        _plan, topic, subject, headers, delivered = self._consts(delivery.plan)
+        plan, topic, subject, headers, delivered = self._consts(delivery.plan)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
         delivered.inc()
-        return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers),
+        value = self.serde.encode(subject, delivery.record)
+        if self.signing_key is not None:  # a recipient can tell this record came from the bus
+            headers = headers + signature_headers(self.signing_key, topic, origin.key, value,
+                                                  plan.agreement.id, plan.agreement.version)
+        return [OutMessage(topic, origin.key, value, headers),
                 OutMessage(self._audit_topic, audit["event_id"].encode(),
                            self.serde.encode(self._audit_subject, audit))]
 

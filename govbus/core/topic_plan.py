@@ -13,7 +13,9 @@ Defaults (documented in catalogue/README.md):
 - dlq topics: one partition (`govbus dlq show|redrive` name a letter by its offset alone),
   the entry's ``dlq_retention`` (30d);
 - audit topics: one partition (one writer of the hash chain, one order), kept forever;
-- emergency.incidents: 3 partitions (keyed by incident id; every reader reads all), forever.
+- emergency.incidents: 3 partitions (keyed by incident id; every reader reads all), forever;
+- bus.keys: one partition, compacted (the latest record of each key id: a public key and whether
+  it is retired; never deleted, so that old deliveries still verify).
 """
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ class TopicKind(StrEnum):
     dlq = "dlq"
     audit = "audit"
     incidents = "incidents"
+    keys = "keys"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,13 @@ def _spec(settings: GovbusSettings, name: str, kind: TopicKind, sizing: _Sizing)
     return TopicSpec(name, sizing.partitions, settings.replication_factor, config, kind.value)
 
 
+def _compacted(settings: GovbusSettings, name: str, kind: TopicKind) -> TopicSpec:
+    """A one-partition compacted topic: the latest value of each key, kept forever."""
+    spec = _spec(settings, name, kind, _Sizing(1, FOREVER))
+    return TopicSpec(spec.name, spec.partitions, spec.replication_factor,
+                     spec.config | {CLEANUP_POLICY: "compact"}, spec.kind)
+
+
 def _dataset_sizing(entry: CatalogueEntry | None) -> _Sizing:
     if entry is None:
         return _Sizing(DEFAULT_PARTITIONS, DEFAULT_RETENTION)
@@ -106,13 +116,14 @@ def _dlq_sizing(entry: CatalogueEntry | None) -> _Sizing:
 
 
 def bus_topics(settings: GovbusSettings) -> list[TopicSpec]:
-    """The topics that belong to no dataset: the audit trails and the incidents."""
+    """The topics that belong to no dataset: the audit trails, the incidents and the keys."""
     names = TopicNames(settings.topic_prefix)
     audit = _Sizing(AUDIT_PARTITIONS, FOREVER)
     return [_spec(settings, names.audit_deliveries, TopicKind.audit, audit),
             _spec(settings, names.audit_redrives, TopicKind.audit, audit),
             _spec(settings, names.audit_acl_changes, TopicKind.audit, audit),
-            _spec(settings, names.emergency_incidents, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER))]
+            _spec(settings, names.emergency_incidents, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER)),
+            _compacted(settings, names.bus_keys, TopicKind.keys)]
 
 
 def dataset_topics(settings: GovbusSettings, dataset: str, entry: CatalogueEntry | None) -> list[TopicSpec]:
@@ -161,6 +172,8 @@ def spec_of(settings: GovbusSettings, plan: Iterable[TopicSpec], name: str) -> T
         return _spec(settings, name, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER))
     if parts[0] == "audit":
         return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
+    if name == names.bus_keys:
+        return _compacted(settings, name, TopicKind.keys)
     raise ValueError(f"{name} is not a topic of the bus's plan")
 
 

@@ -69,6 +69,11 @@ class TopicNames:
         """Every change `govbus acl apply` made to the broker's ACLs, and why."""
         return self._name("audit", "acl_changes")
 
+    @property
+    def bus_keys(self) -> str:
+        """The processor's public signing keys (compacted; key = key id: govbus.core.signing)."""
+        return self._name("bus", "keys")
+
     def dataset_of(self, topic: str) -> str:
         """The dataset a raw/dlq/shared topic carries."""
         parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")
