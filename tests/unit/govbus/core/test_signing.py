@@ -169,3 +169,37 @@ def test_key_record_round_trip_keeps_retirement() -> None:
 def test_records_that_are_no_key_are_refused(record_key: bytes, value: bytes | None, rule: str) -> None:
     parsed = parse_key_record(record_key, value)
     assert isinstance(parsed, Fault) and (parsed.reason, parsed.rule) == ("bad_key_record", rule)
+
+
+def test_the_readme_snippet_verifies_a_signed_record_and_refuses_a_tampered_one(tmp_path, monkeypatch) -> None:
+    """The README's recipient snippet, run as written, with `cryptography` alone."""
+    import json
+    import re
+    from pathlib import Path
+
+    from cryptography.exceptions import InvalidSignature
+
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"\*\*Is it the bus's\?\*\*.*?```python\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "keys.json").write_text(json.dumps([published(BUS.public_key, T0).as_json()]))
+    monkeypatch.chdir(tmp_path)
+
+    class Message:
+        def __init__(self, value: bytes) -> None:
+            self._value = value
+
+        def headers(self):
+            return signed()
+
+        def topic(self):
+            return TOPIC
+
+        def key(self):
+            return KEY
+
+        def value(self):
+            return self._value
+
+    exec(snippet, {"json": json, "message": Message(VALUE)})  # noqa: S102 - the documented code itself
+    with pytest.raises(InvalidSignature):
+        exec(snippet, {"json": json, "message": Message(VALUE + b"!")})  # noqa: S102
