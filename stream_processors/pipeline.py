@@ -6,7 +6,7 @@ infrastructure faults (the registry unreachable) raise and stop the worker.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
@@ -17,7 +17,7 @@ from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
-from govbus.core.signing import SigningKey, signature_headers
+from govbus.core.signing import Signable, SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
@@ -34,6 +34,8 @@ class OutMessage:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    # (agreement id, version) of a delivery still to be signed (``Pipeline.sign``, once a batch)
+    sign_as: tuple[str, int] | None = None
 
 
 @dataclass
@@ -153,13 +155,22 @@ class Pipeline:
         plan, topic, subject, headers, delivered = self._consts(delivery.plan)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
         delivered.inc()
-        value = self.serde.encode(subject, delivery.record)
-        if self.signing_key is not None:  # a recipient can tell this record came from the bus
-            headers = headers + signature_headers(self.signing_key, topic, origin.key, value,
-                                                  plan.agreement.id, plan.agreement.version)
-        return [OutMessage(topic, origin.key, value, headers),
+        sign_as = (plan.agreement.id, plan.agreement.version) if self.signing_key is not None else None
+        return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers, sign_as),
                 OutMessage(self._audit_topic, audit["event_id"].encode(),
                            self.serde.encode(self._audit_subject, audit))]
+
+    def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
+        """``outs`` with every delivery signed: one signature per topic for the whole list (a
+        batch's outputs), so that a recipient can tell its records came from the bus."""
+        pending = [n for n, out in enumerate(outs) if out.sign_as is not None]
+        if self.signing_key is None or not pending:
+            return outs
+        items = [Signable(outs[n].topic, outs[n].key, outs[n].value, *outs[n].sign_as) for n in pending]  # type: ignore[misc]
+        signed = list(outs)
+        for n, headers in zip(pending, sign_deliveries(self.signing_key, items), strict=True):
+            signed[n] = replace(outs[n], headers=outs[n].headers + headers, sign_as=None)
+        return signed
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:

@@ -30,6 +30,8 @@ class KeyRing:
         self._load = load
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.loads = 0
+        # Trees already verified: the records of one processor batch cost one Ed25519 check.
+        self.verified: set[tuple[str, bytes, bytes]] = set()
 
     @classmethod
     def of(cls, keys: Iterable[PublishedKey]) -> KeyRing:
@@ -53,7 +55,7 @@ class KeyRing:
 
     def verify(self, topic: str, key: bytes | None, value: bytes | None,
                headers: Headers) -> Ok[str] | Fault:
-        return verify_delivery(self.keys, topic, key, value, headers)
+        return verify_delivery(self.keys, topic, key, value, headers, self.verified)
 
 
 def signature_letter(fault: Fault, origin: Origin, dataset: str, recipient: str, now: datetime) -> dict[str, Any]:

@@ -1,16 +1,26 @@
 """Signed deliveries: Ed25519 over what the bus delivered, verifiable by anyone with the public key.
 
-The processor signs every record it writes to ``shared.<recipient>.<dataset>``; the signature
-covers a canonical encoding of the topic name, the key bytes, the value bytes, the agreement id
-and the agreement version (``signed_bytes``): each part as a 4-byte big-endian length followed by
-its bytes, after a fixed domain tag, so that no two different deliveries encode alike (a byte
-moved from the key to the value changes both lengths). A null key signs as an empty one.
+The processor signs every record it writes to ``shared.<recipient>.<dataset>``. What a record's
+signature covers is ``signed_bytes``: a canonical encoding of the topic name, the key bytes, the
+value bytes, the agreement id and the agreement version, each part as a 4-byte big-endian length
+followed by its bytes, after a fixed domain tag, so that no two different deliveries encode alike
+(a byte moved from the key to the value changes both lengths). A null key signs as an empty one.
 
-Headers of a signed record (``signature_headers``): ``govbus-signature`` (the 64 raw signature
-bytes), ``govbus-key-id`` (``key_id``: the first 16 hex digits of the SHA-256 of the raw
-32-byte public key), ``govbus-agreement-id`` and ``govbus-agreement-version``. The public keys
-are published on the compacted ``bus.keys`` topic (``key_record``; key = key id), old ones with
-their retirement time, so that a record signed before a rotation still verifies.
+Signing is batched (``sign_deliveries``): one Ed25519 signature per topic per processor batch,
+over the root of a Merkle tree (SHA-256) whose leaves are the records' ``signed_bytes``; each
+record carries the signature, its leaf index and the sibling hashes up to the root, so it
+verifies alone. One signature a record cost about a quarter of the processor's throughput
+(docs/capacity.md); a tree costs a few hashes a record. Leaves, inner nodes and padding are
+hashed with distinct prefixes (0, 1, 2), so no inner node passes for a leaf; a tree spans one
+topic only, so the sibling hashes a recipient sees are of its own records.
+
+Headers of a signed record: ``govbus-signature`` (64 raw bytes, over ``govbus-batch-v1`` + root),
+``govbus-key-id`` (``key_id``: the first 16 hex digits of the SHA-256 of the raw 32-byte public
+key), ``govbus-agreement-id``, ``govbus-agreement-version``, ``govbus-leaf`` (the leaf index,
+decimal) and ``govbus-proof`` (the sibling hashes, 32 bytes each, leaf level first; empty for a
+tree of one). The public keys are published on the compacted ``bus.keys`` topic (``key_record``;
+key = key id), old ones with their retirement time, so a record signed before a rotation still
+verifies.
 
 Everything here is pure: keys in, bytes or Ok/Fault out (``verify_delivery`` never raises).
 """
@@ -21,7 +31,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -35,6 +45,12 @@ SIGNATURE_HEADER = "govbus-signature"
 KEY_ID_HEADER = "govbus-key-id"
 AGREEMENT_ID_HEADER = "govbus-agreement-id"
 AGREEMENT_VERSION_HEADER = "govbus-agreement-version"
+LEAF_HEADER = "govbus-leaf"
+PROOF_HEADER = "govbus-proof"
+BATCH_DOMAIN = b"govbus-batch-v1"
+HASH_BYTES = 32
+# Most verified (key id, root, signature) a cache keeps: one per topic per processor batch.
+VERIFIED_CACHE_LIMIT = 100_000
 REASON = "bad_signature"
 # Headers as confluent-kafka gives them (a list of pairs; a dict where a client built one).
 Headers = Iterable[tuple[str, Any]] | Mapping[str, Any] | None
@@ -93,12 +109,87 @@ def load_signing_key(pem: bytes) -> Ok[SigningKey] | Fault:
     return Ok(SigningKey.of(private_key))
 
 
+@dataclass(frozen=True)
+class Signable:
+    """One delivery as the processor signs it."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    agreement_id: str
+    agreement_version: int | str
+
+    def signed_bytes(self) -> bytes:
+        return signed_bytes(self.topic, self.key, self.value, self.agreement_id, self.agreement_version)
+
+
+_EMPTY = hashlib.sha256(b"\x02").digest()
+
+
+def leaf_hash(signed: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + signed).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every level of the tree over ``leaves`` (padded to a power of two), leaves first, root last."""
+    size = 1
+    while size < len(leaves):
+        size *= 2
+    level = leaves + [_EMPTY] * (size - len(leaves))
+    levels = [level]
+    while len(level) > 1:
+        level = [_node(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        levels.append(level)
+    return levels
+
+
+def proof_of(levels: list[list[bytes]], index: int) -> bytes:
+    siblings = []
+    for level in levels[:-1]:
+        siblings.append(level[index ^ 1])
+        index >>= 1
+    return b"".join(siblings)
+
+
+def root_of(leaf: bytes, index: int, proof: bytes) -> bytes | None:
+    """The root ``proof`` leads to from ``leaf`` at ``index``; None for a proof of no tree."""
+    if len(proof) % HASH_BYTES or index < 0:
+        return None
+    node = leaf
+    for start in range(0, len(proof), HASH_BYTES):
+        sibling = proof[start:start + HASH_BYTES]
+        node = _node(sibling, node) if index & 1 else _node(node, sibling)
+        index >>= 1
+    return node if index == 0 else None
+
+
+def sign_deliveries(signing_key: SigningKey, items: Sequence[Signable]) -> list[list[tuple[str, bytes]]]:
+    """The signature headers of each of ``items``, in order: one signature per topic."""
+    by_topic: dict[str, list[int]] = {}
+    for n, item in enumerate(items):
+        by_topic.setdefault(item.topic, []).append(n)
+    headers: list[list[tuple[str, bytes]]] = [[] for _ in items]
+    kid = signing_key.key_id.encode()
+    for positions in by_topic.values():
+        levels = merkle_levels([leaf_hash(items[n].signed_bytes()) for n in positions])
+        signature = signing_key.private_key.sign(BATCH_DOMAIN + levels[-1][0])
+        for index, n in enumerate(positions):
+            item = items[n]
+            headers[n] = [(SIGNATURE_HEADER, signature), (KEY_ID_HEADER, kid),
+                          (AGREEMENT_ID_HEADER, item.agreement_id.encode()),
+                          (AGREEMENT_VERSION_HEADER, str(item.agreement_version).encode()),
+                          (LEAF_HEADER, str(index).encode()), (PROOF_HEADER, proof_of(levels, index))]
+    return headers
+
+
 def signature_headers(signing_key: SigningKey, topic: str, key: bytes | None, value: bytes,
                       agreement_id: str, agreement_version: int | str) -> list[tuple[str, bytes]]:
-    signature = signing_key.private_key.sign(signed_bytes(topic, key, value, agreement_id, agreement_version))
-    return [(SIGNATURE_HEADER, signature), (KEY_ID_HEADER, signing_key.key_id.encode()),
-            (AGREEMENT_ID_HEADER, agreement_id.encode()),
-            (AGREEMENT_VERSION_HEADER, str(agreement_version).encode())]
+    """The headers of one delivery signed alone (a tree of one leaf: an empty proof)."""
+    return sign_deliveries(signing_key, [Signable(topic, key, value, agreement_id, agreement_version)])[0]
 
 
 def header_value(headers: Headers, name: str) -> bytes | None:
@@ -120,14 +211,17 @@ def _bad(rule: str, message: str, header: str) -> Fault:
 
 
 def verify_delivery(keys: Mapping[str, Ed25519PublicKey], topic: str, key: bytes | None, value: bytes | None,
-                    headers: Headers) -> Ok[str] | Fault:
+                    headers: Headers, verified: set[tuple[str, bytes, bytes]] | None = None) -> Ok[str] | Fault:
     """Ok(key id) when the record's signature is the bus's over exactly these bytes, else a
     ``bad_signature`` fault naming the rule (missing, malformed, unknown key, invalid) and the
-    header it is about."""
+    header it is about. ``verified``: (key id, root, signature) already checked, so that the
+    records of one tree cost one Ed25519 verification between them (the caller bounds it)."""
     found = _header_map(headers)
-    for name in (SIGNATURE_HEADER, KEY_ID_HEADER, AGREEMENT_ID_HEADER, AGREEMENT_VERSION_HEADER):
+    for name in (SIGNATURE_HEADER, KEY_ID_HEADER, AGREEMENT_ID_HEADER, AGREEMENT_VERSION_HEADER, LEAF_HEADER):
         if not found.get(name):
             return _bad("signature.missing", f"the record has no {name} header: the bus did not sign it", name)
+    if PROOF_HEADER not in found:
+        return _bad("signature.missing", f"the record has no {PROOF_HEADER} header", PROOF_HEADER)
     signature, kid = found[SIGNATURE_HEADER], found[KEY_ID_HEADER].decode(errors="replace")
     if len(signature) != SIGNATURE_BYTES:
         return _bad("signature.malformed", f"{SIGNATURE_HEADER} holds {len(signature)} bytes, not 64",
@@ -136,12 +230,24 @@ def verify_delivery(keys: Mapping[str, Ed25519PublicKey], topic: str, key: bytes
     if public_key is None:
         return _bad("signature.unknown_key", f"key id {kid!r} is not published on bus.keys", KEY_ID_HEADER)
     try:
-        agreement_id = found[AGREEMENT_ID_HEADER].decode()
-        version = found[AGREEMENT_VERSION_HEADER].decode()
-        public_key.verify(signature, signed_bytes(topic, key, value, agreement_id, version))
-    except (InvalidSignature, UnicodeDecodeError):
+        leaf = leaf_hash(signed_bytes(topic, key, value, found[AGREEMENT_ID_HEADER].decode(),
+                                      found[AGREEMENT_VERSION_HEADER].decode()))
+        root = root_of(leaf, int(found[LEAF_HEADER]), found[PROOF_HEADER])
+    except (UnicodeDecodeError, ValueError):
+        root = None
+    if root is None:
+        return _bad("signature.malformed", f"{LEAF_HEADER}/{PROOF_HEADER} are not a Merkle path", PROOF_HEADER)
+    if verified is not None and (kid, root, signature) in verified:
+        return Ok(kid)
+    try:
+        public_key.verify(signature, BATCH_DOMAIN + root)
+    except InvalidSignature:
         return _bad("signature.invalid", f"the signature does not match the record's topic, key, value and "
                     f"agreement (key {kid})", SIGNATURE_HEADER)
+    if verified is not None:
+        if len(verified) >= VERIFIED_CACHE_LIMIT:
+            verified.clear()
+        verified.add((kid, root, signature))
     return Ok(kid)
 
 

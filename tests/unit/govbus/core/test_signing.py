@@ -203,3 +203,72 @@ def test_the_readme_snippet_verifies_a_signed_record_and_refuses_a_tampered_one(
     exec(snippet, {"json": json, "message": Message(VALUE)})  # noqa: S102 - the documented code itself
     with pytest.raises(InvalidSignature):
         exec(snippet, {"json": json, "message": Message(VALUE + b"!")})  # noqa: S102
+
+
+# --- batches: one signature a topic over a Merkle tree ------------------------------------------
+
+def batch(n: int, topics: tuple[str, ...] = (TOPIC,)) -> list:
+    from govbus.core.signing import Signable
+
+    return [Signable(topics[i % len(topics)], f"WO-{i}".encode(), VALUE + bytes([i]), AGREEMENT, VERSION)
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 33])
+def test_every_record_of_a_batch_verifies_alone(size: int) -> None:
+    from govbus.core.signing import sign_deliveries
+
+    items = batch(size, (TOPIC, "shared.urban_350102.hotline.work_order"))
+    keys = {BUS.key_id: BUS.public_key}
+    for item, headers in zip(items, sign_deliveries(BUS, items), strict=True):
+        assert isinstance(verify_delivery(keys, item.topic, item.key, item.value, headers), Ok)
+
+
+@pytest.mark.parametrize(("change", "rule"), [
+    ("value", "signature.invalid"),             # another record's bytes with this one's proof
+    ("leaf", "signature.invalid"),              # the right proof, another position
+    ("proof-byte", "signature.invalid"),        # a sibling hash altered
+    ("proof-short", "signature.malformed"),     # not a whole number of hashes
+    ("leaf-text", "signature.malformed"),
+    ("leaf-beyond", "signature.malformed"),     # an index the tree cannot hold
+    ("no-proof", "signature.missing"),
+    ("other-topic", "signature.invalid"),       # moved to another recipient's topic
+])
+def test_a_record_cannot_borrow_another_s_place_in_the_tree(change: str, rule: str) -> None:
+    from govbus.core.signing import LEAF_HEADER, PROOF_HEADER, sign_deliveries
+
+    items = batch(6)
+    signed = sign_deliveries(BUS, items)
+    item, headers = items[2], dict(signed[2])
+    topic, value = item.topic, item.value
+    if change == "value":
+        value = items[3].value
+    elif change == "leaf":
+        headers[LEAF_HEADER] = b"3"
+    elif change == "proof-byte":
+        headers[PROOF_HEADER] = bytes([headers[PROOF_HEADER][0] ^ 1]) + headers[PROOF_HEADER][1:]
+    elif change == "proof-short":
+        headers[PROOF_HEADER] = headers[PROOF_HEADER][:-1]
+    elif change == "leaf-text":
+        headers[LEAF_HEADER] = b"two"
+    elif change == "leaf-beyond":
+        headers[LEAF_HEADER] = b"10"
+    elif change == "no-proof":
+        del headers[PROOF_HEADER]
+    elif change == "other-topic":
+        topic = "shared.urban_350102.hotline.work_order"
+    verdict = verify_delivery({BUS.key_id: BUS.public_key}, topic, item.key, value, headers)
+    assert isinstance(verdict, Fault) and verdict.rule == rule
+
+
+def test_a_verified_tree_is_not_verified_again() -> None:
+    from govbus.core.signing import sign_deliveries
+
+    items = batch(4)
+    cache: set = set()
+    keys = {BUS.key_id: BUS.public_key}
+    for item, headers in zip(items, sign_deliveries(BUS, items), strict=True):
+        assert isinstance(verify_delivery(keys, item.topic, item.key, item.value, headers, cache), Ok)
+    assert len(cache) == 1
+    forged = dict(sign_deliveries(OTHER, items[:1])[0]) | {KEY_ID_HEADER: BUS.key_id.encode()}
+    assert isinstance(verify_delivery(keys, items[0].topic, items[0].key, items[0].value, forged, cache), Fault)
