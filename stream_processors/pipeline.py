@@ -6,7 +6,7 @@ infrastructure faults (the registry unreachable) raise and stop the worker.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
@@ -169,7 +169,8 @@ class Pipeline:
         items = [Signable(outs[n].topic, outs[n].key, outs[n].value, *outs[n].sign_as) for n in pending]  # type: ignore[misc]
         signed = list(outs)
         for n, headers in zip(pending, sign_deliveries(self.signing_key, items), strict=True):
-            signed[n] = replace(outs[n], headers=outs[n].headers + headers, sign_as=None)
+            out = outs[n]  # a new message: the plan's header list is shared by its deliveries
+            signed[n] = OutMessage(out.topic, out.key, out.value, out.headers + headers)
         return signed
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,

@@ -31,7 +31,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -109,9 +109,8 @@ def load_signing_key(pem: bytes) -> Ok[SigningKey] | Fault:
     return Ok(SigningKey.of(private_key))
 
 
-@dataclass(frozen=True)
-class Signable:
-    """One delivery as the processor signs it."""
+class Signable(NamedTuple):
+    """One delivery as the processor signs it (a tuple: the hot path makes one per delivery)."""
 
     topic: str
     key: bytes | None
@@ -147,12 +146,13 @@ def merkle_levels(leaves: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def proof_of(levels: list[list[bytes]], index: int) -> bytes:
-    siblings = []
-    for level in levels[:-1]:
-        siblings.append(level[index ^ 1])
-        index >>= 1
-    return b"".join(siblings)
+def all_proofs(levels: list[list[bytes]]) -> list[bytes]:
+    """The proof of every leaf (sibling hashes, leaf level first), built from the root down so
+    that each node's proof is its sibling plus its parent's: two concatenations a node."""
+    proofs = [b""]
+    for level in reversed(levels[:-1]):
+        proofs = [level[i ^ 1] + proofs[i >> 1] for i in range(len(level))]
+    return proofs
 
 
 def root_of(leaf: bytes, index: int, proof: bytes) -> bytes | None:
@@ -167,22 +167,46 @@ def root_of(leaf: bytes, index: int, proof: bytes) -> bytes | None:
     return node if index == 0 else None
 
 
+def _agreement_parts(item: Signable, cache: dict) -> tuple[bytes, tuple[str, bytes], tuple[str, bytes]]:
+    """(encoded suffix of the signed bytes, agreement id header, version header), once an agreement."""
+    agreement = (item.agreement_id, item.agreement_version)
+    found = cache.get(agreement)
+    if found is None:
+        aid, version = item.agreement_id.encode(), str(item.agreement_version).encode()
+        found = cache[agreement] = (_part(aid) + _part(version), (AGREEMENT_ID_HEADER, aid),
+                                    (AGREEMENT_VERSION_HEADER, version))
+    return found
+
+
+def _leaves(items: Sequence[Signable], positions: list[int], cache: dict) -> list[bytes]:
+    """``leaf_hash(signed_bytes)`` of each item at ``positions`` (all of one topic), hashing the
+    parts in place: the topic's prefix is hashed once, each agreement's suffix encoded once."""
+    prefix = hashlib.sha256(b"\x00" + DOMAIN + _part(items[positions[0]].topic.encode()))
+    leaves = []
+    for n in positions:
+        item = items[n]
+        key, value = item.key or b"", item.value or b""
+        digest = prefix.copy()
+        digest.update(b"".join((len(key).to_bytes(4, "big"), key, len(value).to_bytes(4, "big"), value,
+                                _agreement_parts(item, cache)[0])))
+        leaves.append(digest.digest())
+    return leaves
+
+
 def sign_deliveries(signing_key: SigningKey, items: Sequence[Signable]) -> list[list[tuple[str, bytes]]]:
     """The signature headers of each of ``items``, in order: one signature per topic."""
     by_topic: dict[str, list[int]] = {}
     for n, item in enumerate(items):
         by_topic.setdefault(item.topic, []).append(n)
     headers: list[list[tuple[str, bytes]]] = [[] for _ in items]
-    kid = signing_key.key_id.encode()
+    kid = (KEY_ID_HEADER, signing_key.key_id.encode())
+    cache: dict = {}
     for positions in by_topic.values():
-        levels = merkle_levels([leaf_hash(items[n].signed_bytes()) for n in positions])
-        signature = signing_key.private_key.sign(BATCH_DOMAIN + levels[-1][0])
-        for index, n in enumerate(positions):
-            item = items[n]
-            headers[n] = [(SIGNATURE_HEADER, signature), (KEY_ID_HEADER, kid),
-                          (AGREEMENT_ID_HEADER, item.agreement_id.encode()),
-                          (AGREEMENT_VERSION_HEADER, str(item.agreement_version).encode()),
-                          (LEAF_HEADER, str(index).encode()), (PROOF_HEADER, proof_of(levels, index))]
+        levels = merkle_levels(_leaves(items, positions, cache))
+        signature = (SIGNATURE_HEADER, signing_key.private_key.sign(BATCH_DOMAIN + levels[-1][0]))
+        for index, (n, proof) in enumerate(zip(positions, all_proofs(levels)[:len(positions)], strict=True)):
+            _suffix, aid, version = _agreement_parts(items[n], cache)
+            headers[n] = [signature, kid, aid, version, (LEAF_HEADER, str(index).encode()), (PROOF_HEADER, proof)]
     return headers
 
 
