@@ -13,6 +13,7 @@ import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from govbus.core.kafka_errors import client_logger
 from govbus.core.result import Fault
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.signing import PublishedKey, key_record, parse_key_record
@@ -58,7 +59,8 @@ def read_published_keys(settings: GovbusSettings, group_id: str,
     """Every key on ``bus.keys`` (its latest record), by key id; records that are not keys are
     logged and skipped. An absent topic holds no key."""
     topic = topic_names(settings).bus_keys
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": group_id}))
+    consumer = Consumer(kafka_config(settings, "consumer", **{
+        "group.id": group_id, "logger": client_logger(None, "govbus.librdkafka.keys")}))
     try:
         return _read_all(consumer, topic, timeout)
     finally:
