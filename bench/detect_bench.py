@@ -32,11 +32,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from bench.cpu import cpu_seconds
 from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.deadletter import load_dead_letter_schema
+from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import load_schemas
@@ -45,7 +47,6 @@ from govbus.core.settings import GovbusSettings, connection_env, kafka_config, t
 from producers.sdk import Publisher, Source, envelope_for
 from producers.synthetic.generate import work_orders
 from stream_processors.detect.main import detector_id, observations_topic
-from stream_processors.main import ensure_topics
 
 DATASET = "hotline.work_order"
 PARTITIONS = 6
@@ -138,7 +139,8 @@ def measured_rate(settings: GovbusSettings, count: int, pids: list[int], timeout
 
 def one_round(base: GovbusSettings, count: int, workers: int) -> dict[str, float]:
     settings = base.model_copy(update={"topic_prefix": f"bench_{uuid.uuid4().hex[:8]}"})
-    ensure_topics(settings, [topic_names(settings).raw(DATASET)], partitions=PARTITIONS)
+    raw = NewTopic(topic_names(settings).raw(DATASET), num_partitions=PARTITIONS, replication_factor=-1)
+    create_missing_topics(AdminClient(kafka_config(settings, "admin")), [raw])
     produce_inputs(settings, count)
     children = []
     for _ in range(workers):

@@ -36,7 +36,7 @@ from commands.endpoints import with_endpoints
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, plan_for, row_for, table_for
 from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
-from consumers.pool.store import PoolStore
+from consumers.pool.store import Fences, PoolStore
 from govbus.core import identities
 from govbus.core.key_topic import publish_now
 from govbus.core.metrics import new_metrics
@@ -118,8 +118,8 @@ class TimedStore(PoolStore):
         self.marks: list[tuple[float, int]] = []
 
     def write_batch(self, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]],
-                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark]) -> None:
-        super().write_batch(rows_by_table, rejects, offsets)
+                    rejects: Iterable[Reject], offsets: Iterable[OffsetMark], fences: Fences | None = None) -> None:
+        super().write_batch(rows_by_table, rejects, offsets, fences)
         self.marks.append((time.perf_counter(), sum(len(r) for r in rows_by_table.values())))
 
 

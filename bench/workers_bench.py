@@ -43,8 +43,8 @@ def prepare_round(base: GovbusSettings, records: list[dict]) -> tuple[GovbusSett
     pipeline = build_pipeline(settings)
     topics = topic_names(settings)
     ensure_audit_topic(settings, topics.audit_deliveries)
-    ensure_topics(settings, [topics.raw(DATASET)] + [t for t in pipeline.output_topics()
-                                                     if t != topics.audit_deliveries], partitions=PARTITIONS)
+    ensure_topics(settings, pipeline, [topics.raw(DATASET)]  # PARTITIONS each, by the topic plan
+                  + [t for t in pipeline.output_topics() if t != topics.audit_deliveries])
     subject = value_subject(topics.raw(DATASET))
     return settings, [(r["order_no"].encode(), pipeline.serde.encode(subject, r)) for r in records]
 

@@ -54,7 +54,23 @@ def role_groups(settings: GovbusSettings) -> RoleGroups:
                       sink=settings.sink_group, audit=audit_group(settings))
 
 
-def compiled(settings: GovbusSettings, now: datetime) -> tuple[dict[AclRule, str], list[Agreement]]:
+def operator_identities(admin: AdminClient) -> list[str]:
+    """The ``op.*`` identities with a credential on the broker: their ACLs follow the credential
+    (`govbus identities create op.<name>` grants them, `disable` and the next apply take them)."""
+    from govbus.core import scram
+
+    return sorted(u for u in scram.users(admin) if u.startswith("op.") and _is_operator(u))
+
+
+def _is_operator(name: str) -> bool:
+    try:
+        return identities.kind_of(name) == "operator"
+    except ValueError:
+        return False
+
+
+def compiled(settings: GovbusSettings, now: datetime,
+             operators: tuple[str, ...] = ()) -> tuple[dict[AclRule, str], list[Agreement]]:
     from govbus.core.agreements import load_agreements
     from govbus.core.catalogue import load_catalogue
     from govbus.core.rules import load_rules
@@ -64,14 +80,14 @@ def compiled(settings: GovbusSettings, now: datetime) -> tuple[dict[AclRule, str
     agreements = list(load_agreements(settings.catalogue_dir).agreements.values())
     rules = load_rules(settings.catalogue_dir, load_schemas(settings.schemas_dir)).rules.values()
     reasons = compile_acls(catalogue, agreements, topic_names(settings), role_groups(settings), now,
-                           {rule.dataset for rule in rules})
+                           {rule.dataset for rule in rules}, operators)
     return reasons, agreements
 
 
 def compare(settings: GovbusSettings, admin: AdminClient, now: datetime) -> Comparison:
     from govbus.core.kafka_acl import describe
 
-    reasons, agreements = compiled(settings, now)
+    reasons, agreements = compiled(settings, now, tuple(operator_identities(admin)))
     on_broker = describe(admin)
     plan = plan_acls(frozenset(reasons), on_broker.rules, settings.topic_prefix)
     return Comparison(plan, reasons, on_broker.unrepresentable, agreements, now)
@@ -112,9 +128,9 @@ def plan_cmd() -> None:
 
 
 @acl_app.command("apply")
-def apply_cmd(reason: str = typer.Option("", help="A note recorded with every change (a ticket, a decision)."),
-              operator: str = typer.Option(getpass.getuser(), help="Who is applying (audited).")) -> None:
-    """Make the broker's ACLs match the catalogue and agreements; record each change on audit.acl_changes."""
+def apply_cmd(reason: str = typer.Option("", help="A note recorded with every change (a ticket, a decision).")) -> None:
+    """Make the broker's ACLs match the catalogue and agreements; record each change on
+    audit.acl_changes and, as an action of the identity applying, on the audit chain."""
     from govbus.core.kafka_acl import AclError
 
     settings = with_endpoints(GovbusSettings(), identity=ACL_IDENTITY)
@@ -126,8 +142,8 @@ def apply_cmd(reason: str = typer.Option("", help="A note recorded with every ch
     except AclError as exc:
         raise _fail(exc) from exc
     _print(comparison)
-    records = change_records(comparison, settings, operator, reason)
-    if missing := audit.publish(records):
+    records = change_records(comparison, settings, settings.kafka_user, reason)
+    if missing := audit.publish(records) or record_actions(settings, records):
         console.print(f"[red]{escape(missing)}[/red]")
         raise typer.Exit(3)
     console.print(f"applied {len(comparison.plan.add)} additions and {len(comparison.plan.remove)} removals; "
@@ -153,7 +169,25 @@ def record_changes(settings: GovbusSettings, admin: AdminClient, comparison: Com
         audit = AclAudit.open(settings, admin)
     except Exception as exc:  # noqa: BLE001 - registry or broker trouble: reported, not raised
         return f"ACLs changed, but audit.acl_changes could not be opened: {exc}"
-    return audit.publish(change_records(comparison, settings, operator, note))
+    records = change_records(comparison, settings, settings.kafka_user or operator, note)
+    return audit.publish(records) or record_actions(settings, records)
+
+
+def record_actions(settings: GovbusSettings, records: list[dict[str, Any]]) -> str:
+    """Each ACL change as an action of the identity that made it (``acl.add``, ``acl.remove``)
+    on its action topic, i.e. on the audit chain; '' or what went wrong."""
+    from govbus.core.actions import Act, ActionLog, action_record
+
+    actions = [action_record(Act.ACL_ADD if r["change"] == "add" else Act.ACL_REMOVE, r["reason"],
+                             f"User:{r['principal']} {r['operation']} {r['resource_type']} {r['resource_name']} "
+                             f"{r['pattern']}", r["applied_at"]) for r in records]
+    if not actions:
+        return ""
+    try:
+        ActionLog.open(settings).publish(actions)
+    except Exception as exc:  # noqa: BLE001 - the ACLs are changed: say what the trail lacks, do not raise
+        return f"ACLs changed, but the actions were not recorded on the audit chain: {exc}"
+    return ""
 
 
 def sync_prefix(settings: GovbusSettings, note: str, withdraw: bool = False) -> str:
@@ -172,6 +206,18 @@ def sync_prefix(settings: GovbusSettings, note: str, withdraw: bool = False) -> 
         comparison = Comparison(plan, {}, (), comparison.agreements, now)
     enact(admin, comparison.plan)
     return record_changes(settings, admin, comparison, getpass.getuser(), note)
+
+
+def sync_identity(settings: GovbusSettings, name: str, note: str) -> tuple[int, str]:
+    """Grant or withdraw the ACLs of ONE identity (an operator just created or disabled), recorded
+    like ``apply``: (changes made, '' or what could not be recorded). Runs as bus-admin."""
+    admin, now = _admin(settings), datetime.now(timezone.utc)
+    whole = compare(settings, admin, now)
+    plan = AclPlan(add=frozenset(r for r in whole.plan.add if r.principal == name),
+                   remove=frozenset(r for r in whole.plan.remove if r.principal == name), foreign=frozenset())
+    enact(admin, plan)
+    comparison = Comparison(plan, whole.reasons, (), whole.agreements, now)
+    return len(plan.add) + len(plan.remove), record_changes(settings, admin, comparison, settings.kafka_user, note)
 
 
 def change_records(comparison: Comparison, settings: GovbusSettings, operator: str,

@@ -1,7 +1,8 @@
-"""`govbus detect` (the emergency detector) and `govbus incident list | ack | resolve`.
+"""`govbus detect` (the emergency detector) and `govbus incident list | ack | resolve | escalate`.
 
-`ack` and `resolve` go through stream_processors.detect.operator, which sends the command to the
-detector and waits for the version it publishes.
+`ack`, `resolve` and `escalate` go through stream_processors.detect.operator, which sends the
+command to the detector and waits for the version it publishes; each, with its required note and
+its outcome, is an action of the identity connected on the audit chain (operator_actions.py).
 """
 from __future__ import annotations
 
@@ -10,18 +11,19 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.endpoints import with_endpoints
+from commands.operator_actions import NOTE, checked_note, open_log, publish
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 
 # The identity each command connects as (docs/security.md#which-identity-each-command-uses);
 # the ACLs compiled from the catalogue and agreements say what it may do.
 DETECTOR_IDENTITY = identities.Service.DETECTOR.value
-# The feed's identity for now: it may read incidents and send the detector operators' commands,
-# which is all `incident` does (operators get identities of their own, op.<name>, later).
+# The feed's identity on the local stack unless GOVBUS_KAFKA_USER names an operator (op.<name>):
+# it may read incidents, send the detector operators' commands and record its actions.
 INCIDENT_IDENTITY = identities.Service.FEED.value
 
 console = Console()
-incident_app = typer.Typer(help="Emergency incidents on emergency.incidents: list, acknowledge, resolve.",
+incident_app = typer.Typer(help="Emergency incidents on emergency.incidents: list, acknowledge, resolve, escalate.",
                            no_args_is_help=True)
 
 
@@ -75,26 +77,44 @@ def list_cmd(all_states: bool = typer.Option(False, "--all", help="Include resol
 
 
 @incident_app.command("ack")
-def ack_cmd(incident_id: str, wait: float = typer.Option(30.0, help="Seconds to wait for the new version.")) -> None:
+def ack_cmd(incident_id: str, wait: float = typer.Option(30.0, help="Seconds to wait for the new version."),
+            note: str = NOTE) -> None:
     """Acknowledge an incident: the command centre has seen it."""
-    _operator("ack", incident_id, wait)
+    _operator("ack", incident_id, wait, note)
 
 
 @incident_app.command("resolve")
 def resolve_cmd(incident_id: str,
-                wait: float = typer.Option(30.0, help="Seconds to wait for the new version.")) -> None:
+                wait: float = typer.Option(30.0, help="Seconds to wait for the new version."),
+                note: str = NOTE) -> None:
     """Resolve an incident: it is handled. It stays resolved while its episode lasts."""
-    _operator("resolve", incident_id, wait)
+    _operator("resolve", incident_id, wait, note)
 
 
-def _operator(action: str, incident_id: str, wait: float) -> None:
+@incident_app.command("escalate")
+def escalate_cmd(incident_id: str,
+                 wait: float = typer.Option(30.0, help="Seconds to wait for the new version."),
+                 note: str = NOTE) -> None:
+    """Escalate an incident one grade (IV → III … II → I); the detector never lowers it again."""
+    _operator("escalate", incident_id, wait, note)
+
+
+def _operator(action: str, incident_id: str, wait: float, note: str) -> None:
+    from datetime import datetime, timezone
+
+    from govbus.core.actions import Act, action_record
     from stream_processors.detect.operator import NotAnIncidentId, request_action
 
+    note = checked_note(note)
     try:
         settings = with_endpoints(GovbusSettings(), identity=INCIDENT_IDENTITY)
+        log = open_log(settings)
         outcome = request_action(settings, action, incident_id, wait)
     except NotAnIncidentId as exc:
         raise typer.BadParameter(str(exc), param_hint="INCIDENT_ID") from exc
+    details = {"version": str(outcome.version or ""), "state": outcome.state or "", "why": outcome.reason}
+    publish(log, [action_record(Act(f"incident.{action}"), note, incident_id, datetime.now(timezone.utc),
+                                outcome=outcome.kind, details=details)])
     if outcome.kind == "refused":
         console.print(f"[red]{incident_id}: {outcome.reason}[/red]")
         raise typer.Exit(1)

@@ -1,11 +1,12 @@
 """`govbus dlq list | show | redrive`: a department's rejects, why, and sending them back.
 
 Re-drive sends a letter's original bytes back to the raw topic, where the processor re-applies
-the rules and agreements in force now; each re-drive is recorded on ``audit.redrives``.
+the rules and agreements in force now; each re-drive is recorded on ``audit.redrives`` and, with
+the operator's note, as an action of the identity the command connects as on the audit chain
+(commands/operator_actions.py). ``show`` prints a person's record: it is recorded as a view.
 """
 from __future__ import annotations
 
-import getpass
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
@@ -17,8 +18,10 @@ from rich.table import Table
 
 from commands.endpoints import with_endpoints
 from commands.names import known_dataset
+from commands.operator_actions import NOTE, checked_note, open_log, publish, record_persons
 from govbus.core import identities
-from govbus.core.deadletter import load_bus_schema, redrivable, redrive_headers, stage_of
+from govbus.core.actions import Act, action_record
+from govbus.core.deadletter import DistinctLetters, load_bus_schema, redrivable, redrive_headers, stage_of
 from govbus.core.kafka_admin import create_planned_topics
 from govbus.core.result import Fault
 from govbus.core.serde import Serde
@@ -26,8 +29,8 @@ from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topic_plan import bus_topics, spec_of
 from govbus.core.topics import value_subject
 
-# bus-admin for now: `dlq` is an operator's tool over every department's dead letters (its reader
-# group, re-drives to raw topics); operators get identities of their own (op.<name>) later.
+# bus-admin on the local stack unless GOVBUS_KAFKA_USER names an operator (op.<name>, whose ACLs
+# allow exactly this: read dead letters, re-drive to raw topics, record its actions).
 DLQ_IDENTITY = identities.ADMIN
 
 dlq_app = typer.Typer(help="Dead letters: list, explain and re-drive a dataset's rejects.", no_args_is_help=True)
@@ -94,23 +97,30 @@ def list_cmd(dataset: str, reason: str | None = typer.Option(None),
     table = Table(title=f"{topic}")
     for column in ("offset", "stage", "first seen", "reason", "rule", "field", "message", "source"):
         table.add_column(column, overflow="fold")
-    shown = 0
-    for offset, letter in read_letters(settings, serde, topic):
+    shown, distinct = 0, DistinctLetters()
+    for offset, letter in distinct.of(read_letters(settings, serde, topic)):
         if not wanted(letter, reason, stage) or shown >= limit:
             continue
         shown += 1
         table.add_row(*letter_row(offset, letter))
     console.print(table)
+    if distinct.repeats:  # a role wrote them again after a crash (govbus.core.deadletter.letter_identity)
+        console.print(f"{distinct.repeats} repeated copies of letters above not shown (written again after a restart)")
 
 
 @dlq_app.command("show")
-def show_cmd(dataset: str, offset: int) -> None:
-    """One letter in full, with its original bytes."""
+def show_cmd(dataset: str, offset: int, note: str = NOTE) -> None:
+    """One letter in full, with its original bytes (recorded as a view of the person's record)."""
+    note = checked_note(note)
     settings, serde, topic = _setup(dataset)
+    log = open_log(settings)
     letter = next((found for o, found in read_letters(settings, serde, topic) if o == offset), None)
     if letter is None:
         console.print(f"no letter at offset {offset} of {topic}")
         raise typer.Exit(1)
+    event_ids, subjects = record_persons(settings, serde, dataset, letter.get("original_value"))
+    publish(log, [action_record(Act.DLQ_VIEW, note, f"{topic}@{offset}", datetime.now(timezone.utc),
+                                dataset=dataset, event_ids=event_ids or _ids(letter), subjects=subjects)])
     for key, value in letter.items():
         if isinstance(value, bytes):
             value = f"{len(value)} bytes: {value[:200]!r}"
@@ -120,9 +130,12 @@ def show_cmd(dataset: str, offset: int) -> None:
 @dlq_app.command("redrive")
 def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only letters with this reason."),
                 offset: list[int] = typer.Option([], help="Only these offsets (repeatable)."),
-                operator: str = typer.Option(getpass.getuser(), help="Who is re-driving (audited).")) -> None:
-    """Send letters back to the raw topic to be processed again under today's rules."""
+                note: str = NOTE) -> None:
+    """Send letters back to the raw topic to be processed again under today's rules; each
+    re-drive is an action of the identity connected (GOVBUS_KAFKA_USER) on the audit chain."""
+    note = checked_note(note)
     settings, serde, topic = _setup(dataset)
+    operator, log, actions = settings.kafka_user, open_log(settings), []
     names = topic_names(settings)
     raw, audit_topic = names.raw(dataset), names.audit_redrives
     # Created as planned (one partition, kept forever) rather than left to auto-creation.
@@ -131,7 +144,7 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
     serde.prepare(value_subject(audit_topic), load_bus_schema(settings.schemas_dir, "govbus.bus.Redrive"))
     producer = Producer(kafka_config(settings, "producer"))
     sent = skipped = 0
-    for dlq_offset, letter in read_letters(settings, serde, topic):
+    for dlq_offset, letter in DistinctLetters().of(read_letters(settings, serde, topic)):  # each letter once
         if (reason and letter.get("reason") != reason) or (offset and dlq_offset not in offset):
             continue
         refusal = redrivable(letter, raw)
@@ -144,10 +157,24 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
                          headers=redrive_headers(letter, dlq_offset))  # type: ignore[arg-type]
         producer.produce(audit_topic,
                          serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
+        actions.append(_redrive_action(settings, serde, letter, f"{topic}@{dlq_offset}", raw, note))
         sent += 1
     if producer.flush(60):
         raise typer.Exit(2)
-    console.print(f"re-drove {sent} letters to {raw}; {skipped} could not be re-driven")
+    publish(log, actions)
+    console.print(f"re-drove {sent} letters to {raw} as {operator}; {skipped} could not be re-driven")
+
+
+def _ids(letter: dict[str, Any]) -> list[str]:
+    return [str(letter["event_id"])] if letter.get("event_id") else []
+
+
+def _redrive_action(settings: GovbusSettings, serde: Serde, letter: dict[str, Any], target: str, raw: str,
+                    note: str) -> dict[str, Any]:
+    event_ids, subjects = record_persons(settings, serde, letter["dataset"], letter.get("original_value"))
+    return action_record(Act.DLQ_REDRIVE, note, target, datetime.now(timezone.utc), dataset=letter["dataset"],
+                         event_ids=event_ids or _ids(letter), subjects=subjects,
+                         details={"target_topic": raw, "letter_reason": letter.get("reason", "")})
 
 
 def _audit(letter: dict[str, Any], topic: str, dlq_offset: int, raw: str, operator: str) -> dict[str, Any]:

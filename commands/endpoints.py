@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.localstack import StackState, stack_up
 from commands.localstack.keycloak import identity_path
-from commands.localstack.secrets import pseudonym_key_path, signing_key_path
+from commands.localstack.secrets import audit_signing_key_path, pseudonym_key_path, signing_key_path
 from govbus.core.credentials import CredentialsError
 from govbus.core.kafka_access import check_access
 from govbus.core.settings import GovbusSettings, kafka_config
@@ -17,8 +17,13 @@ class NoStackError(CredentialsError):
 def _local_identity(settings: GovbusSettings, state: StackState, identity: str) -> dict[str, object]:
     """The identity fields for ``identity`` from the stack folder, unless the settings name one
     or point at another broker than the stack's."""
-    if settings.kafka_user or settings.bootstrap_servers not in ("", state.bootstrap):
+    if settings.bootstrap_servers not in ("", state.bootstrap):
         return {}
+    if settings.kafka_user:  # an identity named without its file (GOVBUS_KAFKA_USER=op.alice): the stack's
+        named = state.identity_store.path(settings.kafka_user)
+        if settings.kafka_password_file is not None or not named.exists():
+            return {}
+        return {"kafka_password_file": named, "kafka_ca_file": settings.kafka_ca_file or state.tls.ca_cert}
     path = state.identity_store.path(identity)
     if not path.exists():
         raise NoStackError(f"the local stack has no identity {identity!r} ({path}): "
@@ -44,6 +49,14 @@ def _local_signing_key(settings: GovbusSettings, state: StackState) -> dict[str,
     return {"signing_key_file": path} if path.exists() else {}
 
 
+def _local_audit_key(settings: GovbusSettings, state: StackState) -> dict[str, object]:
+    """The local stack's audit signing key (its .pub beside it), like the pseudonym key."""
+    path = audit_signing_key_path(settings.stack_dir)
+    if settings.audit_signing_key_file is not None or settings.bootstrap_servers not in ("", state.bootstrap):
+        return {}
+    return {"audit_signing_key_file": path} if path.exists() else {}
+
+
 def _local_registry_identity(settings: GovbusSettings) -> dict[str, object]:
     """The local stack's registry governance identity, unless the settings name a registry or an
     identity of their own.
@@ -65,7 +78,8 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
     GOVBUS_KAFKA_USER). ``identity`` names the stack identity to connect as. With ``check``, one
     metadata request proves the broker answers and accepts the identity (AccessError if not)."""
     resolved = settings
-    if not (settings.bootstrap_servers and settings.registry_url and settings.kafka_user):
+    if not (settings.bootstrap_servers and settings.registry_url and settings.kafka_user
+            and settings.kafka_password_file):
         state = stack_up(settings) if start_stack else StackState.load(settings.stack_dir)
         if state is None and not (settings.bootstrap_servers and settings.registry_url):
             raise NoStackError("no broker configured: set GOVBUS_BOOTSTRAP_SERVERS and GOVBUS_REGISTRY_URL, "
@@ -75,7 +89,8 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
                 "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
                 "registry_url": settings.registry_url or state.registry_url,
                 **_local_identity(settings, state, identity), **_local_registry_identity(settings),
-                **_local_pseudonym_key(settings, state), **_local_signing_key(settings, state)})
+                **_local_pseudonym_key(settings, state), **_local_signing_key(settings, state),
+                **_local_audit_key(settings, state)})
     if check:
         check_access(kafka_config(resolved, "admin"))
     return resolved

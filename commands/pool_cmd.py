@@ -3,6 +3,9 @@
 Reads the recipient's pool table (``GOVBUS_POOL_URL``) as the pool sink laid it out
 (consumers.pool.pools.pool_table_ref) and prints rows as a table, ordered by the primary key.
 Read-only; the table is reflected from the database, so it shows whatever columns the sink added.
+Rows are personal data: each query, with its required ``--note``, is a view action of the
+identity the command connects as, on the audit chain, naming the event ids of the rows shown
+(`govbus audit who-received --id-no` finds it through them).
 """
 from __future__ import annotations
 
@@ -18,11 +21,19 @@ from sqlalchemy import Column, MetaData, Table, and_, create_engine, inspect, se
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError
 
+from commands.endpoints import with_endpoints
+from commands.operator_actions import NOTE, checked_note, open_log, publish
+from govbus.core import identities
+from govbus.core.actions import Act, action_record
 from govbus.core.settings import GovbusSettings
 
 pool_app = typer.Typer(help="The shared pools the sink fills: query a recipient's dataset table.",
                        no_args_is_help=True)
 ENVELOPE_PREFIX = "env_"  # the sink's flattened envelope columns (consumers.pool.logic)
+EVENT_ID_COLUMN = "env_event_id"  # consumers.pool.logic FALLBACK_KEY: the record's envelope event id
+# bus-admin on the local stack unless GOVBUS_KAFKA_USER names an operator: the view is recorded
+# as an action of that identity.
+POOL_IDENTITY = identities.ADMIN
 
 
 @pool_app.callback()
@@ -125,20 +136,28 @@ def query_cmd(recipient: str = typer.Argument(..., help="Recipient department co
               dataset: str = typer.Argument(..., help="Dataset, e.g. hotline.work_order."),
               where: list[str] = typer.Option([], "--where", help="col=value; repeat to AND several."),
               limit: int = typer.Option(50, min=1, help="At most this many rows."),
-              envelope: bool = typer.Option(False, help="Also show the env_* (envelope) columns.")) -> None:
-    """Print rows of a recipient's pool table, ordered by its primary key."""
-    settings = GovbusSettings()
+              envelope: bool = typer.Option(False, help="Also show the env_* (envelope) columns."),
+              note: str = NOTE) -> None:
+    """Print rows of a recipient's pool table, ordered by its primary key (recorded as a view)."""
+    note, settings = checked_note(note), GovbusSettings()
     engine = create_engine(settings.pool_url)
     try:
         table = _reflect(engine, settings, recipient, dataset)
+        log = open_log(with_endpoints(settings, identity=POOL_IDENTITY))
         shown = [c for c in table.columns if envelope or not c.name.startswith(ENVELOPE_PREFIX)
                  or c.primary_key]
-        query = (select(*shown).where(and_(True, *conditions(table, where, engine.dialect.name)))
+        ids = [table.c[EVENT_ID_COLUMN]] if EVENT_ID_COLUMN in table.c else []
+        query = (select(*shown, *ids).where(and_(True, *conditions(table, where, engine.dialect.name)))
                  .order_by(*table.primary_key.columns).limit(limit))
         with engine.connect() as conn:
-            rows = conn.execute(query).all()
+            found = conn.execute(query).all()
     finally:
         engine.dispose()
+    rows = [row[:len(shown)] for row in found]
+    publish(log, [action_record(Act.POOL_VIEW, note, table.name, datetime.now(timezone.utc), dataset=dataset,
+                                event_ids=[str(row[-1]) for row in found if ids and row[-1] is not None],
+                                details={"recipient": recipient, "where": " AND ".join(where),
+                                         "rows": str(len(rows))})])
     out = RichTable(title=f"{table.name}: {len(rows)} row(s)" + (f" (limit {limit})" if len(rows) == limit else ""),
                     title_justify="left")
     for column in shown:

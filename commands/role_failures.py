@@ -27,6 +27,7 @@ def log_with_time() -> None:
 
 @contextmanager
 def role_failures(role: str) -> Iterator[None]:
+    from consumers.audit.main import SigningKeyError
     from consumers.audit.sink import AuditTopicError
     from consumers.batches import ConsumeRefused
     from consumers.pool.store import SchemaConflict
@@ -34,7 +35,7 @@ def role_failures(role: str) -> Iterator[None]:
 
     try:
         yield
-    except (SchemaConflict, AuditTopicError, ConsumeRefused, KeyTopicError) as exc:
+    except (SchemaConflict, AuditTopicError, ConsumeRefused, SigningKeyError, KeyTopicError) as exc:
         raise Failure(REFUSED, f"{role} stopped: {exc}") from None
     except KafkaException as exc:
         line = refused_access(exc) or describe(exc)

@@ -4,12 +4,19 @@ Reload is by fingerprint (names, sizes, mtimes of ``catalogue/agreements/*.yaml`
 every ``agreements_reload_seconds`` by the worker, so a revoked or edited agreement takes
 effect within seconds without a restart. An agreement that fails validation is left out
 (deny by default) and reported; the others keep flowing.
+
+Each reload compares which agreements the worker applies before and after (``agreement_changes``)
+and hands the activations and revocations to ``on_change``: the processor records them as its
+actions on the audit chain (stream_processors/agreement_actions.py).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from govbus.core.agreement_checks import agreement_problems
 from govbus.core.agreements import load_agreement
@@ -26,6 +33,44 @@ def fingerprint(folder: Path) -> tuple:
     return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.yaml")))
 
 
+@dataclass(frozen=True)
+class AgreementChange:
+    """An agreement the worker starts (``activated``) or stops (``revoked``) applying, and why.
+    ``seen`` names the state of the folder it was seen in, the same for every worker."""
+
+    agreement_id: str
+    version: int
+    kind: str
+    why: str
+    seen: str
+    purpose: str = ""
+
+
+Applied = dict[str, tuple[int, bool, str]]  # agreement id -> (version, in force, purpose)
+
+
+def applied_of(plans: list[AgreementPlan], now: datetime) -> Applied:
+    return {p.agreement.id: (p.agreement.version, p.agreement.in_force(now), p.agreement.purpose) for p in plans}
+
+
+def agreement_changes(before: Applied, after: Applied, seen: str) -> list[AgreementChange]:
+    """Activations (in force now, and not before or at another version) and revocations (in
+    force before, and no longer, or replaced by another version), by agreement id."""
+    changes = []
+    for agreement_id in sorted(set(before) | set(after)):
+        old, new = before.get(agreement_id), after.get(agreement_id)
+        old_on, new_on = old is not None and old[1], new is not None and new[1]
+        if old is not None and old_on and (not new_on or new is None or new[0] != old[0]):
+            why = ("no longer valid or no longer in its folder" if new is None
+                   else f"replaced by version {new[0]}" if new[0] != old[0]
+                   else "no longer in force (status or validity)")
+            changes.append(AgreementChange(agreement_id, old[0], "revoked", why, seen, old[2]))
+        if new is not None and new_on and (not old_on or old is None or old[0] != new[0]):
+            changes.append(AgreementChange(agreement_id, new[0], "activated", "in force: its file is valid, "
+                                           "active and within its validity", seen, new[2]))
+    return changes
+
+
 @dataclass
 class AgreementBook:
     folder: Path
@@ -35,6 +80,7 @@ class AgreementBook:
     plans: dict[str, list[AgreementPlan]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     _seen: tuple | None = None
+    on_change: Callable[[list[AgreementChange]], None] | None = None
 
     def reload_if_changed(self) -> bool:
         """Recompile when the folder changed; True when it did."""
@@ -42,9 +88,15 @@ class AgreementBook:
         if current == self._seen:
             return False
         self._seen = current
+        now = datetime.now(timezone.utc)
+        before = applied_of(self.all_plans(), now)
         self.plans, self.problems = self._compile_all()
         for problem in self.problems:
             log.error("agreement refused: %s", problem)
+        changes = agreement_changes(before, applied_of(self.all_plans(), now),
+                                    hashlib.sha256(repr(current).encode()).hexdigest()[:16])
+        if changes and self.on_change is not None:
+            self.on_change(changes)
         return True
 
     def _compile_all(self) -> tuple[dict[str, list[AgreementPlan]], list[str]]:

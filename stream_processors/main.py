@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
@@ -24,7 +25,8 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, signing_key_pem, topic_names
 from govbus.core.signing import SigningKey, load_signing_key, published
 from govbus.core.topic_plan import planned_topics, specs_of
-from stream_processors.agreement_book import AgreementBook
+from stream_processors.agreement_actions import AgreementRecorder
+from stream_processors.agreement_book import AgreementBook, AgreementChange
 from stream_processors.app import build_app
 from stream_processors.clean.dedup import SeenEvents
 from stream_processors.faust_fix import QuietWorker
@@ -68,11 +70,13 @@ def publish_signer(settings: GovbusSettings, producer: Producer, signer: Signing
         left = publish_keys(producer, settings, [], timeout=5.0)
 
 
-def build_pipeline(settings: GovbusSettings, health: Health | None = None, metrics: Metrics | None = None) -> Pipeline:
+def build_pipeline(settings: GovbusSettings, health: Health | None = None, metrics: Metrics | None = None,
+                   on_agreement_change: Callable[[list[AgreementChange]], None] | None = None) -> Pipeline:
     schemas = load_schemas(settings.schemas_dir)
     catalogue = load_catalogue(settings.catalogue_dir)
     master_key = pseudonym_master_key(settings)
-    book = AgreementBook(settings.catalogue_dir / AGREEMENTS_DIR, catalogue, schemas, master_key)
+    book = AgreementBook(settings.catalogue_dir / AGREEMENTS_DIR, catalogue, schemas, master_key,
+                         on_change=on_agreement_change)
     pipeline = Pipeline(
         serde=Serde.from_settings(settings), topics=topic_names(settings), schemas=schemas,
         book=book, metrics=metrics or new_metrics(),
@@ -94,7 +98,8 @@ def run_processor(settings: GovbusSettings) -> None:
     health = start_role_health(settings, "processor", metrics.registry, (Service.BROKER, Service.REGISTRY),
                                lag_known=lambda: lag["lag_known"])
     wait_for_broker(settings, health)
-    pipeline = build_pipeline(settings, health, metrics)
+    # Activations and revocations as this worker sees them, on the audit chain (its first load too).
+    pipeline = build_pipeline(settings, health, metrics, on_agreement_change=AgreementRecorder(settings))
     raw_topics = [pipeline.topics.raw(d) for d in pipeline.schemas]
     start_topics = raw_topics + pipeline.output_topics() + [pipeline.topics.bus_keys]
     ride_out(health.watch, lambda: ensure_topics(settings, pipeline, start_topics),

@@ -1,5 +1,6 @@
-"""Secrets the local stack makes for itself (``<stack>/secrets/``, 0600): the pseudonym master key
-and the processor's delivery signing key.
+"""Secrets the local stack makes for itself (``<stack>/secrets/``, 0600): the pseudonym master key,
+the processor's delivery signing key and the audit sink's checkpoint signing key (its public half
+beside it).
 
 A deployment brings its own from a secret store (GOVBUS_PSEUDONYM_KEY_FILE); the local stack
 makes a random one on first start, so that no key is ever a default anyone can read in the source.
@@ -47,4 +48,19 @@ def ensure_signing_key(stack_dir: Path) -> Path:
     path = signing_key_path(stack_dir)
     if not path.exists():
         write_secret(path, new_private_key_pem())
+    return path
+
+
+def audit_signing_key_path(stack_dir: Path) -> Path:
+    return stack_dir / "secrets" / "audit-signing.key"
+
+
+def ensure_audit_signing_key(stack_dir: Path) -> Path:
+    """The audit sink's Ed25519 key (PKCS#8 PEM, 0600) and its ``.pub``, made if absent. Kept
+    across restarts: verifiers trust the public key (consumers/audit/checkpoint.py)."""
+    from consumers.audit.checkpoint import create_key_files
+
+    path = audit_signing_key_path(stack_dir)
+    if not path.exists():
+        create_key_files(path)
     return path

@@ -27,7 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from uuid import UUID
 
 from govbus.core.result import Fault, Ok
@@ -151,7 +151,17 @@ class VerifyResult:
         return self.broken is None
 
 
-def _check_row(row: Mapping[str, Any], expected: int, prev: str) -> BrokenLink | None:
+# The hash a stored row should have after the previous one: a delivery's by default; the store
+# passes one that also knows the other kinds of row on the chain (consumers/audit/actions.py).
+RowHash = Callable[[str, Mapping[str, Any]], str]
+
+
+def delivery_row_hash(prev: str, row: Mapping[str, Any]) -> str:
+    return chain_hash(prev, from_columns(row))
+
+
+def _check_row(row: Mapping[str, Any], expected: int, prev: str,
+               row_hash: RowHash = delivery_row_hash) -> BrokenLink | None:
     seq = int(row["seq"])
     if seq > expected:
         span = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
@@ -162,7 +172,7 @@ def _check_row(row: Mapping[str, Any], expected: int, prev: str) -> BrokenLink |
     if row["prev_hash"] != prev:
         return BrokenLink(seq, "prev_hash_mismatch", f"seq {seq}: prev_hash {row['prev_hash']} is not "
                           f"the hash of seq {seq - 1} ({prev}): rows were reordered or seq {seq - 1} rewritten")
-    if chain_hash(prev, from_columns(row)) != row["hash"]:
+    if row_hash(prev, row) != row["hash"]:
         return BrokenLink(seq, "hash_mismatch", f"seq {seq}: stored hash {row['hash']} does not match "
                           "its content: the row was changed after it was chained")
     return None
@@ -178,7 +188,8 @@ def _check_head(computed: Head, stored: Head | None) -> BrokenLink | None:
                       f"does not match the chain (seq {computed.seq}, {computed.hash})")
 
 
-def verify_chain(rows: Iterable[Mapping[str, Any]], head: Head | None = None) -> VerifyResult:
+def verify_chain(rows: Iterable[Mapping[str, Any]], head: Head | None = None,
+                 row_hash: RowHash = delivery_row_hash) -> VerifyResult:
     """Recompute the chain over ``rows`` (in stored seq order) and name the FIRST broken link.
 
     Each row is checked against the recomputed hash of the row before it, so one changed row
@@ -187,7 +198,7 @@ def verify_chain(rows: Iterable[Mapping[str, Any]], head: Head | None = None) ->
     """
     computed, count = Head(), 0
     for row in rows:
-        broken = _check_row(row, computed.seq + 1, computed.hash)
+        broken = _check_row(row, computed.seq + 1, computed.hash, row_hash)
         if broken is not None:
             return VerifyResult(count, computed, broken)
         computed, count = Head(int(row["seq"]), row["hash"]), count + 1

@@ -27,6 +27,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from consumers.audit.anchor import CheckpointWriter, ensure_checkpoint_topic
 from consumers.audit.logic import normalise
 from consumers.audit.store import AuditStore, audit_group, audit_url
 from consumers.batches import consume_batches
@@ -81,7 +82,8 @@ class AuditSink:
     """Consumes ``audit.deliveries`` and appends each new audit event to the chain."""
 
     def __init__(self, settings: GovbusSettings, serde: Serde, metrics: Metrics,
-                 store: AuditStore | None = None, health: Health | None = None) -> None:
+                 store: AuditStore | None = None, health: Health | None = None,
+                 anchor: CheckpointWriter | None = None) -> None:
         self._settings, self._serde, self._metrics = settings, serde, metrics
         self._health = health
         self._watch = health.watch if health is not None else OutageWatch("audit sink")
@@ -92,6 +94,7 @@ class AuditSink:
         self._client_error = ClientErrorLatch(self._watch)
         self._assigned_at = 0.0
         self._stopping = lambda: False
+        self._anchor = anchor  # None: no signing key, no checkpoints (consumers/audit/main.py says so)
 
     def run(self, stop: threading.Event | None = None,
             idle_exit_seconds: float | None = None) -> AuditSummary:
@@ -101,6 +104,8 @@ class AuditSink:
         summary = AuditSummary()
         try:
             ride_out(self._watch, lambda: ensure_audit_topic(self._settings, self._topic), self._stopping)
+            if self._anchor is not None:
+                ride_out(self._watch, lambda: ensure_checkpoint_topic(self._settings), self._stopping)
         except Stopped:
             return summary  # asked to stop before the broker answered
         consumer = Consumer(kafka_config(self._settings, "consumer", **{
@@ -119,7 +124,12 @@ class AuditSink:
                             lambda: self._assigned_at, stop, idle_exit_seconds, self._health)
         finally:
             consumer.close()
+            self._checkpoint(force=True)  # the last rows too, when stopped in good order
         return summary
+
+    def _checkpoint(self, force: bool = False) -> None:
+        if self._anchor is not None and self._store.chain_head is not None:
+            self._anchor.tick(self._store.chain_head, force)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Start where the audit store says: its offsets were stored with its rows."""
@@ -161,10 +171,12 @@ class AuditSink:
         no trace when it raises (the expected offsets are put back): the batch can be retried."""
         expected = dict(self._next)
         try:
-            return self._sink_once(consumer, messages, summary)
+            took = self._sink_once(consumer, messages, summary)
         except BaseException:
             self._next = expected
             raise
+        self._checkpoint()  # after every consume(), so that T seconds hold on a quiet chain too
+        return took
 
     def _sink_once(self, consumer: Consumer, messages: list[Message], summary: AuditSummary) -> bool:
         events: list[dict[str, Any]] = []

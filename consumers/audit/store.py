@@ -14,7 +14,8 @@ role INSERT/SELECT (and UPDATE on the head table) only. Whatever slips past that
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+import heapq
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -37,8 +38,10 @@ from consumers.audit.logic import (
     GENESIS,
     BrokenLink,
     Head,
+    RowHash,
     VerifyResult,
     chain_rows,
+    delivery_row_hash,
     fresh_events,
     from_columns,
     verify_chain,
@@ -61,9 +64,9 @@ class ChainError(RuntimeError):
 
 
 def audit_url(settings: GovbusSettings) -> str:
-    """Where the audit store lives: ``settings.audit_url`` once that setting exists, else the
-    pool database (an auditor may want it elsewhere; until then one database serves both)."""
-    return getattr(settings, "audit_url", None) or settings.pool_url
+    """Where the audit store lives: ``settings.audit_url`` (GOVBUS_AUDIT_URL), else the pool
+    database. The chain's anchor is not in either: it is on ``audit.checkpoints``."""
+    return settings.audit_url or settings.pool_url
 
 
 def audit_group(settings: GovbusSettings) -> str:
@@ -117,6 +120,38 @@ class AuditStore:
         with ddl_transaction(self.engine) as conn:  # audit sinks may start at once (standbys)
             metadata.create_all(conn, checkfirst=True)
         self._start_chain()
+        # The head after this process's last append (single writer): what the sink checkpoints.
+        # None until it appends: a standby, or a writer that has appended nothing, signs nothing.
+        self.chain_head: Head | None = None
+        # Other tables whose rows are links of this chain (consumers/audit/actions_store.py), and
+        # the hash of a row of any kind; see ``link``.
+        self.linked: list[Table] = []
+        self.row_hash: RowHash = delivery_row_hash
+
+    def link(self, table: Table, row_hash: RowHash) -> None:
+        """Chain ``table``'s rows too: they share seq and head with the deliveries (written with
+        ``append_linked``), and verify walks all tables in seq order with ``row_hash``."""
+        if table.name not in {t.name for t in self.linked}:
+            self.linked.append(table)
+        self.row_hash = row_hash
+
+    def append_linked(self, write: Callable[[Connection, Head], Head], rejects: Iterable[Reject],
+                      offsets: Iterable[OffsetMark]) -> None:
+        """Like ``append`` for rows of a linked table: ``write`` inserts them after the locked
+        head in this transaction and returns the new head; rejects and offsets go with them."""
+        reject_rows, offset_rows = [r.row() for r in rejects], [o.row() for o in offsets]
+        with self.engine.begin() as conn:
+            head = self._lock_head(conn)
+            new_head = write(conn, head)
+            if new_head != head:
+                conn.execute(update(self.head).where(self.head.c.chain == CHAIN)
+                             .values(seq=new_head.seq, hash=new_head.hash))
+            if reject_rows:
+                conn.execute(upsert_statement(self._pool.rejects, self.dialect), reject_rows)
+            if offset_rows:
+                conn.execute(upsert_statement(self._pool.offsets, self.dialect), offset_rows)
+        if new_head != head:  # committed: a point of the chain the sink may checkpoint
+            self.chain_head = new_head
 
     def _start_chain(self) -> None:
         """Create the head row of an empty chain. A missing head beside stored rows is left
@@ -130,10 +165,17 @@ class AuditStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def append(self, events: Sequence[Mapping[str, Any]], rejects: Iterable[Reject],
-               offsets: Iterable[OffsetMark]) -> list[Mapping[str, Any]]:
-        """Chain the events not stored yet, store rejects and offsets: one transaction.
-        Returns the events actually appended (the others were redeliveries)."""
+    def append(self, events: Sequence[Mapping[str, Any]], rejects: Iterable[Reject] = (),
+               offsets: Iterable[OffsetMark] = ()) -> list[Mapping[str, Any]]:
+        """THE append path of the chain: chain the events whose ``audit_id`` is not stored yet,
+        store rejects and offsets, in one transaction. Returns the events actually appended.
+
+        Append-once: an ``audit_id`` already chained (or earlier in ``events``) is skipped, never
+        an error and never a second link; the processor delivers at least once and its audit ids
+        are deterministic (stream_processors/route/logic.py audit_event), so a record reprocessed
+        after a crash yields the same id. The caller counts the skipped ones (the sink:
+        govbus_records_total{stage="audit",outcome="duplicate"}).
+        """
         reject_rows, offset_rows = [r.row() for r in rejects], [o.row() for o in offsets]
         with self.engine.begin() as conn:
             head = self._lock_head(conn)
@@ -147,6 +189,8 @@ class AuditStore:
                 conn.execute(upsert_statement(self._pool.rejects, self.dialect), reject_rows)
             if offset_rows:
                 conn.execute(upsert_statement(self._pool.offsets, self.dialect), offset_rows)
+        if rows:
+            self.chain_head = new_head
         return fresh
 
     def _lock_head(self, conn: Connection) -> Head:
@@ -172,17 +216,25 @@ class AuditStore:
                                  .where(self.head.c.chain == CHAIN)).one_or_none()
         return None if found is None else Head(int(found.seq), found.hash)
 
-    def verify(self) -> VerifyResult:
+    def verify(self, at: Collection[int] = ()) -> VerifyResult:
         """Recompute the whole chain, streaming rows in seq order, and check the stored head."""
-        head = self.stored_head()
+        return self.verify_at(at)[0]
+
+    def verify_at(self, at: Collection[int]) -> tuple[VerifyResult, dict[int, str]]:
+        """``verify``, and the recomputed hash at each seq of ``at`` the chain reached intact
+        (to compare with signed checkpoints: consumers/audit/checkpoint.py)."""
+        head, wanted = self.stored_head(), set(at)
+        hashes: dict[int, str] = {}
         with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=VERIFY_FETCH).execute(
-                select(self.deliveries).order_by(self.deliveries.c.seq))
-            verdict = verify_chain(_mappings(result), head)
-            result.close()
+            results = [conn.execution_options(yield_per=VERIFY_FETCH).execute(select(t).order_by(t.c.seq))
+                       for t in (self.deliveries, *self.linked)]
+            rows = heapq.merge(*(_mappings(r) for r in results), key=lambda row: row["seq"])
+            verdict = verify_chain(_noting(rows, wanted, hashes), head, self.row_hash)
+            for result in results:
+                result.close()
         if head is None and verdict.ok:
-            return VerifyResult(verdict.rows, verdict.head, _missing_head())
-        return verdict
+            return VerifyResult(verdict.rows, verdict.head, _missing_head()), hashes
+        return verdict, hashes
 
     def by_event(self, event_id: str) -> list[dict[str, Any]]:
         """Every delivery of one record, oldest first."""
@@ -208,6 +260,19 @@ class AuditStore:
 
 def _mappings(result: Any) -> Iterator[Mapping[str, Any]]:
     yield from result.mappings()
+
+
+def _noting(rows: Iterator[Mapping[str, Any]], wanted: set[int], hashes: dict[int, str]) -> Iterator[Mapping[str, Any]]:
+    """Pass ``rows`` through, keeping the hash of those whose seq is wanted. A row verify_chain
+    refuses ends the walk, so every hash kept belongs to an intact prefix of the chain."""
+    previous: Mapping[str, Any] | None = None
+    for row in rows:
+        if previous is not None and int(previous["seq"]) in wanted:
+            hashes[int(previous["seq"])] = previous["hash"]
+        previous = row
+        yield row
+    if previous is not None and int(previous["seq"]) in wanted:
+        hashes[int(previous["seq"])] = previous["hash"]
 
 
 def _missing_head() -> BrokenLink:

@@ -190,6 +190,8 @@ def service_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]:
     found |= _rules(audit, TOPIC, family(topics, "audit"), PRE, (R, D), "audit sink: the audit trail")
     found |= _rules(audit, TOPIC, topics.audit_deliveries, LIT, (C,), "audit sink: creates its one-partition topic")
     found |= _rules(audit, GROUP, groups.audit, LIT, (R,), "audit sink: its consumer group")
+    found |= _rules(audit, TOPIC, topics.audit_checkpoints, LIT, (W, C),
+                    "audit sink: signs checkpoints of the chain (READ, for `audit verify`, is the audit family's)")
     found |= _rules(feed, TOPIC, topics.emergency_incidents, LIT, (R, D), "feed: shows incidents")
     found |= _rules(feed, TOPIC, observations, LIT, (W, D), "feed: incident actions go to the detector")
     for prefix in (FEED_GROUP_PREFIX, INCIDENT_READER_GROUP_PREFIX):
@@ -203,20 +205,63 @@ def service_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]:
     return found | _rules(registry, GROUP, REGISTRY_GROUP_PREFIX, PRE, (R,), "registry: a new group per start")
 
 
+def action_acls(topics: TopicNames, actor: str) -> dict[AclRule, str]:
+    """An identity writes its OWN action topic and no other (literal: a prefixed ACL on
+    ``audit.actions.op.al`` would also cover ``op.alice``'s), so an action's actor is the topic's
+    (govbus.core.actions) and one identity cannot record an action as another."""
+    return _rules(actor, TOPIC, topics.audit_actions(actor), LIT, (W, D, C),
+                  f"{actor}: records its own actions on the audit chain")
+
+
+def actions_group(audit_group: str) -> str:
+    """The audit sink's consumer group for the action topics (consumers/audit/actions_sink.py)."""
+    return f"{audit_group}-actions"
+
+
+DLQ_READER_GROUP = "govbus-dlq-reader"  # commands/dlq_cmd.py reads letters by assignment with it
+
+
+def operator_acls(topics: TopicNames, groups: RoleGroups, operators: Iterable[str]) -> dict[AclRule, str]:
+    """A person's identity (``op.<name>``, one per credential on the broker) reads every dead
+    letter and re-drives it to its raw topic (`govbus dlq`), reads incidents and sends the
+    detector acknowledge / resolve / escalate (`govbus incident`), and records each action on
+    its own action topic. Nothing else: ACLs, identities and topics stay the administrator's."""
+    observations = f"{groups.detector}-observations"  # stream_processors/detect/main.py
+    found: dict[AclRule, str] = {}
+    for who in sorted(set(operators)):
+        why = f"operator {who}"
+        found |= action_acls(topics, who)
+        found |= _rules(who, TOPIC, family(topics, "dlq"), PRE, (R, D), f"{why}: reads dead letters")
+        found |= _rules(who, TOPIC, family(topics, "raw"), PRE, (W, D), f"{why}: re-drives dead letters")
+        found |= _rules(who, TOPIC, topics.audit_redrives, LIT, (W, D, C), f"{why}: records re-drives")
+        found |= _rules(who, GROUP, DLQ_READER_GROUP, LIT, (R,), f"{why}: reads dead letters")
+        found |= _rules(who, TOPIC, topics.emergency_incidents, LIT, (R, D), f"{why}: reads incidents")
+        found |= _rules(who, TOPIC, observations, LIT, (W, D), f"{why}: incident actions go to the detector")
+        found |= _rules(who, GROUP, INCIDENT_READER_GROUP_PREFIX, PRE, (R,), f"{why}: reads incidents")
+    return found
+
+
 def compile_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,
-                 groups: RoleGroups, now: datetime, rule_datasets: Iterable[str]) -> dict[AclRule, str]:
+                 groups: RoleGroups, now: datetime, rule_datasets: Iterable[str],
+                 operators: Iterable[str] = ()) -> dict[AclRule, str]:
     """Every ACL the bus needs now, each with why. No IDEMPOTENT_WRITE on the cluster: since
     KIP-679 (Kafka 2.8+) an idempotent producer's InitProducerId is allowed by WRITE on any
-    topic, and Produce no longer checks it (docs/security.md)."""
+    topic, and Produce no longer checks it (docs/security.md). ``operators``: the ``op.*``
+    identities that have a credential (their ACLs follow it)."""
     agreements = list(agreements)  # read twice: the recipients' topics and their key reading
     return (adapter_acls(catalogue, topics) | recipient_acls(agreements, topics, now)
             | processor_acls(topics, groups) | detector_acls(topics, groups, rule_datasets)
-            | service_acls(topics, groups) | key_reader_acls(catalogue, agreements, topics, now))
+            | service_acls(topics, groups) | action_acls(topics, Service.PROCESSOR.value)
+            | action_acls(topics, Service.FEED.value)  # `incident` without an operator identity
+            | _rules(Service.AUDIT.value, GROUP, actions_group(groups.audit), LIT, (R,),
+                     "audit sink: chains every identity's actions")
+            | operator_acls(topics, groups, operators) | key_reader_acls(catalogue, agreements, topics, now))
 
 
 def required_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,
-                  groups: RoleGroups, now: datetime, rule_datasets: Iterable[str] = ()) -> frozenset[AclRule]:
-    return frozenset(compile_acls(catalogue, agreements, topics, groups, now, rule_datasets))
+                  groups: RoleGroups, now: datetime, rule_datasets: Iterable[str] = (),
+                  operators: Iterable[str] = ()) -> frozenset[AclRule]:
+    return frozenset(compile_acls(catalogue, agreements, topics, groups, now, rule_datasets, operators))
 
 
 # --- the difference with what the broker holds ------------------------------------------------

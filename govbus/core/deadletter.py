@@ -6,7 +6,9 @@ facts also travel as ``govbus.*`` headers so that a plain consumer can filter wi
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -104,3 +106,38 @@ def redrivable(letter: dict[str, Any], raw_topic: str) -> Fault | None:
         return Fault("not_from_raw", "redrive.source",
                      f"refused by an adapter (source {letter.get('source_topic')}): fix and re-import it")
     return None
+
+
+def letter_identity(letter: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two letters one: the same stage refused the same input (its topic, partition
+    and offset, or for an adapter its source and bytes) for the same recipient and reason.
+
+    Roles write letters at least once: a processor killed before committing reprocesses its
+    input and writes the letters of that input again; a sink whose batch transaction did not
+    happen after its letters went out does too. Those copies differ only in ``first_seen``, so
+    `govbus dlq list | redrive` take each letter once, at its first offset. A re-driven record
+    refused again is a new letter (it comes from another offset of the raw topic)."""
+    value = letter.get("original_value")
+    digest = hashlib.sha256(value).hexdigest() if isinstance(value, bytes) else None
+    return (stage_of(letter), letter.get("source_topic"), letter.get("source_partition"),
+            letter.get("source_offset"), letter.get("recipient"), letter.get("reason"),
+            letter.get("rule"), letter.get("field_path"), letter.get("event_id"), digest)
+
+
+@dataclass
+class DistinctLetters:
+    """Letters by their first offset, each once; ``repeats`` counts the copies passed over."""
+
+    repeats: int = 0
+
+    def of(self, letters: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        seen: set[tuple[Any, ...]] = set()
+        for offset, letter in letters:
+            identity = letter_identity(letter)
+            if "source_topic" not in letter:  # not a letter it could read: shown, never merged
+                identity = ("offset", offset)
+            if identity in seen:
+                self.repeats += 1
+                continue
+            seen.add(identity)
+            yield offset, letter

@@ -1,9 +1,9 @@
 """Bus identities: the SCRAM user names every govbus client connects as. Named only here.
 
-One identity per department adapter, per recipient department, per govbus service and the
-administrator (docs/security.md). The names are what the broker's ACLs, the local stack's
-credential files and the deployment manifests all key on, so they are built by these functions
-and never by string formatting elsewhere.
+One identity per department adapter, per recipient department, per govbus service, per
+operator (a person: ``op.<name>``) and the administrator (docs/security.md). The names are what
+the broker's ACLs, the local stack's credential files and the deployment manifests all key on,
+so they are built by these functions and never by string formatting elsewhere.
 """
 from __future__ import annotations
 
@@ -46,14 +46,24 @@ def recipient(recipient_id: str) -> str:
     return f"recv.{_part(recipient_id, 'recipient id')}"
 
 
+def operator(person: str) -> str:
+    """The identity a person acts on the bus with (``op.alice``): re-drives, incident actions.
+    Every action it takes is recorded on its own action topic (govbus.core.actions)."""
+    return f"op.{_part(person, 'operator name')}"
+
+
+_KINDS = {"dept": "adapter", "recv": "recipient", "op": "operator"}
+
+
 def kind_of(name: str) -> str:
-    """``admin``, ``service``, ``adapter`` or ``recipient``; ValueError for any other name."""
+    """``admin``, ``service``, ``adapter``, ``recipient`` or ``operator``; ValueError for any
+    other name."""
     if name == ADMIN:
         return "admin"
     if name in {s.value for s in Service}:
         return "service"
     prefix, _, rest = name.partition(".")
-    if prefix in ("dept", "recv") and _NAME.match(rest):
-        return "adapter" if prefix == "dept" else "recipient"
+    if prefix in _KINDS and _NAME.match(rest):
+        return _KINDS[prefix]
     raise ValueError(f"not a bus identity: {name!r} (bus-admin, svc.*, dept.<department>, "
-                     f"recv.<recipient>)")
+                     f"recv.<recipient>, op.<name>)")

@@ -2,6 +2,7 @@
 forbid auto-creation). What to create comes from ``govbus.core.topic_plan``."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -86,7 +87,20 @@ def enact_topic_actions(admin: AdminClient, actions: Iterable[TopicAction]) -> E
                 enacted.done.append(action)
             except KafkaException as exc:
                 enacted.failed.append((action, exc.args[0].str() if exc.args else str(exc)))
+    _await_metadata(admin, [a.spec for a in enacted.done if a.kind in (ActionKind.create, ActionKind.grow)])
     return enacted
+
+
+def _await_metadata(admin: AdminClient, specs: list[TopicSpec]) -> None:
+    """Wait (bounded) until the broker's metadata shows the created and grown topics: the
+    controller acknowledges before every broker serves the new partitions, and `apply` means
+    they are there when it returns (a producer right after would otherwise use the old count)."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while specs and time.monotonic() < deadline:
+        listed = admin.list_topics(timeout=10).topics
+        specs = [s for s in specs if s.name not in listed or len(listed[s.name].partitions) < s.partitions]
+        if specs:
+            time.sleep(0.2)
 
 
 def _create(admin: AdminClient, actions: list[TopicAction]) -> dict:

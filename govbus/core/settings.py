@@ -90,6 +90,18 @@ class GovbusSettings(BaseSettings):
     # Sign deliveries (default on). Off only for `bench.processor_bench --compare-signing`, which
     # measures what signing costs; a sink refuses every unsigned record (docs/security.md).
     sign_deliveries: bool = True
+    # The audit store's database (GOVBUS_AUDIT_URL); None: the pool database. An auditor may keep
+    # the chain apart from the pools (consumers/audit/store.py).
+    audit_url: str | None = None
+    # The audit sink's Ed25519 key for signed checkpoints of the chain (consumers/audit/checkpoint.py):
+    # PKCS#8 PEM, mode 0600; the local stack makes <stack dir>/secrets/audit-signing.key. None:
+    # the sink writes no checkpoints (and says so), and `audit verify` reports the anchor missing.
+    audit_signing_key_file: Path | None = None
+    # The public key verifiers trust; None: the signing key file's name + ".pub".
+    audit_public_key_file: Path | None = None
+    # A checkpoint after this many appended events or this many seconds, whichever comes first.
+    audit_checkpoint_events: int = Field(default=1000, ge=1)
+    audit_checkpoint_seconds: float = Field(default=30.0, gt=0)
     agreements_reload_seconds: float = 2.0
     dedup_horizon_seconds: float = 600.0
     dedup_max_entries: int = 1_000_000

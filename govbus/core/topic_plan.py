@@ -13,6 +13,7 @@ Defaults (documented in catalogue/README.md):
 - dlq topics: one partition (`govbus dlq show|redrive` name a letter by its offset alone),
   the entry's ``dlq_retention`` (30d);
 - audit topics: one partition (one writer of the hash chain, one order), kept forever;
+  audit.checkpoints is compacted (the latest signed checkpoint per chain);
 - emergency.incidents: 3 partitions (keyed by incident id; every reader reads all), forever;
 - bus.keys: one partition, compacted (the latest record of each key id: a public key and whether
   it is retired; never deleted, so that old deliveries still verify).
@@ -105,6 +106,13 @@ def _compacted(settings: GovbusSettings, name: str, kind: TopicKind) -> TopicSpe
                      spec.config | {CLEANUP_POLICY: "compact"}, spec.kind)
 
 
+def checkpoints_spec(settings: GovbusSettings, name: str) -> TopicSpec:
+    """``audit.checkpoints``: compacted (the latest signed checkpoint per chain is kept forever)."""
+    spec = _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
+    return TopicSpec(spec.name, spec.partitions, spec.replication_factor,
+                     spec.config | {CLEANUP_POLICY: "compact"}, spec.kind)
+
+
 def _dataset_sizing(entry: CatalogueEntry | None) -> _Sizing:
     if entry is None:
         return _Sizing(DEFAULT_PARTITIONS, DEFAULT_RETENTION)
@@ -122,8 +130,16 @@ def bus_topics(settings: GovbusSettings) -> list[TopicSpec]:
     return [_spec(settings, names.audit_deliveries, TopicKind.audit, audit),
             _spec(settings, names.audit_redrives, TopicKind.audit, audit),
             _spec(settings, names.audit_acl_changes, TopicKind.audit, audit),
+            checkpoints_spec(settings, names.audit_checkpoints),
             _spec(settings, names.emergency_incidents, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER)),
             _compacted(settings, names.bus_keys, TopicKind.keys)]
+
+
+def action_topic(settings: GovbusSettings, identity: str) -> TopicSpec:
+    """An identity's action topic (``audit.actions.<identity>``): an audit topic, one partition,
+    kept forever; created by its identity at its first action (govbus.core.actions)."""
+    name = TopicNames(settings.topic_prefix).audit_actions(identity)
+    return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
 
 
 def dataset_topics(settings: GovbusSettings, dataset: str, entry: CatalogueEntry | None) -> list[TopicSpec]:
@@ -170,6 +186,8 @@ def spec_of(settings: GovbusSettings, plan: Iterable[TopicSpec], name: str) -> T
         return _spec(settings, name, TopicKind(parts[0]), _dataset_sizing(None))
     if name == names.emergency_incidents:
         return _spec(settings, name, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER))
+    if name == names.audit_checkpoints:
+        return checkpoints_spec(settings, name)
     if parts[0] == "audit":
         return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
     if name == names.bus_keys:

@@ -74,6 +74,29 @@ class TopicNames:
         """The processor's public signing keys (compacted; key = key id: govbus.core.signing)."""
         return self._name("bus", "keys")
 
+    def audit_actions(self, identity: str) -> str:
+        """The actions of one bus identity (``audit.actions.op.alice``): only that identity may
+        write it (a literal ACL), so the audit sink takes the actor from the topic's name."""
+        return self._name("audit", "actions", _actor_part(identity))
+
+    @property
+    def audit_actions_prefix(self) -> str:
+        """What every action topic's name starts with (the audit sink subscribes to all)."""
+        return self._name("audit", "actions") + "."
+
+    def actor_of(self, topic: str) -> str | None:
+        """The identity whose action topic ``topic`` is, or None if it is not an action topic."""
+        prefix = self.audit_actions_prefix
+        if not topic.startswith(prefix) or not _NAME_PART.match(topic[len(prefix):]):
+            return None
+        part = topic[len(prefix):]
+        return {v: k for k, v in _ACTOR_PARTS.items()}.get(part, part)
+
+    @property
+    def audit_checkpoints(self) -> str:
+        """Signed checkpoints of the audit chain, compacted, keyed by chain (consumers/audit/checkpoint.py)."""
+        return self._name("audit", "checkpoints")
+
     def dataset_of(self, topic: str) -> str:
         """The dataset a raw/dlq/shared topic carries."""
         parts = topic[len(self.prefix) + 1:].split(".") if self.prefix else topic.split(".")
@@ -82,6 +105,14 @@ class TopicNames:
         if parts[0] == "shared" and len(parts) >= 4:
             return ".".join(parts[2:])
         raise ValueError(f"not a dataset topic: {topic!r}")
+
+
+# Identity names are topic name parts but for the administrator's hyphen (govbus.core.identities).
+_ACTOR_PARTS = {"bus-admin": "bus_admin"}
+
+
+def _actor_part(identity: str) -> str:
+    return _ACTOR_PARTS.get(identity, identity)
 
 
 def value_subject(topic: str) -> str:

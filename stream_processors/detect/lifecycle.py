@@ -121,12 +121,15 @@ def resolve_if_clear(rule: Rule, series: dict[str, Any], clock: int, now: int) -
 
 def operator_action(rule: Rule, series: dict[str, Any], action: str, incident_id_: str,
                     at: int, now: int) -> tuple[dict[str, Any] | None, str]:
-    """Apply an operator's ``ack`` or ``resolve``: (new version or None, outcome for metrics)."""
+    """Apply an operator's ``ack``, ``resolve`` or ``escalate``: (new version or None, outcome
+    for metrics)."""
     incident = series["incident"] if series else None
     if incident is None or incident["incident_id"] != incident_id_:
         return None, "unknown_incident"
     if incident["state"] == "resolved":
         return None, "already_resolved"
+    if action == "escalate":
+        return _escalate(rule, series, incident, now)
     if action == "ack":
         if incident["state"] == "acknowledged":
             return None, "no_change"
@@ -136,6 +139,25 @@ def operator_action(rule: Rule, series: dict[str, Any], action: str, incident_id
                                        summary=f"{incident['summary']}. Resolved by an operator")
     series["resolved_through"] = series["last_true"]
     series["muted"] = rule.clear_after is not None
+    return series["incident"], "applied"
+
+
+def escalated_grade(grade: str) -> Grade | None:
+    """The next more serious grade (IV → III … II → I), or None at grade I."""
+    rank = Grade(grade).rank
+    return list(Grade)[rank - 2] if rank > 1 else None
+
+
+def _escalate(rule: Rule, series: dict[str, Any], incident: dict[str, Any],
+              now: int) -> tuple[dict[str, Any] | None, str]:
+    """An operator raises the grade one step (the detector never lowers it again)."""
+    grade = escalated_grade(incident["grade"])
+    if grade is None:
+        return None, "no_change"
+    colour = rule.colour_for(grade)
+    summary = f"{incident['summary']}. Escalated to grade {grade.value} by an operator"
+    series["incident"] = _next_version(incident, now, grade=grade.value, state="escalated", summary=summary,
+                                       warning_colour=colour.value if colour else incident["warning_colour"])
     return series["incident"], "applied"
 
 

@@ -22,7 +22,7 @@ from stream_processors.detect.extract import Observation
 
 @dataclass(frozen=True)
 class Command:
-    action: str          # "ack" or "resolve"
+    action: str          # "ack", "resolve" or "escalate"
     incident_id: str
     at: int              # wall time of the command, ms
     rule_id: str
@@ -65,7 +65,7 @@ def decode(data: bytes | None) -> Message | None:
             return Observation(body["r"], body["key"], body["reg"], int(body["t"]), body["id"],
                                float(body["v"]), {k: float(v) for k, v in body.get("m", {}).items()},
                                tuple(body.get("terms", ())), body.get("g", ""))
-        if kind == "c" and body["a"] in ("ack", "resolve"):
+        if kind == "c" and body["a"] in ("ack", "resolve", "escalate"):
             return Command(body["a"], body["inc"], int(body["at"]), body["r"], body["key"])
         if kind == "k":
             return Tick(int(body["wall"]))

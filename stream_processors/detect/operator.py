@@ -1,4 +1,4 @@
-"""Wiring for ``govbus incident ack | resolve``: an operator's command, sent to the detector.
+"""Wiring for ``govbus incident ack | resolve | escalate``: an operator's command, sent to the detector.
 
 Operators never write incident versions themselves: the command goes to the detector, which owns
 each incident's state and publishes the next version. One writer per incident means no two
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 from stream_processors.detect.feed import read_incidents, send_command
-from stream_processors.detect.lifecycle import parse_incident_id
+from stream_processors.detect.lifecycle import escalated_grade, parse_incident_id
 from stream_processors.detect.main import detector_id, observations_topic
 from stream_processors.detect.messages import Command
 
@@ -35,7 +35,7 @@ class ActionOutcome:
 
 def request_action(settings: GovbusSettings, action: str, incident_id: str,
                    wait_seconds: float) -> ActionOutcome:
-    """Send ``action`` (ack, resolve) for ``incident_id`` and wait for the detector's version."""
+    """Send ``action`` (ack, resolve, escalate) for ``incident_id`` and wait for the detector's version."""
     parsed = parse_incident_id(incident_id)
     if parsed is None:
         raise NotAnIncidentId("not an incident id (rule/key/time)")
@@ -45,6 +45,8 @@ def request_action(settings: GovbusSettings, action: str, incident_id: str,
         return ActionOutcome("refused", "already resolved" if current else "no such incident")
     if action == "ack" and current["state"] == "acknowledged":
         return ActionOutcome("noop", "already acknowledged", current["version"], current["state"])
+    if action == "escalate" and escalated_grade(current["grade"]) is None:
+        return ActionOutcome("noop", "already at grade I", current["version"], current["state"])
     command = Command(action, incident_id, int(time.time() * 1000), *parsed)
     send_command(settings, observations_topic(detector_id(settings)), command)
     deadline = time.monotonic() + wait_seconds

@@ -151,4 +151,12 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "permission": "ALLOW", "change": "add", "reason": "agreement hotline-to-public-security-fz v1 in force",
         "applied_by": "steward", "applied_at": T1,
     },
+    "govbus.bus.OperatorAction": {
+        "action_id": "5d1c7e3a-9b2f-5c4d-8e6f-1a2b3c4d5e6f", "action": "dlq.redrive",
+        "reason": "caller fixed the ID number (ticket 4711)", "target": "dlq.hotline.work_order@41",
+        "outcome": "done", "dataset": "hotline.work_order",
+        "event_ids": ["6f9619ff-8b86-4d11-b42d-00c04fc964ff"], "subject_pseudonyms": ["v1:3f2a9c"],
+        "agreement_id": None, "agreement_version": None,
+        "details": {"target_topic": "raw.hotline.work_order"}, "acted_at": T1,
+    },
 }

@@ -137,8 +137,8 @@ def _setup(settings: GovbusSettings):  # noqa: ANN202 - a Pipeline
     pipeline = build_pipeline(settings)
     audit_topic = topic_names(settings).audit_deliveries
     ensure_audit_topic(settings, audit_topic)
-    ensure_topics(settings, [topic_names(settings).raw(DATASET)]
-                  + [t for t in pipeline.output_topics() if t != audit_topic], partitions=PARTITIONS)
+    ensure_topics(settings, pipeline, [topic_names(settings).raw(DATASET)]  # six each, by the plan
+                  + [t for t in pipeline.output_topics() if t != audit_topic])
     return pipeline
 
 

@@ -91,7 +91,7 @@ def test_plan_apply_plan_and_every_change_is_audited(broker, bus, tmp_path) -> N
             f"hotline.work_order LITERAL") in added
     assert not any("IDEMPOTENT_WRITE" in line for line in first.output.splitlines())
 
-    applied = acl(bus, "apply", "--reason", "ticket GB-12", "--operator", "tester")
+    applied = acl(bus, "apply", "--reason", "ticket GB-12")
     assert applied.exit_code == 0, applied.output
     again = acl(bus, "plan")
     assert again.exit_code == 0, again.output
@@ -103,7 +103,7 @@ def test_plan_apply_plan_and_every_change_is_audited(broker, bus, tmp_path) -> N
     assert len(records) == total
     hotline = next(r for r in records if r["resource_name"].endswith("public_security_350100.hotline.work_order")
                    and r["operation"] == "READ")
-    assert hotline["change"] == "add" and hotline["applied_by"] == "tester"
+    assert hotline["change"] == "add" and hotline["applied_by"] == broker.kafka_user  # the identity, not a free-text name
     assert "agreement hotline-to-public-security-fz v" in hotline["reason"] and "ticket GB-12" in hotline["reason"]
 
 

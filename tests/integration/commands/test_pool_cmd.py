@@ -45,8 +45,16 @@ def pool(db_url):
     return db_url
 
 
+@pytest.fixture(autouse=True)
+def _bus(broker, unique, monkeypatch):
+    """Each query is recorded as a view action (on the broker): a topic prefix of the test's own."""
+    for key, value in (broker.env() | {"GOVBUS_TOPIC_PREFIX": f"t{unique}"}).items():
+        monkeypatch.setenv(key, value)
+
+
 def query(url, *args):
-    return runner.invoke(pool_app, ["query", *args], env={"GOVBUS_POOL_URL": url, "COLUMNS": "200"})
+    return runner.invoke(pool_app, ["query", *args, "--note", "pool test"],
+                         env={"GOVBUS_POOL_URL": url, "COLUMNS": "200"})
 
 
 def data_lines(result):

@@ -92,7 +92,8 @@ def test_key_and_secret_files_are_private(broker):
 
 def _govbus(broker, *args: str) -> subprocess.CompletedProcess:
     env = {"GOVBUS_STACK_DIR": str(broker.stack_dir()), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "commands.main", "identities", *args], env=env, cwd=PROJECT_ROOT,
+    note = ("--note", "security test") if args[0] in ("create", "rotate", "disable") else ()
+    return subprocess.run([sys.executable, "-m", "commands.main", "identities", *args, *note], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

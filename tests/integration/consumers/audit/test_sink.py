@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from commands.audit_cmd import audit_app
+from commands.exits import FINDINGS, Failure
+from consumers.audit.checkpoint import create_key_files
 from consumers.audit.sink import AuditSink, AuditTopicError
 from consumers.audit.store import AUDIT_TABLE, HEAD_TABLE, AuditStore
 from consumers.pool.store import REJECTS_TABLE
@@ -34,9 +36,11 @@ runner = CliRunner()
 
 @pytest.fixture
 def settings(broker, tmp_path, unique, db_url):
-    """This test's own topics, consumer group and audit database."""
+    """This test's own topics, consumer group, audit database and checkpoint signing key."""
+    key = tmp_path / "secrets" / "audit-signing.key"
+    create_key_files(key)
     return broker.settings(tmp_path, topic_prefix=f"t{unique}", sink_group=f"sink-{unique}",
-                           sink_batch_seconds=0.5, pool_url=db_url)
+                           sink_batch_seconds=0.5, pool_url=db_url, audit_signing_key_file=key)
 
 
 class AuditBus:
@@ -82,7 +86,18 @@ def cli(settings, *args):
            "GOVBUS_TOPIC_PREFIX": settings.topic_prefix,
            "GOVBUS_SINK_GROUP": settings.sink_group, "GOVBUS_SINK_BATCH_SECONDS": "0.5",
            "GOVBUS_METRICS_PORT": "-1", "COLUMNS": "250"}
+    if settings.audit_url:
+        env["GOVBUS_AUDIT_URL"] = settings.audit_url
+    if settings.audit_signing_key_file:
+        env["GOVBUS_AUDIT_SIGNING_KEY_FILE"] = str(settings.audit_signing_key_file)
     return runner.invoke(audit_app, list(args), env=env)
+
+
+def said(result):
+    """What a command run through `govbus` would print and its exit code (a Failure is one line)."""
+    if isinstance(result.exception, Failure):
+        return result.exception.code, result.exception.line
+    return result.exit_code, result.output
 
 
 def verify(settings):
@@ -123,22 +138,22 @@ def test_verify_names_a_tampered_row_and_a_deleted_row(settings):
     bus.produce(*(audit_event(i, event_id=str(uuid.uuid4())) for i in range(1, 6)))
     result = cli(settings, "sink", "--idle-exit", str(IDLE))
     assert result.exit_code == 0, result.output
-    ok = cli(settings, "verify")
-    assert ok.exit_code == 0 and ok.output.startswith("OK: 5 audit rows"), ok.output
+    code, ok = said(cli(settings, "verify"))
+    assert code == 0 and ok.startswith("OK: 5 audit rows") and "anchored" in ok, ok
 
     sql(settings, f"UPDATE {AUDIT_TABLE} SET recipient = 'somebody_else' WHERE seq = 3")
-    tampered = cli(settings, "verify")
-    assert tampered.exit_code == 1
-    assert tampered.output.startswith("BROKEN at seq 3 (hash_mismatch)"), tampered.output
+    code, tampered = said(cli(settings, "verify"))
+    assert code == FINDINGS
+    assert tampered.startswith("BROKEN at seq 3 (hash_mismatch)"), tampered
 
     sql(settings, f"UPDATE {AUDIT_TABLE} SET recipient = 'police' WHERE seq = 3")
-    assert cli(settings, "verify").exit_code == 0  # the original content verifies again
+    assert said(cli(settings, "verify"))[0] == 0  # the original content verifies again
 
     sql(settings, f"DELETE FROM {AUDIT_TABLE} WHERE seq = 2")
-    deleted = cli(settings, "verify")
-    assert deleted.exit_code == 1
-    assert deleted.output.startswith("BROKEN at seq 2 (missing)"), deleted.output
-    assert "1 rows before it are intact" in deleted.output
+    code, deleted = said(cli(settings, "verify"))
+    assert code == FINDINGS
+    assert deleted.startswith("BROKEN at seq 2 (missing)"), deleted
+    assert "1 rows before it are intact" in deleted
 
 
 def swap_rows(settings, a, b):

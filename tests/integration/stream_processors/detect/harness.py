@@ -102,7 +102,7 @@ class Detector:
 
     def operator(self, action: str, incident_id: str) -> str:
         done = subprocess.run([sys.executable, "-m", "commands.main", "incident", action, incident_id,
-                               "--wait", "60"], env=self.env, capture_output=True, text=True, timeout=120)
+                               "--wait", "60", "--note", "detect scenario"], env=self.env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 

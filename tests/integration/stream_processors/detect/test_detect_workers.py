@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 from aiokafka.partitioner import murmur2
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from commands.localstack.stack import free_port
-from govbus.core.settings import GovbusSettings, topic_names
+from govbus.core.kafka_admin import create_missing_topics
+from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from stream_processors.detect.main import detector_id, observations_topic
 from stream_processors.detect.messages import partition_key
-from stream_processors.main import ensure_topics
 from tests.integration.stream_processors.detect import scenario
 from tests.integration.stream_processors.detect.group import wait_drained, wait_members
 from tests.integration.stream_processors.detect.harness import PARTITIONS, Detector, all_versions, publish
@@ -88,7 +89,8 @@ class Run:
         self.settings: GovbusSettings = broker.settings(tmp_path, topic_prefix=prefix)
         names = topic_names(self.settings)
         self.raw = [names.raw(d) for d in DATASETS]
-        ensure_topics(self.settings, self.raw, partitions=RAW_PARTITIONS)
+        create_missing_topics(AdminClient(kafka_config(self.settings, "admin")),
+                              [NewTopic(t, num_partitions=RAW_PARTITIONS, replication_factor=-1) for t in self.raw])
         self.group = detector_id(self.settings)
         self.observations = observations_topic(self.group)
         # Each worker its own state dir and metrics port, as two workers on one host would have.

@@ -156,7 +156,8 @@ def test_families_are_prefixed_so_a_new_dataset_needs_no_new_processor_acl() -> 
     processor = {r for r in acls() if r.principal == "svc.processor"}
     assert {(r.name, r.pattern) for r in processor if r.operation is Operation.WRITE} == {
         ("shared.", Pattern.PREFIXED), ("dlq.", Pattern.PREFIXED), ("audit.deliveries", Pattern.LITERAL),
-        ("govbus-processor-", Pattern.PREFIXED), ("bus.keys", Pattern.LITERAL)}
+        ("govbus-processor-", Pattern.PREFIXED), ("audit.actions.svc.processor", Pattern.LITERAL),
+        ("bus.keys", Pattern.LITERAL)}
 
 
 @pytest.mark.parametrize("prefix", ["t1", "t9f8e7d6"])
@@ -245,3 +246,9 @@ def test_the_pool_sink_writes_dead_letters_but_reads_no_dlq() -> None:
     assert {(r.name, r.pattern, r.operation) for r in sink if r.name.startswith("dlq.")} == {
         ("dlq.", Pattern.PREFIXED, Operation.WRITE), ("dlq.", Pattern.PREFIXED, Operation.DESCRIBE)}
     assert {(r.name, r.operation) for r in sink if r.operation is Operation.WRITE} == {("dlq.", Operation.WRITE)}
+
+
+def test_only_the_audit_sink_writes_the_checkpoints_of_the_chain() -> None:
+    writers = {(r.principal, r.pattern) for r in acls() if r.operation is Operation.WRITE
+               and r.resource is Resource.TOPIC and "audit.checkpoints".startswith(r.name)}
+    assert writers == {("svc.audit", Pattern.LITERAL)}

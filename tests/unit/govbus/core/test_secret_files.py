@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from commands.localstack.secrets import ensure_pseudonym_key
+from commands.localstack.secrets import ensure_audit_signing_key, ensure_pseudonym_key
 from govbus.core.credentials import CredentialsError
 from govbus.core.settings import GovbusSettings, connection_env, pseudonym_master_key
 
@@ -52,6 +52,16 @@ def test_the_local_stack_makes_one_random_owner_only_key_and_keeps_it(tmp_path):
     assert ensure_pseudonym_key(tmp_path).read_text() == content  # kept across restarts
     assert ensure_pseudonym_key(tmp_path / "other").read_text() != content  # random per stack
     assert len(pseudonym_master_key(GovbusSettings(pseudonym_key_file=first))) == 64
+
+
+def test_the_local_stack_makes_the_audit_signing_key_once_with_its_public_half(tmp_path):
+    from consumers.audit.checkpoint import public_key_path
+
+    first = ensure_audit_signing_key(tmp_path)
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600 and first.parent == tmp_path / "secrets"
+    content = first.read_bytes()
+    assert ensure_audit_signing_key(tmp_path).read_bytes() == content  # kept: verifiers trust its .pub
+    assert public_key_path(first).read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
 
 
 def test_children_get_the_key_file_path_never_the_key(tmp_path):

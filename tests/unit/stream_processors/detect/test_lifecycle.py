@@ -130,3 +130,31 @@ def test_incident_ids_round_trip():
     assert value == "hotline.category_spike/350102:0502/20250301T083600.000Z"
     assert parse_incident_id(value) == ("hotline.category_spike", "350102:0502")
     assert parse_incident_id("no-such-thing") is None
+
+
+def test_an_operator_escalates_one_grade_at_a_time_and_the_detector_never_lowers_it():
+    det, metrics = detector(BURST)
+    opened = feed(det, _burst(0, 5))[0]["incident_id"]
+    [escalated] = _command(det, "escalate", opened)
+    assert (escalated["version"], escalated["state"], escalated["grade"]) == (2, "escalated", "III")
+    assert "by an operator" in escalated["summary"]
+    assert states(_command(det, "escalate", opened)) == [(3, "escalated", "II")]
+    assert states(_command(det, "escalate", opened)) == [(4, "escalated", "I")]
+    assert _command(det, "escalate", opened) == []                 # grade I is the top
+    assert sample(metrics, metrics.operator, action="escalate", outcome="no_change") == 1
+    more = feed(det, [obs("t.burst", 5, "more")])                  # a grade IV hit: stays at I
+    assert states(more) == [(5, "escalated", "I")]
+
+
+def test_escalated_grade_table():
+    from stream_processors.detect.lifecycle import escalated_grade
+
+    assert [escalated_grade(g) for g in ("IV", "III", "II", "I")] == ["III", "II", "I", None]
+
+
+def test_an_escalate_command_survives_its_encoding():
+    from stream_processors.detect.messages import decode, encode
+
+    command = Command("escalate", "t.burst/350102/20250301T083000.000Z", NOW, "t.burst", "350102")
+    assert decode(encode(command)) == command
+    assert decode(encode(Command("delete", command.incident_id, NOW, "t.burst", "350102"))) is None
