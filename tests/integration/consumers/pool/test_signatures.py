@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from commands.dlq_cmd import read_letters
 from commands.keys_cmd import rotate_key
 from commands.localstack.secrets import ensure_signing_key
-from consumers.pool.sink import PoolSink
+from consumers.pool.keyring import KeyRing
+from consumers.pool.sink import PoolSink, SinkSummary
 from govbus.core.key_topic import publish_now, read_published_keys
 from govbus.core.metrics import new_metrics
 from govbus.core.result import Ok
@@ -98,9 +99,14 @@ def test_a_rotation_keeps_records_signed_before_it_verifiable(settings, tmp_path
     publish_now(settings, [published(old.public_key, T0)])  # as `govbus process` does at start
     bus = Bus(settings)  # signs with the same (old) key
     bus.produce(work_order("WO-OLD"))
-    sink = PoolSink(settings, RECIPIENT, Serde.from_settings(settings), new_metrics())
-    sink.run(idle_exit_seconds=IDLE)
-    assert set(pool_rows(settings)) == {"WO-OLD"}
+    ring = KeyRing(lambda: read_published_keys(settings, settings.sink_group))  # one ring, two sink runs
+
+    def run_sink() -> SinkSummary:
+        return PoolSink(settings, RECIPIENT, Serde.from_settings(settings), new_metrics(), keys=ring).run(
+            idle_exit_seconds=IDLE)
+
+    run_sink()
+    assert set(pool_rows(settings)) == {"WO-OLD"} and ring.loads == 1
 
     retired, current = rotate_key(settings, datetime.now(timezone.utc))
     new = _key(settings)
@@ -110,10 +116,10 @@ def test_a_rotation_keeps_records_signed_before_it_verifiable(settings, tmp_path
     old_value = bus.serde.encode(bus.subject, work_order("WO-OLD-AGAIN"))
     _put(settings, bus.topic, [(b"WO-OLD-AGAIN", old_value,
                                 signature_headers(old, bus.topic, b"WO-OLD-AGAIN", old_value, *AGREEMENT))])
-    summary = sink.run(idle_exit_seconds=IDLE)  # the same sink learns the new key on its first record
+    summary = run_sink()  # the ring learns the new key at the first record that names it
 
     assert set(pool_rows(settings)) == {"WO-OLD", "WO-NEW", "WO-OLD-AGAIN"}
-    assert summary.rejects == 0
+    assert summary.rejects == 0 and ring.loads == 2
     keys = read_published_keys(settings, settings.sink_group)
     assert set(keys) == {old.key_id, new.key_id}
     assert keys[old.key_id].retired is not None and keys[new.key_id].retired is None
