@@ -22,6 +22,7 @@ import os
 import statistics
 import time
 import uuid
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 import psycopg
@@ -37,11 +38,14 @@ from consumers.pool.pools import table_ref
 from consumers.pool.sink import PoolSink
 from consumers.pool.store import Fences, PoolStore
 from govbus.core import identities
+from govbus.core.key_topic import publish_now
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
+from govbus.core.result import Ok
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
+from govbus.core.settings import GovbusSettings, kafka_config, signing_key_pem, topic_names
+from govbus.core.signing import SigningKey, load_signing_key, published, signature_headers
 from govbus.core.topics import value_subject
 from producers.sdk import Source, envelope_for
 from producers.synthetic.generate import work_orders
@@ -67,13 +71,25 @@ def encoded_records(settings: GovbusSettings, serde: Serde, subject: str, count:
     return out
 
 
+def bench_signer(settings: GovbusSettings) -> SigningKey:
+    """The processor's signing key (GOVBUS_SIGNING_KEY_FILE), published on the bench's bus.keys:
+    the sink verifies every record as it does what the processor delivers."""
+    loaded = load_signing_key(signing_key_pem(settings))
+    if not isinstance(loaded, Ok):
+        raise SystemExit(f"bench: {loaded.message}")
+    publish_now(settings, [published(loaded.value.public_key, datetime.now(timezone.utc))])
+    return loaded.value
+
+
 def produce(settings: GovbusSettings, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
     admin = AdminClient(kafka_config(settings, "admin"))
     for future in admin.create_topics([NewTopic(topic, 3, 1)]).values():
         future.result(30)
+    signer = bench_signer(settings)
     producer = Producer(kafka_config(settings, "producer", **{"queue.buffering.max.messages": 1_000_000}))
     for key, value in messages:
-        producer.produce(topic, value=value, key=key)
+        headers = signature_headers(signer, topic, key, value, "bench-agreement", 1)
+        producer.produce(topic, value=value, key=key, headers=headers)
         producer.poll(0)
     if producer.flush(120) != 0:
         raise RuntimeError("records not delivered")

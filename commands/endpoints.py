@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.localstack import StackState, stack_up
 from commands.localstack.keycloak import identity_path
-from commands.localstack.secrets import audit_signing_key_path, pseudonym_key_path
+from commands.localstack.secrets import audit_signing_key_path, pseudonym_key_path, signing_key_path
 from govbus.core.credentials import CredentialsError
 from govbus.core.kafka_access import check_access
 from govbus.core.settings import GovbusSettings, kafka_config
@@ -39,6 +39,14 @@ def _local_pseudonym_key(settings: GovbusSettings, state: StackState) -> dict[st
     if settings.pseudonym_key_file is not None or settings.bootstrap_servers not in ("", state.bootstrap):
         return {}
     return {"pseudonym_key_file": path} if path.exists() else {}
+
+
+def _local_signing_key(settings: GovbusSettings, state: StackState) -> dict[str, object]:
+    """The local stack's signing key, likewise (for a command connected to the local stack)."""
+    path = signing_key_path(settings.stack_dir)
+    if settings.signing_key_file is not None or settings.bootstrap_servers not in ("", state.bootstrap):
+        return {}
+    return {"signing_key_file": path} if path.exists() else {}
 
 
 def _local_audit_key(settings: GovbusSettings, state: StackState) -> dict[str, object]:
@@ -81,7 +89,8 @@ def with_endpoints(settings: GovbusSettings, *, identity: str, start_stack: bool
                 "bootstrap_servers": settings.bootstrap_servers or state.bootstrap,
                 "registry_url": settings.registry_url or state.registry_url,
                 **_local_identity(settings, state, identity), **_local_registry_identity(settings),
-                **_local_pseudonym_key(settings, state), **_local_audit_key(settings, state)})
+                **_local_pseudonym_key(settings, state), **_local_signing_key(settings, state),
+                **_local_audit_key(settings, state)})
     if check:
         check_access(kafka_config(resolved, "admin"))
     return resolved

@@ -90,6 +90,7 @@ def _register_commands() -> None:
     from commands.deploy_cmd import deploy_app
     from commands.dlq_cmd import dlq_app
     from commands.identities_cmd import identities_app
+    from commands.keys_cmd import keys_app
     from commands.pool_cmd import pool_app
     from commands.schemas_cmd import schemas_app
     from commands.topics_cmd import topics_app
@@ -99,7 +100,7 @@ def _register_commands() -> None:
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
                           ("pool", pool_app), ("identities", identities_app), ("acl", acl_app),
-                          ("topics", topics_app), ("deploy", deploy_app)):
+                          ("topics", topics_app), ("deploy", deploy_app), ("keys", keys_app)):
         app.add_typer(sub_app, name=name)
 
 

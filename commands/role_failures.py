@@ -31,10 +31,11 @@ def role_failures(role: str) -> Iterator[None]:
     from consumers.audit.sink import AuditTopicError
     from consumers.batches import ConsumeRefused
     from consumers.pool.store import SchemaConflict
+    from govbus.core.key_topic import KeyTopicError
 
     try:
         yield
-    except (SchemaConflict, AuditTopicError, ConsumeRefused, SigningKeyError) as exc:
+    except (SchemaConflict, AuditTopicError, ConsumeRefused, SigningKeyError, KeyTopicError) as exc:
         raise Failure(REFUSED, f"{role} stopped: {exc}") from None
     except KafkaException as exc:
         line = refused_access(exc) or describe(exc)

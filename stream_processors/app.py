@@ -87,8 +87,10 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
 
 
 async def _process_batch(events: list, pipeline: Pipeline, output: OutputProducer, health: Health) -> None:
-    """Process and send every event, then wait until the broker has every output. An event the
-    registry could not be asked about is retried (the same event: nothing after it runs first)."""
+    """Process every event, sign and send the outputs, then wait until the broker has every one.
+    An event the registry could not be asked about is retried (the same event: nothing after it
+    runs first)."""
+    batch: list = []
     for event in events:
         origin = _origin(event.message)
         try:
@@ -97,7 +99,8 @@ async def _process_batch(events: list, pipeline: Pipeline, output: OutputProduce
             if outage_of(exc) is None:
                 raise
             outs = await ride_out_async(health.watch, functools.partial(pipeline.process, origin), health.beat)
-        output.send_all(outs)
+        batch += outs
+    output.send_all(pipeline.sign(batch))  # one signature per shared topic for the whole batch
     loop = asyncio.get_running_loop()
     while await loop.run_in_executor(None, output.flush_checked):
         health.beat()  # waiting for the broker is alive; the prober says it is down

@@ -17,6 +17,7 @@ from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
+from govbus.core.signing import Signable, SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
@@ -33,6 +34,8 @@ class OutMessage:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    # (agreement id, version) of a delivery still to be signed (``Pipeline.sign``, once a batch)
+    sign_as: tuple[str, int] | None = None
 
 
 @dataclass
@@ -52,6 +55,9 @@ class Pipeline:
     # Per topic and plan: constants of the hot path; per (dataset, owner, outcome): the counter.
     _plan_consts: dict[object, Any] = field(default_factory=dict)
     _registering: bool = False  # shared schemas of the current plans not all registered yet
+    # Signs every delivery (govbus.core.signing); None only where signing is switched off
+    # (GOVBUS_SIGN_DELIVERIES=false, for the benchmark) and in tests of other steps.
+    signing_key: SigningKey | None = None
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
@@ -146,12 +152,26 @@ class Pipeline:
 
     def _encode(self, delivery: Delivery, record: dict[str, Any], subjects: list[str], origin: Origin,
                 now: datetime) -> list[OutMessage]:
-        _plan, topic, subject, headers, delivered = self._consts(delivery.plan)
+        plan, topic, subject, headers, delivered = self._consts(delivery.plan)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
         delivered.inc()
-        return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers),
+        sign_as = (plan.agreement.id, plan.agreement.version) if self.signing_key is not None else None
+        return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers, sign_as),
                 OutMessage(self._audit_topic, audit["event_id"].encode(),
                            self.serde.encode(self._audit_subject, audit))]
+
+    def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
+        """``outs`` with every delivery signed: one signature per topic for the whole list (a
+        batch's outputs), so that a recipient can tell its records came from the bus."""
+        pending = [n for n, out in enumerate(outs) if out.sign_as is not None]
+        if self.signing_key is None or not pending:
+            return outs
+        items = [Signable(outs[n].topic, outs[n].key, outs[n].value, *outs[n].sign_as) for n in pending]  # type: ignore[misc]
+        signed = list(outs)
+        for n, headers in zip(pending, sign_deliveries(self.signing_key, items), strict=True):
+            out = outs[n]  # a new message: the plan's header list is shared by its deliveries
+            signed[n] = OutMessage(out.topic, out.key, out.value, out.headers + headers)
+        return signed
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:

@@ -77,6 +77,8 @@ class Broker:
     registry_identity_file: Path | None = None
     # The pseudonym master key the roles under test use (the stack's, or GOVBUS_TEST_PSEUDONYM_KEY_FILE).
     pseudonym_key_file: Path | None = None
+    # The processor's delivery signing key (a session key of its own, or GOVBUS_TEST_SIGNING_KEY_FILE).
+    signing_key_file: Path | None = None
 
     def kafka_identity(self) -> dict:
         return {"kafka_user": self.kafka_user, "kafka_password_file": self.kafka_password_file,
@@ -88,7 +90,8 @@ class Broker:
         values = {"bootstrap_servers": self.bootstrap, "registry_url": self.registry_url,
                   "pool_url": f"sqlite:///{tmp_path / 'pool.db'}", "metrics_port": -1,
                   "registry_identity_file": self.registry_identity_file,
-                  "pseudonym_key_file": self.pseudonym_key_file, **self.kafka_identity()}
+                  "pseudonym_key_file": self.pseudonym_key_file, "signing_key_file": self.signing_key_file,
+                  **self.kafka_identity()}
         return GovbusSettings(**(values | overrides))
 
     def env(self) -> dict[str, str]:
@@ -96,6 +99,7 @@ class Broker:
         return connection_env(GovbusSettings(bootstrap_servers=self.bootstrap, registry_url=self.registry_url,
                                              registry_identity_file=self.registry_identity_file,
                                              pseudonym_key_file=self.pseudonym_key_file,
+                                             signing_key_file=self.signing_key_file,
                                              **self.kafka_identity()))
 
     def stack_dir(self) -> Path:
@@ -135,10 +139,21 @@ def _test_pseudonym_key() -> Path:
     return ensure_pseudonym_key(Path(tempfile.mkdtemp(prefix="govbus-test-key-")))
 
 
+def _test_signing_key() -> Path:
+    """GOVBUS_TEST_SIGNING_KEY_FILE, else a signing key of the session's own (0600): the processor
+    under test signs every delivery, and the sinks verify against what it publishes."""
+    given = _path("GOVBUS_TEST_SIGNING_KEY_FILE")
+    if given is not None:
+        return given
+    from commands.localstack.secrets import ensure_signing_key
+
+    return ensure_signing_key(Path(tempfile.mkdtemp(prefix="govbus-test-signing-")))
+
+
 def _env_broker(bootstrap: str, registry: str) -> Broker:
     return Broker(bootstrap, registry, os.environ.get("GOVBUS_TEST_KAFKA_USER", ""),
                   _path("GOVBUS_TEST_KAFKA_PASSWORD_FILE"), _path("GOVBUS_TEST_KAFKA_CA_FILE"),
-                  _path("GOVBUS_TEST_REGISTRY_IDENTITY_FILE"), _test_pseudonym_key())
+                  _path("GOVBUS_TEST_REGISTRY_IDENTITY_FILE"), _test_pseudonym_key(), _test_signing_key())
 
 
 def _docker_answers() -> bool:
@@ -162,13 +177,13 @@ def _testcontainers_broker() -> Iterator[Broker]:
                    f"{registry.get_exposed_port(8080)}/apis/ccompat/v7")
             from commands.localstack.probe import registry_ready, wait_until
             assert wait_until(lambda: registry_ready(url), 120), "registry container not ready"
-            yield Broker(kafka.get_bootstrap_server(), url)
+            yield Broker(kafka.get_bootstrap_server(), url, signing_key_file=_test_signing_key())
 
 
 def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     from commands.localstack import stack_down, stack_up
     from commands.localstack.keycloak import identity_path
-    from commands.localstack.secrets import pseudonym_key_path
+    from commands.localstack.secrets import pseudonym_key_path, signing_key_path
     from govbus.core import identities
 
     settings = GovbusSettings(stack_dir=tmp_dir / "stack")
@@ -176,7 +191,8 @@ def _local_stack_broker(tmp_dir: Path) -> Iterator[Broker]:
     try:
         yield Broker(state.bootstrap, state.registry_url, identities.ADMIN,
                      state.identity_store.path(identities.ADMIN), state.tls.ca_cert,
-                     identity_path(settings.stack_dir), pseudonym_key_path(settings.stack_dir))
+                     identity_path(settings.stack_dir), pseudonym_key_path(settings.stack_dir),
+                     signing_key_path(settings.stack_dir))
     finally:
         stack_down(settings)
 

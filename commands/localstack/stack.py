@@ -26,7 +26,7 @@ from commands.localstack.identities import StackIdentities, catalogue_identity_n
 from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
 from commands.localstack.probe import registry_ready, wait_until
 from commands.localstack.procs import free_port, log_tail, pid_alive, spawn, stop_pid, stop_pids
-from commands.localstack.secrets import ensure_audit_signing_key, ensure_pseudonym_key
+from commands.localstack.secrets import ensure_audit_signing_key, ensure_pseudonym_key, ensure_signing_key
 from commands.localstack.secure import LISTENER, MECHANISM, registry_config
 from commands.localstack.tls import TlsFiles
 from commands.localstack.tools import REGISTRY_MIN_JAVA, StackError, fetch_apicurio, find_java
@@ -220,6 +220,7 @@ def stack_up(settings: GovbusSettings, brokers: int | None = None) -> StackState
             _start_broker(state, settings)
         _ensure_identities(state, settings)
         ensure_pseudonym_key(settings.stack_dir)
+        ensure_signing_key(settings.stack_dir)
         ensure_audit_signing_key(settings.stack_dir)
         comparison = _apply_acls(state, settings)  # before the registry: it needs its ACLs
         if not running["keycloak"]:  # before the registry, which reads its OIDC discovery

@@ -12,6 +12,7 @@ from commands.render.model import (
     KAFKA_PASSWORD_FILE,
     PSEUDONYM_KEY_FILE,
     REGISTRY_IDENTITY_FILE,
+    SIGNING_KEY_FILE,
     DeployInputs,
     RoleSpec,
     role_env,
@@ -41,6 +42,8 @@ def role_service(inputs: DeployInputs, role: RoleSpec) -> dict[str, Any]:
         secrets.append({"source": "pgpass", "target": PGPASS_FILE})
     if role.needs_pseudonym_key:
         secrets.append({"source": "pseudonym-key", "target": PSEUDONYM_KEY_FILE})
+    if role.needs_signing_key:
+        secrets.append({"source": "signing-key", "target": SIGNING_KEY_FILE})
     if role.needs_ingest_tokens:
         secrets.append({"source": "ingest-tokens", "target": INGEST_TOKENS_FILE})
     service: dict[str, Any] = {
@@ -112,6 +115,7 @@ def _secrets(inputs: DeployInputs, identities: list[str]) -> dict[str, Any]:
     files = {"ca-pem": "tls/ca.pem", "kafka-cluster-id": "kafka/cluster-id", "pgpass": "postgres/pgpass",
              "postgres-password": "postgres/password", "registry-properties": "registry/application.properties",
              "registry-identity": "registry/identity.json", "pseudonym-key": "pseudonym.key",
+             "signing-key": "signing.key",
              "ingest-tokens": "ingest/tokens.yaml"}
     files |= {f"kafka-{n}-pem": f"tls/kafka-{n}.pem" for n in range(1, inputs.brokers + 1)}
     files |= {compose_kafka.password_secret(name): f"kafka/{name}.password" for name in identities}

@@ -15,6 +15,7 @@ KAFKA_PASSWORD_FILE = f"{SECRETS_ROOT}/kafka/password"
 KAFKA_CA_FILE = f"{SECRETS_ROOT}/kafka-ca/ca.crt"
 REGISTRY_IDENTITY_FILE = f"{SECRETS_ROOT}/registry/identity.json"
 PSEUDONYM_KEY_FILE = f"{SECRETS_ROOT}/pseudonym/pseudonym.key"
+SIGNING_KEY_FILE = f"{SECRETS_ROOT}/signing/signing.key"
 INGEST_TOKENS_FILE = f"{SECRETS_ROOT}/ingest/tokens.yaml"
 # The port every long-running role serves /metrics, /healthz and /readyz on
 # (GOVBUS_METRICS_PORT, docs/operations.md#health-endpoints); the feed and ingest use their web port.
@@ -54,6 +55,7 @@ class RoleSpec:
     min_replicas: int = 1
     needs_pool: bool = False     # PostgreSQL (pools, the audit store)
     needs_pseudonym_key: bool = False
+    needs_signing_key: bool = False  # the processor signs deliveries (govbus.core.signing)
     needs_ingest_tokens: bool = False
     cpu: str = "500m"
     memory: str = "512Mi"
@@ -99,4 +101,6 @@ def role_env(inputs: DeployInputs, role: RoleSpec, bootstrap: str, registry_url:
            "GOVBUS_MIN_INSYNC_REPLICAS": str(inputs.min_insync_replicas)}
     if role.needs_pseudonym_key:
         env["GOVBUS_PSEUDONYM_KEY_FILE"] = PSEUDONYM_KEY_FILE
+    if role.needs_signing_key:
+        env["GOVBUS_SIGNING_KEY_FILE"] = SIGNING_KEY_FILE
     return env

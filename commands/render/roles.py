@@ -35,7 +35,8 @@ def deploy_roles(topics: tuple[PlannedTopic, ...], names: TopicNames, groups: Ro
     raw = names.raw("x")[:-1]  # the raw family with the prefix: "raw." or "<prefix>.raw."
     roles = [
         RoleSpec("govbus-process", ("process",), Service.PROCESSOR.value, HEALTH_PORT, groups.processor,
-                 max_replicas=most_partitions(topics, raw), needs_pseudonym_key=True, cpu="1", memory="1Gi"),
+                 max_replicas=most_partitions(topics, raw), needs_pseudonym_key=True, needs_signing_key=True,
+                 cpu="1", memory="1Gi"),
         RoleSpec("govbus-detect", ("detect",), Service.DETECTOR.value, HEALTH_PORT, groups.detector,
                  max_replicas=most_partitions(topics, raw), memory="1Gi"),
     ]

@@ -22,6 +22,7 @@ COPY_SECRETS = (f"cd {SECRETS_IN} && find -L . -type f ! -path '*/..*' | while r
 # Operator-made Secrets (docs/deploy.md#secrets): name -> (key, mount folder under SECRETS_ROOT).
 REGISTRY_SECRET = ("govbus-registry-identity", "identity.json", "registry")
 PSEUDONYM_SECRET = ("govbus-pseudonym-key", "pseudonym.key", "pseudonym")
+SIGNING_SECRET = ("govbus-signing-key", "signing.key", "signing")
 INGEST_SECRET = ("govbus-ingest-tokens", "tokens.yaml", "ingest")
 LAG_THRESHOLD = "1000"
 
@@ -37,6 +38,8 @@ def _secret_volumes(inputs: DeployInputs, role: RoleSpec) -> list[tuple[str, str
              ("registry-identity", *REGISTRY_SECRET)]
     if role.needs_pseudonym_key:
         found.append(("pseudonym-key", *PSEUDONYM_SECRET))
+    if role.needs_signing_key:
+        found.append(("signing-key", *SIGNING_SECRET))
     if role.needs_ingest_tokens:
         found.append(("ingest-tokens", *INGEST_SECRET))
     return found

@@ -8,6 +8,9 @@ presumed dead (silent past its session timeout) may wake with a batch of partiti
 its offsets move only from where it left them (``PoolStore.write_batch`` fences), so that batch
 is refused whole and dropped, and it cannot write over the new owner's newer rows.
 
+Every record's signature is verified first (``keyring``): one the bus did not sign, or signed
+over other bytes, becomes a ``bad_signature`` sink letter and is not stored.
+
 Faults of data (undecodable values, unknown schema ids, schemas without a usable key) go to the
 rejects table with the original bytes. A record the database refuses (a value it cannot store)
 becomes a sink dead letter, found by bisecting the batch (``letters``, ``bisect``), and the rest
@@ -33,13 +36,15 @@ from sqlalchemy import Table
 
 from consumers.batches import consume_batches
 from consumers.pool.bisect import refusal_of
-from consumers.pool.letters import LetterBox, Pending, origin_of, write_sparing
+from consumers.pool.keyring import KeyRing, signature_letter
+from consumers.pool.letters import LetterBox, Pending, origin_of, reject_of, write_sparing
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key, plan_for
 from consumers.pool.pools import ResourceClassOf, class_lookup, table_ref
 from consumers.pool.store import Fences, PartitionMoved, PoolStore, SchemaConflict
 from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
+from govbus.core.key_topic import read_published_keys
 from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.result import Fault, Ok
@@ -64,6 +69,7 @@ class _Batch:
     rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)  # the message of each row, for sink letters
     rejects: list[Reject] = field(default_factory=list)
+    letters: list[dict[str, Any]] = field(default_factory=list)  # bad_signature sink letters
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     stored: Counter = field(default_factory=Counter)    # (dataset, recipient) -> records
     rejected: Counter = field(default_factory=Counter)  # (dataset, recipient) -> records
@@ -77,9 +83,10 @@ class PoolSink:
     def __init__(self, settings: GovbusSettings, recipient: str | None, serde: Serde, metrics: Metrics,
                  store: PoolStore | None = None, *,
                  resource_class_of: ResourceClassOf | Mapping[str, str] | None = None,
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, keys: KeyRing | None = None) -> None:
         """``resource_class_of`` (dataset -> base/theme/department) picks each dataset's pool;
-        by default it is read from the catalogue in ``settings.catalogue_dir``."""
+        by default it is read from the catalogue in ``settings.catalogue_dir``. ``keys``: the
+        signing keys records are verified with (default: read from bus.keys when needed)."""
         self._settings, self._recipient, self._serde, self._metrics = settings, recipient, serde, metrics
         self._topics = topic_names(settings)
         self._store = store or PoolStore(settings.pool_url)
@@ -98,6 +105,7 @@ class PoolSink:
         self._closing = False
         self._letters = LetterBox(settings, serde, self._topics, metrics,
                                   load_dead_letter_schema(settings.schemas_dir))
+        self._keys = keys or KeyRing(lambda: read_published_keys(settings, settings.sink_group))
         self._stop: threading.Event | None = None
         self.lag_known = False  # every partition we own has a known end offset (for /readyz)
 
@@ -186,15 +194,20 @@ class PoolSink:
                    expected: dict[tuple[str, int], int | None]) -> bool:
         batch = _Batch()
         now = datetime.now(timezone.utc)
+        self._keys.learn(msg.headers() for msg in messages if msg.error() is None)
         for msg in messages:
             if self._accept(msg):
                 topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
                 assert topic is not None and partition is not None and offset is not None  # accepted: no error
                 batch.offsets[(topic, partition)] = offset + 1
-                self._add(msg, topic, partition, offset, batch, now)
+                if not self._refused(msg, topic, batch, now):
+                    self._add(msg, topic, partition, offset, batch, now)
         if not batch.offsets:
             self._report_lag(consumer)  # cached end offsets: readiness needs lag while idle too
             return False
+        if batch.letters:  # posted before the rows are written: at least once, like write_sparing
+            self._letters.post(batch.letters)
+            batch.rejects += [reject_of(letter, now) for letter in batch.letters]
         rows = latest_per_key(batch.rows)
         marks = [OffsetMark(self._group, t, p, o) for (t, p), o in batch.offsets.items()]
         # Offsets move only from where this sink left them (PoolStore.write_batch's fences).
@@ -250,11 +263,27 @@ class PoolSink:
         self._next[tp] = offset + 1
         return True
 
-    def _add(self, msg: Message, topic: str, partition: int, offset: int, batch: _Batch,
-             now: datetime) -> None:
+    def _parts(self, topic: str) -> tuple[str, str]:
         parts = self._topic_parts.get(topic)
         if parts is None:
             parts = self._topic_parts[topic] = (self._topics.dataset_of(topic), self._topics.recipient_of(topic))
+        return parts
+
+    def _refused(self, msg: Message, topic: str, batch: _Batch, now: datetime) -> bool:
+        """Whether the record's signature fails (it then becomes a bad_signature letter)."""
+        verdict = self._keys.verify(topic, msg.key(), msg.value(), msg.headers())
+        if isinstance(verdict, Ok):
+            return False
+        parts = self._parts(topic)
+        letter = signature_letter(verdict, origin_of(msg), *parts, now)
+        log.warning("refused %s@%s:%s (%s): dead-lettered", topic, msg.partition(), msg.offset(), verdict.rule)
+        batch.letters.append(letter)
+        batch.rejected[parts] += 1
+        return True
+
+    def _add(self, msg: Message, topic: str, partition: int, offset: int, batch: _Batch,
+             now: datetime) -> None:
+        parts = self._parts(topic)
         dataset, recipient = parts
         mapped = self._map(msg.value(), dataset, recipient)
         if isinstance(mapped, Fault):

@@ -144,7 +144,22 @@ def processor_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]
         found |= _rules(who, TOPIC, family(topics, name), PRE, (W, D, C), f"processor: writes {name} topics")
     found |= _rules(who, TOPIC, topics.audit_deliveries, LIT, (W, D, C), "processor: one audit event per delivery")
     found |= _rules(who, TOPIC, f"{groups.processor}-", PRE, (R, W, D, C), "processor: Faust internal topics")
+    found |= _rules(who, TOPIC, topics.bus_keys, LIT, (W, D, C), "processor: publishes its signing keys")
     return found | _rules(who, GROUP, groups.processor, LIT, (R,), "processor: its consumer group")
+
+
+def key_reader_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,
+                    now: datetime) -> dict[AclRule, str]:
+    """Every bus identity reads ``bus.keys`` (public keys: anyone may verify a delivery); a
+    recipient while it has an agreement in force, like the rest of its access (after that,
+    `govbus keys export` hands it the keys). Literal rules per identity rather than ``User:*``:
+    every ACL stays one a bus identity owns, and the deny-by-default tests see each."""
+    who = {s.value for s in Service} | {identities.adapter(e.provider.department) for e in catalogue.entries.values()}
+    who |= {identities.recipient(a.recipient_id) for a in agreements if a.in_force(now)}
+    found: dict[AclRule, str] = {}
+    for principal in sorted(who):
+        found |= _rules(principal, TOPIC, topics.bus_keys, LIT, (R, D), "everyone: verifies signed deliveries")
+    return found
 
 
 def detector_acls(topics: TopicNames, groups: RoleGroups, rule_datasets: Iterable[str]) -> dict[AclRule, str]:
@@ -233,13 +248,14 @@ def compile_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: 
     KIP-679 (Kafka 2.8+) an idempotent producer's InitProducerId is allowed by WRITE on any
     topic, and Produce no longer checks it (docs/security.md). ``operators``: the ``op.*``
     identities that have a credential (their ACLs follow it)."""
+    agreements = list(agreements)  # read twice: the recipients' topics and their key reading
     return (adapter_acls(catalogue, topics) | recipient_acls(agreements, topics, now)
             | processor_acls(topics, groups) | detector_acls(topics, groups, rule_datasets)
             | service_acls(topics, groups) | action_acls(topics, Service.PROCESSOR.value)
             | action_acls(topics, Service.FEED.value)  # `incident` without an operator identity
             | _rules(Service.AUDIT.value, GROUP, actions_group(groups.audit), LIT, (R,),
                      "audit sink: chains every identity's actions")
-            | operator_acls(topics, groups, operators))
+            | operator_acls(topics, groups, operators) | key_reader_acls(catalogue, agreements, topics, now))
 
 
 def required_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,

@@ -83,6 +83,13 @@ class GovbusSettings(BaseSettings):
     # Master key for keyed pseudonyms (per-agreement keys derive from it): a file only (mode
     # 0600, from a secret store), never an inline value or a default. The local stack makes one.
     pseudonym_key_file: Path | None = None
+    # The processor's Ed25519 signing key (PKCS#8 PEM, mode 0600; govbus.core.signing): every
+    # delivery is signed with it. A file only, like the pseudonym key; the local stack makes one
+    # (<stack dir>/secrets/signing.key) and `govbus keys rotate` replaces it.
+    signing_key_file: Path | None = None
+    # Sign deliveries (default on). Off only for `bench.processor_bench --compare-signing`, which
+    # measures what signing costs; a sink refuses every unsigned record (docs/security.md).
+    sign_deliveries: bool = True
     # The audit store's database (GOVBUS_AUDIT_URL); None: the pool database. An auditor may keep
     # the chain apart from the pools (consumers/audit/store.py).
     audit_url: str | None = None
@@ -135,6 +142,13 @@ def pseudonym_master_key(settings: GovbusSettings) -> bytes:
     return read_secret_file(settings.pseudonym_key_file, "GOVBUS_PSEUDONYM_KEY_FILE",
                             "a file holding the pseudonym master key (the local stack makes "
                             "<stack dir>/secrets/pseudonym.key)")
+
+
+def signing_key_pem(settings: GovbusSettings) -> bytes:
+    """The processor's signing key file's content (PEM), checked like every secret file."""
+    return read_secret_file(settings.signing_key_file, "GOVBUS_SIGNING_KEY_FILE",
+                            "the processor's Ed25519 signing key, PKCS#8 PEM (the local stack makes "
+                            "<stack dir>/secrets/signing.key)")
 
 
 def registry_identity_env(settings: GovbusSettings) -> dict[str, str]:
@@ -192,6 +206,8 @@ def connection_env(settings: GovbusSettings) -> dict[str, str]:
         env[name] = str(path) if path else ""
     if settings.pseudonym_key_file is not None:
         env["GOVBUS_PSEUDONYM_KEY_FILE"] = str(settings.pseudonym_key_file)
+    if settings.signing_key_file is not None:
+        env["GOVBUS_SIGNING_KEY_FILE"] = str(settings.signing_key_file)
     return env | registry_identity_env(settings)
 
 

@@ -14,7 +14,9 @@ Defaults (documented in catalogue/README.md):
   the entry's ``dlq_retention`` (30d);
 - audit topics: one partition (one writer of the hash chain, one order), kept forever;
   audit.checkpoints is compacted (the latest signed checkpoint per chain);
-- emergency.incidents: 3 partitions (keyed by incident id; every reader reads all), forever.
+- emergency.incidents: 3 partitions (keyed by incident id; every reader reads all), forever;
+- bus.keys: one partition, compacted (the latest record of each key id: a public key and whether
+  it is retired; never deleted, so that old deliveries still verify).
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ class TopicKind(StrEnum):
     dlq = "dlq"
     audit = "audit"
     incidents = "incidents"
+    keys = "keys"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,13 @@ def _spec(settings: GovbusSettings, name: str, kind: TopicKind, sizing: _Sizing)
     return TopicSpec(name, sizing.partitions, settings.replication_factor, config, kind.value)
 
 
+def _compacted(settings: GovbusSettings, name: str, kind: TopicKind) -> TopicSpec:
+    """A one-partition compacted topic: the latest value of each key, kept forever."""
+    spec = _spec(settings, name, kind, _Sizing(1, FOREVER))
+    return TopicSpec(spec.name, spec.partitions, spec.replication_factor,
+                     spec.config | {CLEANUP_POLICY: "compact"}, spec.kind)
+
+
 def checkpoints_spec(settings: GovbusSettings, name: str) -> TopicSpec:
     """``audit.checkpoints``: compacted (the latest signed checkpoint per chain is kept forever)."""
     spec = _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
@@ -114,14 +124,15 @@ def _dlq_sizing(entry: CatalogueEntry | None) -> _Sizing:
 
 
 def bus_topics(settings: GovbusSettings) -> list[TopicSpec]:
-    """The topics that belong to no dataset: the audit trails and the incidents."""
+    """The topics that belong to no dataset: the audit trails, the incidents and the keys."""
     names = TopicNames(settings.topic_prefix)
     audit = _Sizing(AUDIT_PARTITIONS, FOREVER)
     return [_spec(settings, names.audit_deliveries, TopicKind.audit, audit),
             _spec(settings, names.audit_redrives, TopicKind.audit, audit),
             _spec(settings, names.audit_acl_changes, TopicKind.audit, audit),
             checkpoints_spec(settings, names.audit_checkpoints),
-            _spec(settings, names.emergency_incidents, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER))]
+            _spec(settings, names.emergency_incidents, TopicKind.incidents, _Sizing(INCIDENT_PARTITIONS, FOREVER)),
+            _compacted(settings, names.bus_keys, TopicKind.keys)]
 
 
 def action_topic(settings: GovbusSettings, identity: str) -> TopicSpec:
@@ -179,6 +190,8 @@ def spec_of(settings: GovbusSettings, plan: Iterable[TopicSpec], name: str) -> T
         return checkpoints_spec(settings, name)
     if parts[0] == "audit":
         return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
+    if name == names.bus_keys:
+        return _compacted(settings, name, TopicKind.keys)
     raise ValueError(f"{name} is not a topic of the bus's plan")
 
 

@@ -69,6 +69,11 @@ class TopicNames:
         """Every change `govbus acl apply` made to the broker's ACLs, and why."""
         return self._name("audit", "acl_changes")
 
+    @property
+    def bus_keys(self) -> str:
+        """The processor's public signing keys (compacted; key = key id: govbus.core.signing)."""
+        return self._name("bus", "keys")
+
     def audit_actions(self, identity: str) -> str:
         """The actions of one bus identity (``audit.actions.op.alice``): only that identity may
         write it (a literal ACL), so the audit sink takes the actor from the topic's name."""

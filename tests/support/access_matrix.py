@@ -24,7 +24,7 @@ SERVICES = ("svc.processor", "svc.detector", "svc.sink", "svc.audit", "svc.feed"
 @dataclass(frozen=True)
 class Case:
     identity: str
-    family: str      # raw_own, raw_other, shared_self, shared_other, dlq_own, dlq_other, audit, emergency
+    family: str      # raw_own, raw_other, shared_self, shared_other, dlq_own, dlq_other, audit, emergency, keys
     topic: str
     operation: str   # READ or WRITE
     allowed: bool
@@ -69,7 +69,7 @@ def _families(bus: Bus, identity: str) -> dict[str, str]:
     own = bus.provides.get(name, [None])[0] if kind == "dept" else None
     other = _any_dataset(bus, not_of=name if kind == "dept" else None)
     families = {"raw_other": t.raw(other), "dlq_other": t.dlq(other),
-                "audit": t.audit_deliveries, "emergency": t.emergency_incidents}
+                "audit": t.audit_deliveries, "emergency": t.emergency_incidents, "keys": t.bus_keys}
     if own:
         families |= {"raw_own": t.raw(own), "dlq_own": t.dlq(own)}
     someone_else = next(r for r in bus.recipients if not (kind == "recv" and r == name))
@@ -83,6 +83,10 @@ def _allowed(bus: Bus, identity: str, family: str, topic: str, op: str) -> bool:
     """The access rules of docs/security.md, stated plainly."""
     kind, _, name = identity.partition(".")
     dataset_of = bus.topics.dataset_of(topic) if family.startswith(("raw", "dlq", "shared")) else None
+    if family == "keys":  # public signing keys: everyone reads (a recipient while it receives),
+        if kind == "recv":  # the processor alone publishes
+            return op == READ and bool(bus.shared.get(name))
+        return op == READ or identity == "svc.processor"
     if kind == "dept":
         return (family == "raw_own" and op == WRITE) or family == "dlq_own"
     if kind == "recv":

@@ -171,3 +171,30 @@ def test_a_registration_an_outage_interrupted_is_finished_on_the_next_reload():
     assert pipeline.reload_agreements() is True
     assert serde.prepared == ["shared.r.hotline.work_order-value"]
     assert pipeline.reload_agreements() is False
+
+
+def test_a_batch_s_deliveries_are_signed_one_tree_a_topic_and_each_verifies_alone(pipeline):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from govbus.core.result import Ok
+    from govbus.core.signing import SIGNATURE_HEADER, SigningKey, verify_delivery
+
+    pipeline.signing_key = SigningKey.of(Ed25519PrivateKey.generate())
+    batch = [out for n in range(5) for out in pipeline.process(_raw(pipeline, order_no=f"GD{n}"))]
+    shared = [out for out in batch if ".shared." in out.topic]
+    assert len({out.topic for out in shared}) == 3 and all(out.sign_as for out in shared)
+    signed = pipeline.sign(batch)
+    keys = {pipeline.signing_key.key_id: pipeline.signing_key.public_key}
+    for out in signed:
+        if ".shared." in out.topic:
+            assert isinstance(verify_delivery(keys, out.topic, out.key, out.value, out.headers), Ok)
+            assert ("govbus.agreement", dict(out.headers)["govbus.agreement"]) in out.headers  # kept
+        else:  # audit events are the bus's own topic: not signed
+            assert SIGNATURE_HEADER not in dict(out.headers)
+    signatures = {dict(out.headers)[SIGNATURE_HEADER] for out in signed if ".shared." in out.topic}
+    assert len(signatures) == 3  # one a topic, not one a record
+
+
+def test_without_a_signing_key_nothing_is_marked_or_signed(pipeline):
+    outs = pipeline.process(_raw(pipeline))
+    assert not any(out.sign_as for out in outs) and pipeline.sign(outs) == outs

@@ -90,7 +90,7 @@ def test_every_adapter_writes_exactly_its_own_raw_topics(department: str) -> Non
     writes = topic_rules(acls(), f"dept.{department}", Operation.WRITE)
     assert {t for t in writes if t.startswith("raw.")} == {f"raw.{d}" for d in own}
     assert writes == {f"raw.{d}" for d in own} | {f"dlq.{d}" for d in own}
-    assert topic_rules(acls(), f"dept.{department}", Operation.READ) == {f"dlq.{d}" for d in own}
+    assert topic_rules(acls(), f"dept.{department}", Operation.READ) == {f"dlq.{d}" for d in own} | {"bus.keys"}
 
 
 # --- recipients -------------------------------------------------------------------------------
@@ -129,8 +129,8 @@ def test_a_new_agreement_adds_the_recipients_read_and_group() -> None:
         id="hotline-to-transport-fz", recipient={"department": "transport", "region_code": "350100", "level": "city"}))
     added = acls(agreements() + (new,)) - acls()
     topic = "shared.transport_350100.hotline.work_order"
-    assert added == {AclRule("recv.transport_350100", Resource.TOPIC, topic, Pattern.LITERAL, op)
-                     for op in (Operation.READ, Operation.DESCRIBE)} | {
+    assert added == {AclRule("recv.transport_350100", Resource.TOPIC, name, Pattern.LITERAL, op)
+                     for op in (Operation.READ, Operation.DESCRIBE) for name in (topic, "bus.keys")} | {
         AclRule("recv.transport_350100", Resource.GROUP, "recv.transport_350100.", Pattern.PREFIXED, Operation.READ)}
     assert plan_acls(acls(agreements() + (new,)), acls()).lines()[0].startswith("+ User:recv.transport_350100")
 
@@ -156,7 +156,8 @@ def test_families_are_prefixed_so_a_new_dataset_needs_no_new_processor_acl() -> 
     processor = {r for r in acls() if r.principal == "svc.processor"}
     assert {(r.name, r.pattern) for r in processor if r.operation is Operation.WRITE} == {
         ("shared.", Pattern.PREFIXED), ("dlq.", Pattern.PREFIXED), ("audit.deliveries", Pattern.LITERAL),
-        ("govbus-processor-", Pattern.PREFIXED), ("audit.actions.svc.processor", Pattern.LITERAL)}
+        ("govbus-processor-", Pattern.PREFIXED), ("audit.actions.svc.processor", Pattern.LITERAL),
+        ("bus.keys", Pattern.LITERAL)}
 
 
 @pytest.mark.parametrize("prefix", ["t1", "t9f8e7d6"])

@@ -69,9 +69,16 @@ def test_every_topic_of_the_bus_is_planned(catalogue: Catalogue) -> None:
     expected = ({f"raw.{d}" for d in datasets} | {f"dlq.{d}" for d in datasets}
                 | {f"shared.{a.recipient_id}.{a.dataset}" for a in agreements}
                 | {"audit.deliveries", "audit.redrives", "audit.acl_changes", "audit.checkpoints",
-                   "emergency.incidents"})
+                   "emergency.incidents", "bus.keys"})
     assert set(planned) == expected
     assert list(planned) == sorted(planned)
+
+
+def test_bus_keys_is_one_compacted_partition_kept_forever(catalogue: Catalogue) -> None:
+    spec = plan(catalogue)["bus.keys"]
+    assert (spec.partitions, spec.kind) == (1, "keys")
+    assert spec.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
+    assert spec_of(GovbusSettings(topic_prefix="t1"), [], "t1.bus.keys").config["cleanup.policy"] == "compact"
 
 
 def test_the_checkpoint_topic_is_compacted_with_one_partition(catalogue: Catalogue) -> None:
