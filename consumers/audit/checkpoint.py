@@ -24,7 +24,6 @@ file is SubjectPublicKeyInfo PEM.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -38,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from consumers.audit.logic import Head
 from govbus.core.result import Fault, Ok
+from govbus.core.signing import key_id, raw_public_key  # one key id for delivery and checkpoint keys
 
 _SIGNED_FIELDS = ("chain", "seq", "head_hash", "time", "key_id")
 
@@ -53,14 +53,6 @@ class Checkpoint:
     signature: str     # Ed25519 signature of signed_bytes, hex
 
 
-def raw_public(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    return hashlib.sha256(raw_public(public)).hexdigest()[:16]
-
-
 def signed_bytes(chain: str, seq: int, head_hash: str, time: str, key: str) -> bytes:
     body = {"chain": chain, "seq": seq, "head_hash": head_hash, "time": time, "key_id": key}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -71,7 +63,7 @@ def sign_checkpoint(private: Ed25519PrivateKey, chain: str, head: Head, now: dat
     when = now.astimezone(timezone.utc).isoformat(timespec="microseconds")
     kid = key_id(public)
     signature = private.sign(signed_bytes(chain, head.seq, head.hash, when, kid))
-    return Checkpoint(chain, head.seq, head.hash, when, kid, raw_public(public).hex(), signature.hex())
+    return Checkpoint(chain, head.seq, head.hash, when, kid, raw_public_key(public).hex(), signature.hex())
 
 
 def encode(checkpoint: Checkpoint) -> bytes:
