@@ -29,6 +29,7 @@ from govbus.core.identities import Service
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import AvroBody, Serde, varint
 from govbus.core.settings import kafka_config, topic_names
+from govbus.core.signing import load_signing_key, signature_headers
 from govbus.core.topics import value_subject
 from tests.support.samples import SAMPLES
 
@@ -73,11 +74,12 @@ def _poison(encode) -> dict[str, tuple[bytes, str, str]]:
     }
 
 
-def _produce(settings, topic: str, items: list[tuple[str, bytes]]) -> None:
+def _produce(settings, topic: str, items: list[tuple[str, bytes]], headers: list | None = None) -> None:
     producer = Producer(kafka_config(settings, "producer"))
     failures: list = []
     for key, value in items:
-        producer.produce(topic, value, key.encode(), on_delivery=lambda err, _m: err and failures.append(err))
+        producer.produce(topic, value, key.encode(), headers=headers,
+                         on_delivery=lambda err, _m: err and failures.append(err))
     assert producer.flush(30) == 0 and not failures, failures
 
 
@@ -114,7 +116,7 @@ def _at_least(letters: dict[str, dict], count: int) -> dict[str, dict] | None:
     return letters if len(letters) >= count else None
 
 
-def _one_delivery(settings, topic: str) -> bytes:
+def _one_delivery(settings, topic: str) -> Any:  # a confluent_kafka Message
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"{settings.topic_prefix}-peek",
                                                              "auto.offset.reset": "earliest"}))
     consumer.subscribe([topic])
@@ -122,7 +124,7 @@ def _one_delivery(settings, topic: str) -> bytes:
         for _ in range(30):
             message = consumer.poll(1.0)
             if message is not None and not message.error():
-                return message.value()
+                return message
     finally:
         consumer.close()
     raise AssertionError(f"nothing delivered on {topic}")
@@ -172,10 +174,17 @@ def test_poison_on_the_raw_topic_ends_in_dead_letters_and_stops_no_role(broker, 
 
         # Defence in depth: a poisoned copy of a delivery straight on the police's shared topic.
         shared = topics.shared(POLICE, DATASET)
-        delivered = _one_delivery(settings, shared)
+        message = _one_delivery(settings, shared)
+        delivered, agreement = message.value(), dict(message.headers())
         writer_id = int.from_bytes(delivered[1:5], "big")
         record = serde.decode(delivered).value | {"order_no": "SHARED-NUL", "content": "夜间\x00噪音"}
-        _produce(settings, shared, [("SHARED-NUL", AvroBody(serde.reader(writer_id).parsed, writer_id).framed(record))])
+        poisoned = AvroBody(serde.reader(writer_id).parsed, writer_id).framed(record)
+        # Signed with the bus's own key, as if the processor had delivered it: the signature
+        # check passes and the database is what refuses it.
+        signer = load_signing_key(settings.signing_key_file.read_bytes()).value
+        signed = signature_headers(signer, shared, b"SHARED-NUL", poisoned, agreement["govbus-agreement-id"].decode(),
+                                   agreement["govbus-agreement-version"].decode())
+        _produce(settings, shared, [("SHARED-NUL", poisoned)], signed)
         _produce(settings, raw, [("GOOD-AFTER", serde.encode(value_subject(raw), _order("GOOD-AFTER")))])
         sink_letter = _wait(lambda: _letters(settings).get("SHARED-NUL"), 90, children, logs)
         assert sink_letter is not None, (tmp_path / "sink.log").read_text()[-3000:]
