@@ -15,7 +15,7 @@ import pytest
 
 from commands.localstack import StackState, stack_down, stack_up
 from commands.localstack.keycloak import identity_path
-from commands.localstack.secrets import pseudonym_key_path
+from commands.localstack.secrets import pseudonym_key_path, signing_key_path
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
 from tests.conftest import Broker
@@ -26,7 +26,8 @@ NODES = 3
 def _broker_of(state: StackState) -> Broker:
     folder = Path(state.stack_dir)
     return Broker(state.bootstrap, state.registry_url, identities.ADMIN, state.identity_store.path(identities.ADMIN),
-                  state.tls.ca_cert, identity_path(folder), pseudonym_key_path(folder))
+                  state.tls.ca_cert, identity_path(folder), pseudonym_key_path(folder),
+                  signing_key_file=signing_key_path(folder))  # the processor signs its deliveries
 
 
 @pytest.fixture(scope="session")
