@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from consumers.audit.checkpoint import Checkpoint, decode, due, encode, sign_checkpoint
 from consumers.audit.logic import Head
 from govbus.core.kafka_admin import create_planned_topics
+from govbus.core.kafka_errors import client_logger
 from govbus.core.result import Fault, Ok
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topic_plan import checkpoints_spec
@@ -88,8 +89,8 @@ def read_checkpoints(settings: GovbusSettings) -> Ok[list[Ok[Checkpoint] | Fault
     """Every record on ``audit.checkpoints`` (compaction keeps at least the latest per chain),
     decoded; a Fault when the topic is missing."""
     topic = topic_names(settings).audit_checkpoints
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": "govbus-audit-verify",
-                                                              "enable.partition.eof": True}))
+    consumer = Consumer(kafka_config(settings, "consumer", logger=client_logger(None, "govbus.librdkafka.verify"),
+                                     **{"group.id": "govbus-audit-verify", "enable.partition.eof": True}))
     try:
         meta = consumer.list_topics(topic, timeout=READ_SECONDS).topics.get(topic)
         if meta is None or meta.error is not None:
