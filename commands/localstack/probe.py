@@ -1,6 +1,7 @@
 """Readiness probes: a real metadata request to the broker, a real API call to the registry."""
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 import urllib.error
@@ -35,7 +36,8 @@ def registry_ready(url: str, timeout: float = 3.0) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/subjects", timeout=timeout) as response:  # noqa: S310 - the registry's URL
             return response.status == 200
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        # HTTPException: something that is not an HTTP server (a TLS listener) holds the port.
         return False
 
 

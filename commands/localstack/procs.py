@@ -19,6 +19,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_taken(port: int) -> bool:
+    """True when something already listens on (or holds) the loopback ``port``."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False

@@ -25,7 +25,7 @@ from commands.localstack.cluster import (
 from commands.localstack.identities import StackIdentities, catalogue_identity_names
 from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
 from commands.localstack.probe import registry_ready, wait_until
-from commands.localstack.procs import free_port, log_tail, pid_alive, spawn, stop_pid, stop_pids
+from commands.localstack.procs import free_port, log_tail, pid_alive, port_taken, spawn, stop_pid, stop_pids
 from commands.localstack.secrets import ensure_audit_signing_key, ensure_pseudonym_key, ensure_signing_key
 from commands.localstack.secure import LISTENER, MECHANISM, registry_config
 from commands.localstack.tls import TlsFiles
@@ -166,13 +166,15 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
     root = Path(state.stack_dir)
     log = root / "logs" / "registry.log"
     registry_config(root, IdentityFile.read(state.identity_store.path(identities.Service.REGISTRY)), state.tls.ca_cert)
+    _claim_registry_port(state, settings)
+    management_port = _another_free_port(state.registry_port)
     # kafkasql keeps the schemas in a Kafka topic, so they survive a registry restart.
     state.pids["registry"] = spawn(
         [str(java), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
          "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={state.registry_port}",
          # Apicurio always opens its management interface (default 0.0.0.0:9000): give it a
          # loopback port of its own so two stacks on one machine do not collide.
-         "-Dquarkus.management.host=127.0.0.1", f"-Dquarkus.management.port={free_port()}",
+         "-Dquarkus.management.host=127.0.0.1", f"-Dquarkus.management.port={management_port}",
          # Its Kafka identity (svc.registry, SASL_SSL) is in config/application.properties.
          *registry_auth_args(state.keycloak_port),
          "-Dapicurio.storage.kind=kafkasql",
@@ -182,6 +184,23 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
     if not wait_until(lambda: registry_ready(state.registry_url), 180, state.pids["registry"]):
         raise StackError(f"Apicurio did not become ready at {state.registry_url}; log tail:\n"
                          f"{log_tail(log)}")
+
+
+def _claim_registry_port(state: StackState, settings: GovbusSettings) -> None:
+    if not port_taken(state.registry_port):
+        return
+    if settings.registry_port:
+        raise StackError(f"port {state.registry_port} (GOVBUS_REGISTRY_PORT) is in use: stop what holds it "
+                         "or choose another port")
+    # The port was free when the stack was made; another process has taken it since.
+    state.registry_port = _another_free_port(state.registry_port)
+
+
+def _another_free_port(taken: int) -> int:
+    port = free_port()
+    while port == taken:
+        port = free_port()
+    return port
 
 
 def stack_status(settings: GovbusSettings) -> tuple[StackState | None, dict[str, bool]]:
