@@ -70,8 +70,7 @@ def find_identifiers(text: str) -> list[PiiSpan]:
     return [PiiSpan(*c) for c in _resolve(_identifier_candidates(fold(text)))]
 
 
-def _find_internal(text: str) -> list[tuple[int, int, str]]:
-    folded = fold(text)
+def _find_internal(folded: str) -> list[tuple[int, int, str]]:
     candidates = _identifier_candidates(folded) + labelled_findings(folded)
     candidates += address_findings(folded) + name_findings(folded)
     return _resolve(candidates)
@@ -81,7 +80,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     """Every kind of personal data in ``text``, sorted, non-overlapping."""
     if not text:
         return []
-    return [PiiSpan(a, b, "name" if k.startswith("name") else k) for a, b, k in _find_internal(text)]
+    return [PiiSpan(a, b, "name" if k.startswith("name") else k) for a, b, k in _find_internal(fold(text))]
 
 
 def _star(s: str, keep_first: int, keep_last: int) -> str:
@@ -135,8 +134,8 @@ def mask_pii(text: str, spans: list[PiiSpan] | None = None) -> str:
     """``text`` with every span (by default every finding of ``find_pii``) masked by its kind."""
     if not text:
         return text
-    found = _find_internal(text) if spans is None else [(s.start, s.end, s.kind) for s in spans]
     folded = fold(text)
+    found = _find_internal(folded) if spans is None else [(s.start, s.end, s.kind) for s in spans]
     parts: list[str] = []
     cursor = 0
     for start, end, kind in found:

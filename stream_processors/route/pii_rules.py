@@ -25,9 +25,12 @@ from govbus.core.result import Fault
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def fold(text: str) -> str:
     """``text`` with full-width digits, letters and punctuation as ASCII; same length."""
-    return text.translate(_FOLD)
+    return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
 
 
 _CHUNK = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:[ \-][0-9]+)*(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
@@ -119,7 +122,7 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
 
 def number_findings(folded: str) -> list[tuple[int, int, str]]:
     """IDs, mobiles, bank cards and landlines written as digit groups."""
-    found = [(m.start(), m.end(), "landline") for m in _BRACKETED_LANDLINE.finditer(folded)]
+    found = [(m.start(), m.end(), "landline") for m in _BRACKETED_LANDLINE.finditer(folded)] if "(" in folded else []
     for m in _CHUNK.finditer(folded):
         found.extend(_chunk_findings(folded, m))
     return found
@@ -135,6 +138,7 @@ _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EeGg][0-9]{8}|[Ee][A-HJ-NP-Za-hj-np
 _PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[0-9]{6,9})(?![A-Za-z0-9])")
 _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _QQ = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[ :：是为]*([1-9][0-9]{4,10})(?![0-9])")
+_LABELS = re.compile(r"[Qq][Qq]|扣扣|微信|[VvWw][Xx]|[Ww]echat|[Ww]eixin")
 _WECHAT = re.compile(
     r"(?:微信号?|[Vv][Xx]|[Ww][Xx]|[Ww]echat|[Ww]eixin)(?:号|ID|id)?[ :：是为]*"
     r"([A-Za-z][A-Za-z0-9_\-]{5,19}|[0-9]{5,11})(?![A-Za-z0-9_\-])")
@@ -149,13 +153,17 @@ def format_findings(folded: str) -> list[tuple[int, int, str]]:
     """Plates, passports and e-mail addresses: fixed formats, no check character."""
     found = [(m.start(), m.end(), "plate") for m in _PLATE.finditer(folded) if _plate_ok(m.group())]
     found += [(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(folded)]
-    found += [(m.start(1), m.end(1), "passport") for m in _PASSPORT_CUED.finditer(folded)]
-    found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(folded)]
+    if "护照" in folded:
+        found += [(m.start(1), m.end(1), "passport") for m in _PASSPORT_CUED.finditer(folded)]
+    if "@" in folded:
+        found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(folded)]
     return found
 
 
 def labelled_findings(folded: str) -> list[tuple[int, int, str]]:
     """QQ and WeChat ids: only where the text labels them (a bare 8-digit run is not a QQ)."""
+    if not _LABELS.search(folded):
+        return []
     found = [(m.start(1), m.end(1), "qq") for m in _QQ.finditer(folded)]
     found += [(m.start(1), m.end(1), "wechat") for m in _WECHAT.finditer(folded)]
     return found

@@ -1,0 +1,120 @@
+"""What the free-text detector costs: texts per second alone, and the processor's pipeline with
+the new ``scrub_text`` against the first scrubber (IDs, mobiles, cards only), in one run.
+
+1. Detector alone: ``find_pii`` + mask (what ``scrub_text`` does), ``find_identifiers`` and the
+   first scrubber over the tune corpus (tests/data/pii/tune.jsonl, or bench/pii_seed.py while the
+   corpus is not there), ``--repeat`` rounds, median texts per CPU-second.
+2. Processor: the processor's own work per input record, in one process (bench.signing_bench's
+   pipeline: decode, clean, route, mask for three agreements, encode deliveries and audit
+   events; the province's agreement scrubs ``content``), once with each scrubber, rounds
+   alternating (which goes first alternates too), median input records per CPU-second and the
+   ratio new/old. Goal: ≥ 0.8. The scrub cache is cleared before every round, so each round
+   scrubs every text once, as a processor seeing new records does.
+
+    python -m bench.scrub_bench [--records 5000] [--repeat 5]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from bench.pii_score import load_tune, score
+from bench.processor_bench import DATASET, bench_records
+from bench.signing_bench import BATCH, new_pipeline
+from govbus.core.deadletter import Origin
+from govbus.core.settings import GovbusSettings
+from govbus.core.topics import value_subject
+from stream_processors.clean.dedup import SeenEvents
+from stream_processors.pipeline import Pipeline
+from stream_processors.route import plan
+from stream_processors.route.pii import find_identifiers, find_pii
+from stream_processors.route.textscrub import scrub_identifiers_v1, scrub_text
+
+SCRUBBERS: dict[str, Callable[[str], str]] = {"new": scrub_text, "old": scrub_identifiers_v1}
+
+
+def texts_per_second(texts: list[str], fn: Callable[[str], Any], repeat: int) -> tuple[float, list[float]]:
+    """Median texts per CPU-second of ``fn`` over ``texts``, and every round's figure."""
+    rates = []
+    for _ in range(repeat):
+        started = time.process_time()
+        for text in texts:
+            fn(text)
+        rates.append(len(texts) / max(time.process_time() - started, 1e-9))
+    return statistics.median(rates), rates
+
+
+@contextmanager
+def scrubber(fn: Callable[[str], str]) -> Iterator[Callable[..., Any]]:
+    """Plans compiled inside this block use ``fn`` for ``scrub_text`` (through plan's cache)."""
+    saved = plan._scrub_cached
+    plan._scrub_cached = lru_cache(maxsize=4096)(fn)
+    try:
+        yield plan._scrub_cached
+    finally:
+        plan._scrub_cached = saved
+
+
+def one_round(pipeline: Pipeline, origins: list[Origin]) -> float:
+    """CPU seconds to process every origin, batch by batch, as the agent does."""
+    started = time.process_time()
+    for start in range(0, len(origins), BATCH):
+        for origin in origins[start:start + BATCH]:
+            pipeline.process(origin)
+    return time.process_time() - started
+
+
+def detector_figures(repeat: int) -> None:
+    source, records = load_tune()
+    texts = [r["text"] for r in records]
+    result = score(records, find_pii)
+    print(f"corpus: {source}, {len(texts)} texts, {sum(map(len, texts)) / max(len(texts), 1):.0f} characters "
+          f"on average")
+    print("recall per kind: " + ", ".join(f"{k} {v:.3f}" for k, v in result["recall"].items())
+          + f"; all {result['recall_all']:.3f}; precision {result['precision']:.3f}; kept {result['kept']:.3f}")
+    scrub_text("我是陈大文")  # load the tagger's dictionary outside the timed rounds
+    for name, fn in (("scrub_text (find_pii + mask)", scrub_text), ("find_pii", find_pii),
+                     ("find_identifiers", find_identifiers), ("old scrubber", scrub_identifiers_v1)):
+        median, rates = texts_per_second(texts, fn, repeat)
+        print(f"{name:30} median {median:,.0f} texts/CPU-s  {[round(r) for r in rates]}", flush=True)
+
+
+def processor_figures(records: int, repeat: int) -> None:
+    pipelines: dict[str, tuple[Pipeline, Callable[..., Any]]] = {}
+    for name, fn in SCRUBBERS.items():
+        with scrubber(fn) as cached:
+            pipelines[name] = (new_pipeline(GovbusSettings()), cached)
+    first = pipelines["new"][0]
+    raw = first.topics.raw(DATASET)
+    values = bench_records(first.schemas[DATASET], records)
+    origins = [Origin(raw, 0, n, r["order_no"].encode(), first.serde.encode(value_subject(raw), r))
+               for n, r in enumerate(values)]
+    seconds: dict[str, list[float]] = {name: [] for name in SCRUBBERS}
+    for n in range(repeat):
+        for name in (("new", "old") if n % 2 == 0 else ("old", "new")):
+            pipeline, cached = pipelines[name]
+            cached.cache_clear()
+            pipeline.seen = SeenEvents(600, 1_000_000)  # every round sees the records as new
+            seconds[name].append(one_round(pipeline, origins))
+        print("round: " + "  ".join(f"{m} {records / seconds[m][-1]:,.0f}/CPU-s" for m in SCRUBBERS), flush=True)
+    new, old = (records / statistics.median(seconds[m]) for m in ("new", "old"))
+    print(f"processor pipeline: new scrub_text median {new:,.0f} input records/CPU-s, old {old:,.0f}; "
+          f"ratio new/old {new / old:.2f} (goal ≥ 0.8)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    detector_figures(max(args.repeat, 3))
+    processor_figures(args.records, max(args.repeat, 3))
+
+
+if __name__ == "__main__":
+    main()
