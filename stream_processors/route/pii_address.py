@@ -28,7 +28,7 @@ _DOOR_CHAIN = rf"(?:{_DOOR_PART}[ ,，]?)*{_DOOR_PART}(?:[0-9]{{3,4}}(?![0-9]))?
 # Anchored on the suffix and numbers; the name before them is found by walking back (a regex
 # with a lazy name prefix would be tried from every character of the text: 3x slower).
 _ROAD_ADDRESS = re.compile(
-    rf"{_ROAD}(?P<no>[{_NUM}]+(?:之[0-9]+|-[0-9]+)?号(?:院)?)(?P<door>{_DOOR_CHAIN})?")
+    rf"{_ROAD}(?P<no>[{_NUM}]+(?:之[0-9]+|-[0-9]+)?号(?:院|之[0-9]+)?)(?P<door>{_DOOR_CHAIN})?")
 _ESTATE_ADDRESS = re.compile(rf"{_ESTATE}(?P<door>{_DOOR_CHAIN})")
 # Every address form has a number before one of these (or a lettered 座): the cheap test first.
 _ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|单元|室|房|座|层|楼|#|期|-[0-9])|[A-Za-z]座")

@@ -112,6 +112,8 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
                     and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
                 kind = None
             if kind:
+                if kind == "mobile" and before == "+":  # +86 …: the plus sign is part of it
+                    start -= 1
                 found.append((start, end, kind))
                 i = j + 1
                 break
