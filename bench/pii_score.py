@@ -1,6 +1,6 @@
 """Scoring a free-text detector against labelled texts (the corpus's JSON shape).
 
-A labelled span counts as found when detected spans cover at least half of it (any kind: a
+A labelled span counts as found when detected spans cover all of it (any kind: a
 mobile reported as a WeChat id is still masked); recall is per labelled kind. Precision is the
 share of detected characters that fall inside a labelled span. A ``keep`` detail counts as kept
 when no detected span overlaps it.
@@ -44,7 +44,7 @@ def score(records: Iterable[dict[str, Any]], detect: Callable[[str], Sequence[Se
         labelled: list[Span] = [(s["start"], s["end"], s["kind"]) for s in record["spans"]]
         for start, end, kind in labelled:
             total[kind] += 1
-            if _covered(start, end, found) * 2 >= end - start:
+            if _covered(start, end, found) >= end - start:
                 hit[kind] += 1
             else:
                 misses.append(f"{kind}: {text[start:end]} | {text}")

@@ -1,13 +1,17 @@
 """Addresses below street level in Chinese free text: road + door number, estate + building /
-unit / room.
+unit / room, village + group + number.
 
 District, street and public place names are ordinary details and stay readable; what makes an
-address personal is the door number and the building/unit/room inside an estate. A span covers
-the road or estate name and its numbers (the mask keeps the names and hides the numbers), and
-starts after the last administrative word (区, 县, 镇 ...) or verb of place (住, 在 ...), so a
-district name is never part of it.
+address personal is the door number and the building/unit/room inside an estate. An address is
+found from its numbered parts (88号, 5号楼, 2单元, 301室, 6组, A区 ...): parts that follow each
+other, directly or across a short estate name (五四路88号|融侨锦江|26座408室), form one
+cluster; the name before the first part (up to 8 characters, cut after the last administrative
+word or verb of place: 区, 县, 市, 在, 住 ...) starts the span. A cluster is an address when it
+holds a building/unit/room/group part, or when its door number follows a road, town or village
+name (五四路88号, 琯头镇91号): "3号窗口" and "5月3号" are not addresses.
 
-Operates on folded text (see pii_rules.fold); returns (start, end, "address").
+The mask keeps the names and stars the numbers. Operates on folded text (see pii_rules.fold);
+returns (start, end, "address").
 """
 from __future__ import annotations
 
@@ -15,58 +19,88 @@ import re
 
 _HAN = "\u4e00-\u9fff"
 _NUM = "0-9零一二三四五六七八九十百"
-_ROAD = r"(?:路|街|大道|巷|弄|胡同|大街)"
-_ESTATE = (r"(?:小区|花园|苑|公寓|新村|家园|大厦|广场|山庄|宿舍|公馆|华府|名城|雅居|新城|"
-           r"嘉园|佳园|府|庭|里|坊|城|湾|园|村)")
-# One building / unit / floor / room component, or the 5-2-301 shorthand.
-_DOOR_PART = (
-    rf"(?:[A-Za-z]?[{_NUM}]+[A-Za-z]?(?:号楼|栋|幢|座|#楼|#|号院|期|区(?=[{_NUM}]))|[A-Za-z]座"
-    rf"|[{_NUM}]+单元|[0-9]+(?:层|楼)(?![{_HAN}]{{0,1}}[道梯房])|[0-9]+(?:室|号房|房间|房)"
-    rf"|[0-9]{{1,3}}-[0-9]{{1,2}}-[0-9]{{3,4}})"
-)
-_DOOR_CHAIN = rf"(?:{_DOOR_PART}[ ,，]?)*{_DOOR_PART}(?:[0-9]{{3,4}}(?![0-9]))?"
-# Anchored on the suffix and numbers; the name before them is found by walking back (a regex
-# with a lazy name prefix would be tried from every character of the text: 3x slower).
-_ROAD_ADDRESS = re.compile(
-    rf"{_ROAD}(?P<no>[{_NUM}]+(?:之[0-9]+|-[0-9]+)?号(?:院|之[0-9]+)?)(?P<door>{_DOOR_CHAIN})?")
-_ESTATE_ADDRESS = re.compile(rf"{_ESTATE}(?P<door>{_DOOR_CHAIN})")
-# Every address form has a number before one of these (or a lettered 座): the cheap test first.
-_ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|单元|室|房|座|层|楼|#|期|-[0-9])|[A-Za-z]座")
-_NAME_CHARS = re.compile(rf"[{_HAN}A-Za-z0-9]{{1,8}}$")
-_BARE_DOOR = re.compile(rf"(?<![{_NUM}A-Za-z])(?P<door>[{_NUM}]+(?:号楼|栋|幢)(?:{_DOOR_CHAIN})?)")
+# A numbered part; "号" last among the alternatives so that 号楼 / 号院 win.
+_PART = re.compile(
+    rf"(?P<num>[A-Za-z]?[{_NUM}]+[A-Za-z]?(?:-[0-9]+)?)(?P<unit>号楼|号院|栋|幢|座|#楼|#|单元|室|层|组|期|"
+    rf"号(?![线码窗车台机位])(?:之[0-9]+)?)"
+    rf"|(?P<letter>[A-Za-z])(?P<lunit>区|座|栋)(?=[{_NUM}])")
+_ROOM_TAIL = re.compile(r"[0-9]{3,4}(?![0-9号栋幢座层室单元组])")   # 2单元|301, 8栋|1201
+_SHORTHAND = re.compile(r"(?<![0-9])[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")   # 5-2-301
+# Parts below a door number; 组 (a village's group) and 号 need a village or road name before them.
+_INSIDE = frozenset(("号楼", "号院", "栋", "幢", "座", "#楼", "#", "单元", "室", "层", "期", "区"))
+_ROADS = ("路", "街", "道", "巷", "弄", "胡同", "镇", "村", "乡", "里", "坊", "兜", "埕", "厝", "营", "庄", "屯", "岭", "坪", "湾")
+_NAME_CHARS = re.compile(rf"[{_HAN}A-Za-z0-9]{{1,10}}$")
 # A span's name starts after these: administrative units, verbs and particles of place.
-_NAME_STOPS = set("省市区县镇乡街道在住于是的到近旁边靠往从和与及、，,。：: 我家映诉称说向对")
-_NAME_STOP_WORDS = ("街道", "社区", "家住", "住在", "位于", "地址")
+_STOP_CHARS = frozenset("省市区县在住于是的到近旁边靠往从和与及对向给被了把我们他她")
+_STOP_WORDS = ("街道", "社区", "家住", "住在", "位于", "地址", "发现", "举报", "反映", "房子")
+_GAP = 8  # an estate name between two numbered parts is at most this long
 
 
-def _name_start(text: str, suffix_start: int, suffix_end: int) -> int:
-    """Where the road/estate name starts: up to 8 name characters before its suffix, after the
-    last stop character or stop word among them."""
-    before = _NAME_CHARS.search(text, max(0, suffix_start - 8), suffix_start)
-    start = before.start() if before else suffix_start
-    name = text[start:suffix_end]
+def _is_stop(text: str, i: int) -> bool:
+    if text[i] == "区" and i and text[i - 1] in "小园校厂营景":  # 金山小区 is an estate, not a district
+        return False
+    return text[i] in _STOP_CHARS
+
+
+def _name_start(text: str, at: int) -> int:
+    """Start of the road / estate / village name that ends at ``at``."""
+    before = _NAME_CHARS.search(text, max(0, at - 10), at)
+    if before is None:
+        return at
+    name = text[before.start():at]
     cut = 0
-    for word in _NAME_STOP_WORDS:
-        at = name.rfind(word)
-        if at >= 0:
-            cut = max(cut, at + len(word))
-    # the suffix itself (the last character) may be a stop character such as 街; never cut it
-    for i, ch in enumerate(name[:suffix_start - start]):
-        if ch in _NAME_STOPS:
+    for word in _STOP_WORDS:
+        found = name.rfind(word)
+        if found >= 0:
+            cut = max(cut, found + len(word))
+    for i in range(len(name)):
+        if _is_stop(name, i):
             cut = max(cut, i + 1)
-    return start + min(cut, suffix_start - start)
+    return before.start() + cut
+
+
+def _parts(folded: str) -> list[tuple[int, int, bool]]:
+    """(start, end, inside) of each numbered part; ``inside``: building/unit/room/group level."""
+    parts = []
+    for m in _PART.finditer(folded):
+        unit = m.group("unit") or m.group("lunit")
+        end = m.end()
+        if unit in ("单元", "栋", "幢", "座", "号楼", "#楼", "#"):
+            tail = _ROOM_TAIL.match(folded, end)
+            end = tail.end() if tail else end
+        parts.append((m.start(), end, unit in _INSIDE))
+    parts += [(m.start(), m.end(), True) for m in _SHORTHAND.finditer(folded)]
+    return sorted(parts)
+
+
+def _joinable(folded: str, end: int, start: int) -> bool:
+    gap = folded[end:start]
+    return len(gap) <= _GAP and all(not _is_stop(gap, i) and ("\u4e00" <= ch <= "\u9fff" or ch.isalnum())
+                                    for i, ch in enumerate(gap))
 
 
 def address_findings(folded: str) -> list[tuple[int, int, str]]:
-    """Road + number and estate + door spans; a bare "5号楼2单元" counts too."""
+    """Road + number, estate + door and village + group spans."""
     if not _ANY_NUMBERED.search(folded):
         return []
     found = []
-    for pattern, group in ((_ROAD_ADDRESS, "no"), (_ESTATE_ADDRESS, "door")):
-        for m in pattern.finditer(folded):
-            found.append((_name_start(folded, m.start(), m.start(group)), m.end(), "address"))
-    taken = [range(a, b) for a, b, _ in found]
-    for m in _BARE_DOOR.finditer(folded):
-        if not any(m.start() in r for r in taken):
-            found.append((m.start(), m.end(), "address"))
+    clusters: list[list[tuple[int, int, bool]]] = []
+    for part in _parts(folded):
+        if clusters and part[0] < clusters[-1][-1][1]:
+            continue
+        if clusters and _joinable(folded, clusters[-1][-1][1], part[0]):
+            clusters[-1].append(part)
+        else:
+            clusters.append([part])
+    for cluster in clusters:
+        first = cluster[0][0]
+        start = _name_start(folded, first)
+        name = folded[start:first]
+        if any(inside for _, _, inside in cluster) and (name or len(cluster) > 1) \
+                or name.endswith(_ROADS) and name[:-1]:
+            found.append((start, cluster[-1][1], "address"))
     return found
+
+
+# Every address form has a number before one of these (or a lettered 区/座): the cheap test first.
+_ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|座|单元|室|层|组|#|-[0-9])")

@@ -37,20 +37,28 @@ TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", 
 _HAN = "\u4e00-\u9fff"
 _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "]"
 _TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
-# A title form must not be the tail of a longer word: "小王先生" yes, but not "高先生" inside "最高先生"?
-# Chinese has no such words for these titles, so only a preceding surname character is excluded.
-_ANY_TITLE = re.compile(_TITLE_ALT)
-_TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT})")
-_CUE = re.compile(
-    r"(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
+# 总 (洪总, 吴总: how a boss is addressed) only where it ends the word: not 高总价, 汇总, 总体.
+_BOSS = r"总(?![\u4e00-\u9fff])|总(?=[说称让要也家那这的和在开办叫去来不])"
+_ANY_TITLE = re.compile(f"{_TITLE_ALT}|总")
+_TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
+_CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶
+    r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
     r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
-    r"经办人|负责人|工作人员|网格员|民警)[ :：是为叫]{0,2}")
+    r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
+    r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|叫)[ :：是为叫]{0,2})+")
+# A name alone at the start of a line, before a bracket or colon: "詹德顺（马尾区）：…".
+_LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:])")
+# A cue followed by a place, not a person: 我是晋安区的, 我是江西的.
+_PLACE_AFTER_CUE = re.compile(
+    rf"[{_HAN}]{{1,3}}?(?:区|县|市|省|镇|乡|村|人)|江西|江苏|湖南|湖北|广东|广西|安徽|福建|山东")
 # Characters that end a given name when a cue says a name starts: particles, verbs, punctuation.
 _GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉家电话手机号码身份证联系今昨明前于和与及也都就要想")
 # Words the tagger marks nr that are not names (greetings, ordinary words with a surname char).
 _NOT_NAMES = frozenset("谢谢 高速 黄金 周末 马路 林业 高峰 江边 金额 常州 温度 方便 明天 石头 白天 "
                        "毛病 文明 于是 安全 程序 向前 成功 华侨 海关 都市 和平 平安 宁静 龙头 "
-                       "钱款 车辆 车主 路灯 路口 马上 高兴 乐意 金山 武夷 苏宁 米饭 银行卡 银行 温泉 金融 周边".split())
+                       "钱款 车辆 车主 路灯 路口 马上 高兴 乐意 金山 武夷 苏宁 米饭 银行卡 银行 温泉 金融 周边 "
+                       "麻将 麻将馆 "
+                       "江西 江苏 湖南 湖北 广东 广西 安徽 山东 山西 河南 河北 云南 贵州 四川 海南".split())
 # A word followed by one of these is a place name (左海公园, 杨桥中路), not a person.
 _PLACE_SUFFIXES = ("公园", "广场", "大厦", "路", "中路", "东路", "西路", "南路", "北路", "街", "大道", "小区",
                    "花园", "医院", "学校", "小学", "中学", "大学", "站", "桥", "村", "山", "湖", "江", "公司",
@@ -94,11 +102,15 @@ def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int,
     for m in _CUE.finditer(folded):
         start = m.end()
         surname = _surname_len(folded[start:start + 2])
-        if not surname or _TITLED.match(folded, start):
+        if not surname or _TITLED.match(folded, start) or _PLACE_AFTER_CUE.match(folded, start):
             continue
-        end = starts.get(start) or _given_name_end(folded, start, surname)
+        # the rule's length when longer: the tagger splits unknown names (翁子|豪, 高雅|婷)
+        end = max(starts.get(start, 0), _given_name_end(folded, start, surname))
         if end - start > surname:
             found.append((start, end, "name_cued"))
+    for m in _LINE_NAME.finditer(folded):
+        if _surname_len(m.group("n")) and not _PLACE_AFTER_CUE.match(m.group("n")):
+            found.append((m.start("n"), m.end("n"), "name_cued"))
     return found
 
 
@@ -111,6 +123,12 @@ _GIVEN_TAGS = ("nr", "nrt", "nrfg", "nz", "a", "ng")
 def _name_like(word: str) -> bool:
     return (2 <= len(word) <= 4 and word not in _NOT_NAMES and word[:2] not in _NOT_NAMES
             and not _NOT_IN_NAMES.intersection(word) and all("\u4e00" <= ch <= "\u9fff" for ch in word))
+
+
+def _completes_name(token: tuple[int, str, str]) -> bool:
+    _, word, tag = token
+    return (len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in _GIVEN_STOPS
+            and word not in _NOT_IN_NAMES and tag in ("n", "x", "ng", "nr", "a"))
 
 
 def tagged_names(folded: str) -> list[tuple[int, int]]:
@@ -130,7 +148,10 @@ def tagged_names(folded: str) -> list[tuple[int, int]]:
         if following.startswith(_PLACE_SUFFIXES):
             continue
         if tag.startswith("nr") and len(word) > surname and _name_like(word):
-            found.append((start, start + len(word)))
+            end = start + len(word)
+            if len(word) == surname + 1 and n + 1 < len(tokens) and _completes_name(tokens[n + 1]):
+                end += 1  # 黄子|豪: the tagger cut an unknown three-character name short
+            found.append((start, end))
         elif len(word) == surname and n + 1 < len(tokens):
             _, given, given_tag = tokens[n + 1]
             whole = word + given

@@ -33,12 +33,14 @@ def fold(text: str) -> str:
     return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
 
 
-_CHUNK = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:[ \-][0-9]+)*(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
+# Groups joined by one space, dash or line break ("an ID split across a line").
+_CHUNK = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:[ \-\n][0-9]+)*(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
 _GROUP = re.compile(r"[0-9]+[Xx]?")
 _AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
 _LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
 # A landline needs an area code, or one of these words shortly before it.
-_PHONE_CUE = re.compile(r"(?:电话|座机|固话|号码|致电|拨打|打|来电|联系方式|tel|Tel|TEL)[^0-9]{0,6}$")
+_PHONE_CUE = re.compile(
+    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|联系方式|家里|家中|宅电|办公室|tel|Tel|TEL)[^0-9]{0,6}$")
 _NOT_CARD_PREFIXES = ("0", "1", "7", "8", "20", "21")  # see textscrub: order numbers, not networks
 _BRACKETED_LANDLINE = re.compile(
     r"\(0(?:10|2[0-9]|[3-9][0-9]{2})\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4}(?:-[0-9]{1,4})?(?![0-9])")
@@ -62,12 +64,12 @@ def _mobile(digits: str) -> bool:
     return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789" and digits.isdigit()
 
 
-def _landline(digits: str, grouped: bool, cue: bool) -> bool:
+def _landline(digits: str, cue: bool) -> bool:
     area = _AREA_CODE.match(digits)
     if area and _LANDLINE_LOCAL.fullmatch(digits[area.end():]):
         return True
-    # Without an area code a 7-8 digit number is a phone only when the text says so.
-    return cue and not grouped and _LANDLINE_LOCAL.fullmatch(digits) is not None
+    # Without an area code a 7-8 digit number (8765-4321 too) is a phone only when the text says so.
+    return cue and _LANDLINE_LOCAL.fullmatch(digits) is not None
 
 
 def _bank_card(digits: str) -> bool:
@@ -80,7 +82,7 @@ def _bank_card(digits: str) -> bool:
 _ORDER_PREFIX = re.compile(r"[A-Z]{2,}$")
 
 
-def _classify(digits: str, letter_touching: bool, grouped: bool, cue: bool) -> str | None:
+def _classify(digits: str, letter_touching: bool, cue: bool) -> str | None:
     """The kind whose rule ``digits`` (separators removed) passes, in order of specificity."""
     if _id_card(digits.upper(), letter_touching):
         return "id_card"
@@ -90,7 +92,7 @@ def _classify(digits: str, letter_touching: bool, grouped: bool, cue: bool) -> s
         return "mobile"
     if _bank_card(digits):
         return "bank_card"
-    if not letter_touching and _landline(digits, grouped, cue):
+    if not letter_touching and _landline(digits, cue):
         return "landline"
     return None
 
@@ -107,7 +109,10 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
             touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
             digits = "".join(folded[a:b] for a, b in groups[i:j + 1])
             cue = _PHONE_CUE.search(folded, max(0, start - 12), start) is not None
-            kind = _classify(digits, touching, j > i, cue)
+            kind = _classify(digits, touching, cue)
+            if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
+                end -= 1
+                kind = _classify(digits[:-1], True, cue)
             if kind == "mobile" and not (after.isascii() and after.isalnum()) \
                     and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
                 kind = None
