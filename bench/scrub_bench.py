@@ -20,7 +20,8 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import _lru_cache_wrapper, lru_cache
+from pathlib import Path
 from typing import Any
 
 from bench.pii_score import load_tune, score
@@ -50,12 +51,13 @@ def texts_per_second(texts: list[str], fn: Callable[[str], Any], repeat: int) ->
 
 
 @contextmanager
-def scrubber(fn: Callable[[str], str]) -> Iterator[Callable[..., Any]]:
+def scrubber(fn: Callable[[str], str]) -> Iterator[_lru_cache_wrapper[str]]:
     """Plans compiled inside this block use ``fn`` for ``scrub_text`` (through plan's cache)."""
     saved = plan._scrub_cached
-    plan._scrub_cached = lru_cache(maxsize=4096)(fn)
+    cached = lru_cache(maxsize=4096)(fn)
+    plan._scrub_cached = cached
     try:
-        yield plan._scrub_cached
+        yield cached
     finally:
         plan._scrub_cached = saved
 
@@ -69,8 +71,8 @@ def one_round(pipeline: Pipeline, origins: list[Origin]) -> float:
     return time.process_time() - started
 
 
-def detector_figures(repeat: int) -> None:
-    source, records = load_tune()
+def detector_figures(repeat: int, corpus: Path | None) -> None:
+    source, records = load_tune(corpus)
     texts = [r["text"] for r in records]
     result = score(records, find_pii)
     print(f"corpus: {source}, {len(texts)} texts, {sum(map(len, texts)) / max(len(texts), 1):.0f} characters "
@@ -85,7 +87,7 @@ def detector_figures(repeat: int) -> None:
 
 
 def processor_figures(records: int, repeat: int) -> None:
-    pipelines: dict[str, tuple[Pipeline, Callable[..., Any]]] = {}
+    pipelines: dict[str, tuple[Pipeline, _lru_cache_wrapper[str]]] = {}
     for name, fn in SCRUBBERS.items():
         with scrubber(fn) as cached:
             pipelines[name] = (new_pipeline(GovbusSettings()), cached)
@@ -110,9 +112,11 @@ def processor_figures(records: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="labelled texts (JSON lines); default tests/data/pii/tune.jsonl, else bench/pii_seed.py")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    detector_figures(max(args.repeat, 3))
+    detector_figures(max(args.repeat, 3), args.corpus)
     processor_figures(args.records, max(args.repeat, 3))
 
 

@@ -28,7 +28,8 @@ _ROOM_TAIL = re.compile(r"[0-9]{3,4}(?![0-9号栋幢座层室单元组])")   # 2
 _SHORTHAND = re.compile(r"(?<![0-9])[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")   # 5-2-301
 # Parts below a door number; 组 (a village's group) and 号 need a village or road name before them.
 _INSIDE = frozenset(("号楼", "号院", "栋", "幢", "座", "#楼", "#", "单元", "室", "层", "期", "区"))
-_ROADS = ("路", "街", "道", "巷", "弄", "胡同", "镇", "村", "乡", "里", "坊", "兜", "埕", "厝", "营", "庄", "屯", "岭", "坪", "湾")
+_ROADS = ("路", "街", "道", "巷", "弄", "胡同", "镇", "村", "乡", "里", "坊",
+          "兜", "埕", "厝", "营", "庄", "屯", "岭", "坪", "湾")  # the last ones: Fujian place-name endings
 _NAME_CHARS = re.compile(rf"[{_HAN}A-Za-z0-9]{{1,10}}$")
 # A span's name starts after these: administrative units, verbs and particles of place.
 _STOP_CHARS = frozenset("省市区县在住于是的到近旁边靠往从和与及对向给被了把我们他她")
@@ -42,21 +43,18 @@ def _is_stop(text: str, i: int) -> bool:
     return text[i] in _STOP_CHARS
 
 
+_STOP = re.compile("|".join(_STOP_WORDS) + "|(?<![小园校厂营景])区|[" + "".join(sorted(_STOP_CHARS - {"区"})) + "]")
+
+
 def _name_start(text: str, at: int) -> int:
-    """Start of the road / estate / village name that ends at ``at``."""
+    """Start of the road / estate / village name that ends at ``at``: after the last stop."""
     before = _NAME_CHARS.search(text, max(0, at - 10), at)
     if before is None:
         return at
-    name = text[before.start():at]
-    cut = 0
-    for word in _STOP_WORDS:
-        found = name.rfind(word)
-        if found >= 0:
-            cut = max(cut, found + len(word))
-    for i in range(len(name)):
-        if _is_stop(name, i):
-            cut = max(cut, i + 1)
-    return before.start() + cut
+    start = before.start()
+    for m in _STOP.finditer(text, start, at):
+        start = m.end()
+    return start
 
 
 def _parts(folded: str) -> list[tuple[int, int, bool]]:

@@ -15,6 +15,7 @@ name after a cue ("name_cued"), surname + title ("name_title", masked differentl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import rjieba
 
@@ -35,13 +36,15 @@ COMPOUND_SURNAMES = frozenset(
 TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", "大姐", "大哥", "老师", "医生", "经理",
           "主任", "同志", "老板", "叔叔", "奶奶", "爷爷", "书记", "警官", "律师", "老人", "某某", "某")
 _HAN = "\u4e00-\u9fff"
+_SURNAME_FIRST = SURNAMES | {s[0] for s in COMPOUND_SURNAMES}
 _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "]"
 _TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
 # 总 (洪总, 吴总: how a boss is addressed) only where it ends the word: not 高总价, 汇总, 总体.
 _BOSS = r"总(?![\u4e00-\u9fff])|总(?=[说称让要也家那这的和在开办叫去来不])"
 _ANY_TITLE = re.compile(f"{_TITLE_ALT}|总")
 _TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
-_CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶
+_CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
+    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员])"
     r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
     r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
     r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
@@ -125,44 +128,45 @@ def _name_like(word: str) -> bool:
             and not _NOT_IN_NAMES.intersection(word) and all("\u4e00" <= ch <= "\u9fff" for ch in word))
 
 
-def _completes_name(token: tuple[int, str, str]) -> bool:
-    _, word, tag = token
+def _completes_name(token: tuple[str, str]) -> bool:
+    word, tag = token
     return (len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in _GIVEN_STOPS
             and word not in _NOT_IN_NAMES and tag in ("n", "x", "ng", "nr", "a"))
 
 
-def tagged_names(folded: str) -> list[tuple[int, int]]:
-    """Spans rjieba tags as person names (nr*) that start with a surname and are 2-4 long, and a
-    surname token the tagger split from its given name (欧阳|娜娜, 何|建华, 司马|光辉)."""
-    tokens = []
-    at = 0
-    for word, tag in rjieba.tag(folded):
-        tokens.append((at, word, tag))
-        at += len(word)
+Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style tag), words in order
+
+
+def tagged_names(folded: str, tagger: Tagger = rjieba.tag) -> list[tuple[int, int]]:
+    """Spans the tagger marks as person names (nr*) that start with a surname and are 2-4 long,
+    and a surname token the tagger split from its given name (欧阳|娜娜, 何|建华, 司马|光辉).
+    ``tagger`` is there for bench.name_libraries, which tries other segmenters in its place."""
+    tokens = tagger(folded)
     found = []
-    for n, (start, word, tag) in enumerate(tokens):
-        surname = _surname_len(word)
-        if not surname:
+    at = 0
+    for n, (word, tag) in enumerate(tokens):
+        start, at = at, at + len(word)
+        if word[0] not in _SURNAME_FIRST:  # most tokens: one set look-up, nothing else
             continue
-        following = tokens[n + 1][1] if n + 1 < len(tokens) else ""
-        if following.startswith(_PLACE_SUFFIXES):
+        surname = _surname_len(word)
+        following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
+        if not surname or following[0].startswith(_PLACE_SUFFIXES):
             continue
         if tag.startswith("nr") and len(word) > surname and _name_like(word):
-            end = start + len(word)
-            if len(word) == surname + 1 and n + 1 < len(tokens) and _completes_name(tokens[n + 1]):
-                end += 1  # 黄子|豪: the tagger cut an unknown three-character name short
-            found.append((start, end))
-        elif len(word) == surname and n + 1 < len(tokens):
-            _, given, given_tag = tokens[n + 1]
+            # 黄子|豪: the tagger cut an unknown three-character name short
+            grow = len(word) == surname + 1 and _completes_name(following)
+            found.append((start, at + grow))
+        elif len(word) == surname and following[0]:
+            given, given_tag = following
             whole = word + given
-            after = tokens[n + 2][1] if n + 2 < len(tokens) else ""
+            after = tokens[n + 2][0] if n + 2 < len(tokens) else ""
             if (given_tag.startswith(_GIVEN_TAGS) and len(given) <= 2 and _name_like(whole)
                     and not after.startswith(_PLACE_SUFFIXES)):
                 found.append((start, start + len(whole)))
     return found
 
 
-def name_findings(folded: str) -> list[tuple[int, int, str]]:
+def name_findings(folded: str, tagger: Tagger = rjieba.tag) -> list[tuple[int, int, str]]:
     """Titled names, cued names and tagged names (the first two win where they overlap)."""
-    tagged = tagged_names(folded)
+    tagged = tagged_names(folded, tagger)
     return titled_findings(folded) + cued_findings(folded, tagged) + [(a, b, "name_tagged") for a, b in tagged]
