@@ -29,19 +29,24 @@ SURNAMES = frozenset(
     "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏"
     "席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀"
     "郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺厉伊仝郜海阚权强屠朴盖廉禹祖漆巴丰卿狄平索宣晋云扈晁芮阙浦戈鹿邸雍辜羊"
-    "阿乌母裘亓邰赫杭况逯隆茹诸嵇公湛利於尉元昝")
+    "阿乌母裘亓邰赫杭况逯隆茹诸嵇公湛利於尉元昝洪傅萧赖丘畅竺习阎")
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 西门 南宫 独孤 "
     "百里 呼延 万俟 申屠 钟离 公羊 澹台 宗政 濮阳 太史 闻人 赫连 淳于 单于 拓跋".split())
 TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", "大姐", "大哥", "老师", "医生", "经理",
-          "主任", "同志", "老板", "叔叔", "奶奶", "爷爷", "书记", "警官", "律师", "老人", "某某", "某")
+          "主任", "同志", "老板", "叔叔", "奶奶", "爷爷", "书记", "警官", "律师", "老人", "某某", "某",
+          "大叔", "大伯", "伯伯", "大娘", "大婶", "阿婆", "阿伯", "阿公", "老太", "老伯", "护士", "院长",
+          "校长", "老总", "会计", "老板娘", "店长", "总监", "科长", "处长", "局长", "队长", "所长", "站长",
+          "厂长", "村长", "组长", "班长", "部长", "教授", "法官", "记者", "工程师", "师父", "姐姐",
+          "哥哥", "阿姐", "阿哥")
 _HAN = "\u4e00-\u9fff"
 _SURNAME_FIRST = SURNAMES | {s[0] for s in COMPOUND_SURNAMES}
 _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "]"
 _TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
 # 总 (洪总, 吴总: how a boss is addressed) only where it ends the word: not 高总价, 汇总, 总体.
-_BOSS = r"总(?![\u4e00-\u9fff])|总(?=[说称让要也家那这的和在开办叫去来不])"
-_ANY_TITLE = re.compile(f"{_TITLE_ALT}|总")
+# One-character forms of address (洪总, 李叔, 王姐) only where they end the word: not 高总价, 汇总.
+_BOSS = r"[总叔伯姐哥婶嫂](?![\u4e00-\u9fff])|[总叔伯姐哥婶嫂](?=[说称让要也家那这的和在开办叫去来不])"
+_ANY_TITLE = re.compile(f"{_TITLE_ALT}|[总叔伯姐哥婶嫂]")
 _TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
 _CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
     r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员])"
@@ -55,7 +60,7 @@ _LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:])")
 _PLACE_AFTER_CUE = re.compile(
     rf"[{_HAN}]{{1,3}}?(?:区|县|市|省|镇|乡|村|人)|江西|江苏|湖南|湖北|广东|广西|安徽|福建|山东")
 # Characters that end a given name when a cue says a name starts: particles, verbs, punctuation.
-_GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉家电话手机号码身份证联系今昨明前于和与及也都就要想")
+_GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉家电话手机号码身份证联系今昨前于和与及也都就要想")
 # Words the tagger marks nr that are not names (greetings, ordinary words with a surname char).
 _NOT_NAMES = frozenset("谢谢 高速 黄金 周末 马路 林业 高峰 江边 金额 常州 温度 方便 明天 石头 白天 "
                        "毛病 文明 于是 安全 程序 向前 成功 华侨 海关 都市 和平 平安 宁静 龙头 "
@@ -124,7 +129,7 @@ _GIVEN_TAGS = ("nr", "nrt", "nrfg", "nz", "a", "ng")
 
 
 def _name_like(word: str) -> bool:
-    return (2 <= len(word) <= 4 and word not in _NOT_NAMES and word[:2] not in _NOT_NAMES
+    return (2 <= len(word) <= 4 and word[-1] not in "区县市省镇乡村路街" and word not in _NOT_NAMES and word[:2] not in _NOT_NAMES
             and not _NOT_IN_NAMES.intersection(word) and all("\u4e00" <= ch <= "\u9fff" for ch in word))
 
 
@@ -160,8 +165,9 @@ def tagged_names(folded: str, tagger: Tagger = rjieba.tag) -> list[tuple[int, in
             given, given_tag = following
             whole = word + given
             after = tokens[n + 2][0] if n + 2 < len(tokens) else ""
-            if (given_tag.startswith(_GIVEN_TAGS) and len(given) <= 2 and _name_like(whole)
-                    and not after.startswith(_PLACE_SUFFIXES)):
+            # a surname the tagger itself marks as a name part (傅/nr 建国/ns) takes any given name
+            if ((given_tag.startswith(_GIVEN_TAGS) or tag.startswith("nr")) and len(given) <= 2
+                    and _name_like(whole) and not after.startswith(_PLACE_SUFFIXES)):
                 found.append((start, start + len(whole)))
     return found
 
