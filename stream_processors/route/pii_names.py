@@ -130,7 +130,8 @@ _GIVEN_TAGS = ("nr", "nrt", "nrfg", "nz", "a", "ng")
 
 def _name_like(word: str) -> bool:
     return (2 <= len(word) <= 4 and word[-1] not in "区县市省镇乡村路街" and word not in _NOT_NAMES
-            and word[:2] not in _NOT_NAMES and not _NOT_IN_NAMES.intersection(word) and all("\u4e00" <= ch <= "\u9fff" for ch in word))
+            and word[:2] not in _NOT_NAMES and not _NOT_IN_NAMES.intersection(word)
+            and all("\u4e00" <= ch <= "\u9fff" for ch in word))
 
 
 def _completes_name(token: tuple[str, str]) -> bool:
