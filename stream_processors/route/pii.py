@@ -40,6 +40,8 @@ IDENTIFIER_KINDS = ("id_card", "mobile", "bank_card", "landline", "passport", "p
 _PRIORITY = ("email", "id_card", "mobile", "bank_card", "landline", "passport", "plate", "qq", "wechat",
              "name_title", "name_cued", "address", "name_tagged")
 
+_RANK = {kind: n for n, kind in enumerate(_PRIORITY)}
+
 
 class PiiSpan(NamedTuple):
     start: int
@@ -49,7 +51,9 @@ class PiiSpan(NamedTuple):
 
 def _resolve(candidates: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Non-overlapping spans: by kind priority, then the longer first; sorted by position."""
-    ranked = sorted(candidates, key=lambda c: (_PRIORITY.index(c[2]), c[0] - c[1], c[0]))
+    if len(candidates) < 2:
+        return candidates
+    ranked = sorted(candidates, key=lambda c: (_RANK[c[2]], c[0] - c[1], c[0]))
     taken: list[tuple[int, int, str]] = []
     for start, end, kind in ranked:
         if kind == "address":  # its name may have run back into a name or number: start after it

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import rjieba
 
@@ -143,11 +144,39 @@ def _completes_name(token: tuple[str, str]) -> bool:
 Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style tag), words in order
 
 
-def tagged_names(folded: str, tagger: Tagger = rjieba.tag) -> list[tuple[int, int]]:
+# The tagger sees one run of Han characters at a time, and only runs that hold a surname
+# character: a name never spans punctuation or digits, and a run without a surname character
+# cannot start one. Runs recur ("请尽快处理", a template's clauses, the same estate), so their
+# names are cached: the tagger is most of the detector's cost.
+_HAN_RUN = re.compile(f"[{_HAN}]+")
+_HAS_SURNAME = re.compile("[" + "".join(sorted(_SURNAME_FIRST)) + "]")
+
+
+@lru_cache(maxsize=32768)
+def _run_names(run: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_names_in_tokens(rjieba.tag(run)))
+
+
+def clear_tag_cache() -> None:
+    """Forget the cached runs (bench.scrub_bench measures the detector with a cold cache)."""
+    _run_names.cache_clear()
+
+
+def tagged_names(folded: str, tagger: Tagger | None = None) -> list[tuple[int, int]]:
     """Spans the tagger marks as person names (nr*) that start with a surname and are 2-4 long,
     and a surname token the tagger split from its given name (欧阳|娜娜, 何|建华, 司马|光辉).
-    ``tagger`` is there for bench.name_libraries, which tries other segmenters in its place."""
-    tokens = tagger(folded)
+    rjieba by default, run by run; ``tagger`` (the whole text at once) is there for
+    bench.name_libraries, which tries other segmenters in its place."""
+    if tagger is not None:
+        return _names_in_tokens(tagger(folded))
+    found: list[tuple[int, int]] = []
+    for m in _HAN_RUN.finditer(folded):
+        if _HAS_SURNAME.search(m.group()):
+            found += [(m.start() + a, m.start() + b) for a, b in _run_names(m.group())]
+    return found
+
+
+def _names_in_tokens(tokens: list[tuple[str, str]]) -> list[tuple[int, int]]:
     found = []
     at = 0
     for n, (word, tag) in enumerate(tokens):
@@ -173,7 +202,7 @@ def tagged_names(folded: str, tagger: Tagger = rjieba.tag) -> list[tuple[int, in
     return found
 
 
-def name_findings(folded: str, tagger: Tagger = rjieba.tag) -> list[tuple[int, int, str]]:
+def name_findings(folded: str, tagger: Tagger | None = None) -> list[tuple[int, int, str]]:
     """Titled names, cued names and tagged names (the first two win where they overlap)."""
     tagged = tagged_names(folded, tagger)
     return titled_findings(folded) + cued_findings(folded, tagged) + [(a, b, "name_tagged") for a, b in tagged]

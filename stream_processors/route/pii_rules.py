@@ -16,6 +16,7 @@ have no check and would otherwise eat the digits of order numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from govbus.core.identifiers import check_resident_id, luhn_ok
@@ -66,7 +67,7 @@ def _mobile(digits: str) -> bool:
 
 def _landline(digits: str, cue: bool) -> bool:
     area = _AREA_CODE.match(digits)
-    if area and _LANDLINE_LOCAL.fullmatch(digits[area.end():]):
+    if area and _LANDLINE_LOCAL.fullmatch(digits, area.end()):
         return True
     # Without an area code a 7-8 digit number (8765-4321 too) is a phone only when the text says so.
     return cue and _LANDLINE_LOCAL.fullmatch(digits) is not None
@@ -82,17 +83,21 @@ def _bank_card(digits: str) -> bool:
 _ORDER_PREFIX = re.compile(r"[A-Z]{2,}$")
 
 
-def _classify(digits: str, letter_touching: bool, cue: bool) -> str | None:
-    """The kind whose rule ``digits`` (separators removed) passes, in order of specificity."""
-    if _id_card(digits.upper(), letter_touching):
+def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> str | None:
+    """The kind whose rule ``digits`` (separators removed) passes, in order of specificity.
+    ``cue`` (whether a phone word comes shortly before) is asked only for a bare 7-8 digit run."""
+    length = len(digits)
+    if length < 7 or length > 19:  # most digit runs (amounts, dates, counts): nothing to check
+        return None
+    if length in (15, 18) and _id_card(digits.upper(), letter_touching):
         return "id_card"
     if not digits.isdigit():
         return None
     if _mobile(digits):
         return "mobile"
-    if _bank_card(digits):
+    if length >= 16 and _bank_card(digits):
         return "bank_card"
-    if not letter_touching and _landline(digits, cue):
+    if not letter_touching and length <= 12 and _landline(digits, length > 8 or cue()):
         return "landline"
     return None
 
@@ -102,13 +107,17 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
     found = []
     i = 0
     while i < len(groups):
+        start = groups[i][0]
+        before = folded[start - 1] if start else ""
+
+        def cue(start: int = start) -> bool:
+            return _PHONE_CUE.search(folded, max(0, start - 12), start) is not None
+
         for j in range(len(groups) - 1, i - 1, -1):
-            start, end = groups[i][0], groups[j][1]
-            before = folded[start - 1] if start else ""
+            end = groups[j][1]
             after = folded[end] if end < len(folded) else ""
             touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
             digits = "".join(folded[a:b] for a, b in groups[i:j + 1])
-            cue = _PHONE_CUE.search(folded, max(0, start - 12), start) is not None
             kind = _classify(digits, touching, cue)
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
@@ -117,9 +126,8 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
                     and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
                 kind = None
             if kind:
-                if kind == "mobile" and before == "+":  # +86 …: the plus sign is part of it
-                    start -= 1
-                found.append((start, end, kind))
+                # +86 …: the plus sign is part of the mobile
+                found.append((start - (kind == "mobile" and before == "+"), end, kind))
                 i = j + 1
                 break
         else:
