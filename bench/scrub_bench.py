@@ -6,11 +6,12 @@ the new ``scrub_text`` against the first scrubber (IDs, mobiles, cards only), in
    corpus is not there), ``--repeat`` rounds, median texts per CPU-second.
 2. Processor: the processor's own work per input record, in one process (bench.signing_bench's
    pipeline: decode, clean, route, mask for three agreements, encode deliveries and audit
-   events; the province's agreement scrubs ``content``), once with each scrubber, rounds
-   alternating (which goes first alternates too), median input records per CPU-second and the
-   ratio new/old. Goal: ≥ 0.8. The scrub cache and the name tagger's cache of Han runs
-   (pii_names) are cleared before every round, so each round scrubs every text once and tags
-   a run only the first time it meets it, as a processor seeing new records does.
+   events; two agreements scrub ``content``, cached once per record), once with each
+   scrubber, the two taking turns batch by batch (which goes first alternates by round), median
+   input records per CPU-second and the ratio new/old. Goal: ≥ 0.8. The scrub cache and the
+   name tagger's cache of Han runs (pii_names) are cleared before every round, so each round
+   scrubs every text once and tags a run only the first time it meets it, as a processor
+   seeing new records does.
 
     python -m bench.scrub_bench [--records 5000] [--repeat 5]
 """
@@ -65,13 +66,25 @@ def scrubber(fn: Callable[[str], str]) -> Iterator[_lru_cache_wrapper[str]]:
         plan._scrub_cached = saved
 
 
-def one_round(pipeline: Pipeline, origins: list[Origin]) -> float:
-    """CPU seconds to process every origin, batch by batch, as the agent does."""
-    started = time.process_time()
+def one_round(pipelines: dict[str, tuple[Pipeline, _lru_cache_wrapper[str]]], origins: list[Origin],
+              flip: bool) -> dict[str, float]:
+    """CPU seconds of each pipeline to process every origin, batch by batch as the agent does,
+    the two sides taking turns batch by batch (so a change in the machine's load between
+    batches falls on both alike); ``flip`` says which side goes first."""
+    spent = dict.fromkeys(pipelines, 0.0)
+    for pipeline, cached in pipelines.values():
+        cached.cache_clear()
+        pipeline.seen = SeenEvents(600, 1_000_000)  # every round sees the records as new
+    clear_tag_cache()
+    order = sorted(pipelines, reverse=flip)
     for start in range(0, len(origins), BATCH):
-        for origin in origins[start:start + BATCH]:
-            pipeline.process(origin)
-    return time.process_time() - started
+        for name in order:
+            pipeline = pipelines[name][0]
+            started = time.process_time()
+            for origin in origins[start:start + BATCH]:
+                pipeline.process(origin)
+            spent[name] += time.process_time() - started
+    return spent
 
 
 def detector_figures(repeat: int, corpus: Path | None) -> None:
@@ -101,12 +114,8 @@ def processor_figures(records: int, repeat: int) -> None:
                for n, r in enumerate(values)]
     seconds: dict[str, list[float]] = {name: [] for name in SCRUBBERS}
     for n in range(repeat):
-        for name in (("new", "old") if n % 2 == 0 else ("old", "new")):
-            pipeline, cached = pipelines[name]
-            cached.cache_clear()
-            clear_tag_cache()
-            pipeline.seen = SeenEvents(600, 1_000_000)  # every round sees the records as new
-            seconds[name].append(one_round(pipeline, origins))
+        for name, spent in one_round(pipelines, origins, flip=n % 2 == 1).items():
+            seconds[name].append(spent)
         print("round: " + "  ".join(f"{m} {records / seconds[m][-1]:,.0f}/CPU-s" for m in SCRUBBERS), flush=True)
     new, old = (records / statistics.median(seconds[m]) for m in ("new", "old"))
     print(f"processor pipeline: new scrub_text median {new:,.0f} input records/CPU-s, old {old:,.0f}; "

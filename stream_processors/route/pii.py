@@ -75,8 +75,8 @@ def find_identifiers(text: str) -> list[PiiSpan]:
 
 
 def _find_internal(folded: str) -> list[tuple[int, int, str]]:
-    candidates = _identifier_candidates(folded) + labelled_findings(folded)
-    candidates += address_findings(folded) + name_findings(folded)
+    candidates = _identifier_candidates(folded) + labelled_findings(folded) + address_findings(folded)
+    candidates += name_findings(folded, decided=candidates)
     return _resolve(candidates)
 
 
