@@ -1,5 +1,10 @@
 """Find and mask personal identifiers inside free text (12345 hotline content, replies, notes).
 
+``scrub_text`` (the operator) now masks with the free-text detector in
+stream_processors/route/pii.py (issue 16). The functions below are the first scrubber
+(IDs, mobiles and cards in their usual forms), kept as ``scrub_identifiers_v1`` for the
+benchmark's comparison; the description that follows is theirs.
+
 Callers type IDs, phone numbers and card numbers into free text; a field-level mask cannot
 reach them. A regex finds candidates, then the identifier's own rule confirms them (check
 character, Luhn, mobile prefix), so ordinary numbers such as order numbers, amounts and dates
@@ -22,6 +27,7 @@ from datetime import date
 
 from govbus.core.identifiers import check_resident_id, luhn_ok, normalise_text
 from govbus.core.result import Fault
+from stream_processors.route.pii import mask_pii
 
 _D = "0-9０-９"              # ASCII and full-width digits
 _L = "A-Za-zＡ-Ｚａ-ｚ"        # ASCII and full-width letters
@@ -132,8 +138,9 @@ def _masked(kind: str, span: str) -> str:
     return _mask_chars(span, 6, 4)
 
 
-def scrub_text(text: str) -> str:
-    """``text`` with every resident ID, mobile number and bank card number masked."""
+def scrub_identifiers_v1(text: str) -> str:
+    """The first scrubber: ``text`` with every resident ID, mobile number and bank card number
+    masked, nothing else. Kept for bench.scrub_bench's comparison (and its tests)."""
     if not text:
         return text
     parts: list[str] = []
@@ -144,3 +151,9 @@ def scrub_text(text: str) -> str:
         cursor = end
     parts.append(text[cursor:])
     return "".join(parts)
+
+
+def scrub_text(text: str) -> str:
+    """The ``scrub_text`` operator: every kind of personal data the free-text detector finds
+    (names, addresses, phones, IDs, cards, plates, e-mail, QQ/WeChat), masked by kind."""
+    return mask_pii(text)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from govbus.core.identifiers import PROVINCE_PREFIXES, check_resident_id, luhn_ok, resident_id_check_char
 from govbus.core.result import Fault
-from stream_processors.route.textscrub import scrub_findings, scrub_text
+from stream_processors.route.textscrub import scrub_findings, scrub_identifiers_v1, scrub_text
 
 CARD = "6222020200001234562"      # Luhn-valid 19-digit UnionPay-style number
 CARD16 = "4111111111111111"
@@ -112,7 +112,10 @@ gap = prose.filter(bool)  # between two identifiers: without one, their digits f
 @settings(max_examples=150, deadline=None)
 @given(prose, st.one_of(resident_ids(), mobiles, bank_cards()), prose)
 def test_embedded_identifier_never_survives(before, value, after):
-    scrubbed = scrub_text(before + value + after)
+    # scrub_text (the free-text detector) may also mask a name-like phrase of the prose; the
+    # first scrubber, identifiers only, leaves the prose as it was.
+    assert value not in scrub_text(before + value + after)
+    scrubbed = scrub_identifiers_v1(before + value + after)
     assert value not in scrubbed
     assert scrubbed.startswith(before) and scrubbed.endswith(after)
 
@@ -122,7 +125,9 @@ def test_embedded_identifier_never_survives(before, value, after):
 def test_all_kinds_in_one_text(a, rid, b, phone, c, card, d):
     # An 18-digit card number that is also a valid resident ID (e.g. 622301001301080003) is
     # masked either way; which kind it is named cannot be told from the digits.
-    assume(isinstance(check_resident_id(card), Fault))
+    # date.max as "today", as the scrubber checks: a card like 622000230001011109 reads as an ID
+    # of someone born in 2300.
+    assume(isinstance(check_resident_id(card, today=date.max), Fault))
     scrubbed = scrub_text(a + rid + b + phone + c + card + d)
     assert rid not in scrubbed and phone not in scrubbed and card not in scrubbed
     assert [k for k, _, _ in scrub_findings(a + rid + b + phone + c + card + d)] == [

