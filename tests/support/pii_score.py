@@ -142,3 +142,26 @@ def table(score: Score, examples: int = 15) -> str:
             rows.append(f"{title} ({len(items)}, first {min(examples, len(items))}):")
             rows.extend(f"  {item}" for item in items[:examples])
     return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.support.pii_score [tune|heldout] [module:function]``: print the table.
+
+    The default detector is stream_processors.route.pii:find_pii; ``tests.support.pii_baseline:
+    scrub_text_find_pii`` scores the old scrub_text rules. Exit 1 when a target is missed.
+    """
+    import importlib  # noqa: PLC0415 (only the command line names a detector to import)
+
+    part = argv[0] if argv else "heldout"
+    module_name, _, function = (argv[1] if len(argv) > 1 else "stream_processors.route.pii:find_pii").partition(":")
+    score = score_corpus(getattr(importlib.import_module(module_name), function), load_corpus(part))
+    print(table(score))
+    missed = shortfalls(score)
+    print("targets met" if not missed else "below target: " + "; ".join(missed))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
