@@ -20,7 +20,8 @@ from govbus.core.result import Fault, Ok
 from tests.support.pii_score import CORPUS_DIR, KINDS, load_corpus
 
 PARTS = ("tune", "heldout")
-KEEP_WHATS = {"district", "place", "department", "date", "time", "amount", "order_no", "public_phone", "road"}
+KEEP_WHATS = {"district", "place", "department", "date", "time", "amount", "order_no", "public_phone", "road",
+              "company_code"}
 TITLES = ("先生", "女士", "阿姨", "师傅", "大爷", "老师", "小姐", "大姐", "总", "经理", "主任")
 TODAY = date(2026, 1, 1)
 _SPACES = re.compile(r"\s")
