@@ -1,0 +1,297 @@
+"""Valid-looking personal identifiers and ordinary details for the PII corpus (issue 16, part 4).
+
+Every identifier that has a check rule passes it: resident IDs carry the GB 11643 check
+character and a real birth date, card numbers pass Luhn and start with a card network's issuer
+prefix, mobiles use allocated 1[3-9]x prefixes, landlines a real area code and a 7-8 digit
+local number, plates follow GA 36-2018 (no I/O, new-energy D/F forms).
+
+A ``Pool`` holds the vocabulary of one part of the corpus; tune and held-out get disjoint
+pools (people, places, area codes, regions), so a detector tuned on one is tested honestly on
+the other. Each generator returns ``(shown, kind_or_what)`` pieces through ``Piece``: the text
+as a citizen would type it, and where the label goes inside it.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "147", "150",
+                   "151", "152", "153", "155", "156", "157", "158", "159", "166", "173", "175",
+                   "176", "177", "178", "180", "181", "182", "183", "185", "186", "187", "188",
+                   "189", "191", "198", "199")
+_CARD_PREFIXES = (("622202", 19), ("622848", 19), ("621700", 19), ("622588", 16), ("436742", 19),
+                  ("625965", 16), ("6217", 19), ("622908", 18), ("4367", 16), ("5187", 16),
+                  ("623058", 19), ("6228", 19), ("6214", 16), ("622609", 17))
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A bit of text with an optional label: ``kind`` (personal data) or ``keep`` (ordinary detail).
+
+    ``label_from``/``label_to`` narrow the label inside ``text`` (a mobile's +86 prefix or a
+    glued letter is shown but not labelled); None means the whole text.
+    """
+    text: str
+    kind: str | None = None
+    keep: str | None = None
+    label_from: int = 0
+    label_to: int | None = None
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The vocabulary of one part of the corpus."""
+    surnames: tuple[str, ...]
+    given_male: tuple[str, ...]
+    given_female: tuple[str, ...]
+    roads: tuple[str, ...]
+    estates: tuple[str, ...]
+    villages: tuple[str, ...]
+    districts: tuple[str, ...]
+    places: tuple[str, ...]
+    departments: tuple[str, ...]
+    id_regions: tuple[str, ...]
+    area_codes: tuple[str, ...]
+    plate_provinces: str
+    plate_city_letters: str
+    email_domains: tuple[str, ...]
+    pinyin: tuple[str, ...]
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def luhn_complete(partial: str) -> str:
+    """``partial`` followed by the digit that makes the whole pass Luhn."""
+    total = 0
+    for i, ch in enumerate(reversed(partial)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return partial + str((10 - total % 10) % 10)
+
+
+def _birth(rng: random.Random, first: int, last: int) -> date:
+    start = date(first, 1, 1)
+    return start + timedelta(days=rng.randrange((date(last, 12, 31) - start).days))
+
+
+def resident_id18(rng: random.Random, pool: Pool) -> str:
+    first17 = rng.choice(pool.id_regions) + _birth(rng, 1938, 2008).strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+    return first17 + id_check_char(first17)
+
+
+def resident_id15(rng: random.Random, pool: Pool) -> str:
+    return rng.choice(pool.id_regions) + _birth(rng, 1930, 1983).strftime("%y%m%d") + f"{rng.randrange(1000):03d}"
+
+
+def id_card(rng: random.Random, pool: Pool) -> Piece:
+    """A resident ID as typed: bare, lower-case x, spaced 6-8-4, split across a line, full-width, old 15."""
+    if rng.random() < 0.12:
+        return Piece(resident_id15(rng, pool), "id_card")
+    s = resident_id18(rng, pool)
+    form = rng.choices(("bare", "lower", "spaced", "split", "wide", "spaced4"), (10, 1, 3, 1, 1, 1))[0]
+    if form == "lower":
+        s = s.replace("X", "x")
+    elif form == "spaced":
+        s = f"{s[:6]} {s[6:14]} {s[14:]}"
+    elif form == "spaced4":
+        s = f"{s[:6]} {s[6:10]} {s[10:14]} {s[14:]}"
+    elif form == "split":
+        cut = rng.randrange(8, 15)
+        s = s[:cut] + "\n" + s[cut:]
+    elif form == "wide":
+        s = s.translate(_FULLWIDTH).replace("X", "Ｘ")
+    return Piece(s, "id_card")
+
+
+def mobile_digits(rng: random.Random) -> str:
+    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def mobile(rng: random.Random) -> Piece:
+    """A mobile: bare, 3-4-4 with spaces or dashes, +86 (not labelled), glued to letters."""
+    m = mobile_digits(rng)
+    form = rng.choices(("bare", "space", "dash", "plus", "plus_sp", "glued", "wide", "0086"),
+                       (12, 3, 3, 2, 1, 2, 1, 1))[0]
+    if form == "space":
+        return Piece(f"{m[:3]} {m[3:7]} {m[7:]}", "mobile")
+    if form == "dash":
+        return Piece(f"{m[:3]}-{m[3:7]}-{m[7:]}", "mobile")
+    if form in ("plus", "plus_sp", "0086"):
+        prefix = {"plus": "+86", "plus_sp": "+86 ", "0086": "0086-"}[form]
+        return Piece(prefix + m, "mobile", label_from=len(prefix))
+    if form == "glued":
+        left, right = rng.choice((("A", "B"), ("tel", ""), ("TEL:", ""), ("", "a"), ("Tel", "x"), ("a", "")))
+        return Piece(left + m + right, "mobile", label_from=len(left), label_to=len(left) + 11)
+    if form == "wide":
+        return Piece(m.translate(_FULLWIDTH), "mobile")
+    return Piece(m, "mobile")
+
+
+def landline(rng: random.Random, pool: Pool) -> Piece:
+    """A landline: 0591-87654321, (0591)8765 4321, （0591）87654321, 0591 87654321, bare 87654321."""
+    area = rng.choice(pool.area_codes)
+    digits = 8 if area in ("010", "021", "020", "0591", "0595", "0571", "022", "023", "0755") else 7
+    local = str(rng.randrange(2, 9)) + f"{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"
+    grouped = f"{local[:4]} {local[4:]}" if digits == 8 else f"{local[:3]} {local[3:]}"
+    forms = (f"{area}-{local}", f"({area}){grouped}", f"（{area}）{local}", f"{area} {local}",
+             f"{area}{local}", local, f"{local[:4]}-{local[4:]}" if digits == 8 else local, f"{area}-{grouped}")
+    return Piece(rng.choices(forms, (6, 2, 2, 2, 1, 3, 1, 1))[0], "landline")
+
+
+def bank_card(rng: random.Random) -> Piece:
+    prefix, length = rng.choice(_CARD_PREFIXES)
+    body = prefix + "".join(str(rng.randrange(10)) for _ in range(length - len(prefix) - 1))
+    card = luhn_complete(body)
+    form = rng.choices(("bare", "space4", "dash4"), (4, 3, 1))[0]
+    if form == "bare":
+        return Piece(card, "bank_card")
+    sep = " " if form == "space4" else "-"
+    return Piece(sep.join(card[i:i + 4] for i in range(0, len(card), 4)), "bank_card")
+
+
+def passport(rng: random.Random) -> Piece:
+    kind = rng.choice(("E8", "EL", "G8"))
+    if kind == "EL":
+        return Piece("E" + rng.choice(_PLATE_LETTERS) + f"{rng.randrange(10**7):07d}", "passport")
+    return Piece(kind[0] + f"{rng.randrange(10**8):08d}", "passport")
+
+
+def plate(rng: random.Random, pool: Pool) -> Piece:
+    """A plate: 闽A12345, 闽AD12345 (small new-energy), 闽A12345D (large), 闽A·12345, 闽A 1B234."""
+    head = rng.choice(pool.plate_provinces) + rng.choice(pool.plate_city_letters)
+    form = rng.choices(("digits", "letter", "ev_small", "ev_large"), (5, 3, 3, 1))[0]
+    if form == "digits":
+        serial = f"{rng.randrange(10**5):05d}"
+    elif form == "letter":
+        serial = list(f"{rng.randrange(10**4):04d}")
+        serial.insert(rng.randrange(5), rng.choice(_PLATE_LETTERS))
+        serial = "".join(serial)
+    elif form == "ev_small":
+        serial = rng.choice("DF") + rng.choice(_PLATE_LETTERS + "0123456789") + f"{rng.randrange(10**4):04d}"
+    else:
+        serial = f"{rng.randrange(10**5):05d}" + rng.choice("DF")
+    sep = rng.choices(("", "·", " ", "•"), (8, 2, 1, 1))[0]
+    return Piece(head + sep + serial, "plate")
+
+
+def email(rng: random.Random, pool: Pool) -> Piece:
+    user = rng.choice((
+        lambda: rng.choice(pool.pinyin) + str(rng.randrange(1960, 2010)),
+        lambda: rng.choice(pool.pinyin) + "_" + rng.choice(pool.pinyin),
+        lambda: str(rng.randrange(10**7, 10**10)),
+        lambda: rng.choice(pool.pinyin) + "." + rng.choice(pool.pinyin) + str(rng.randrange(100)),
+    ))()
+    return Piece(f"{user}@{rng.choice(pool.email_domains)}", "email")
+
+
+def qq(rng: random.Random) -> Piece:
+    return Piece(str(rng.randrange(10**5, 10**10)), "qq")
+
+
+def wechat(rng: random.Random, pool: Pool) -> Piece:
+    user = rng.choice((
+        lambda: "wxid_" + "".join(rng.choice("abcdefghijkmnpqrstuvwxyz0123456789") for _ in range(12)),
+        lambda: rng.choice(pool.pinyin) + rng.choice(("_", "-", "")) + str(rng.randrange(10, 9999)),
+        lambda: rng.choice(pool.pinyin).capitalize() + rng.choice(pool.pinyin) + str(rng.randrange(10, 99)),
+    ))()
+    return Piece(user, "wechat")
+
+
+# --- people, addresses and ordinary details ----------------------------------------------------
+
+TITLES_MALE = ("先生", "先生", "先生", "师傅", "大爷", "老师", "总")
+TITLES_FEMALE = ("女士", "女士", "女士", "阿姨", "大姐", "老师", "小姐")
+
+
+@dataclass(frozen=True)
+class Person:
+    surname: str
+    given: str
+    male: bool
+
+    @property
+    def full(self) -> str:
+        return self.surname + self.given
+
+    def titled(self, rng: random.Random) -> str:
+        return self.surname + rng.choice(TITLES_MALE if self.male else TITLES_FEMALE)
+
+
+def person(rng: random.Random, pool: Pool) -> Person:
+    male = rng.random() < 0.5
+    return Person(rng.choice(pool.surnames), rng.choice(pool.given_male if male else pool.given_female), male)
+
+
+def _unit(rng: random.Random) -> str:
+    building, unit, floor, room = rng.randrange(1, 40), rng.randrange(1, 5), rng.randrange(1, 33), rng.randrange(1, 9)
+    return rng.choice((
+        f"{building}号楼{unit}单元{floor}0{room}室", f"{building}栋{floor}0{room}", f"{building}座{floor}0{room}室",
+        f"{building}#楼{unit}单元{floor}0{room}", f"{rng.choice('ABCDE')}区{building}栋{unit}单元{floor}0{room}",
+        f"{building}幢{floor}0{room}室", f"{building}-{unit}-{floor}0{room}", f"{building}号楼{floor}0{room}",
+    ))
+
+
+def address(rng: random.Random, pool: Pool) -> str:
+    """An address below street level: road + number, estate + building/unit/room, or village + number."""
+    road, estate = rng.choice(pool.roads), rng.choice(pool.estates)
+    n = rng.randrange(1, 400)
+    return rng.choices((
+        f"{road}{n}号", f"{road}{n}号{estate}{_unit(rng)}", f"{estate}{_unit(rng)}",
+        f"{estate}{rng.randrange(1, 40)}号楼",
+        f"{road}{n}号{rng.randrange(1, 30)}层", f"{rng.choice(pool.villages)}{rng.randrange(1, 12)}组{n}号",
+        f"{road}{n}-{rng.randrange(1, 20)}号", f"{rng.choice(pool.villages)}{n}号",
+    ), (5, 3, 6, 1, 1, 1, 1, 1))[0]
+
+
+def keep_date(rng: random.Random) -> str:
+    d = date(2023, 1, 1) + timedelta(days=rng.randrange(900))
+    return rng.choice((f"{d.year}年{d.month}月{d.day}日", f"{d.month}月{d.day}日", f"{d.month}月{d.day}号",
+                       d.isoformat(), f"{d.year}/{d.month}/{d.day}", f"{d.year}.{d.month:02d}.{d.day:02d}",
+                       f"{d.month}.{d.day}"))
+
+
+def keep_time(rng: random.Random) -> str:
+    h, m = rng.randrange(24), rng.choice((0, 10, 15, 20, 30, 40, 45))
+    return rng.choice((f"{h}:{m:02d}", f"晚上{rng.randrange(8, 12)}点", f"凌晨{rng.randrange(1, 5)}点多",
+                       f"早上{rng.randrange(6, 9)}点半", f"{h}点{m}分" if m else f"{h}点"))
+
+
+def keep_amount(rng: random.Random) -> str:
+    n = rng.choice((rng.randrange(20, 999), rng.randrange(1000, 99999), rng.randrange(100, 9999)))
+    wan = f"{n / 10000:.1f}万元" if n >= 10000 else f"{n}元"
+    return rng.choice((f"{n}元", f"{n:,}元", f"{n}.{rng.randrange(100):02d}元", f"¥{n}.00", wan,
+                       f"{n}块", f"人民币{n}元"))
+
+
+def _not_luhn(digits: str) -> str:
+    """``digits`` with the last digit changed until the number fails Luhn (an order number is no card)."""
+    while luhn_complete(digits[:-1]) == digits:
+        digits = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    return digits
+
+
+def keep_order(rng: random.Random, area_prefix: str) -> tuple[str, str]:
+    """(label, number) of an ordinary reference number: work orders, parcels, invoices, orders, cases."""
+    d = date(2023, 1, 1) + timedelta(days=rng.randrange(900))
+    ymd = d.strftime("%Y%m%d")
+    return rng.choice((
+        ("工单号", f"{area_prefix}{ymd}{rng.randrange(10**5):05d}"),
+        ("工单编号", f"{ymd}{rng.randrange(10**4):04d}"),
+        ("订单号", _not_luhn(f"{ymd}{rng.randrange(10**8):08d}")),
+        ("快递单号", f"SF{rng.randrange(10**12, 10**13)}"),
+        ("快递单号", f"YT{rng.randrange(10**12, 10**13)}"),
+        ("发票号码", f"0{rng.randrange(10**6, 10**7)}"),
+        ("合同编号", f"HT-{d.year}-{rng.randrange(1, 9999):04d}"),
+        ("受理编号", f"{area_prefix}-{d.year}-{rng.randrange(10**6):06d}"),
+        ("订单编号", _not_luhn(f"{ymd}{rng.randrange(10**10):010d}")),
+    ))
