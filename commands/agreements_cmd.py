@@ -167,6 +167,7 @@ def _metadata_table(agreement: Agreement, path: Path, upward: bool | None, topic
         "valid": _window(agreement), "in force now": _yes_no(agreement.in_force(_now())),
         "upward": _yes_no(upward), "allow upward": _yes_no(agreement.allow_upward),
         "upward identified": _yes_no(agreement.upward_identified),
+        "free text purpose": agreement.free_text_purpose or "(none: free text scrubbed at its strictest)",
         "row filter": json.dumps(row_filter.model_dump(by_alias=True, exclude_none=True),
                                  ensure_ascii=False, default=str) if row_filter else "(all rows)",
     }

@@ -175,7 +175,7 @@ def test_show_upward_agreement(agreements_dir: Path) -> None:
                  "(all rows)", "delivered level L2"):
         assert text in result.output
     rows = _field_rows(result.output)
-    assert rows["content"] == ["L3", "free_text", "keep", "scrub_text", "string?"]
+    assert rows["content"] == ["L3", "free_text", "scrub_text", "scrub_text_strict", "string?"]
     assert rows["caller_phone"] == ["L3", "phone", "keep", "mask_phone", "string?"]
     assert rows["region_code"] == ["L2", "region", "keep", "to_county", "string?"]
     assert rows["order_no"] == ["L2", "", "keep", "keep", "string"]
