@@ -9,8 +9,7 @@ from typing import Any
 import fastavro
 import pytest
 
-from commands.dlq_view import (HIDDEN, letter_lines, masked_message, masked_record,
-                               original_value_text, scrubbed_prefix)
+from commands.dlq_view import HIDDEN, letter_lines, masked_message, masked_record, original_value_text, scrubbed_prefix
 from tests.support.agreements import sample, schemas
 
 RAW_ID = "35010219850312123X"

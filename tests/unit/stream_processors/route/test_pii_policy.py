@@ -8,8 +8,13 @@ from typing import Any
 import pytest
 
 from stream_processors.route.logic import Delivery, masked_copy, route, untagged_counts
-from stream_processors.route.pii_policy import (free_text_operator, mask_untagged, scan_clear_value,
-                                                scrub_identifiers, scrub_strict)
+from stream_processors.route.pii_policy import (
+    free_text_operator,
+    mask_untagged,
+    scan_clear_value,
+    scrub_identifiers,
+    scrub_strict,
+)
 from tests.support.agreements import NOW, hop, hotline_agreement, plan_of, sample
 
 RAW_ID = "11010519491231002X"
