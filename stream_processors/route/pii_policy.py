@@ -64,7 +64,8 @@ def scan_clear_value(value: object, pii_tag: str | None) -> tuple[object, tuple[
     if isinstance(value, str):
         return mask_untagged(value, pii_tag)
     if isinstance(value, list):
-        out, kinds = [], []
+        out: list[object] = []
+        kinds: list[str] = []
         for item in value:
             masked, found = scan_clear_value(item, pii_tag)
             out.append(masked)
