@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from govbus.core.agreement_checks import is_upward
 from govbus.core.agreements import UPWARD_DEFAULT, Agreement, FieldOp
+from govbus.core.cleaning import VALIDATOR_BY_PII
 from govbus.core.schemas import DatasetSchema, inline_named_types
 from stream_processors.route import masking
 from stream_processors.route.filters import compile_condition
@@ -176,9 +177,13 @@ def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: st
 
 def clear_scan_fields(schema: DatasetSchema, ops: dict[str, FieldOp],
                       order: list[str]) -> tuple[tuple[str, str | None], ...]:
-    """(field, PII tag) of every string-holding field delivered with ``keep``, except the key."""
+    """(field, PII tag) of every string-holding field delivered with ``keep``, except the key
+    and fields whose kind cleaning validates: the processor routes only cleaned records, where
+    such a value is exactly a mobile, an ID, a plate, a credit code or a region code, so no
+    identifier of another kind fits inside it (and scanning every record for none costs)."""
     return tuple((n, schema.tags[n].pii) for n in order
-                 if ops[n].op == "keep" and n in schema.text_rules and n != schema.key_field)
+                 if ops[n].op == "keep" and n in schema.text_rules and n != schema.key_field
+                 and schema.tags[n].pii not in VALIDATOR_BY_PII)
 
 
 def delivered_level(schema: DatasetSchema, ops: dict[str, FieldOp]) -> str:

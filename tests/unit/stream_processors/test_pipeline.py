@@ -212,4 +212,4 @@ def test_an_identifier_in_an_untagged_field_is_masked_and_counted(pipeline):
     labels = {"dataset": "hotline.work_order", "field": "address", "kind": "mobile"}
     assert registry.get_sample_value("govbus_pii_found_in_untagged_field_total", labels) == 1
     assert registry.get_sample_value("govbus_pii_found_in_untagged_field_total",
-                                     labels | {"field": "caller_phone"}) is None  # its own kind
+                                     labels | {"field": "caller_phone"}) is None  # a mobile, its own kind

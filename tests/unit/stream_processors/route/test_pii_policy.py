@@ -81,17 +81,24 @@ PS_FIELDS = {"order_no": "keep", "demand_type": "keep", "category_code": "keep",
              "caller_phone": "keep", "caller_id_no": "pseudonym"}
 
 
-def test_clear_scan_covers_kept_strings_but_not_the_key_or_enums() -> None:
+def test_clear_scan_covers_kept_strings_but_not_the_key_enums_or_validated_kinds() -> None:
+    # region_code and caller_phone hold, once cleaned, exactly a region code and a mobile.
     plan = plan_of(hotline_agreement(fields=PS_FIELDS))
-    assert dict(plan.clear_scan) == {"category_code": None, "address": "address",
-                                     "region_code": "region", "caller_phone": "phone"}
+    assert dict(plan.clear_scan) == {"category_code": None, "address": "address"}
+    market = plan_of(hotline_agreement(
+        provider="market", dataset="market.enterprise_registration",
+        fields={"uscc": "keep", "enterprise_name": "keep", "legal_representative": "keep",
+                "registered_address": "keep", "region_code": "keep", "business_scope": "keep"}))
+    assert dict(market.clear_scan) == {"enterprise_name": None, "legal_representative": "name",
+                                       "registered_address": "address", "region_code": None,
+                                       "business_scope": None}
 
 
 @pytest.mark.parametrize(("field", "value", "delivered", "found"), [
     ("address", "鼓楼区五四路88号 13800138000", "鼓楼区五四路88号 138****8000", (("address", "mobile"),)),
     ("address", f"身份证{RAW_ID}", f"身份证{MASKED_ID}", (("address", "id_card"),)),
-    ("caller_phone", "13800138000", "13800138000", ()),
-    ("caller_phone", RAW_ID, MASKED_ID, (("caller_phone", "id_card"),)),
+    ("address", "13800138000", "138****8000", (("address", "mobile"),)),
+    ("category_code", RAW_ID, MASKED_ID, (("category_code", "id_card"),)),
     ("category_code", "6222020200001234562", "622202*********4562", (("category_code", "bank_card"),)),
     ("address", "福州市鼓楼区五四路88号", "福州市鼓楼区五四路88号", ()),
 ])
@@ -128,8 +135,8 @@ def test_a_field_delivered_to_several_recipients_is_counted_once() -> None:
     three = plan_of(hotline_agreement(id="hotline-three", fields={"order_no": "keep",
                                                                   "address": "generalise_address"}))
     record = sample("hotline.work_order", region="350102001001",
-                    address="13800138000 / 13900139000", caller_phone=RAW_ID)
+                    address="13800138000 / 13900139000", category_code=RAW_ID)
     deliveries = route(record, [one, two, three], NOW, "unit", "0")
-    assert untagged_counts(deliveries) == {("address", "mobile"): 2, ("caller_phone", "id_card"): 1}
+    assert untagged_counts(deliveries) == {("address", "mobile"): 2, ("category_code", "id_card"): 1}
     assert untagged_counts([]) == {}
     assert untagged_counts([Delivery(three, {}, ())]) == {}
