@@ -89,7 +89,8 @@ def validate() -> None:
 
     Refused: unknown dataset, provider or field; an L4 field in clear; a not-shareable resource;
     an operator that does not fit the field's type; the business key not delivered; an upward
-    flow without allow_upward; two agreements on one recipient topic; bad YAML or values."""
+    flow without allow_upward; keep on free text (or a free_text_purpose) in an upward flow;
+    two agreements on one recipient topic; bad YAML or values."""
     settings = GovbusSettings()
     catalogue, schemas = _load()
     agreements, problems = _load_agreements(settings.catalogue_dir)
