@@ -89,7 +89,8 @@ def validate() -> None:
 
     Refused: unknown dataset, provider or field; an L4 field in clear; a not-shareable resource;
     an operator that does not fit the field's type; the business key not delivered; an upward
-    flow without allow_upward; two agreements on one recipient topic; bad YAML or values."""
+    flow without allow_upward; keep on free text (or a free_text_purpose) in an upward flow;
+    two agreements on one recipient topic; bad YAML or values."""
     settings = GovbusSettings()
     catalogue, schemas = _load()
     agreements, problems = _load_agreements(settings.catalogue_dir)
@@ -167,6 +168,7 @@ def _metadata_table(agreement: Agreement, path: Path, upward: bool | None, topic
         "valid": _window(agreement), "in force now": _yes_no(agreement.in_force(_now())),
         "upward": _yes_no(upward), "allow upward": _yes_no(agreement.allow_upward),
         "upward identified": _yes_no(agreement.upward_identified),
+        "free text purpose": agreement.free_text_purpose or "(none: free text scrubbed at its strictest)",
         "row filter": json.dumps(row_filter.model_dump(by_alias=True, exclude_none=True),
                                  ensure_ascii=False, default=str) if row_filter else "(all rows)",
     }

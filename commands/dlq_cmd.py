@@ -3,7 +3,8 @@
 Re-drive sends a letter's original bytes back to the raw topic, where the processor re-applies
 the rules and agreements in force now; each re-drive is recorded on ``audit.redrives`` and, with
 the operator's note, as an action of the identity the command connects as on the audit chain
-(commands/operator_actions.py). ``show`` prints a person's record: it is recorded as a view.
+(commands/operator_actions.py). ``show`` prints a person's record: it is recorded as a view,
+and printed masked by the dataset's field tags (commands/dlq_view.py).
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from commands.dlq_view import letter_lines, masked_message
 from commands.endpoints import with_endpoints
 from commands.names import known_dataset
 from commands.operator_actions import NOTE, checked_note, open_log, publish, record_persons
@@ -23,7 +26,8 @@ from govbus.core import identities
 from govbus.core.actions import Act, action_record
 from govbus.core.deadletter import DistinctLetters, load_bus_schema, redrivable, redrive_headers, stage_of
 from govbus.core.kafka_admin import create_planned_topics
-from govbus.core.result import Fault
+from govbus.core.result import Fault, Ok
+from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topic_plan import bus_topics, spec_of
@@ -80,7 +84,7 @@ def letter_row(offset: int, letter: dict[str, Any]) -> tuple[str, ...]:
     if letter.get("pool_table"):
         field = f"{field} ({letter.get('recipient')}: {letter['pool_table']}.{letter.get('pool_column') or '?'})"
     return (str(offset), stage_of(letter), str(letter.get("first_seen", ""))[:19], letter.get("reason", ""),
-            letter.get("rule", ""), field, letter.get("message", ""),
+            letter.get("rule", ""), field, masked_message(letter.get("message") or ""),
             f"{letter.get('source_topic', '')}@{letter.get('source_partition', '')}:{letter.get('source_offset', '')}")
 
 
@@ -110,7 +114,8 @@ def list_cmd(dataset: str, reason: str | None = typer.Option(None),
 
 @dlq_app.command("show")
 def show_cmd(dataset: str, offset: int, note: str = NOTE) -> None:
-    """One letter in full, with its original bytes (recorded as a view of the person's record)."""
+    """One letter in full, its original record masked by the dataset's field tags (recorded as a
+    view of the person's record)."""
     note = checked_note(note)
     settings, serde, topic = _setup(dataset)
     log = open_log(settings)
@@ -121,10 +126,13 @@ def show_cmd(dataset: str, offset: int, note: str = NOTE) -> None:
     event_ids, subjects = record_persons(settings, serde, dataset, letter.get("original_value"))
     publish(log, [action_record(Act.DLQ_VIEW, note, f"{topic}@{offset}", datetime.now(timezone.utc),
                                 dataset=dataset, event_ids=event_ids or _ids(letter), subjects=subjects)])
-    for key, value in letter.items():
-        if isinstance(value, bytes):
-            value = f"{len(value)} bytes: {value[:200]!r}"
-        console.print(f"[bold]{key}[/bold]: {value}")
+    original = letter.get("original_value")
+    decoded = serde.decode(original) if isinstance(original, bytes) and original else None
+    record = decoded.value if isinstance(decoded, Ok) and isinstance(decoded.value, dict) else None
+    schema = load_schemas(settings.schemas_dir).get(dataset)
+    for key, text in letter_lines(letter, record, schema.tags if schema else {}):
+        # Text, not markup: a record's own brackets must print as they are.
+        console.print(Text.assemble((key, "bold"), ": ", text), highlight=False, soft_wrap=True)
 
 
 @dlq_app.command("redrive")

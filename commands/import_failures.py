@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 def stopped_line(stop: "ImportStopped") -> str:
     """One line for an ImportStopped: why, the counts, and where to resume."""
+    from producers.sdk.bulk import reject_file_note
+
     why, resume, unconfirmed, summary = stop.why, stop.resume_line, stop.unconfirmed, stop.summary
     sent_again = (f", {unconfirmed} more sent but not confirmed (they are sent again on resume; "
                   "the processor drops repeats by event id)") if unconfirmed else ""
-    rejects = f"; rejects in {summary.reject_path}" if summary.reject_path else ""
+    rejects = f"; {reject_file_note(summary.reject_path)}" if summary.reject_path else ""
     return (f"import stopped part-way: {why}{refusal_hint(why)}. Published {stop.published} "
             f"(acknowledged by the broker), rejected {stop.rejected}{sent_again}; not read: "
             f"line {resume} to the end{rejects}. To resume, run the same command with "

@@ -78,6 +78,7 @@ def import_cmd(file: Path = typer.Argument(..., help="The .csv, .jsonl/.json or 
     file beside it and to the DLQ. Exit 1 when rows were rejected; 5 when it stopped part-way
     (the output says what was published and the --from-line to resume with)."""
     from producers.files.main import ImportRequest, import_file
+    from producers.sdk.bulk import reject_file_note
 
     request = ImportRequest(file, dataset, department, mapping, encoding, level, region, sheet,
                             from_line=from_line)
@@ -88,8 +89,8 @@ def import_cmd(file: Path = typer.Argument(..., help="The .csv, .jsonl/.json or 
     skipped = f"  (rows before line {from_line} skipped)" if from_line > 1 else ""
     console.print(f"read {summary.read}  published {summary.published}  "
                   f"rejected {summary.rejected}{skipped}", highlight=False)
-    if summary.rejected:
-        console.print(f"rejects: {summary.reject_path}", highlight=False, soft_wrap=True)
+    if summary.rejected and summary.reject_path is not None:
+        console.print(reject_file_note(summary.reject_path), highlight=False, soft_wrap=True)
         raise typer.Exit(exits.FINDINGS)
 
 
@@ -101,7 +102,7 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
                  department: str | None = typer.Option(None, help="With --publish (default: the provider).")) -> None:
     """Synthetic records (dirty ones labelled `_dirty`, odd-but-valid ones `_normalised`)."""
     from producers.sdk import DeliveryFailed
-    from producers.sdk.bulk import ImportStopped
+    from producers.sdk.bulk import ImportStopped, reject_file_note
     from producers.synthetic.main import publish_generated, write_generated
 
     if out and publish:
@@ -113,6 +114,8 @@ def generate_cmd(dataset: str = typer.Option("hotline.work_order"), count: int =
             summary = publish_generated(settings, dataset, count, seed, dirty, rate, department)
             console.print(f"generated {summary.read}  published {summary.published}  "
                           f"rejected {summary.rejected}")
+            if summary.rejected and summary.reject_path is not None:
+                console.print(reject_file_note(summary.reject_path), highlight=False, soft_wrap=True)
         else:
             write_generated(dataset, count, seed, dirty, rate, out)
     except ValueError as exc:  # unknown dataset, bad --dirty, department not the provider

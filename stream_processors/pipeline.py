@@ -21,7 +21,7 @@ from govbus.core.signing import Signable, SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook
 from stream_processors.clean.dedup import SeenEvents
-from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms
+from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms, untagged_counts
 
 T = TypeVar("T")
 
@@ -144,6 +144,8 @@ class Pipeline:
             deliveries = route(record, self.book.plans.get(dataset, []), now, COMPONENT, __version__)
             if not deliveries:
                 return []
+            for (name, kind), count in untagged_counts(deliveries).items():
+                self.metrics.pii_untagged.labels(dataset, name, kind).inc(count)
             # The persons in the record are the same for every delivery: pseudonymise them once.
             subjects = subject_pseudonyms(record, self.id_fields[dataset], self.audit_key)
             return [out for d in deliveries for out in self._encode(d, record, subjects, origin, now)]

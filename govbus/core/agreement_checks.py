@@ -6,6 +6,7 @@ from typing import Any
 from govbus.core.agreements import (
     LEVEL_RANK,
     OPERATOR_TYPES,
+    SCRUB_STRICT,
     UPWARD_DEFAULT,
     Agreement,
     AgreementSet,
@@ -58,6 +59,8 @@ def agreement_problems(agreement: Agreement, catalogue: Catalogue,
         found.append(("recipient.level", f"the flow goes upward from the {entry.provider.level.value}-level "
                       f"provider to a {agreement.recipient.level.value}-level recipient: set allow_upward"))
     found += _field_problems(agreement, schema, upward and not agreement.upward_identified)
+    if upward:
+        found += upward_free_text_problems(agreement, schema, entry.provider.level.value)
     if agreement.row_filter is not None:
         found += [("row_filter", f"unknown field {name!r} in the row filter")
                   for name in _filter_fields(agreement.row_filter) if name not in schema.tags]
@@ -102,6 +105,26 @@ def _field_problems(agreement: Agreement, schema: DatasetSchema,
     return found
 
 
+def upward_free_text_problems(agreement: Agreement, schema: DatasetSchema,
+                              provider_level: str) -> list[tuple[str, str]]:
+    """An upward flow gets free text scrubbed at its strictest, whatever else the agreement
+    says (``upward_identified`` included): ``keep`` on free text is refused rather than
+    silently rewritten, and a free-text purpose, which could not take effect, is refused too."""
+    found = []
+    flow = (f"agreement {agreement.id}: recipient {agreement.recipient_id} "
+            f"({agreement.recipient.level.value}) receives {agreement.dataset} upward from the "
+            f"{provider_level}-level provider {agreement.provider}")
+    for name, spec in agreement.fields.items():
+        tag = schema.tags.get(name)
+        if tag is not None and tag.pii == "free_text" and spec.op == "keep":
+            found.append((f"fields.{name}", f"{flow}: keep on the free-text field {name} is refused "
+                          f"in an upward flow; write scrub_text (delivered as {SCRUB_STRICT}) or drop"))
+    if agreement.free_text_purpose is not None:
+        found.append(("free_text_purpose", f"{flow}: free text always goes upward as {SCRUB_STRICT}, "
+                      f"so free_text_purpose cannot take effect: remove it"))
+    return found
+
+
 # Operators that actually de-identify each kind of personal data: scrubbing a name as free text
 # or generalising a phone as an address would deliver it in clear under a masked label.
 OPERATORS_FOR_PII: dict[str, set[str]] = {
@@ -113,7 +136,7 @@ OPERATORS_FOR_PII: dict[str, set[str]] = {
     "uscc": {"keep", "mask", "pseudonym"},
     "address": {"keep", "generalise_address", "mask"},
     "region": {"keep", "to_county"},
-    "free_text": {"keep", "scrub_text"},
+    "free_text": {"keep", "scrub_text", SCRUB_STRICT},
     "birth_date": {"keep", "year_only", "age_band"},
 }
 # ``mask`` on highly sensitive data shows at most the display convention (ID: first 6, last 4).

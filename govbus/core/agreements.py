@@ -38,11 +38,16 @@ OPERATOR_TYPES: dict[str, set[str]] = {
     "mask_resident_id": {"string"}, "year_only": {"string", "date", "timestamp-millis"},
     "to_county": {"string"}, "generalise_address": {"string"},
     "age_band": {"string", "date"}, "pseudonym": {"string"}, "scrub_text": {"string"},
+    "scrub_text_strict": {"string"},
 }
+# Free text scrubbed of every kind of personal data (names and addresses too), not only of the
+# identifiers ``scrub_text`` masks: what upward flows and recipients without a free-text
+# purpose receive (stream_processors/route/pii_policy.py).
+SCRUB_STRICT = "scrub_text_strict"
 # What an upward flow applies instead of ``keep`` to a personal-data field: upward flows default
 # to de-identified fields (docs/architecture.md#catalogue-agreements-masking).
 UPWARD_DEFAULT = {"resident_id": "pseudonym", "name": "mask_name", "phone": "mask_phone",
-                  "address": "generalise_address", "free_text": "scrub_text",
+                  "address": "generalise_address", "free_text": SCRUB_STRICT,
                   "birth_date": "year_only", "region": "to_county", "plate": "pseudonym",
                   "uscc": "keep", "bank_card": "pseudonym", "coordinates": "drop",
                   "health": "keep", "other": "keep"}  # not identifying once the person is hidden
@@ -129,6 +134,9 @@ class Agreement(_Strict):
     valid_to: datetime
     allow_upward: bool = False
     upward_identified: bool = Field(default=False, description="keep identities in upward flows")
+    # Why the recipient needs the wording of free text (names, places): without it, free-text
+    # fields are scrubbed at their strictest whatever operator is written (never upward).
+    free_text_purpose: str | None = Field(default=None, min_length=4)
     row_filter: Condition | None = None
     fields: dict[str, FieldOp] = Field(min_length=1)
 

@@ -17,6 +17,7 @@ class Metrics:
     stage_latency: Histogram
     consumer_lag: Gauge
     agreements_active: Gauge
+    pii_untagged: Counter
 
 
 def new_metrics() -> Metrics:
@@ -35,6 +36,11 @@ def new_metrics() -> Metrics:
         consumer_lag=Gauge("govbus_consumer_lag_records", "End offset minus committed offset.",
                            ["group", "topic", "partition"], registry=reg),
         agreements_active=Gauge("govbus_agreements_active", "Sharing agreements in force.", registry=reg),
+        # Labels are schema field names and detector kinds, never values (no personal data).
+        pii_untagged=Counter("govbus_pii_found_in_untagged_field",
+                             "Identifiers found (and masked) in a field delivered in clear whose "
+                             "PII tag is not their kind, e.g. a phone typed into address.",
+                             ["dataset", "field", "kind"], registry=reg),
     )
 
 

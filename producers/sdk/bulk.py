@@ -16,6 +16,8 @@ SIGTERM) it raises ``ImportStopped`` with those counts and the line to resume fr
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from producers.sdk.rows import RowEncoder, strip_annotations
 
 __all__ = ["BATCH", "BulkLoop", "ImportStopped", "ImportSummary", "Limits", "ReadStopped",
            "Rejects", "Unreadable", "progress_bar", "publish_records", "reject_file",
-           "reject_path_for", "run_import"]
+           "reject_file_note", "reject_path_for", "run_import"]
 
 BATCH = 2000
 CHECKPOINT_SECONDS = 5.0
@@ -251,12 +253,36 @@ def run_import(rows: Iterable[tuple[int, Any]], convert: Converter, refresh: Cal
     return loop.run(rows, convert, refresh, batch_size)
 
 
+# Reject files hold refused rows as they were read (names, ID numbers, phones): owner only,
+# like the stack's key files, whatever the umask.
+REJECT_FILE_MODE = 0o600
+
+
 @contextmanager
 def reject_file(path: Path, append: bool = False) -> Iterator[Any]:
-    """The reject file: truncated so that it never shows an earlier run's rejects, unless the
-    run resumes one (``append``)."""
-    with path.open("a" if append else "w", encoding="utf-8") as handle:
+    """The reject file, mode 0600: truncated so that it never shows an earlier run's rejects,
+    unless the run resumes one (``append``). An existing file (an older run's, created before
+    this rule) is brought to 0600 too, before anything is written to it."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, REJECT_FILE_MODE)
+    try:
+        os.fchmod(fd, REJECT_FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "a" if append else "w", encoding="utf-8") as handle:
         yield handle
+
+
+def reject_file_note(path: Path) -> str:
+    """The import summary's line about the reject file: where, and who can read it (the mode
+    read back from the file, so the line cannot claim what is not so)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError as exc:
+        return f"rejects: {path} (cannot read its mode: {exc.strerror})"
+    who = "readable by its owner only" if mode & 0o077 == 0 else "READABLE BY OTHERS: chmod 600 it"
+    return f"rejects: {path} (mode {mode:04o}, {who}: it holds the refused rows as read)"
 
 
 def publish_records(records: Iterable[dict[str, Any]], encoder: RowEncoder,

@@ -10,15 +10,21 @@ from datetime import datetime
 from typing import Any
 
 from stream_processors.route import masking
+from stream_processors.route.pii_policy import scan_clear_value
 from stream_processors.route.plan import AgreementPlan
 
 AUDIT_NAMESPACE = uuid.UUID("0b7c5d0e-4a51-5f7e-8d3a-6c2f9e1a4b27")
+
+
+Finding = tuple[str, str]  # (field, detector kind) of an identifier masked in a field in clear
 
 
 @dataclass(frozen=True)
 class Delivery:
     plan: AgreementPlan
     record: dict[str, Any]
+    # Identifiers found (and masked) in fields delivered in clear that are not tagged for them.
+    found: tuple[Finding, ...] = ()
 
 
 def lineage_hop(stage: str, component: str, version: str, plan: AgreementPlan | None,
@@ -30,21 +36,48 @@ def lineage_hop(stage: str, component: str, version: str, plan: AgreementPlan | 
 
 
 def mask_for(plan: AgreementPlan, record: dict[str, Any], hop: dict[str, Any]) -> dict[str, Any]:
+    """The copy of ``record`` that ``plan``'s recipient may see (``masked_copy`` without findings)."""
+    return masked_copy(plan, record, hop)[0]
+
+
+def masked_copy(plan: AgreementPlan, record: dict[str, Any],
+                hop: dict[str, Any]) -> tuple[dict[str, Any], tuple[Finding, ...]]:
     """The copy of ``record`` that ``plan``'s recipient may see: only the fields the agreement
-    names, each through its operator; the envelope gains ``hop`` and the delivered level."""
+    names, each through its operator, then identifiers in fields kept in clear that their tag
+    is not for masked (and returned); the envelope gains ``hop`` and the delivered level."""
     envelope = record["envelope"]
     out = {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop],
                                    "classification": plan.classification,
                                    "region_code": plan.envelope_region(envelope["region_code"])}}
     for name, _op_name, op in plan.ops:
         out[name] = op(record.get(name))
-    return out
+    found: list[Finding] = []
+    for name, tag in plan.clear_scan:
+        out[name], kinds = scan_clear_value(out[name], tag)
+        found += [(name, kind) for kind in kinds]
+    return out, tuple(found)
+
+
+def untagged_counts(deliveries: list[Delivery]) -> dict[Finding, int]:
+    """How many identifiers of each kind one record held in each field not tagged for them.
+
+    A field goes to several recipients with the same findings: it is counted once, from the
+    first delivery that scanned it."""
+    counts: dict[Finding, int] = {}
+    fields_seen: set[str] = set()
+    for delivery in deliveries:
+        scanned = {name for name, _ in delivery.plan.clear_scan} - fields_seen
+        for finding in delivery.found:
+            if finding[0] in scanned:
+                counts[finding] = counts.get(finding, 0) + 1
+        fields_seen |= scanned
+    return counts
 
 
 def route(record: dict[str, Any], plans: list[AgreementPlan], now: datetime, component: str,
           version: str) -> list[Delivery]:
     """One delivery per agreement that admits ``record`` now (none: no agreement, no delivery)."""
-    return [Delivery(plan, mask_for(plan, record, lineage_hop("route", component, version, plan, now)))
+    return [Delivery(plan, *masked_copy(plan, record, lineage_hop("route", component, version, plan, now)))
             for plan in plans if plan.admits(record, now)]
 
 

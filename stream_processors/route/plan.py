@@ -12,15 +12,16 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any, Callable
 
 from govbus.core.agreement_checks import is_upward
 from govbus.core.agreements import UPWARD_DEFAULT, Agreement, FieldOp
+from govbus.core.cleaning import VALIDATOR_BY_PII
 from govbus.core.schemas import DatasetSchema, inline_named_types
 from stream_processors.route import masking
 from stream_processors.route.filters import compile_condition
-from stream_processors.route.textscrub import scrub_text
+from stream_processors.route.pii_policy import free_text_operator, scrub_identifiers, scrub_strict
 
 Operator = Callable[[Any], Any]
 PSEUDONYM_VERSION = "v1"
@@ -37,17 +38,15 @@ def _nullable(op: Operator) -> Operator:
     return lambda v: None if v is None else op(v)
 
 
-# Free text is scrubbed once per record, not once per agreement that delivers it.
-_scrub_cached = lru_cache(maxsize=4096)(scrub_text)
-
-
 def make_operator(spec: FieldOp, pii: str | None, key: bytes) -> Operator:
     """The function for one field's operator (``drop`` never reaches here)."""
     simple: dict[str, Operator] = {
         "keep": masking.keep, "mask_name": masking.mask_name, "mask_phone": masking.mask_phone,
         "mask_resident_id": masking.mask_resident_id, "year_only": masking.year_only,
         "to_county": masking.to_county, "generalise_address": masking.generalise_address,
-        "age_band": masking.age_band, "scrub_text": _nullable(_scrub_cached),
+        "age_band": masking.age_band,
+        # Free text is scrubbed once per record (cached), not once per agreement delivering it.
+        "scrub_text": _nullable(scrub_identifiers), "scrub_text_strict": _nullable(scrub_strict),
     }
     if spec.op in simple:
         return simple[spec.op]
@@ -72,6 +71,9 @@ class AgreementPlan:
     # The envelope's region code goes out generalised like the record's own region fields,
     # so a village code cannot leak through the header of a county-level delivery.
     envelope_region: Operator = masking.keep
+    # (field, PII tag) of the string fields delivered in clear, scanned for identifiers that
+    # are not the tag's own kind (route/pii_policy.py); the business key is not among them.
+    clear_scan: tuple[tuple[str, str | None], ...] = ()
 
     @cached_property
     def profile(self) -> dict[str, str]:
@@ -95,11 +97,15 @@ class AgreementPlan:
 
 
 def effective_ops(agreement: Agreement, schema: DatasetSchema, upward: bool) -> dict[str, FieldOp]:
-    """The agreement's operators, with ``keep`` on personal data de-identified in upward flows."""
+    """The agreement's operators, with ``keep`` on personal data de-identified in upward flows
+    and free text scrubbed at its strictest unless a purpose allows less (route/pii_policy.py)."""
     ops = {}
     for name, spec in agreement.fields.items():
         pii = schema.tags[name].pii
-        if upward and not agreement.upward_identified and spec.op == "keep" and pii:
+        if pii == "free_text":
+            op = free_text_operator(spec.op, upward, agreement.free_text_purpose is not None)
+            spec = spec if op == spec.op else FieldOp(op=op)
+        elif upward and not agreement.upward_identified and spec.op == "keep" and pii:
             spec = FieldOp(op=UPWARD_DEFAULT.get(pii, "drop"))
         if spec.op != "drop":
             ops[name] = spec
@@ -165,7 +171,19 @@ def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: st
     return AgreementPlan(agreement, schema.dataset, agreement.recipient_id, compiled,
                          shared_schema(schema, ops, agreement), agreement.recipient.prefix,
                          compile_condition(agreement.row_filter), delivered_level(schema, ops),
-                         masking.to_county if generalised else masking.keep)
+                         masking.to_county if generalised else masking.keep,
+                         clear_scan_fields(schema, ops, order))
+
+
+def clear_scan_fields(schema: DatasetSchema, ops: dict[str, FieldOp],
+                      order: list[str]) -> tuple[tuple[str, str | None], ...]:
+    """(field, PII tag) of every string-holding field delivered with ``keep``, except the key
+    and fields whose kind cleaning validates: the processor routes only cleaned records, where
+    such a value is exactly a mobile, an ID, a plate, a credit code or a region code, so no
+    identifier of another kind fits inside it (and scanning every record for none costs)."""
+    return tuple((n, schema.tags[n].pii) for n in order
+                 if ops[n].op == "keep" and n in schema.text_rules and n != schema.key_field
+                 and schema.tags[n].pii not in VALIDATOR_BY_PII)
 
 
 def delivered_level(schema: DatasetSchema, ops: dict[str, FieldOp]) -> str:

@@ -1,9 +1,9 @@
 """Find and mask personal identifiers inside free text (12345 hotline content, replies, notes).
 
-``scrub_text`` (the operator) now masks with the free-text detector in
-stream_processors/route/pii.py (issue 16). The functions below are the first scrubber
-(IDs, mobiles and cards in their usual forms), kept as ``scrub_identifiers_v1`` for the
-benchmark's comparison; the description that follows is theirs.
+The ``scrub_text`` and ``scrub_text_strict`` operators now mask with the free-text detector in
+stream_processors/route/pii.py (issue 16; which one applies: route/pii_policy.py). The
+functions below are the first scrubber (IDs, mobiles and cards in their usual forms), kept as
+``scrub_identifiers_v1`` for the benchmark's comparison; the description that follows is theirs.
 
 Callers type IDs, phone numbers and card numbers into free text; a field-level mask cannot
 reach them. A regex finds candidates, then the identifier's own rule confirms them (check
@@ -27,7 +27,6 @@ from datetime import date
 
 from govbus.core.identifiers import check_resident_id, luhn_ok, normalise_text
 from govbus.core.result import Fault
-from stream_processors.route.pii import mask_pii
 
 _D = "0-9０-９"              # ASCII and full-width digits
 _L = "A-Za-zＡ-Ｚａ-ｚ"        # ASCII and full-width letters
@@ -152,8 +151,3 @@ def scrub_identifiers_v1(text: str) -> str:
     parts.append(text[cursor:])
     return "".join(parts)
 
-
-def scrub_text(text: str) -> str:
-    """The ``scrub_text`` operator: every kind of personal data the free-text detector finds
-    (names, addresses, phones, IDs, cards, plates, e-mail, QQ/WeChat), masked by kind."""
-    return mask_pii(text)

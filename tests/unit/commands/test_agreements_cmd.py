@@ -61,6 +61,12 @@ def test_validate_ok(agreements_dir: Path) -> None:
      "hotline-test.yaml: fields.caller_age: unknown field 'caller_age'"),
     ("hotline-test", mine(fields={"order_no": "keep", "caller_id_no": "keep"}),
      "hotline-test.yaml: fields.caller_id_no: caller_id_no is L4"),
+    ("hotline-test", hotline_agreement(  # issue 16: free text kept in an upward flow
+        recipient={"department": "health", "region_code": "350000", "level": "province"},
+        allow_upward=True, fields={"order_no": "keep", "content": "keep"}),
+     "hotline-test.yaml: fields.content: agreement hotline-test: recipient health_350000 (province) "
+     "receives hotline.work_order upward from the city-level provider hotline: keep on the "
+     "free-text field content is refused"),
     ("hotline-test", "fields: [\n", "hotline-test.yaml: <file>: malformed YAML: line"),
     ("hotline-test", mine(fields={"order_no": "blur"}),
      "hotline-test.yaml: fields.order_no.op: Value error, unknown operator 'blur'"),
@@ -175,7 +181,7 @@ def test_show_upward_agreement(agreements_dir: Path) -> None:
                  "(all rows)", "delivered level L2"):
         assert text in result.output
     rows = _field_rows(result.output)
-    assert rows["content"] == ["L3", "free_text", "keep", "scrub_text", "string?"]
+    assert rows["content"] == ["L3", "free_text", "scrub_text", "scrub_text_strict", "string?"]
     assert rows["caller_phone"] == ["L3", "phone", "keep", "mask_phone", "string?"]
     assert rows["region_code"] == ["L2", "region", "keep", "to_county", "string?"]
     assert rows["order_no"] == ["L2", "", "keep", "keep", "string"]

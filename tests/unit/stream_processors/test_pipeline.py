@@ -198,3 +198,18 @@ def test_a_batch_s_deliveries_are_signed_one_tree_a_topic_and_each_verifies_alon
 def test_without_a_signing_key_nothing_is_marked_or_signed(pipeline):
     outs = pipeline.process(_raw(pipeline))
     assert not any(out.sign_as for out in outs) and pipeline.sign(outs) == outs
+
+
+def test_an_identifier_in_an_untagged_field_is_masked_and_counted(pipeline):
+    """A phone typed into ``address`` (kept by the public security and Gulou agreements): masked
+    in every delivery, counted once per record by dataset, field and kind, never by value."""
+    outs = _by_topic(pipeline.process(_raw(pipeline, address="鼓楼区五四路88号 13900139000")))
+    for topic in (PS_TOPIC, "unit.shared.urban_management_350102.hotline.work_order"):
+        assert pipeline.serde.decode(outs[topic].value).value["address"] == "鼓楼区五四路88号 139****9000"
+    for out in outs.values():
+        assert b"13900139000" not in out.value
+    registry = pipeline.metrics.registry
+    labels = {"dataset": "hotline.work_order", "field": "address", "kind": "mobile"}
+    assert registry.get_sample_value("govbus_pii_found_in_untagged_field_total", labels) == 1
+    assert registry.get_sample_value("govbus_pii_found_in_untagged_field_total",
+                                     labels | {"field": "caller_phone"}) is None  # a mobile, its own kind

@@ -5,6 +5,7 @@ provider."""
 from __future__ import annotations
 
 import csv
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def test_bad_rows_reach_the_reject_file_and_the_dlq(settings, tmp_path):
     summary = run(settings, path)
     assert (summary.read, summary.published, summary.rejected) == (COUNT, COUNT - 2, 2)
     assert summary.reject_path.read_text("utf-8").count("\n") == 2
+    assert stat.S_IMODE(summary.reject_path.stat().st_mode) == 0o600  # raw rows: owner only
     letters = decoded(settings, consume(settings, topic_names(settings).dlq(DATASET), 2))
     assert sorted((l["source_offset"], l["reason"], l["field_path"]) for l in letters) == [
         (5, "bad_enum", "channel"), (10, "missing_field", "category_code")]
@@ -133,3 +135,19 @@ def test_cli_imports_and_refuses_a_department_that_is_not_the_provider(settings,
     done = CliRunner().invoke(app, [*args, "--department", "hotline"], env=env)
     assert done.exit_code == 0, done.output
     assert f"read {COUNT}  published {COUNT}  rejected 0" in done.output
+
+
+def test_cli_summary_says_the_reject_file_is_0600(settings, tmp_path):
+    path, _orders = gbk_orders(tmp_path)
+    with path.open(encoding="gbk", newline="") as handle:
+        lines = list(csv.reader(handle))
+    lines[4][lines[0].index("受理渠道")] = "传真"
+    with path.open("w", encoding="gbk", newline="") as handle:
+        csv.writer(handle).writerows(lines)
+    env = {**connection_env(settings), "GOVBUS_TOPIC_PREFIX": settings.topic_prefix}
+    done = CliRunner().invoke(app, ["import", str(path), "--dataset", DATASET, "--mapping",
+                                    str(MAPPING_PATH), "--department", "hotline"], env=env)
+    assert done.exit_code == 1, done.output  # FINDINGS: rows were rejected
+    reject_path = tmp_path / f"{path.name}.rejects.jsonl"
+    assert f"rejects: {reject_path} (mode 0600, readable by its owner only" in " ".join(done.output.split())
+    assert stat.S_IMODE(reject_path.stat().st_mode) == 0o600

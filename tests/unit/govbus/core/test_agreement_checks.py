@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from govbus.core.agreement_checks import agreement_problems, validate_agreements
-from govbus.core.agreements import AGREEMENTS_DIR, AgreementSet, load_agreement, load_agreements
+from govbus.core.agreements import AGREEMENTS_DIR, Agreement, AgreementSet, load_agreement, load_agreements
 from govbus.core.catalogue import CatalogueError, Problem, load_catalogue
 from stream_processors.route.logic import mask_for
 from tests.support.agreements import (CATALOGUE_DIR, catalogue, encode, hop, hotline_agreement,
@@ -250,3 +250,47 @@ def test_every_bad_file_is_reported_not_only_the_first(catalogue_dir: Path) -> N
     assert raised.value.file == bad_yaml
     assert [(p.file, p.field) for p in problems_in(catalogue_dir)] == [
         (bad_yaml, ""), (bad_field, "fields.caller_age")]
+
+
+# --- issue 16: free text in upward flows ----------------------------------------------------
+
+PROVINCE = {"recipient": {"department": "emergency_management", "region_code": "350000",
+                          "level": "province"}, "allow_upward": True}
+
+
+@pytest.mark.parametrize(("change", "refused"), [
+    ({"content": "keep"}, ["fields.content"]),
+    ({"content": "keep", "upward_identified": True}, ["fields.content"]),  # identified or not
+    ({"content": "scrub_text"}, []),
+    ({"content": "scrub_text_strict"}, []),
+    ({"content": "drop"}, []),
+    ({"content": "scrub_text", "free_text_purpose": "needs the wording"}, ["free_text_purpose"]),
+])
+def test_upward_free_text(change: dict[str, Any], refused: list[str]) -> None:
+    fields = {"order_no": "keep", "demand_type": "keep", "content": change.pop("content")}
+    data = hotline_agreement(fields=fields, **PROVINCE, **change)
+    problems = agreement_problems(Agreement.model_validate(data), catalogue(), schemas())
+    assert [where for where, _ in problems] == refused
+    for _, message in problems:  # names the agreement, the recipient and the flow
+        assert "agreement hotline-test" in message and "emergency_management_350000" in message
+        assert "upward from the city-level provider hotline" in message
+
+
+def test_keep_on_free_text_not_upward_is_allowed() -> None:
+    data = hotline_agreement(fields={"order_no": "keep", "content": "keep"})
+    assert agreement_problems(Agreement.model_validate(data), catalogue(), schemas()) == []
+
+
+def test_free_text_purpose_must_say_something() -> None:
+    with pytest.raises(ValueError, match="free_text_purpose"):
+        Agreement.model_validate(hotline_agreement(free_text_purpose="  "))
+
+
+def test_the_shipped_province_agreement_with_keep_on_content_is_refused(catalogue_dir: Path) -> None:
+    shipped = yaml.safe_load((CATALOGUE_DIR / AGREEMENTS_DIR / "hotline-to-province-emergency.yaml")
+                             .read_text(encoding="utf-8"))
+    write(catalogue_dir, "hotline-to-province-emergency", shipped | {
+        "fields": shipped["fields"] | {"content": "keep"}})
+    [problem] = problems_in(catalogue_dir)
+    assert problem.field == "fields.content"
+    assert "keep on the free-text field content is refused in an upward flow" in problem.message

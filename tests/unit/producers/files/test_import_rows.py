@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import tracemalloc
 from pathlib import Path
 
@@ -192,3 +194,15 @@ def test_memory_stays_flat_in_the_file_size(tmp_path, compiled):
     # holds whatever cyclic garbage the collector has not reached yet (it varied by 5 MB in CI).
     small, large = peak(3_000), peak(30_000)
     assert large < small * 2.5, (small, large)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_the_reject_file_of_an_import_is_0600(tmp_path, compiled):
+    path = gbk_csv(tmp_path)
+    break_rows(path)
+    old = os.umask(0o022)  # the usual umask would give 0644
+    try:
+        summary = import_csv(path, pipeline(), FakePublisher(), MAPPING, progress=False, compiled=compiled)
+    finally:
+        os.umask(old)
+    assert summary.rejected and stat.S_IMODE(summary.reject_path.stat().st_mode) == 0o600

@@ -14,7 +14,8 @@ from stream_processors.route.pii import (
     mask_pii,
 )
 from stream_processors.route.plan import make_operator
-from stream_processors.route.textscrub import scrub_identifiers_v1, scrub_text
+from stream_processors.route.pii_policy import scrub_strict
+from stream_processors.route.textscrub import scrub_identifiers_v1
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -98,7 +99,7 @@ def test_find_pii(text, expected):
 ])
 def test_mask_pii(text, expected):
     assert mask_pii(text) == expected
-    assert scrub_text(text) == expected
+    assert scrub_strict(text) == expected
     assert mask_pii(text) == mask_pii(text)  # deterministic
 
 
@@ -154,9 +155,12 @@ def test_mask_pii_takes_given_spans():
     assert mask_pii(text, []) == text
 
 
-def test_scrub_text_operator_uses_the_detector():
-    operator = make_operator(FieldOp(op="scrub_text"), "free_text", b"key")
-    assert operator("我是陈大文，家住五四路88号，车牌闽A12345") == "我是陈**，家住五四路**号，车牌闽A*****"
-    assert operator(None) is None
+def test_scrub_text_operators_use_the_detector():
+    strict = make_operator(FieldOp(op="scrub_text_strict"), "free_text", b"key")
+    assert strict("我是陈大文，家住五四路88号，车牌闽A12345") == "我是陈**，家住五四路**号，车牌闽A*****"
+    assert strict(None) is None
+    # scrub_text (a recipient whose purpose names the wording, not upward): identifiers only
+    identifiers = make_operator(FieldOp(op="scrub_text"), "free_text", b"key")
+    assert identifiers("我是陈大文，家住五四路88号，车牌闽A12345") == "我是陈大文，家住五四路88号，车牌闽A*****"
     # the first scrubber, kept for the benchmark, leaves names, addresses and plates alone
     assert scrub_identifiers_v1("我是陈大文，家住五四路88号") == "我是陈大文，家住五四路88号"

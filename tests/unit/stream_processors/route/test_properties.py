@@ -25,7 +25,7 @@ from govbus.core.agreements import OPERATOR_TYPES, Agreement
 from govbus.core.identifiers import resident_id_check_char
 from govbus.core.schemas import DatasetSchema
 from stream_processors.route.logic import route
-from stream_processors.route.textscrub import scrub_text
+from stream_processors.route.pii_policy import scrub_strict
 from tests.support.agreements import NOW, catalogue, encode, plan_of, schemas
 from tests.support.samples import SAMPLES
 
@@ -138,7 +138,8 @@ def records(draw: st.DrawFn, dataset: str, region: str,
 
 # --- agreement strategy ---------------------------------------------------------------------
 
-def operators_for(schema: DatasetSchema, name: str, upward_deidentified: bool) -> list[str]:
+def operators_for(schema: DatasetSchema, name: str, upward_deidentified: bool,
+                  upward: bool = False) -> list[str]:
     """Operators that fit the field's type (OPERATOR_TYPES) and its values, never L4 in clear.
 
     Value fit: to_county needs region codes, year_only a date, age_band a birth date (or an ID
@@ -155,13 +156,15 @@ def operators_for(schema: DatasetSchema, name: str, upward_deidentified: bool) -
             continue
         if op == "keep" and upward_deidentified and kind == "array" and tag.pii:
             continue  # no de-identifying operator applies to an array; refused by the checks
+        if op == "keep" and upward and tag.pii == "free_text":
+            continue  # refused by the checks: free text goes upward scrubbed at its strictest
         if op == "to_county" and not (tag.pii == "region" or name == "region_code"):
             continue
         if op == "year_only" and kind == "string":
             continue
         if op == "age_band" and not (kind == "date" or tag.pii == "resident_id"):
             continue
-        if op in ("scrub_text", "generalise_address") and tag.pii == "name":
+        if op in ("scrub_text", "scrub_text_strict", "generalise_address") and tag.pii == "name":
             continue
         if op not in OPERATORS_FOR_PII.get(tag.pii or "", {op}):
             continue  # refused by the checks: it would not de-identify this kind of data
@@ -211,8 +214,8 @@ def agreements_and_records(draw: st.DrawFn, forced: str | None = None,
     # Each field named or not on its own coin (st.sets would favour small agreements and leave
     # most personal-data fields out of most examples).
     for name in (n for n in schema.tags if n != schema.key_field and draw(st.booleans())):
-        fields[name] = mask_spec(draw, draw(st.sampled_from(operators_for(schema, name,
-                                                                          upward and not identified))))
+        fields[name] = mask_spec(draw, draw(st.sampled_from(operators_for(
+            schema, name, upward and not identified, upward))))
     if forced is not None:
         fields[forced_field] = mask_spec(draw, forced)
     agreement = Agreement.model_validate({
@@ -293,6 +296,6 @@ def test_free_text_embeds_what_it_says(drawn: tuple[str, list[str]]) -> None:
     which finds them by their check rules, masks every one (so the drawn IDs, mobiles and
     cards are ones the scrubber is meant to recognise)."""
     text, found = drawn
-    scrubbed = scrub_text(text)
+    scrubbed = scrub_strict(text)
     for identifier in found:
         assert identifier in text and identifier not in scrubbed

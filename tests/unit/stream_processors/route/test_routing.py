@@ -151,12 +151,14 @@ UPWARD_FIELDS = {"order_no": "keep", "demand_type": "keep", "content": "keep", "
 
 
 @pytest.mark.parametrize(("level", "identified", "expected"), [
-    ("province", False, {"order_no": "keep", "demand_type": "keep", "content": "scrub_text",
+    ("province", False, {"order_no": "keep", "demand_type": "keep", "content": "scrub_text_strict",
                          "address": "generalise_address", "region_code": "to_county",
                          "caller_name": "mask_name", "caller_phone": "mask_phone",
                          "caller_id_no": "pseudonym", "anonymous": "keep"}),
-    ("province", True, UPWARD_FIELDS),   # upward_identified: keep stays keep
-    ("city", False, UPWARD_FIELDS),      # not upward: as written
+    # upward_identified: keep stays keep, except on free text (strictest scrub upward, always)
+    ("province", True, UPWARD_FIELDS | {"content": "scrub_text_strict"}),
+    # not upward: as written, except free text without a free-text purpose (pii_policy)
+    ("city", False, UPWARD_FIELDS | {"content": "scrub_text_strict"}),
 ])
 def test_upward_flow_deidentifies_keep_on_personal_data(level: str, identified: bool,
                                                         expected: dict[str, str]) -> None:
@@ -235,7 +237,7 @@ def test_no_agreement_in_force_no_delivery() -> None:
 
 @pytest.mark.parametrize(("dataset", "fields", "expected"), [
     ("hotline.work_order", {"order_no": "keep"}, "L2"),
-    ("hotline.work_order", {"order_no": "keep", "content": "keep"}, "L3"),          # free text in clear
+    ("hotline.work_order", {"order_no": "keep", "content": "keep"}, "L2"),  # no free-text purpose: scrubbed
     ("hotline.work_order", {"order_no": "keep", "content": "scrub_text"}, "L2"),    # de-identified
     ("hotline.work_order", {"order_no": "keep", "caller_id_no": "pseudonym"}, "L2"),  # L4 pseudonymised
     ("city.indicator", {"series_id": "keep", "value": "keep"}, "L1"),
@@ -278,7 +280,7 @@ def audit_for(data: dict[str, Any], record: dict[str, Any], master: bytes = MAST
 def test_audit_event_fields() -> None:
     record = hotline(caller_id_no=RAW_ID)
     event = audit_for(hotline_agreement(), record)
-    expected_ops = {"order_no": "keep", "demand_type": "keep", "content": "scrub_text",
+    expected_ops = {"order_no": "keep", "demand_type": "keep", "content": "scrub_text_strict",
                     "region_code": "keep", "caller_name": "mask_name", "caller_phone": "mask_phone",
                     "caller_id_no": "pseudonym"}
     assert event["fields_delivered"] == [n for n in schemas()["hotline.work_order"].tags if n in expected_ops]

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from govbus.core.identifiers import PROVINCE_PREFIXES, check_resident_id, luhn_ok, resident_id_check_char
 from govbus.core.result import Fault
-from stream_processors.route.textscrub import scrub_findings, scrub_identifiers_v1, scrub_text
+from stream_processors.route.pii_policy import scrub_strict
+from stream_processors.route.textscrub import scrub_findings, scrub_identifiers_v1
 
 CARD = "6222020200001234562"      # Luhn-valid 19-digit UnionPay-style number
 CARD16 = "4111111111111111"
@@ -35,7 +36,7 @@ CARD16 = "4111111111111111"
      "身份证110105********002X手机138****8000卡号622202*********4562"),
 ])
 def test_scrub_text_masks(text, expected):
-    assert scrub_text(text) == expected
+    assert scrub_strict(text) == expected
 
 
 @pytest.mark.parametrize("text", [
@@ -54,7 +55,7 @@ def test_scrub_text_masks(text, expected):
     "回访电话010-12345678",
 ])
 def test_scrub_text_leaves_ordinary_numbers(text):
-    assert scrub_text(text) == text
+    assert scrub_strict(text) == text
     assert scrub_findings(text) == []
 
 
@@ -114,7 +115,7 @@ gap = prose.filter(bool)  # between two identifiers: without one, their digits f
 def test_embedded_identifier_never_survives(before, value, after):
     # scrub_text (the free-text detector) may also mask a name-like phrase of the prose; the
     # first scrubber, identifiers only, leaves the prose as it was.
-    assert value not in scrub_text(before + value + after)
+    assert value not in scrub_strict(before + value + after)
     scrubbed = scrub_identifiers_v1(before + value + after)
     assert value not in scrubbed
     assert scrubbed.startswith(before) and scrubbed.endswith(after)
@@ -128,7 +129,7 @@ def test_all_kinds_in_one_text(a, rid, b, phone, c, card, d):
     # date.max as "today", as the scrubber checks: a card like 622000230001011109 reads as an ID
     # of someone born in 2300.
     assume(isinstance(check_resident_id(card, today=date.max), Fault))
-    scrubbed = scrub_text(a + rid + b + phone + c + card + d)
+    scrubbed = scrub_strict(a + rid + b + phone + c + card + d)
     assert rid not in scrubbed and phone not in scrubbed and card not in scrubbed
     assert [k for k, _, _ in scrub_findings(a + rid + b + phone + c + card + d)] == [
         "resident_id", "mobile", "bank_card"]
