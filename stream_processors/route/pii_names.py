@@ -50,11 +50,13 @@ _BOSS = r"[总叔伯姐哥婶嫂](?![\u4e00-\u9fff])|[总叔伯姐哥婶嫂](?=[
 _ANY_TITLE = re.compile(f"{_TITLE_ALT}|[总叔伯姐哥婶嫂]")
 _TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
 _CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
-    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员])"
+    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员"
+    r"诉住孙舅姑弟妹侄家客病代法承室媳婿])"
     r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
     r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
     r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
-    r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|叫)[ :：是为叫]{0,2})+")
+    r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|诉求人|来访人|住户|外公|外婆|孙子|孙女|"
+    r"舅舅|姑姑|弟弟|妹妹|侄子|侄女|家属|客户|病人|代理人|法定代表人|法人|承租人|室友|儿媳|女婿|叫)[ :：是为叫]{0,2})+")
 # A name alone at the start of a line, before a bracket or colon: "詹德顺（马尾区）：…".
 _LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:])")
 # A cue followed by a place, not a person: 我是晋安区的, 我是江西的.
@@ -66,7 +68,7 @@ _GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉�
 _NOT_NAMES = frozenset("谢谢 高速 黄金 周末 马路 林业 高峰 江边 金额 常州 温度 方便 明天 石头 白天 "
                        "毛病 文明 于是 安全 程序 向前 成功 华侨 海关 都市 和平 平安 宁静 龙头 "
                        "钱款 车辆 车主 路灯 路口 马上 高兴 乐意 金山 武夷 苏宁 米饭 银行卡 银行 温泉 金融 周边 "
-                       "麻将 麻将馆 "
+                       "麻将 麻将馆 卫健委 车牌 车位 车库 车费 "
                        "江西 江苏 湖南 湖北 广东 广西 安徽 山东 山西 河南 河北 云南 贵州 四川 海南".split())
 # A word followed by one of these is a place name (左海公园, 杨桥中路), not a person.
 _PLACE_SUFFIXES = ("公园", "广场", "大厦", "路", "中路", "东路", "西路", "南路", "北路", "街", "大道", "小区",
@@ -78,6 +80,28 @@ def _surname_len(word: str) -> int:
     if word[:2] in COMPOUND_SURNAMES:
         return 2
     return 1 if word[:1] in SURNAMES else 0
+
+
+# A full name before a title (表扬……的庄雪梅同志, 司徒耀东先生): the name is the span, the title
+# stays readable. Only after a boundary (not a Han character, or a particle), so that a word
+# ending in a surname character does not start one.
+_FULL_TITLES = ("同志", "先生", "女士", "老师", "医生", "师傅", "经理", "主任", "警官", "律师", "护士")
+_FULL_TITLED = re.compile(
+    rf"(?<![{_HAN}])(?P<n>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})"
+    rf"|(?<=[的了和与及跟向给找叫让被对把为是])(?P<m>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})")
+
+
+def full_titled_findings(folded: str) -> list[tuple[int, int, str]]:
+    """A surname and one or two given characters before a title: the full name."""
+    found = []
+    for m in _FULL_TITLED.finditer(folded):
+        group = "n" if m.group("n") else "m"
+        name = m.group(group)
+        given = name[_surname_len(name):]
+        cue = _CUE.match(folded, m.start(group))  # 房东詹女士: a cue word, then the surname
+        if given and not cue and not (_NOT_IN_NAMES | _GIVEN_STOPS).intersection(given) and name not in _NOT_NAMES:
+            found.append((m.start(group), m.end(group), "name_full"))
+    return found
 
 
 def titled_findings(folded: str) -> list[tuple[int, int, str]]:
@@ -118,7 +142,7 @@ def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int,
         if end - start > surname:
             found.append((start, end, "name_cued"))
     for m in _LINE_NAME.finditer(folded):
-        if _surname_len(m.group("n")) and not _PLACE_AFTER_CUE.match(m.group("n")):
+        if _surname_len(m.group("n")) and not _PLACE_AFTER_CUE.match(m.group("n")) and m.group("n") not in _NOT_NAMES:
             found.append((m.start("n"), m.end("n"), "name_cued"))
     return found
 
@@ -186,6 +210,15 @@ def tagged_names(folded: str, tagger: Tagger | None = None) -> list[tuple[int, i
     return found
 
 
+def _not_a_surname_here(tokens: list[tuple[str, str]], n: int) -> bool:
+    """这张卡, 一张纸: 张 after a demonstrative or numeral is a measure word; 金尚路|修: 路 or 街
+    right after a Han character ends a road name."""
+    before = tokens[n - 1][0] if n else ""
+    first = tokens[n][0][0]
+    return bool(before) and (first == "张" and before[-1] in "这那一两几每半整"
+                             or first in "路街" and "\u4e00" <= before[-1] <= "\u9fff")
+
+
 def _names_in_tokens(tokens: list[tuple[str, str]]) -> list[tuple[int, int]]:
     found = []
     at = 0
@@ -195,7 +228,7 @@ def _names_in_tokens(tokens: list[tuple[str, str]]) -> list[tuple[int, int]]:
             continue
         surname = _surname_len(word)
         following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
-        if not surname or following[0].startswith(_PLACE_SUFFIXES):
+        if not surname or following[0].startswith(_PLACE_SUFFIXES) or _not_a_surname_here(tokens, n):
             continue
         if tag.startswith("nr") and len(word) > surname and _name_like(word):
             # 黄子|豪: the tagger cut an unknown three-character name short
@@ -218,4 +251,5 @@ def name_findings(folded: str, tagger: Tagger | None = None,
     The tagger does not see the ``decided`` spans (addresses, identifiers the rules found):
     fewer and shorter runs to tag, and the runs left recur more, so the cache hits more."""
     tagged = tagged_names(_blank(folded, decided) if decided else folded, tagger)
-    return titled_findings(folded) + cued_findings(folded, tagged) + [(a, b, "name_tagged") for a, b in tagged]
+    return (titled_findings(folded) + full_titled_findings(folded) + cued_findings(folded, tagged)
+            + [(a, b, "name_tagged") for a, b in tagged])

@@ -72,6 +72,19 @@ def found(text: str) -> list[tuple[str, str]]:
     ("扣扣30512348", [("qq", "30512348")]),
     ("微信：chen_dw88", [("wechat", "chen_dw88")]),
     ("微信号hejianhua_fz", [("wechat", "hejianhua_fz")]),
+    # full name before a title (the title stays readable), more cue words, a floor after a door number
+    ("表扬社保中心的司徒耀东同志", [("name", "司徒耀东")]),
+    ("房东詹女士不退押金", [("name", "詹女士")]),
+    ("诉求人曾清水：燃气公司", [("name", "曾清水")]),
+    ("楼上住户黄兴旺养鸽子", [("name", "黄兴旺")]),
+    ("举报丰泽街288号2楼的足浴店", [("address", "丰泽街288号2楼")]),
+    # a bare local number after a phone word in the same clause; one glued to letters after 座机
+    ("回电3210816等回复", [("landline", "3210816")]),
+    ("电话135 1545 5661/26727988", [("mobile", "135 1545 5661"), ("landline", "26727988")]),
+    ("座机01037654618mail", [("landline", "01037654618")]),
+    # a plate with letters glued after it, after the word 车牌
+    ("车牌：闽C03344mail", [("plate", "闽C03344")]),
+    ("护照号码G73764763", [("passport", "G73764763")]),  # its digits are no landline after 号码
 ])
 def test_find_pii(text, expected):
     assert found(text) == expected
@@ -108,6 +121,9 @@ def test_mask_pii(text, expected):
     "请市场监管局处理，谢谢",
     "2024年5月1日在鼓楼区缴费1200元",
     "工单号GD202405010001，金额1380.50元",
+    "这张卡在机场被吞了",            # 张 as a measure word
+    "表扬卫健委的工作",                # a department abbreviation starting with a surname character
+    "发票号码04070211座位",          # a long number before 座 is no door number
     "订单GD13800138000已受理",                      # an order number, not a glued mobile
     "订单号202405200012345678退款299.00元",
     "西湖公园门口有人摆摊，五一广场的公厕坏了",
