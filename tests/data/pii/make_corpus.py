@@ -109,11 +109,13 @@ class Filler:
             simple.update({
                 "addr": lambda: v.Piece(v.address_fresh(rng, pool), "address"),
                 "mobile": lambda: v.mobile_fresh(rng), "passport": lambda: v.passport_fresh(rng),
-                "plate": lambda: v.plate_fresh(rng, pool),
+                "plate": lambda: v.plate_fresh(rng, pool), "wechat": lambda: v.wechat_fresh(rng, pool),
                 "date": lambda: v.Piece(v.keep_date_fresh(rng), keep="date"),
                 "time": lambda: v.Piece(v.keep_time_fresh(rng), keep="time"),
                 "amount": lambda: v.Piece(v.keep_amount_fresh(rng), keep="amount"),
             })
+            if name == "h12345":   # the hotline's own number, typed in the sentence
+                return [v.Piece("12345", keep="public_phone")]
             if name == "landline" or (name == "phone" and rng.random() < 0.35):
                 return v.landline_fresh(rng, pool)
             if name == "phone":

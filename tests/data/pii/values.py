@@ -455,3 +455,10 @@ def keep_order_fresh(rng: random.Random) -> tuple[str, str]:
         ("案件编号", f"ZZ-{d.year}-{rng.randrange(10**5):05d}"),
         ("受理号", f"BJ{d.year}{rng.randrange(10**6):06d}"),
     ))
+
+
+def wechat_fresh(rng: random.Random, pool: Pool) -> Piece:
+    """A WeChat id (6-20 characters, starting with a letter): drawn again while too long."""
+    while len(piece := wechat(rng, pool).text) > 20:
+        pass
+    return Piece(piece, "wechat")
