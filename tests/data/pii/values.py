@@ -378,9 +378,10 @@ def passport_fresh(rng: random.Random) -> Piece:
 
 
 def plate_fresh(rng: random.Random, pool: Pool) -> Piece:
-    """Ordinary, letter serial, new-energy small/large, and now and then a trailer 挂 / coach 学 plate."""
+    """Ordinary, letter serial, new-energy small/large (trailer 挂 and coach 学 plates only in the
+    hand-written texts, where the sentence fits them: a truck, a driving school)."""
     head = rng.choice(pool.plate_heads)
-    form = rng.choices(("digits", "letter", "ev_small", "ev_large", "trailer", "coach"), (6, 4, 4, 1, 1, 1))[0]
+    form = rng.choices(("digits", "letter", "ev_small", "ev_large"), (6, 4, 4, 1))[0]
     if form == "digits":
         serial = f"{rng.randrange(10**5):05d}"
     elif form == "letter":
@@ -389,10 +390,8 @@ def plate_fresh(rng: random.Random, pool: Pool) -> Piece:
         serial = "".join(chars)
     elif form == "ev_small":
         serial = rng.choice("DDF") + rng.choice(_PLATE_LETTERS + "0123456789") + f"{rng.randrange(10**4):04d}"
-    elif form == "ev_large":
-        serial = f"{rng.randrange(10**5):05d}" + rng.choice("DF")
     else:
-        serial = f"{rng.randrange(10**4):04d}" + ("挂" if form == "trailer" else "学")
+        serial = f"{rng.randrange(10**5):05d}" + rng.choice("DF")
     sep = rng.choices(("", "·", " ", "•", "-"), (10, 3, 2, 1, 1))[0]
     return Piece(head + sep + serial, "plate")
 
