@@ -61,6 +61,10 @@ class Pool:
     plate_city_letters: str
     email_domains: tuple[str, ...]
     pinyin: tuple[str, ...]
+    # fresh part only (the older parts' pools leave them empty and never read them)
+    plate_heads: tuple[str, ...] = ()          # province + city letter pairs that exist
+    local_digits: tuple[tuple[str, int], ...] = ()   # (area code, length of its local numbers)
+    minority_names: tuple[str, ...] = ()       # names written with · (Uyghur, Kazakh, Mongolian …)
 
 
 def id_check_char(first17: str) -> str:
@@ -295,3 +299,165 @@ def keep_order(rng: random.Random, area_prefix: str) -> tuple[str, str]:
         ("受理编号", f"{area_prefix}-{d.year}-{rng.randrange(10**6):06d}"),
         ("订单编号", _not_luhn(f"{ymd}{rng.randrange(10**10):010d}")),
     ))
+
+
+# --- the fresh held-out part: more forms, written after the detector was tuned -----------------
+# (separate functions, so the tune and old held-out parts come out exactly as before)
+
+TITLES_MALE_FRESH = ("先生", "先生", "先生", "师傅", "师傅", "大爷", "老师", "总", "经理", "主任", "叔")
+TITLES_FEMALE_FRESH = ("女士", "女士", "女士", "阿姨", "阿姨", "大姐", "老师", "姐", "经理", "大妈")
+
+
+@dataclass(frozen=True)
+class FreshPerson:
+    full: str
+    surname: str
+    male: bool
+    minority: bool = False
+
+    def titled(self, rng: random.Random) -> str:
+        """Surname + title; a name written with · is used whole (its first part is no surname)."""
+        if self.minority:
+            return self.full
+        return self.surname + rng.choice(TITLES_MALE_FRESH if self.male else TITLES_FEMALE_FRESH)
+
+
+def person_fresh(rng: random.Random, pool: Pool) -> FreshPerson:
+    male = rng.random() < 0.5
+    if pool.minority_names and rng.random() < 0.06:
+        return FreshPerson(rng.choice(pool.minority_names), "", male, minority=True)
+    surname = rng.choice(pool.surnames)
+    return FreshPerson(surname + rng.choice(pool.given_male if male else pool.given_female), surname, male)
+
+
+def mobile_fresh(rng: random.Random) -> Piece:
+    """A mobile as typed: bare, 3-4-4 (space, dash, two spaces), 3-8, 4-4-3, +86/0086/(+86), glued, full-width."""
+    m = mobile_digits(rng)
+    form = rng.choices(("bare", "space", "dash", "3-8", "4-4-3", "2sp", "plus", "paren", "0086", "glued", "wide"),
+                       (14, 4, 3, 1, 1, 1, 2, 1, 1, 2, 1))[0]
+    grouped = {"space": f"{m[:3]} {m[3:7]} {m[7:]}", "dash": f"{m[:3]}-{m[3:7]}-{m[7:]}",
+               "3-8": f"{m[:3]} {m[3:]}", "4-4-3": f"{m[:4]} {m[4:8]} {m[8:]}", "2sp": f"{m[:3]}  {m[3:7]}  {m[7:]}"}
+    if form in grouped:
+        return Piece(grouped[form], "mobile")
+    if form in ("plus", "paren", "0086"):
+        prefix = rng.choice({"plus": ("+86", "+86 ", "+86-"), "paren": ("(+86)", "（+86）"), "0086": ("0086", "0086 ")}[form])
+        return Piece(prefix + m, "mobile", label_from=len(prefix))
+    if form == "glued":
+        left, right = rng.choice((("Tel", ""), ("tel:", ""), ("", "A"), ("M", ""), ("dh", ""), ("sj", ""), ("", "x")))
+        return Piece(left + m + right, "mobile", label_from=len(left), label_to=len(left) + 11)
+    if form == "wide":
+        return Piece(m.translate(_FULLWIDTH), "mobile")
+    return Piece(m, "mobile")
+
+
+def landline_fresh(rng: random.Random, pool: Pool) -> list[Piece]:
+    """A landline in every form people write one, sometimes with an extension (outside the span)."""
+    area, digits = rng.choice(pool.local_digits)
+    local = str(rng.randrange(2, 9)) + f"{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"
+    cut = 4 if digits == 8 else 3
+    grouped = f"{local[:cut]} {local[cut:]}"
+    dashed = f"{local[:cut]}-{local[cut:]}"
+    forms = (f"{area}-{local}", f"{area} {local}", f"({area}){local}", f"（{area}）{local}", f"({area}) {grouped}",
+             f"{area}{local}", local, dashed, grouped, f"{area}-{dashed}", f"{area}-{grouped}", f"{area}—{local}",
+             local.translate(_FULLWIDTH), f"{area}-{local}".translate(_FULLWIDTH))
+    shown = rng.choices(forms, (8, 3, 2, 2, 1, 1, 4, 1, 1, 1, 1, 1, 1, 1))[0]
+    pieces = [Piece(shown, "landline")]
+    if rng.random() < 0.12:
+        pieces.append(Piece(rng.choice(("转", "转", "-", " 转", "分机")) + str(rng.randrange(100, 9000))))
+    return pieces
+
+
+def passport_fresh(rng: random.Random) -> Piece:
+    """E + 8 digits, E + letter + 7 digits, old G + 8 digits, public-affairs PE/SE + 7 digits."""
+    kind = rng.choices(("E8", "EL", "G8", "PE"), (4, 3, 2, 1))[0]
+    if kind == "EL":
+        return Piece("E" + rng.choice(_PLATE_LETTERS) + f"{rng.randrange(10**7):07d}", "passport")
+    if kind == "PE":
+        return Piece(rng.choice(("PE", "SE")) + f"{rng.randrange(10**7):07d}", "passport")
+    return Piece(kind[0] + f"{rng.randrange(10**8):08d}", "passport")
+
+
+def plate_fresh(rng: random.Random, pool: Pool) -> Piece:
+    """Ordinary, letter serial, new-energy small/large (trailer 挂 and coach 学 plates only in the
+    hand-written texts, where the sentence fits them: a truck, a driving school)."""
+    head = rng.choice(pool.plate_heads)
+    form = rng.choices(("digits", "letter", "ev_small", "ev_large"), (6, 4, 4, 1))[0]
+    if form == "digits":
+        serial = f"{rng.randrange(10**5):05d}"
+    elif form == "letter":
+        chars = list(f"{rng.randrange(10**4):04d}")
+        chars.insert(rng.randrange(5), rng.choice(_PLATE_LETTERS))
+        serial = "".join(chars)
+    elif form == "ev_small":
+        serial = rng.choice("DDF") + rng.choice(_PLATE_LETTERS + "0123456789") + f"{rng.randrange(10**4):04d}"
+    else:
+        serial = f"{rng.randrange(10**5):05d}" + rng.choice("DF")
+    sep = rng.choices(("", "·", " ", "•", "-"), (10, 3, 2, 1, 1))[0]
+    return Piece(head + sep + serial, "plate")
+
+
+def _unit_fresh(rng: random.Random) -> str:
+    b, u, f, r = rng.randrange(1, 30), rng.randrange(1, 7), rng.randrange(1, 34), rng.randrange(1, 7)
+    return rng.choice((
+        f"{b}栋{u}单元{f}0{r}", f"{b}栋{u}单元{f}楼{r}号", f"{b}号楼{u}单元{f}0{r}室", f"{b}-{u}-{f}0{r}",
+        f"{rng.randrange(1, 5)}期{b}栋{f}0{r}", f"{b}幢{u}单元{f}0{r}室", f"{b}号{u}门{f}0{r}",
+        f"{b}栋{f}楼{r}号", f"{b}#{u}单元{f}0{r}",
+    ))
+
+
+def address_fresh(rng: random.Random, pool: Pool) -> str:
+    """Below street level: road + number, 弄 lanes, estate + building/unit/room, village + 组/社 + number."""
+    road, estate, n = rng.choice(pool.roads), rng.choice(pool.estates), rng.randrange(1, 600)
+    return rng.choices((
+        f"{road}{n}号", f"{road}{n}号院{rng.randrange(1, 12)}号楼", f"{road}{n}弄{rng.randrange(1, 40)}号{rng.randrange(1, 7)}0{rng.randrange(1, 5)}室",
+        f"{road}{n}号{estate}{_unit_fresh(rng)}", f"{estate}{_unit_fresh(rng)}", f"{estate}{rng.randrange(1, 30)}栋",
+        f"{road}{n}号附{rng.randrange(1, 9)}号", f"{rng.choice(pool.villages)}{rng.randrange(1, 12)}组{rng.randrange(1, 90)}号",
+        f"{rng.choice(pool.villages)}{rng.randrange(1, 12)}社{rng.randrange(1, 90)}号", f"{road}{n}号{rng.randrange(1, 20)}楼",
+    ), (5, 1, 1, 2, 7, 1, 1, 1, 1, 1))[0]
+
+
+def keep_date_fresh(rng: random.Random) -> str:
+    d = date(2024, 3, 1) + timedelta(days=rng.randrange(600))
+    return rng.choice((f"{d.year}年{d.month}月{d.day}日", f"{d.month}月{d.day}日", f"{d.month}月{d.day}号",
+                       f"{d.month}月{d.day}", d.isoformat(), f"{d.year}/{d.month}/{d.day}", f"{d.year}.{d.month}.{d.day}",
+                       f"{d.year % 100}年{d.month}月{d.day}号", f"{d.month}/{d.day}", f"{d.year}-{d.month}-{d.day}"))
+
+
+def keep_time_fresh(rng: random.Random) -> str:
+    h, m = rng.randrange(24), rng.choice((0, 5, 10, 20, 30, 35, 50))
+    return rng.choice((f"{h}:{m:02d}", f"{h}：{m:02d}", f"晚上{rng.randrange(9, 12)}点多", f"半夜{rng.randrange(1, 4)}点",
+                       f"下午{rng.randrange(2, 6)}点", f"早上{rng.randrange(5, 8)}点", f"中午{rng.choice((12, 1))}点左右",
+                       f"{h}点{m}分" if m else f"{h}点钟"))
+
+
+def keep_amount_fresh(rng: random.Random) -> str:
+    n = rng.choice((rng.randrange(15, 999), rng.randrange(1000, 50000), rng.randrange(100, 5000)))
+    return rng.choice((f"{n}元", f"{n}块钱", f"{n}.{rng.randrange(100):02d}元", f"￥{n}", f"{n:,}元",
+                       f"{n / 10000:.1f}万" if n >= 10000 else f"{n}元", f"{n}多块", f"RMB{n}"))
+
+
+def keep_order_fresh(rng: random.Random) -> tuple[str, str]:
+    """(label, number): long reference numbers that must stay readable (none passes an identifier rule)."""
+    d = date(2024, 3, 1) + timedelta(days=rng.randrange(600))
+    ymd = d.strftime("%Y%m%d")
+    return rng.choice((
+        ("工单号", f"{ymd}{rng.randrange(10**6):06d}"),
+        ("工单编号", f"SC{ymd}{rng.randrange(10**4):04d}"),
+        ("订单号", _not_luhn(f"{ymd[2:]}{rng.randrange(10**11):011d}")),
+        ("订单编号", _not_luhn(f"{ymd}{rng.randrange(10**11):011d}")),
+        ("京东订单", f"{rng.randrange(2, 3)}{rng.randrange(10**11):011d}"),
+        ("快递单号", f"JT{rng.randrange(10**12, 10**13)}"),
+        ("快递单号", f"75{rng.randrange(10**11, 10**12)}"),
+        ("运单号", f"ZTO{rng.randrange(10**11, 10**12)}"),
+        ("发票号码", f"0{rng.randrange(10**6, 10**7)}"),
+        ("电费户号", f"3{rng.randrange(10**9):09d}"),
+        ("案件编号", f"ZZ-{d.year}-{rng.randrange(10**5):05d}"),
+        ("受理号", f"BJ{d.year}{rng.randrange(10**6):06d}"),
+    ))
+
+
+def wechat_fresh(rng: random.Random, pool: Pool) -> Piece:
+    """A WeChat id (6-20 characters, starting with a letter): drawn again while too long."""
+    while len(piece := wechat(rng, pool).text) > 20:
+        pass
+    return Piece(piece, "wechat")
