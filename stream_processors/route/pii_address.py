@@ -22,7 +22,7 @@ _NUM = "0-9零一二三四五六七八九十百"
 # A numbered part; "号" last among the alternatives so that 号楼 / 号院 win. Door, building
 # and room numbers have at most 5 digits: a longer run before 座 is an invoice or order number.
 _PART = re.compile(
-    rf"(?<![0-9])(?P<num>[A-Za-z]?[{_NUM}]{{1,5}}[A-Za-z]?(?:-[0-9]+)?)(?P<unit>号楼|号院|栋|幢|座|#楼|#|单元|室|层|楼|组|期|"
+    rf"(?<![0-9])(?P<num>[A-Za-z]?[{_NUM}]{{1,5}}[A-Za-z]?(?:-[0-9]+)?)(?P<unit>号楼|号院|栋|幢|座|#楼|#|单元|室|层|楼|组|社|弄|期|"
     rf"号(?![线码窗车台机位])(?:之[0-9]+)?)"
     rf"|(?P<letter>[A-Za-z])(?P<lunit>区|座|栋)(?=[{_NUM}])")
 _ROOM_TAIL = re.compile(r"[0-9]{3,4}(?![0-9号栋幢座层室单元组])")   # 2单元|301, 8栋|1201
@@ -54,6 +54,9 @@ def _name_start(text: str, at: int) -> int:
         return at
     start = before.start()
     for m in _STOP.finditer(text, start, at):
+        # 太和镇, 新和村: 和/与/及 one or two characters before a place unit belongs to the name
+        if m.group() in "和与及" and any(ch in "镇乡村路街县" for ch in text[m.end():m.end() + 2]):
+            continue
         start = m.end()
     return start
 

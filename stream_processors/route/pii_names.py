@@ -104,6 +104,30 @@ def full_titled_findings(folded: str) -> list[tuple[int, int, str]]:
     return found
 
 
+# 小陈, 老李: how colleagues and neighbours are named; only as a word of its own (not 小米手机,
+# not 养老金): after a non-Han character or a particle, before one or a verb.
+_FUNCTION = "的了在是我们你他她和与及说来去到要把给被让从对向为也都就还有这那个找叫跟问讲家帮"
+_FAMILIAR = re.compile(
+    rf"(?:(?<![{_HAN}])|(?<=[{_FUNCTION}]))(?:小|老)[{''.join(sorted(SURNAMES))}](?:(?![{_HAN}])|(?=[{_FUNCTION}]))")
+_FAMILIAR_NOT = frozenset("老公 老婆 老师 老板 老乡 老家 老人 小时 小区 小学 小孩 小吃 小米 "
+                          "小马 老马 老实 小心 老是 老年 小姐 小伙 老虎 小姑 老总 老汉 老大 "
+                          "小样 老黄 小龙 老龙 老白 小白 小黑 老鼠 老金".split())
+# A name of a minority written with a middle dot: 阿依古丽·买买提, 巴特尔·朝鲁; neither part holds
+# a particle or a common verb, which is where the name ends in running text.
+_NAME_HAN = rf"[^\W\d_A-Za-z{_FUNCTION}]"
+_DOTTED = re.compile(rf"(?<![{_HAN}·•・]){_NAME_HAN}{{2,5}}[·•・]{_NAME_HAN}{{2,5}}")
+
+
+def familiar_findings(folded: str) -> list[tuple[int, int, str]]:
+    """小 or 老 and a surname (小陈, 老李), and dotted names of minorities."""
+    found = [(m.start(), m.end(), "name_title") for m in _FAMILIAR.finditer(folded)
+             if m.group() not in _FAMILIAR_NOT]
+    if "·" in folded or "•" in folded or "・" in folded:
+        found += [(m.start(), m.end(), "name_full") for m in _DOTTED.finditer(folded)
+                  if not m.group().endswith(_PLACE_SUFFIXES)]
+    return found
+
+
 def titled_findings(folded: str) -> list[tuple[int, int, str]]:
     """Surname + title: 王先生, 李女士, 欧阳老师."""
     if not _ANY_TITLE.search(folded):  # the titles alone are a much cheaper search
@@ -251,5 +275,6 @@ def name_findings(folded: str, tagger: Tagger | None = None,
     The tagger does not see the ``decided`` spans (addresses, identifiers the rules found):
     fewer and shorter runs to tag, and the runs left recur more, so the cache hits more."""
     tagged = tagged_names(_blank(folded, decided) if decided else folded, tagger)
-    return (titled_findings(folded) + full_titled_findings(folded) + cued_findings(folded, tagged)
+    return (titled_findings(folded) + full_titled_findings(folded) + familiar_findings(folded)
+            + cued_findings(folded, tagged)
             + [(a, b, "name_tagged") for a, b in tagged])

@@ -34,8 +34,12 @@ def fold(text: str) -> str:
     return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
 
 
-# Groups joined by one space, dash or line break ("an ID split across a line").
-_CHUNK = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:[ \-\n][0-9]+)*(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
+# Groups joined by one or two spaces, a dash (long ones too), a dot or a line break ("an ID split
+# across a line", "139.1234.5678": a dot only before 3 or more digits, amounts have fewer). A
+# dotted run is never a landline: dates and versions are written so.
+_CHUNK = re.compile(
+    r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:(?: {1,2}|[\-\n—–]|\.(?=[0-9]{3}))[0-9]+)*"
+    r"(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
 _GROUP = re.compile(r"[0-9]+[Xx]?")
 _AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
 _LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
@@ -125,7 +129,8 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
                 kind = _classify(digits[:-1], True, cue)
-            if kind == "landline" and before.isascii() and before.isalpha():  # G73764763: a passport's digits
+            if kind == "landline" and (before.isascii() and before.isalpha()  # G73764763: a passport's digits
+                                       or "." in folded[start:end]):
                 kind = None
             if kind == "mobile" and not (after.isascii() and after.isalnum()) \
                     and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
@@ -152,11 +157,11 @@ _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋
 _PL = "A-HJ-NP-Za-hj-np-z"  # GA 36-2018 leaves out I and O
 _PLATE = re.compile(
     rf"[{_PLATE_PROVINCES}][{_PL}][·•・ \-]?"
-    rf"(?:[DFdf][{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警])(?![A-Za-z0-9])")
+    rf"(?:[DFdf][·•・ \-]?[{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警港澳领])(?![A-Za-z0-9])")
 # After the word 车牌 the plate may have letters glued after it ("车牌：闽C03344mail").
 _PLATE_CUED = re.compile(
     rf"车牌(?:号码?)?[ :：是为]{{0,2}}([{_PLATE_PROVINCES}][{_PL}][·•・ \-]?"
-    rf"(?:[DFdf][{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警]))(?![0-9])")
+    rf"(?:[DFdf][·•・ \-]?[{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警港澳领]))(?![0-9])")
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EeGg][0-9]{8}|[Ee][A-HJ-NP-Za-hj-np-z][0-9]{7})(?![A-Za-z0-9])")
 # Other passport forms (old P/S/D series, foreign ones) only after the word 护照.
 _PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[0-9]{6,9})(?![A-Za-z0-9])")

@@ -85,6 +85,19 @@ def found(text: str) -> list[tuple[str, str]]:
     # a plate with letters glued after it, after the word 车牌
     ("车牌：闽C03344mail", [("plate", "闽C03344")]),
     ("护照号码G73764763", [("passport", "G73764763")]),  # its digits are no landline after 号码
+    # more groupings: dots before 3+ digits, long dashes, double spaces
+    ("手机139.1234.5678", [("mobile", "139.1234.5678")]),
+    ("手机139—1234—5678", [("mobile", "139—1234—5678")]),
+    ("手机139  1234  5678", [("mobile", "139  1234  5678")]),
+    ("电话0371—68488664", [("landline", "0371—68488664")]),
+    ("车牌川AD 12345", [("plate", "川AD 12345")]),
+    ("粤Z1234港牌照", [("plate", "粤Z1234港")]),
+    # 小/老 + surname as a word of its own; dotted names of minorities; 弄 and 社 addresses
+    ("找小陈帮忙", [("name", "小陈")]),
+    ("老李家漏水", [("name", "老李")]),
+    ("艾尔肯·吐尔逊来电", [("name", "艾尔肯·吐尔逊")]),
+    ("家住漕溪北路595弄8号1102室", [("address", "漕溪北路595弄8号1102室")]),
+    ("太和镇新华村5社32号", [("address", "太和镇新华村5社32号")]),
 ])
 def test_find_pii(text, expected):
     assert found(text) == expected
@@ -122,6 +135,9 @@ def test_mask_pii(text, expected):
     "2024年5月1日在鼓楼区缴费1200元",
     "工单号GD202405010001，金额1380.50元",
     "这张卡在机场被吞了",            # 张 as a measure word
+    "小米手机坏了，我爸的养老金是多少",  # 小米, 养老金: no 小/老 + surname name
+    "2024.05.01电话回访",             # a dotted date after a phone word is no landline
+    "金额13800138000.50元",
     "表扬卫健委的工作",                # a department abbreviation starting with a surname character
     "发票号码04070211座位",          # a long number before 座 is no door number
     "订单GD13800138000已受理",                      # an order number, not a glued mobile
