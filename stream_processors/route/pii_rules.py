@@ -48,6 +48,9 @@ _LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
 _PHONE_CUE = re.compile(
     r"(?:电话|座机|固话|号码|致电|拨打|打|来电|回电|电联|联系|找我|家里|家中|宅电|办公室|手机|tel|Tel|TEL)"
     r"(?:[^0-9]{0,6}|[^。，,；;！!？?\n]{0,24}[/、或和 ])$")
+# An account, order or invoice number right after its label is no phone, whatever its digits
+# (宽带账号0592 + 8 digits, 电费户号, 发票号码).
+_ACCOUNT_CUE = re.compile(r"(?:账号|户号|账户|单号|编号|发票号码?|订单号?|合同号|工号|学号)[^0-9]{0,4}$")
 _NOT_CARD_PREFIXES = ("0", "1", "7", "8", "20", "21")  # see textscrub: order numbers, not networks
 _BRACKETED_LANDLINE = re.compile(
     r"\(0(?:10|2[0-9]|[3-9][0-9]{2})\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4}(?:-[0-9]{1,4})?(?![0-9])")
@@ -130,7 +133,8 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
                 end -= 1
                 kind = _classify(digits[:-1], True, cue)
             if kind == "landline" and (before.isascii() and before.isalpha()  # G73764763: a passport's digits
-                                       or "." in folded[start:end]):
+                                       or "." in folded[start:end]
+                                       or _ACCOUNT_CUE.search(folded, max(0, start - 8), start)):
                 kind = None
             if kind == "mobile" and not (after.isascii() and after.isalnum()) \
                     and _ORDER_PREFIX.search(folded, max(0, start - 8), start):

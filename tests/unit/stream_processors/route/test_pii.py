@@ -138,6 +138,7 @@ def test_mask_pii(text, expected):
     "小米手机坏了，我爸的养老金是多少",  # 小米, 养老金: no 小/老 + surname name
     "2024.05.01电话回访",             # a dotted date after a phone word is no landline
     "金额13800138000.50元",
+    "宽带账号059287654321一直断网",     # an account number after its label, not a landline
     "表扬卫健委的工作",                # a department abbreviation starting with a surname character
     "发票号码04070211座位",          # a long number before 座 is no door number
     "订单GD13800138000已受理",                      # an order number, not a glued mobile
