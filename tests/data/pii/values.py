@@ -461,3 +461,182 @@ def wechat_fresh(rng: random.Random, pool: Pool) -> Piece:
     while len(piece := wechat(rng, pool).text) > 20:
         pass
     return Piece(piece, "wechat")
+
+
+# --- the second tune batch (ids u…): more forms of the same kinds -------------------------------------
+
+TITLES_MALE_TUNE2 = ("先生", "先生", "先生", "师傅", "师傅", "老师", "经理", "主任", "总", "哥", "叔", "大爷",
+                     "老板", "科长", "医生", "队长", "局长", "书记")
+TITLES_FEMALE_TUNE2 = ("女士", "女士", "女士", "阿姨", "阿姨", "姐", "大姐", "老师", "经理", "主任", "护士",
+                       "大妈", "婆婆", "嫂", "医生", "奶奶")
+
+
+def person_tune2(rng: random.Random, pool: Pool) -> FreshPerson:
+    male = rng.random() < 0.5
+    if pool.minority_names and rng.random() < 0.05:
+        return FreshPerson(rng.choice(pool.minority_names), "", male, minority=True)
+    surname = rng.choice(pool.surnames)
+    return FreshPerson(surname + rng.choice(pool.given_male if male else pool.given_female), surname, male)
+
+
+def titled_tune2(rng: random.Random, p: FreshPerson) -> str:
+    """Surname + title, or 小/老 + surname (小王, 老李); a name written with · is used whole."""
+    if p.minority:
+        return p.full
+    if len(p.surname) == 1 and rng.random() < 0.2:
+        return rng.choice(("小", "老")) + p.surname
+    return p.surname + rng.choice(TITLES_MALE_TUNE2 if p.male else TITLES_FEMALE_TUNE2)
+
+
+_FULLWIDTH_ALNUM = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz@.-",
+                                 "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
+                                 "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＠．－")
+
+
+def mobile_tune2(rng: random.Random) -> Piece:
+    """Every grouping: 3-4-4 (space, dash, dot, long dash), 4-4-3, 3-3-5, 3-8; +86/0086/86 prefixes
+    (outside the span); glued to letters; full-width."""
+    m = mobile_digits(rng)
+    form = rng.choices(("bare", "space", "dash", "dot", "ldash", "4-4-3", "3-3-5", "3-8", "plus", "86", "0086",
+                        "glued", "wide", "wide_sp"), (14, 4, 3, 2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1))[0]
+    grouped = {"space": f"{m[:3]} {m[3:7]} {m[7:]}", "dash": f"{m[:3]}-{m[3:7]}-{m[7:]}",
+               "dot": f"{m[:3]}.{m[3:7]}.{m[7:]}", "ldash": f"{m[:3]}—{m[3:7]}—{m[7:]}",
+               "4-4-3": rng.choice((f"{m[:4]} {m[4:8]} {m[8:]}", f"{m[:4]}-{m[4:8]}-{m[8:]}")),
+               "3-3-5": f"{m[:3]} {m[3:6]} {m[6:]}", "3-8": f"{m[:3]}-{m[3:]}",
+               "wide_sp": f"{m[:3]} {m[3:7]} {m[7:]}".translate(_FULLWIDTH)}
+    if form in grouped:
+        return Piece(grouped[form], "mobile")
+    if form in ("plus", "86", "0086"):
+        prefix = rng.choice({"plus": ("+86", "+86 ", "+86-", "(+86)", "+８６"), "86": ("86-", "86 "),
+                             "0086": ("0086", "0086-", "0086 ")}[form])
+        return Piece(prefix + m, "mobile", label_from=len(prefix))
+    if form == "glued":
+        left, right = rng.choice((("TEL", ""), ("Tel:", ""), ("sj", ""), ("dh:", ""), ("", "B"), ("Mob", ""),
+                                  ("phone", ""), ("", "zz")))
+        return Piece(left + m + right, "mobile", label_from=len(left), label_to=len(left) + 11)
+    if form == "wide":
+        return Piece(m.translate(_FULLWIDTH), "mobile")
+    return Piece(m, "mobile")
+
+
+def id_card_tune2(rng: random.Random, pool: Pool) -> Piece:
+    """18 digits (bare, lower x, 6-8-4 with spaces or dashes, 6-4-4-4, 6-6-6, over a line, full-width) or 15."""
+    if rng.random() < 0.1:
+        return Piece(resident_id15(rng, pool), "id_card")
+    s = resident_id18(rng, pool)
+    form = rng.choices(("bare", "lower", "spaced", "dashed", "spaced4", "six", "split", "wide"),
+                       (10, 1, 3, 2, 1, 1, 1, 1))[0]
+    if form == "lower":
+        s = s.replace("X", "x")
+    elif form == "spaced":
+        s = f"{s[:6]} {s[6:14]} {s[14:]}"
+    elif form == "dashed":
+        s = f"{s[:6]}-{s[6:14]}-{s[14:]}"
+    elif form == "spaced4":
+        s = f"{s[:6]} {s[6:10]} {s[10:14]} {s[14:]}"
+    elif form == "six":
+        s = f"{s[:6]} {s[6:12]} {s[12:]}"
+    elif form == "split":
+        cut = rng.randrange(6, 15)
+        s = s[:cut] + "\n" + s[cut:]
+    elif form == "wide":
+        s = s.translate(_FULLWIDTH).replace("X", "Ｘ")
+    return Piece(s, "id_card")
+
+
+def bank_card_tune2(rng: random.Random) -> Piece:
+    """Luhn-valid, network prefix; bare, or in groups of 4 (19 digits end 4-4-4-4-3) with spaces or dashes."""
+    prefix, length = rng.choice(_CARD_PREFIXES)
+    card = luhn_complete(prefix + "".join(str(rng.randrange(10)) for _ in range(length - len(prefix) - 1)))
+    form = rng.choices(("bare", "space4", "dash4", "wide"), (5, 4, 1, 1))[0]
+    if form == "bare":
+        return Piece(card, "bank_card")
+    if form == "wide":
+        return Piece(card.translate(_FULLWIDTH), "bank_card")
+    sep = " " if form == "space4" else "-"
+    return Piece(sep.join(card[i:i + 4] for i in range(0, len(card), 4)), "bank_card")
+
+
+def email_tune2(rng: random.Random, pool: Pool) -> Piece:
+    """Lower and upper case, dots, plus-tags, .com.cn and university domains."""
+    user = rng.choice((
+        lambda: rng.choice(pool.pinyin) + str(rng.randrange(1965, 2008)),
+        lambda: rng.choice(pool.pinyin) + "." + rng.choice(pool.pinyin),
+        lambda: str(rng.randrange(10**6, 10**10)),
+        lambda: rng.choice(pool.pinyin) + "+" + rng.choice(("12345", "tousu", "work", "shop")),
+        lambda: rng.choice(pool.pinyin).replace(".", "_").upper() + str(rng.randrange(10, 99)),
+        lambda: rng.choice(pool.pinyin).capitalize() + "_" + str(rng.randrange(1, 999)),
+    ))()
+    domain = rng.choice(pool.email_domains)
+    return Piece(f"{user}@{domain}", "email")
+
+
+def plate_tune2(rng: random.Random, pool: Pool) -> Piece:
+    """Ordinary, letter serial, new-energy small/large; ``·``, space, dash or nothing after the city letter;
+    now and then typed in lower case."""
+    head = rng.choice(pool.plate_heads)
+    form = rng.choices(("digits", "letter", "ev_small", "ev_large"), (5, 5, 4, 1))[0]
+    if form == "digits":
+        serial = f"{rng.randrange(10**5):05d}"
+    elif form == "letter":
+        chars = list(f"{rng.randrange(10**3):03d}")
+        for _ in range(2):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(_PLATE_LETTERS))
+        serial = "".join(chars)
+    elif form == "ev_small":
+        serial = rng.choice("DDF") + rng.choice(_PLATE_LETTERS + "0123456789") + f"{rng.randrange(10**4):04d}"
+    else:
+        serial = f"{rng.randrange(10**5):05d}" + rng.choice("DF")
+    sep = rng.choices(("", "·", " ", "-", "•"), (10, 3, 2, 1, 1))[0]
+    shown = head + sep + serial
+    if rng.random() < 0.06:
+        shown = shown.lower()
+    return Piece(shown, "plate")
+
+
+def qq_tune2(rng: random.Random) -> Piece:
+    return Piece(str(rng.randrange(10**5, 4 * 10**9)), "qq")
+
+
+def address_tune2(rng: random.Random, pool: Pool) -> str:
+    """Road + number (附, 弄, 号院, 层), estate + 期/栋/幢/座/号楼/单元/室, 1-2-301 shorthand, village + 组 + 号."""
+    road, estate, n = rng.choice(pool.roads), rng.choice(pool.estates), rng.randrange(1, 800)
+    b, u, f, r = rng.randrange(1, 36), rng.randrange(1, 6), rng.randrange(1, 33), rng.randrange(1, 9)
+    unit = rng.choice((
+        f"{b}栋{u}单元{f}0{r}", f"{b}栋{u}单元{f}0{r}室", f"{b}号楼{u}单元{f}0{r}", f"{b}-{u}-{f}0{r}",
+        f"{rng.randrange(1, 5)}期{b}栋{f}0{r}", f"{b}幢{u}单元{f}0{r}室", f"{b}座{f}0{r}", f"{b}栋{f}楼",
+        f"{b}#{u}单元{f}0{r}", f"{rng.choice('ABCDEFG')}座{f}0{r}", f"{b}号楼{f}层{r}号", f"{b}栋{u}梯{f}0{r}",
+        f"二期{b}栋{f}0{r}", f"{b}幢{f}0{r}",
+    ))
+    return rng.choices((
+        f"{road}{n}号", f"{road}{n}号{estate}{unit}", f"{estate}{unit}", f"{estate}{b}栋", f"{road}{n}号附{r}号",
+        f"{road}{n}号院{b}号楼", f"{road}{n}号{f}楼",
+        f"{rng.choice(pool.villages)}{rng.randrange(1, 12)}组{n % 120 + 1}号",
+        f"{rng.choice(pool.villages)}{n % 200 + 1}号", f"{road}{n}-{r}号",
+    ), (5, 2, 8, 1, 1, 1, 1, 2, 1, 1))[0]
+
+
+def keep_order_tune2(rng: random.Random) -> tuple[str, str]:
+    """(label, number) of reference numbers that must stay readable (none passes an identifier rule)."""
+    d = date(2024, 6, 1) + timedelta(days=rng.randrange(700))
+    ymd = d.strftime("%Y%m%d")
+    return rng.choice((
+        ("工单号", f"WH{ymd}{rng.randrange(10**5):05d}"),
+        ("工单编号", f"{ymd}{rng.randrange(10**6):06d}"),
+        ("订单号", _not_luhn(f"{ymd}{rng.randrange(10**9):09d}")),
+        ("拼多多订单号", f"{ymd[2:]}-{rng.randrange(10**14, 10**15)}"),
+        ("快递单号", f"YT{rng.randrange(10**12, 10**13)}"),
+        ("快递单号", f"SF{rng.randrange(10**12, 10**13)}"),
+        ("运单号", f"JD{rng.randrange(10**12, 10**13)}"),
+        ("发票号码", f"0{rng.randrange(10**6, 10**7)}"),
+        ("案件编号", f"CQ-{d.year}-{rng.randrange(10**5):05d}"),
+        ("受理编号", f"HB{d.year}{rng.randrange(10**7):07d}"),
+        ("燃气户号", f"9{rng.randrange(10**8):08d}"),
+        ("水费户号", f"0{rng.randrange(10**7, 10**8)}"),
+    ))
+
+
+def keep_amount_tune2(rng: random.Random) -> str:
+    n = rng.choice((rng.randrange(10, 999), rng.randrange(1000, 80000), rng.randrange(100, 5000)))
+    return rng.choice((f"{n}元", f"{n}块", f"{n}.{rng.randrange(100):02d}元", f"￥{n}", f"¥{n}.00", f"{n:,}元",
+                       f"{n / 10000:.1f}万" if n >= 10000 else f"{n}元", f"{n}多块钱", f"{n}元整"))
