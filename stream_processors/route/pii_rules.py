@@ -46,7 +46,7 @@ _LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
 # A landline needs an area code, or one of these words before it in the same clause (a second
 # number after the first: "电话135 1545 5661/26727988").
 _PHONE_CUE = re.compile(
-    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|回电|电联|联系|找我|家里|家中|宅电|办公室|手机|tel|Tel|TEL)"
+    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|回电|电联|联系|找我|家里|家中|宅电|办公室|手机|tel|Tel|TEL|dh|DH)"
     r"(?:[^0-9]{0,6}|[^。，,；;！!？?\n]{0,24}[/、或和 ])$")
 # An account, order or invoice number right after its label is no phone, whatever its digits
 # (宽带账号0592 + 8 digits, 电费户号, 发票号码).
@@ -88,8 +88,10 @@ def _bank_card(digits: str) -> bool:
 
 
 # Two or more capitals glued before a number and nothing after it: an order or case number
-# ("GD13800138000"), not a mobile typed into a username ("A15163383683B", "abc15163383683").
+# ("GD13800138000"), not a mobile typed into a username ("A15163383683B", "abc15163383683")
+# nor one after a phone abbreviation ("TEL19832194293", "dh0871-65123478").
 _ORDER_PREFIX = re.compile(r"[A-Z]{2,}$")
+_PHONE_LETTERS = re.compile(r"(?:tel|TEL|Tel|dh|DH|sj|SJ|Mob|MOB|mob|phone|PHONE)$")
 
 
 def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> str | None:
@@ -132,12 +134,14 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
                 kind = _classify(digits[:-1], True, cue)
-            if kind == "landline" and (before.isascii() and before.isalpha()  # G73764763: a passport's digits
+            if kind == "landline" and (before.isascii() and before.isalpha() and not _PHONE_LETTERS.search(
+                                           folded, max(0, start - 3), start)  # G73764763: a passport's digits
                                        or "." in folded[start:end]
                                        or _ACCOUNT_CUE.search(folded, max(0, start - 8), start)):
                 kind = None
             if kind == "mobile" and not (after.isascii() and after.isalnum()) \
-                    and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
+                    and _ORDER_PREFIX.search(folded, max(0, start - 8), start) \
+                    and not _PHONE_LETTERS.search(folded, max(0, start - 5), start):
                 kind = None
             if kind:
                 # +86 …: the plus sign is part of the mobile

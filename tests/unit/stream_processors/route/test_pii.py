@@ -98,6 +98,18 @@ def found(text: str) -> list[tuple[str, str]]:
     ("艾尔肯·吐尔逊来电", [("name", "艾尔肯·吐尔逊")]),
     ("家住漕溪北路595弄8号1102室", [("address", "漕溪北路595弄8号1102室")]),
     ("太和镇新华村5社32号", [("address", "太和镇新华村5社32号")]),
+    ("住在东湖庭院2栋3梯801", [("address", "东湖庭院2栋3梯801")]),
+    ("地址是碧桂园天玺A座2301", [("address", "碧桂园天玺A座2301")]),
+    ("我家住万科金色城市3期12栋306", [("address", "万科金色城市3期12栋306")]),
+    ("我，揭致远，反映", [("name", "揭致远")]),
+    ("【揭昊天】大召寺停车场", [("name", "揭昊天")]),
+    ("驾驶人程启航逃逸", [("name", "程启航")]),
+    ("和钟月娥吵架是因为", [("name", "钟月娥")]),
+    ("市民小蒋来电反映", [("name", "小蒋")]),
+    ("我叫迪丽娜尔·阿不都，新疆的", [("name", "迪丽娜尔·阿不都")]),
+    ("TEL19832194293", [("mobile", "19832194293")]),
+    ("林阿姨强行推销", [("name", "林阿姨")]),  # 阿姨 is a title here, not a cue for what follows
+    ("dh0871-65123478", [("landline", "0871-65123478")]),
 ])
 def test_find_pii(text, expected):
     assert found(text) == expected
@@ -139,6 +151,8 @@ def test_mask_pii(text, expected):
     "2024.05.01电话回访",             # a dotted date after a phone word is no landline
     "金额13800138000.50元",
     "宽带账号059287654321一直断网",     # an account number after its label, not a landline
+    "我是武汉站旁边开店的",             # a cue before a landmark
+    "滕王阁门口的烧烤摊",
     "表扬卫健委的工作",                # a department abbreviation starting with a surname character
     "发票号码04070211座位",          # a long number before 座 is no door number
     "订单GD13800138000已受理",                      # an order number, not a glued mobile
