@@ -163,13 +163,16 @@ def number_findings(folded: str) -> list[tuple[int, int, str]]:
 
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PL = "A-HJ-NP-Za-hj-np-z"  # GA 36-2018 leaves out I and O
-_PLATE = re.compile(
-    rf"[{_PLATE_PROVINCES}][{_PL}][·•・ \-]?"
-    rf"(?:[DFdf][·•・ \-]?[{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警港澳领])(?![A-Za-z0-9])")
-# After the word 车牌 the plate may have letters glued after it ("车牌：闽C03344mail").
-_PLATE_CUED = re.compile(
-    rf"车牌(?:号码?)?[ :：是为]{{0,2}}([{_PLATE_PROVINCES}][{_PL}][·•・ \-]?"
-    rf"(?:[DFdf][·•・ \-]?[{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警港澳领]))(?![0-9])")
+# GA 36-2018: province, city letter, then 5 characters (ordinary; trailer 挂, coach 学, police 警,
+# Hong Kong/Macau 港澳, consulate 领, emergency 应急) or 6 (new energy: D/F first or last). People
+# put a space, dot, dash or middle dot after the province or the city letter.
+_SEP = "[·•・ .\\-]"
+_PLATE_BODY = (rf"[{_PLATE_PROVINCES}] ?[{_PL}]{_SEP}?"
+               rf"(?:[DFdf]{_SEP}?[{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}(?:[{_PL}0-9挂学警港澳领]|应急))")
+# A plate ends where no letter or digit follows, or where a label glued after it starts.
+_PLATE = re.compile(_PLATE_BODY + r"(?![0-9])(?:(?![A-Za-z])|(?=QQ|qq|[Ee]-?mail|mail|[Tt]el|TEL|[VvWw][Xx]))")
+# After the word 车牌 the plate may have any letters glued after it ("车牌：闽C03344mail").
+_PLATE_CUED = re.compile(rf"车牌(?:号码?)?[ :：是为]{{0,2}}({_PLATE_BODY})(?![0-9])")
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EeGg][0-9]{8}|[Ee][A-HJ-NP-Za-hj-np-z][0-9]{7})(?![A-Za-z0-9])")
 # Other passport forms (old P/S/D series, foreign ones) only after the word 护照.
 _PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[0-9]{6,9})(?![A-Za-z0-9])")
@@ -182,7 +185,7 @@ _WECHAT = re.compile(
 
 
 def _plate_ok(plate: str) -> bool:
-    serial = re.sub(r"[·•・ \-]", "", plate)[2:]
+    serial = re.sub(r"[·•・ .\-]", "", plate)[2:]
     return sum(ch.isdigit() for ch in serial) >= 3  # ordinary serials carry at most 2 letters
 
 

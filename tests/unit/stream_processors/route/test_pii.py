@@ -92,6 +92,10 @@ def found(text: str) -> list[tuple[str, str]]:
     ("电话0371—68488664", [("landline", "0371—68488664")]),
     ("车牌川AD 12345", [("plate", "川AD 12345")]),
     ("粤Z1234港牌照", [("plate", "粤Z1234港")]),
+    ("粤 B12345违停", [("plate", "粤 B12345")]),
+    ("粤A.12345违停", [("plate", "粤A.12345")]),
+    ("粤A1234应急", [("plate", "粤A1234应急")]),
+    ("川A12345mail我", [("plate", "川A12345")]),   # a label glued after it
     # 小/老 + surname as a word of its own; dotted names of minorities; 弄 and 社 addresses
     ("找小陈帮忙", [("name", "小陈")]),
     ("老李家漏水", [("name", "老李")]),
