@@ -87,6 +87,7 @@ def _register_commands() -> None:
     from commands.agreements_cmd import agreements_app
     from commands.audit_cmd import audit_app
     from commands.catalogue_cmd import catalogue_app
+    from commands.dashboards.command import dashboards_app
     from commands.deploy_cmd import deploy_app
     from commands.dlq_cmd import dlq_app
     from commands.identities_cmd import identities_app
@@ -100,7 +101,8 @@ def _register_commands() -> None:
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
                           ("pool", pool_app), ("identities", identities_app), ("acl", acl_app),
-                          ("topics", topics_app), ("deploy", deploy_app), ("keys", keys_app)):
+                          ("topics", topics_app), ("deploy", deploy_app), ("keys", keys_app),
+                          ("dashboards", dashboards_app)):
         app.add_typer(sub_app, name=name)
 
 
