@@ -82,7 +82,7 @@ def _print_kafka(state: StackState, running: dict[str, bool], settings: GovbusSe
 def _register_commands() -> None:
     """Mount every command group. Imported here, not at the top, so that `govbus stack` does not
     pay for Faust, SQLAlchemy and aiohttp imports it never uses."""
-    from commands import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds
+    from commands import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds, status_cmd
     from commands.acl_cmd import acl_app
     from commands.agreements_cmd import agreements_app
     from commands.audit_cmd import audit_app
@@ -96,7 +96,7 @@ def _register_commands() -> None:
     from commands.schemas_cmd import schemas_app
     from commands.topics_cmd import topics_app
 
-    for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd):
+    for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd, status_cmd):
         module.register(app)
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
