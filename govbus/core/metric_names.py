@@ -43,6 +43,15 @@ PROMETHEUS_SERIES: tuple[str, ...] = ("up", "scrape_duration_seconds", "ALERTS")
 # alert): names of the exporter, not of govbus. Empty until an alert or board uses one.
 BROKER_SERIES: tuple[str, ...] = ()
 
+# The alerts of deploy/monitoring/alerts.yml; each has a section `### <name>` in
+# docs/operations.md, linked as docs/operations.md#<name lowercased>.
+ALERTS: tuple[str, ...] = (
+    "GovbusRoleDown", "GovbusRoleNotReady", "GovbusConsumerLagGrowing", "GovbusFreshnessSlow",
+    "GovbusDeadLettersAboveUsual", "GovbusSinkDeadLetter", "GovbusAuditVerifyFailed",
+    "GovbusAuditCheckpointStale", "GovbusAgreementExpiringSoon", "GovbusIncidentUnacknowledged",
+    "GovbusUnderReplicatedPartitions", "GovbusRegistryUnreachable",
+)
+
 # The `role` label (file_sd targets) and the roles that serve /metrics.
 ROLES: tuple[str, ...] = ("process", "detect", "sink", "audit-sink", "feed", "ingest", "import", "sql-producer")
 
