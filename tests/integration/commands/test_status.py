@@ -13,6 +13,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka.admin import AdminClient
+
 from commands import exits
 from commands.localstack.stack import free_port
 from tests.support.workers import Workers
@@ -40,6 +43,12 @@ def _metric(port: int, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name + "{"))
 
 
+def _committed(broker, group: str) -> bool:  # noqa: ANN001 - the session's broker fixture
+    admin = AdminClient(broker.client_config())
+    answer = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(timeout=30)
+    return any(tp.offset >= 0 for tp in answer.topic_partitions or [])
+
+
 def _wait(what: str, check, workers: Workers, timeout: float) -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,11 +71,15 @@ def test_status_json_shows_a_running_processor(broker, tmp_path: Path, unique) -
         assert published.returncode in (exits.OK, exits.FINDINGS), published.stdout + published.stderr
         _wait("deliveries and dead letters", lambda: _metric(port, "govbus_deliveries_total") > 0
               and _metric(port, "govbus_dlq_records_total") > 0, workers, 180)
+        # Faust commits after the outputs are acknowledged, every few seconds: the group's lag is
+        # on the broker only from its first commit.
+        _wait("the processor's first commit", lambda: _committed(broker, group), workers, 120)
         targets = tmp_path / "targets"
         targets.mkdir()
         (targets / f"process-{processor.pid}.json").write_text(json.dumps([{
             "targets": [f"127.0.0.1:{port}"], "labels": {"role": "process", "instance_name": f"process-{processor.pid}"}}]))
         done = _govbus(env, "status", "--json", "--targets", str(targets), "--sample", "1")
+        shown = _govbus(env | {"COLUMNS": "160"}, "status", "--targets", str(targets), "--sample", "0")
     finally:
         workers.stop_all()
     assert done.returncode == exits.OK, done.stdout + done.stderr
@@ -80,6 +93,8 @@ def test_status_json_shows_a_running_processor(broker, tmp_path: Path, unique) -
     assert view["deliveries_per_second"] is not None and view["records_per_second"] is not None
     assert view["dead_letters_last_hour"].get(DEPARTMENT, 0) > 0, view["dead_letters_last_hour"]
     assert view["problems"] == []
+    assert shown.returncode == exits.OK, shown.stdout + shown.stderr  # the screen: the same view, as tables
+    assert f"process-{processor.pid}" in shown.stdout and "hotline" in shown.stdout, shown.stdout
 
 
 def test_status_with_the_broker_down_is_one_line_and_unavailable(broker, tmp_path: Path) -> None:
