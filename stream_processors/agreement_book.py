@@ -102,7 +102,7 @@ class AgreementBook:
         before = applied_of(self.all_plans(), now)
         self.plans, self.problems = self._compile_all()
         for problem in self.problems:
-            log.error("agreement refused: %s", problem)
+            log.error("agreement refused: %s", problem, extra={"event": "agreement_refused"})
         changes = agreement_changes(before, applied_of(self.all_plans(), now),
                                     hashlib.sha256(repr(current).encode()).hexdigest()[:16])
         if changes and self.on_change is not None:

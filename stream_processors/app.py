@@ -84,7 +84,8 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
                 raise
             return
         if changed:
-            log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()))
+            log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()),
+                        extra={"event": "agreements_reloaded"})
 
     install_heartbeat(app, health, gauges, lag,
                       on_beat=lambda: pipeline.refresh_agreement_gauges(datetime.now(timezone.utc)))

@@ -150,7 +150,7 @@ class OutageWatch:
 
     def _write(self, notices: list[Notice]) -> None:
         for notice in notices:
-            self._log.warning(notice.line())
+            self._log.warning(notice.line(), extra={"event": "outage"})
 
 
 def ride_out(watch: OutageWatch, action: Callable[[], T], stopping: Callable[[], bool],
