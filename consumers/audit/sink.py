@@ -143,7 +143,8 @@ class AuditSink:
             self._next[(tp.topic, tp.partition)] = next_offset
         if partitions:  # the one writer now: a standby taking over says so (docs/operations.md)
             log.warning("audit sink: writing the chain from offset %s of %s",
-                        ", ".join(str(self._next[(tp.topic, tp.partition)] or 0) for tp in partitions), self._topic)
+                        ", ".join(str(self._next[(tp.topic, tp.partition)] or 0) for tp in partitions), self._topic,
+                        extra={"event": "audit_writer"})
         consumer.assign(partitions)
         self._assigned_at = time.monotonic()
 
