@@ -15,6 +15,7 @@ from commands import exits
 from commands.endpoints import with_endpoints
 from commands.exits import Failure
 from commands.refusals import refusal_hint
+from commands.role_failures import log_with_time
 from commands.roles import publisher_identity
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
@@ -57,7 +58,7 @@ def poll_cmd(
     from producers.sql.logic import PollError, PollSpec
     from producers.sql.main import PollRefused, run_poll
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_with_time("sql-producer", logging.INFO)
     settings = GovbusSettings()
     try:
         identity = publisher_identity(settings, dataset, department)
@@ -98,7 +99,7 @@ def serve_ingest_cmd(
 
     from producers.http.logic import TokenFileError, load_tokens
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_with_time("ingest", logging.INFO)
     settings = with_endpoints(GovbusSettings(), identity=INGEST_IDENTITY, check=False)
     _check_broker(settings)
     try:

@@ -62,7 +62,7 @@ def sink_cmd(
     from commands.role_failures import log_with_time, role_failures
     from consumers.audit.main import run_audit_sink
 
-    log_with_time()
+    log_with_time("audit-sink")
     with role_failures("audit sink"):
         summary = run_audit_sink(with_endpoints(GovbusSettings(), identity=AUDIT_SINK_IDENTITY, check=False),
                                  idle_exit or None)

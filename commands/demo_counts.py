@@ -15,6 +15,7 @@ from consumers.pool.pools import pool_table_ref
 from govbus.core.settings import GovbusSettings, kafka_config
 
 PROCESS_OUTCOMES = ("delivered", "no_agreement", "dead_lettered", "duplicate")
+PROCESS_STAGES = ("clean", "route")  # the processor's stages in govbus_records_total
 # The counting readers close right after reading; librdkafka then reports the group-coordinator
 # connection it was still authenticating (SASL) as a failure on stderr, which says nothing about
 # the demo. Their own faults still surface as exceptions and timeouts, so their log is kept quiet.
@@ -100,7 +101,7 @@ def distinct_keys(settings: GovbusSettings, topic: str) -> int:
 
 
 def processed_counts(metrics_url: str) -> dict[str, dict[str, int]]:
-    """The processor's ``govbus_records_total{stage="process"}`` by dataset and outcome, scraped."""
+    """The processor's ``govbus_records_total{stage=~"clean|route"}`` by dataset and outcome, scraped."""
     try:
         with urllib.request.urlopen(metrics_url, timeout=3) as response:  # noqa: S310 - the child's http://127.0.0.1
             text = response.read().decode()
@@ -110,7 +111,7 @@ def processed_counts(metrics_url: str) -> dict[str, dict[str, int]]:
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             labels = sample.labels
-            if sample.name == "govbus_records_total" and labels.get("stage") == "process":
+            if sample.name == "govbus_records_total" and labels.get("stage") in PROCESS_STAGES:
                 by_outcome = counts.setdefault(labels["dataset"], {})
                 by_outcome[labels["outcome"]] = by_outcome.get(labels["outcome"], 0) + int(sample.value)
     return counts

@@ -26,9 +26,10 @@ def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
                                             help="Address to bind; keep it local unless a proxy fronts it."),
                    port: int = typer.Option(8090, help="Port to bind (0: pick a free one).")) -> None:
     """Serve the live page of emergency incidents from emergency.incidents (SSE, JSON API, /metrics)."""
+    from commands.role_failures import log_with_time
     from consumers.feed.service import serve_feed
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_with_time("feed", logging.INFO)
     for chatty in ("httpx", "httpx2"):  # a line per registry request (and token) would drown the rest
         logging.getLogger(chatty).setLevel(logging.WARNING)
     # No access check here: the feed waits for an unreachable broker itself (docs/operations.md).

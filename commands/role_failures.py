@@ -15,14 +15,17 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from commands.exits import REFUSED, UNAVAILABLE, Failure
 from commands.refusals import refused_access
+from govbus.core.logs import TEXT_FORMAT, configure_logging
 from govbus.core.outage_watch import describe, outage_of
+from govbus.core.settings import GovbusSettings
 
-# The roles' own lines (outages, stops) with their time; Faust's workers set up their own.
-LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
+# The roles' own lines (outages, stops) with their time, as text or JSON lines (GOVBUS_LOG_FORMAT);
+# the Faust workers' handlers get the same format (stream_processors/faust_fix.py).
+LOG_FORMAT = TEXT_FORMAT
 
 
-def log_with_time() -> None:
-    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+def log_with_time(role: str = "govbus", level: int = logging.WARNING) -> None:
+    configure_logging(GovbusSettings().log_format, role, level)
 
 
 @contextmanager

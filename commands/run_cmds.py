@@ -55,7 +55,7 @@ def sink_cmd(
     settings = GovbusSettings()
     if recipient:
         known_recipient(settings, recipient)
-    log_with_time()
+    log_with_time("sink")
     with role_failures("sink"):
         summary = run_pool_sink(with_endpoints(settings, identity=SINK_IDENTITY, check=False),
                                 recipient, idle_exit or None)

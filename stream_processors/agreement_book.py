@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from govbus.core.agreement_checks import agreement_problems
-from govbus.core.agreements import load_agreement
+from govbus.core.agreements import Status, load_agreement
 from govbus.core.catalogue import Catalogue, CatalogueError
 from govbus.core.schemas import DatasetSchema
 from stream_processors.route.plan import AgreementPlan, compile_plan
@@ -71,6 +71,16 @@ def agreement_changes(before: Applied, after: Applied, seen: str) -> list[Agreem
     return changes
 
 
+def agreement_gauges(plans: list[AgreementPlan], now: datetime) -> tuple[int, dict[tuple[str, str], float]]:
+    """How many of ``plans`` are in force at ``now``, and for each active one (in force, or
+    active but outside its validity) the seconds until its validity ends, negative once past,
+    by (agreement id, recipient). Revoked and suspended agreements have no expiry to watch."""
+    active = sum(1 for plan in plans if plan.agreement.in_force(now))
+    expiry = {(plan.agreement.id, plan.recipient_id): (plan.agreement.valid_to - now).total_seconds()
+              for plan in plans if plan.agreement.status is Status.active}
+    return active, expiry
+
+
 @dataclass
 class AgreementBook:
     folder: Path
@@ -92,7 +102,7 @@ class AgreementBook:
         before = applied_of(self.all_plans(), now)
         self.plans, self.problems = self._compile_all()
         for problem in self.problems:
-            log.error("agreement refused: %s", problem)
+            log.error("agreement refused: %s", problem, extra={"event": "agreement_refused"})
         changes = agreement_changes(before, applied_of(self.all_plans(), now),
                                     hashlib.sha256(repr(current).encode()).hexdigest()[:16])
         if changes and self.on_change is not None:

@@ -21,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import faust
 
 from govbus.core.deadletter import Origin
 from govbus.core.health_server import Health
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.outage_watch import describe, outage_of, ride_out_async
 from govbus.core.settings import GovbusSettings
 from stream_processors.fatal import die
@@ -55,6 +57,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         topic_allow_declare=False, topic_disable_leader=True,
     )
     source = app.topic(*raw_topics, value_serializer="raw", key_serializer="raw")
+    gauges = LagGauges(pipeline.metrics, "process", settings.processor_group)
 
     @app.agent(source, concurrency=1)
     async def process(stream: faust.StreamT) -> None:
@@ -62,6 +65,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
             try:
                 await _process_batch(events, pipeline, output, health)
+                _note_processed(events, gauges)
             except asyncio.CancelledError:  # asked to stop mid-batch: acknowledge nothing of it
                 leave_unacknowledged("stopping mid-batch")
             except Exception as exc:  # noqa: BLE001 - data faults never raise: this no retry fixes
@@ -80,9 +84,11 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
                 raise
             return
         if changed:
-            log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()))
+            log.warning("agreements reloaded: %d in force", len(pipeline.book.all_plans()),
+                        extra={"event": "agreements_reloaded"})
 
-    install_heartbeat(app, health, pipeline.metrics, settings.processor_group, lag)
+    install_heartbeat(app, health, gauges, lag,
+                      on_beat=lambda: pipeline.refresh_agreement_gauges(datetime.now(timezone.utc)))
     return app
 
 
@@ -104,6 +110,13 @@ async def _process_batch(events: list, pipeline: Pipeline, output: OutputProduce
     loop = asyncio.get_running_loop()
     while await loop.run_in_executor(None, output.flush_checked):
         health.beat()  # waiting for the broker is alive; the prober says it is down
+
+
+def _note_processed(events: list, gauges: LagGauges) -> None:
+    """The timestamp of each partition's last record of the batch (lag in seconds: govbus.core.lag)."""
+    for event in events:
+        message = event.message
+        gauges.clock.processed(message.topic, message.partition, message.timestamp)
 
 
 def _origin(message: faust.types.tuples.Message) -> Origin:

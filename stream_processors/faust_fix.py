@@ -23,6 +23,8 @@ from typing import Any, Callable
 import faust
 from faust.tables.recovery import Recovery
 
+from govbus.core.logs import use_format
+
 _PATCHED = "_govbus_seek_before_resume"
 
 
@@ -52,6 +54,11 @@ class QuietWorker(faust.Worker):
     sent, with the message's repr) was built, formatted and filtered before the WARNING handler
     dropped it: a large share of the detector's CPU. Without the spinner nothing changes the level."""
 
+    # The role's log format (govbus.core.logs), set by whoever starts the worker.
+    log_format = "text"
+    role = "process"
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         self.spinner = None
         super().on_setup_root_logger(logger, level)
+        use_format(logger.handlers, self.log_format, self.role)

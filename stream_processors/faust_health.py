@@ -5,8 +5,8 @@
   while the broker is away: ``quiet_client_logs`` keeps them out of the log and wakes the role's
   prober instead, which writes the one WARNING line per outage.
 - ``install_heartbeat``: a timer that beats the liveness clock (a blocked event loop stops it),
-  marks the role started, and derives consumer lag (end offset − committed offset) for
-  ``govbus_consumer_lag_records`` and readiness.
+  marks the role started, and measures consumer lag (govbus.core.lag: records and seconds, every
+  5 s, from the consumer's cached end offsets) for the lag gauges and readiness.
 - ``leave_unacknowledged``: a stop that arrives while a batch waits out an outage exits at once,
   before Faust can acknowledge (and later commit) events whose outputs were never acknowledged.
 """
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+import time
+from typing import Any, Callable
 
 import faust
 
 from govbus.core.health_server import Health
-from govbus.core.metrics import Metrics
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.outage import Service
 from govbus.core.outage_watch import OutageWatch
 
@@ -63,33 +64,36 @@ def quiet_client_logs(watch: OutageWatch) -> None:
             target.addFilter(quiet)
 
 
-def consumer_lag(app: faust.App, metrics: Metrics, group: str) -> bool:
-    """Set the lag gauge of every assigned partition; True when all are known."""
+def measure_lag(app: faust.App, gauges: LagGauges) -> bool:
+    """Set the lag gauges of every assigned partition from what the consumer holds (end offsets
+    fetched with its last fetch, Faust's committed offsets: no broker round trip); True when
+    all are known. Partitions no longer assigned lose their series."""
     consumer: Any = app.consumer
-    assigned = consumer.assignment()
-    known = 0
-    for tp in assigned:
-        high = consumer.highwater(tp)
-        committed = consumer._committed_offset.get(tp)  # Faust keeps it; no public accessor
-        if high is None:
-            continue
-        known += 1
-        lag = max(0, high - (committed or 0))
-        metrics.consumer_lag.labels(group, tp.topic, str(tp.partition)).set(lag)
-    return bool(assigned) and known == len(assigned)
+    now = time.time()
+    measured = {}
+    for tp in consumer.assignment():
+        committed = consumer._committed_offset.get(tp)  # the next offset to read; no public accessor
+        # No commit yet in this group: counted from offset 0, as Kafka's own tools do.
+        position = committed if committed is not None else 0
+        measured[(tp.topic, tp.partition)] = gauges.clock.measure(tp.topic, tp.partition, position,
+                                                                  consumer.highwater(tp), now)
+    gauges.keep_only(set(measured))
+    return gauges.publish(measured)
 
 
-def install_heartbeat(app: faust.App, health: Health, metrics: Metrics, group: str,
-                      state: dict[str, bool]) -> None:
-    """The liveness/lag timer; it writes ``state["lag_known"]``, which readiness reads."""
+def install_heartbeat(app: faust.App, health: Health, gauges: LagGauges, state: dict[str, bool],
+                      on_beat: Callable[[], None] = lambda: None) -> None:
+    """The liveness/lag timer; it writes ``state["lag_known"]``, which readiness reads, and runs
+    ``on_beat`` (gauges that change with time alone)."""
 
     @app.timer(interval=HEARTBEAT_SECONDS)
     async def heartbeat() -> None:
         if not health.started:
             quiet_client_logs(health.watch)  # the worker's own log handlers exist by now
         health.mark_started()
+        on_beat()
         try:
-            state["lag_known"] = consumer_lag(app, metrics, group)
+            state["lag_known"] = measure_lag(app, gauges)
         except Exception:  # noqa: BLE001 - no consumer yet, or a rebalance under way
             state["lag_known"] = False
 

@@ -6,6 +6,7 @@ infrastructure faults (the registry unreachable) raise and stop the worker.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
@@ -13,19 +14,26 @@ from typing import Any, Callable, TypeVar
 from govbus import __version__
 from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
+from govbus.core.lag import event_age
+from govbus.core.logs import dead_letter_line
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
 from govbus.core.signing import Signable, SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
-from stream_processors.agreement_book import AgreementBook
+from stream_processors.agreement_book import AgreementBook, agreement_gauges
 from stream_processors.clean.dedup import SeenEvents
 from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms, untagged_counts
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 COMPONENT = "stream_processors.pipeline"
+# The ``stage`` label of the processor's counts (docs/architecture.md#metrics): decoding, dedup,
+# cleaning and validation are "clean"; agreements, masking and encoding are "route".
+CLEAN, ROUTE = "clean", "route"
+ROUTE_FAULTS = frozenset({"mask_failed"})
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,17 @@ class Pipeline:
         for plan in self.book.all_plans():
             self.serde.prepare(value_subject(self.shared_topic(plan)), plan.shared_schema)
         self._registering = False
-        self.metrics.agreements_active.set(len(self.book.all_plans()))
+        self.refresh_agreement_gauges(datetime.now(timezone.utc))
         return True
+
+    def refresh_agreement_gauges(self, now: datetime) -> None:
+        """Agreements in force and seconds to each one's expiry, as of ``now`` (validity ends
+        without any file changing: the worker's heartbeat calls this too)."""
+        active, expiry = agreement_gauges(self.book.all_plans(), now)
+        self.metrics.agreements_active.set(active)
+        self.metrics.agreement_expiry.clear()  # an agreement no longer in the folder has no series
+        for (agreement, recipient), seconds in expiry.items():
+            self.metrics.agreement_expiry.labels(agreement, recipient).set(seconds)
 
     def shared_topic(self, plan) -> str:  # noqa: ANN001 - AgreementPlan
         return self.topics.shared(plan.recipient_id, plan.dataset)
@@ -93,11 +110,11 @@ class Pipeline:
             consts = self._plan_consts[topic] = (self.topics.dataset_of(topic), value_subject(topic))
         return consts
 
-    def _count(self, dataset: str, owner: str, outcome: str) -> None:
-        child = self._plan_consts.get((dataset, owner, outcome))
+    def _count(self, stage: str, dataset: str, owner: str, outcome: str) -> None:
+        child = self._plan_consts.get((stage, dataset, owner, outcome))
         if child is None:
-            child = self._plan_consts[(dataset, owner, outcome)] = self.metrics.records.labels(
-                "process", dataset, owner, outcome)
+            child = self._plan_consts[(stage, dataset, owner, outcome)] = self.metrics.records.labels(
+                stage, dataset, owner, outcome)
         child.inc()
 
     def _consts(self, plan) -> tuple:  # noqa: ANN001 - AgreementPlan
@@ -107,8 +124,10 @@ class Pipeline:
             consts = self._plan_consts[id(plan)] = (
                 plan, topic, value_subject(topic),
                 [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())],
-                self.metrics.deliveries.labels(plan.recipient_id, plan.dataset, agreement.id))
+                self.metrics.deliveries.labels(plan.recipient_id, plan.dataset, agreement.id),
+                self.metrics.freshness.labels("delivered", plan.dataset, plan.recipient_id))
         return consts
+
     def output_topics(self) -> list[str]:
         names = [self.topics.dlq(d) for d in self.schemas] + [self.topics.audit_deliveries]
         return names + [self.shared_topic(p) for p in self.book.all_plans()]
@@ -124,7 +143,7 @@ class Pipeline:
         event_id = str(record.get("envelope", {}).get("event_id", "")) or None
         owner = _owner(dataset, record)
         if event_id and self.seen.seen_recently(event_id, now.timestamp()):
-            self._count(dataset, owner, "duplicate")
+            self._count(CLEAN, dataset, owner, "duplicate")
             return []
         cleaned = _guarded(clean_record, self.clean_plans[dataset], record)
         if isinstance(cleaned, Fault):
@@ -135,7 +154,7 @@ class Pipeline:
         if event_id:
             self.seen.remember(event_id, now.timestamp())
         outcome = "delivered" if outs else "no_agreement"
-        self._count(dataset, owner, outcome)
+        self._count(ROUTE, dataset, owner, outcome)
         return outs
 
     def _deliver(self, dataset: str, record: dict[str, Any], origin: Origin,
@@ -148,15 +167,18 @@ class Pipeline:
                 self.metrics.pii_untagged.labels(dataset, name, kind).inc(count)
             # The persons in the record are the same for every delivery: pseudonymise them once.
             subjects = subject_pseudonyms(record, self.id_fields[dataset], self.audit_key)
-            return [out for d in deliveries for out in self._encode(d, record, subjects, origin, now)]
+            age = event_age((record.get("envelope") or {}).get("event_time"), now)
+            return [out for d in deliveries for out in self._encode(d, record, subjects, origin, now, age)]
         except (ValueError, TypeError, KeyError) as exc:  # an operator or the encoder refused a value
             return Fault("mask_failed", "route.mask", f"masking/encoding a delivery failed: {exc}")
 
     def _encode(self, delivery: Delivery, record: dict[str, Any], subjects: list[str], origin: Origin,
-                now: datetime) -> list[OutMessage]:
-        plan, topic, subject, headers, delivered = self._consts(delivery.plan)
+                now: datetime, age: float | None) -> list[OutMessage]:
+        plan, topic, subject, headers, delivered, freshness = self._consts(delivery.plan)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
         delivered.inc()
+        if age is not None:
+            freshness.observe(age)
         sign_as = (plan.agreement.id, plan.agreement.version) if self.signing_key is not None else None
         return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers, sign_as),
                 OutMessage(self._audit_topic, audit["event_id"].encode(),
@@ -182,8 +204,10 @@ class Pipeline:
                                     processor=COMPONENT, version=__version__, event_id=event_id,
                                     stage="process")
         topic = self.topics.dlq(dataset)
-        self._count(dataset, owner, "dead_lettered")
-        self.metrics.dlq_records.labels(dataset, fault.reason).inc()
+        stage = ROUTE if fault.reason in ROUTE_FAULTS else CLEAN
+        self._count(stage, dataset, owner, "dead_lettered")
+        self.metrics.dlq_records.labels(stage, dataset, owner, fault.reason).inc()
+        dead_letter_line(log, fault, dataset, owner, origin.topic, origin.partition, origin.offset, event_id)
         return OutMessage(topic, origin.key, self.serde.encode(value_subject(topic), letter),
                           dead_letter_headers(fault, dataset, owner))
 

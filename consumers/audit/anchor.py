@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -47,6 +48,7 @@ class CheckpointWriter:
     last: Head = Head()           # the last head the broker acknowledged (none yet: seq 0)
     last_time: float = 0.0        # monotonic time of that acknowledgement
     written: int = 0
+    on_written: Callable[[float], None] = lambda _at: None  # Unix time of each anchored checkpoint
 
     def __post_init__(self) -> None:
         self.topic = topic_names(self.settings).audit_checkpoints
@@ -63,6 +65,7 @@ class CheckpointWriter:
         if not self._publish(checkpoint):
             return False
         self.last, self.last_time, self.written = head, now, self.written + 1
+        self.on_written(time.time())
         return True
 
     def _publish(self, checkpoint: Checkpoint) -> bool:

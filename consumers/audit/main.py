@@ -14,6 +14,7 @@ from consumers.audit.actions_sink import ActionsSink
 from consumers.audit.actions_store import ActionsStore
 from consumers.audit.anchor import CheckpointWriter
 from consumers.audit.checkpoint import load_private
+from consumers.audit.gauges import AuditGauges, start_verifier
 from consumers.audit.sink import AuditSink, AuditSummary
 from consumers.audit.store import CHAIN, AuditStore, audit_url
 from govbus.core.metrics import new_metrics
@@ -68,8 +69,13 @@ def run_audit_sink(settings: GovbusSettings, idle_exit_seconds: float | None = N
                                   on_wait=health.beat)
     except Stopped:
         return AuditSummary()
-    sink = AuditSink(settings, Serde.from_settings(settings), metrics, store, health=health,
-                     anchor=checkpoint_writer(settings))
+    anchor = checkpoint_writer(settings)
+    gauges = AuditGauges.register(metrics.registry)
+    gauges.follow(store)
+    if anchor is not None:
+        anchor.on_written = gauges.checkpointed
+    sink = AuditSink(settings, Serde.from_settings(settings), metrics, store, health=health, anchor=anchor)
+    start_verifier(gauges, store, settings.audit_verify_seconds, stop)
     failed: list[BaseException] = []
     thread = threading.Thread(target=_run_actions, name="audit-actions", daemon=True, args=(
         ActionsSink(settings, Serde.from_settings(settings), actions, health.watch), stop, idle_exit_seconds, failed))

@@ -35,6 +35,7 @@ from consumers.pool.logic import OffsetMark, Reject
 from govbus.core.health_server import Health
 from govbus.core.kafka_admin import new_topic
 from govbus.core.kafka_errors import ClientErrorLatch, client_logger
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, Stopped, ride_out
 from govbus.core.result import Fault, Ok
@@ -95,6 +96,7 @@ class AuditSink:
         self._assigned_at = 0.0
         self._stopping = lambda: False
         self._anchor = anchor  # None: no signing key, no checkpoints (consumers/audit/main.py says so)
+        self._lag = LagGauges(metrics, "audit-sink", self._group)
 
     def run(self, stop: threading.Event | None = None,
             idle_exit_seconds: float | None = None) -> AuditSummary:
@@ -141,7 +143,8 @@ class AuditSink:
             self._next[(tp.topic, tp.partition)] = next_offset
         if partitions:  # the one writer now: a standby taking over says so (docs/operations.md)
             log.warning("audit sink: writing the chain from offset %s of %s",
-                        ", ".join(str(self._next[(tp.topic, tp.partition)] or 0) for tp in partitions), self._topic)
+                        ", ".join(str(self._next[(tp.topic, tp.partition)] or 0) for tp in partitions), self._topic,
+                        extra={"event": "audit_writer"})
         consumer.assign(partitions)
         self._assigned_at = time.monotonic()
 
@@ -149,6 +152,7 @@ class AuditSink:
         # Nothing to flush: each batch is written before consume() is called again.
         for tp in partitions:
             self._next.pop((tp.topic, tp.partition), None)
+            self._lag.forget(tp.topic, tp.partition)
 
     def _accept(self, msg: Message) -> bool:
         error = msg.error()
@@ -176,6 +180,7 @@ class AuditSink:
             self._next = expected
             raise
         self._checkpoint()  # after every consume(), so that T seconds hold on a quiet chain too
+        self._lag.report(consumer, self._next)  # cached end offsets: every consume(), busy or idle
         return took
 
     def _sink_once(self, consumer: Consumer, messages: list[Message], summary: AuditSummary) -> bool:
@@ -199,6 +204,7 @@ class AuditSink:
         appended = self._store.append(events, rejects, marks)
         self._count(events, appended, len(rejects))
         self._acknowledge(consumer, offsets)
+        self._lag.processed(m for m in messages if m.error() is None)
         summary.records += len(events) + len(rejects)
         summary.appended += len(appended)
         summary.duplicates += len(events) - len(appended)

@@ -216,18 +216,22 @@ class AuditStore:
                                  .where(self.head.c.chain == CHAIN)).one_or_none()
         return None if found is None else Head(int(found.seq), found.hash)
 
-    def verify(self, at: Collection[int] = ()) -> VerifyResult:
-        """Recompute the whole chain, streaming rows in seq order, and check the stored head."""
-        return self.verify_at(at)[0]
+    def verify(self, at: Collection[int] = (), upto_head: bool = False) -> VerifyResult:
+        """Recompute the whole chain, streaming rows in seq order, and check the stored head.
+        ``upto_head``: only the rows up to the head read first, for a verification that runs while
+        the sink appends (rows appended meanwhile would not match the head read before them)."""
+        return self.verify_at(at, upto_head)[0]
 
-    def verify_at(self, at: Collection[int]) -> tuple[VerifyResult, dict[int, str]]:
+    def verify_at(self, at: Collection[int], upto_head: bool = False) -> tuple[VerifyResult, dict[int, str]]:
         """``verify``, and the recomputed hash at each seq of ``at`` the chain reached intact
         (to compare with signed checkpoints: consumers/audit/checkpoint.py)."""
         head, wanted = self.stored_head(), set(at)
         hashes: dict[int, str] = {}
+        last = head.seq if upto_head and head is not None else None
         with self.engine.connect() as conn:
-            results = [conn.execution_options(yield_per=VERIFY_FETCH).execute(select(t).order_by(t.c.seq))
-                       for t in (self.deliveries, *self.linked)]
+            results = [conn.execution_options(yield_per=VERIFY_FETCH).execute(
+                (select(t) if last is None else select(t).where(t.c.seq <= last)).order_by(t.c.seq))
+                for t in (self.deliveries, *self.linked)]
             rows = heapq.merge(*(_mappings(r) for r in results), key=lambda row: row["seq"])
             verdict = verify_chain(_noting(rows, wanted, hashes), head, self.row_hash)
             for result in results:

@@ -23,6 +23,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.outage import Service
 from govbus.core.outage_watch import OutageWatch, Stopped, describe, outage_of, ride_out
 from govbus.core.result import Ok
@@ -33,6 +34,7 @@ from govbus.core.topics import value_subject
 log = logging.getLogger(__name__)
 
 SCHEMA = "govbus.bus.EmergencyIncident"
+LAG_SECONDS = 5.0  # how often the lag gauges are refreshed
 # poll() returns as soon as a record arrives; the timeout only bounds how late a stop is seen.
 POLL_SECONDS = 0.2
 TOPIC_WAIT_SECONDS = 2.0      # re-check for a topic that does not exist yet
@@ -49,7 +51,7 @@ class IncidentSink(Protocol):
 
 class IncidentConsumer:
     def __init__(self, settings: GovbusSettings, serde: Serde, sink: IncidentSink,
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, lag: LagGauges | None = None) -> None:
         self._settings, self._serde, self._sink = settings, serde, sink
         self.topic = topic_names(settings).emergency_incidents
         self._subject = value_subject(self.topic)
@@ -61,6 +63,11 @@ class IncidentConsumer:
         self._watch = health.watch if health is not None else OutageWatch("feed")
         self._client_error = ClientErrorLatch(self._watch)
         self._beat = health.beat if health is not None else (lambda: None)
+        # Lag gauges (the feed reads every partition from the start, in no group) from the next
+        # offset it reads per partition (None: not read yet, it starts at the beginning).
+        self._lag = lag
+        self._next_offsets: dict[tuple[str, int], int | None] = {}
+        self._next_lag = 0.0
 
     def prepare(self) -> None:
         """Resolve the reader schema in the registry; call before ``run`` so that a registry
@@ -85,10 +92,16 @@ class IncidentConsumer:
                 self._client_error.raise_if_failed()
                 if message is not None:
                     self._handle(message, stop)
+                self._report_lag(consumer)
         except Stopped:
             pass  # asked to stop while waiting out an outage: the feed keeps no state to save
         finally:
             consumer.close()
+
+    def _report_lag(self, consumer: Consumer) -> None:
+        if self._lag is not None and time.monotonic() >= self._next_lag:
+            self._lag.report(consumer, self._next_offsets)  # cached end offsets: no round trip
+            self._next_lag = time.monotonic() + LAG_SECONDS
 
     def _refresh(self, consumer: Consumer) -> None:
         """New partitions; while the broker is away, look again after a short wait."""
@@ -112,6 +125,7 @@ class IncidentConsumer:
         if new:
             consumer.incremental_assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in new])
             self._assigned.update(new)
+            self._next_offsets.update({(self.topic, p): None for p in new})
             self._pending.update(new)
             log.info("reading %s partitions %s from the beginning", self.topic, new)
         self._next_refresh = time.monotonic() + (PARTITIONS_REFRESH_SECONDS if partitions
@@ -131,6 +145,9 @@ class IncidentConsumer:
         # A schema id not seen yet is fetched from the registry: wait out its outage.
         decoded = ride_out(self._watch, lambda: self._serde.decode(message.value(), self._subject), stop.is_set,
                            on_wait=self._beat)
+        self._next_offsets[(self.topic, message.partition() or 0)] = (message.offset() or 0) + 1
+        if self._lag is not None:
+            self._lag.processed([message])
         if isinstance(decoded, Ok):
             self._sink.incident(decoded.value)
         else:

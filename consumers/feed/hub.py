@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from prometheus_client import Gauge
 
 from consumers.feed.logic import GRADES, STATES, IncidentBoard, IncidentFilter, incident_view, stream_event
+from govbus.core.incident_age import unacknowledged_ages
 from govbus.core.metrics import Metrics, new_metrics
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class FeedMetrics:
     base: Metrics
     incidents: Gauge
     subscribers: Gauge
+    unacknowledged_age: Gauge
 
     @classmethod
     def create(cls, base: Metrics | None = None) -> "FeedMetrics":
@@ -56,7 +59,9 @@ class FeedMetrics:
         return cls(base,
                    Gauge("govbus_feed_incidents", "Incidents on the feed, latest version, by grade and state.",
                          ["grade", "state"], registry=base.registry),
-                   Gauge("govbus_feed_subscribers", "Live-stream (SSE) viewers connected.", registry=base.registry))
+                   Gauge("govbus_feed_subscribers", "Live-stream (SSE) viewers connected.", registry=base.registry),
+                   Gauge("govbus_incident_unacknowledged_age_seconds", "Age of the oldest open, unacknowledged "
+                         "incident of the grade (0: none).", ["grade"], registry=base.registry))
 
 
 class FeedHub:
@@ -138,6 +143,8 @@ class FeedHub:
             for state in STATES:
                 self.metrics.incidents.labels(grade, state).set(counts.get((grade, state), 0))
         self.metrics.subscribers.set(len(self._subscribers))
+        for grade, age in unacknowledged_ages(self.board.latest(), time.time()).items():
+            self.metrics.unacknowledged_age.labels(grade).set(age)
 
     # --- lifetime ---------------------------------------------------------------------------
 
@@ -166,4 +173,4 @@ class FeedHub:
         updated = incident.get("updated_at")
         if isinstance(updated, datetime) and updated.tzinfo is not None:
             seconds = (datetime.now(timezone.utc) - updated).total_seconds()
-            self.metrics.base.stage_latency.labels(STAGE, DATASET).observe(max(0.0, seconds))
+            self.metrics.base.freshness.labels(STAGE, DATASET, "").observe(max(0.0, seconds))

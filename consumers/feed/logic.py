@@ -122,6 +122,10 @@ class IncidentBoard:
         self._by_id[incident["incident_id"]] = incident
         return Change(previous, incident)
 
+    def latest(self) -> list[dict[str, Any]]:
+        """The latest version of every incident on the board."""
+        return list(self._by_id.values())
+
     def select(self, flt: IncidentFilter) -> list[dict[str, Any]]:
         return sort_incidents(i for i in self._by_id.values() if flt.matches(i))
 

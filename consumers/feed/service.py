@@ -12,6 +12,7 @@ from aiohttp import web
 from consumers.feed.consumer import IncidentConsumer
 from consumers.feed.hub import FeedHub
 from consumers.feed.web import build_app
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out_async
 from govbus.core.probes import start_role_health
@@ -57,7 +58,9 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     # /readyz: broker and registry reachable, and the incidents read up to their end once.
     health = start_role_health(settings, "feed", hub.metrics.base.registry, (Service.BROKER, Service.REGISTRY),
                                lag_known=lambda: hub.replayed, serve=False)
-    consumer = IncidentConsumer(settings, Serde.from_settings(settings), LoopSink(loop, hub), health)
+    # Lag: the feed reads in no consumer group; its series are labelled group="feed".
+    consumer = IncidentConsumer(settings, Serde.from_settings(settings), LoopSink(loop, hub), health,
+                                LagGauges(hub.metrics.base, "feed", "feed"))
     # Registry call, blocking; the registry may be down at start: wait for it like for any outage.
     await ride_out_async(health.watch, consumer.prepare, health.beat)
     health.mark_started()

@@ -27,6 +27,7 @@ from consumers.pool.logic import OffsetMark, Reject, TablePlan, latest_per_key
 from consumers.pool.store import Fences, PoolStore
 from govbus import __version__
 from govbus.core.deadletter import Origin, PoolPlace, dead_letter_headers, dead_letter_record
+from govbus.core.logs import dead_letter_line
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
 from govbus.core.serde import Serde
@@ -96,6 +97,10 @@ def reject_of(letter: dict[str, Any], now: datetime) -> Reject:
                   letter["rule"], letter["message"], letter["pool_column"] or "", None, None, now)
 
 
+def fault_of(letter: dict[str, Any]) -> Fault:
+    return Fault(letter["reason"], letter["rule"], letter["message"], letter["field_path"])
+
+
 class LetterBox:
     """Posts sink letters to ``dlq.<dataset>`` and waits for the broker to take them."""
 
@@ -122,7 +127,7 @@ class LetterBox:
             if subject not in self._prepared:  # a look-up (a registry read) unless it is new
                 self._serde.prepare(subject, self._schema)
                 self._prepared.add(subject)
-            fault = Fault(letter["reason"], letter["rule"], letter["message"], letter["field_path"])
+            fault = fault_of(letter)
             headers = dead_letter_headers(fault, letter["dataset"], letter["owner_department"])
             # (str, bytes) pairs are a header form produce() takes; the stub's list is invariant.
             self._producer.produce(topic, self._serde.encode(subject, letter), letter["original_key"],
@@ -131,8 +136,12 @@ class LetterBox:
         if left or failures:
             raise SinkLetterUndelivered(f"{left} sink dead letters unacknowledged, {len(failures)} refused "
                                         f"({failures[:1]}): the batch was not written")
-        for letter in letters:
-            self._metrics.dlq_records.labels(letter["dataset"], letter["reason"]).inc()
+        for letter in letters:  # a sink letter is rare and wants a human: a WARNING line each
+            dead_letter_line(log, fault_of(letter), letter["dataset"], letter["owner_department"],
+                             letter["source_topic"], letter["source_partition"], letter["source_offset"],
+                             letter["event_id"], "sink", logging.WARNING)
+            self._metrics.dlq_records.labels("sink", letter["dataset"], letter["owner_department"],
+                                             letter["reason"]).inc()
 
     def close(self) -> None:
         if self._producer is not None:

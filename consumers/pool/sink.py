@@ -45,6 +45,8 @@ from govbus.core.deadletter import load_dead_letter_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
 from govbus.core.key_topic import read_published_keys
+from govbus.core.lag import event_age
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.metrics import Metrics
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.result import Fault, Ok
@@ -73,7 +75,8 @@ class _Batch:
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     stored: Counter = field(default_factory=Counter)    # (dataset, recipient) -> records
     rejected: Counter = field(default_factory=Counter)  # (dataset, recipient) -> records
-    latencies: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # event time -> now
+    # (dataset, recipient) -> event time to now of each record stored (govbus_freshness_seconds)
+    ages: defaultdict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 class PoolSink:
@@ -108,6 +111,8 @@ class PoolSink:
         self._keys = keys or KeyRing(lambda: read_published_keys(settings, settings.sink_group))
         self._stop: threading.Event | None = None
         self.lag_known = False  # every partition we own has a known end offset (for /readyz)
+        self._lag = LagGauges(metrics, "sink", self._group)
+        self._duplicates: Counter = Counter()  # (dataset, recipient) -> records already in the pool
 
     def _consumer(self) -> Consumer:
         config = kafka_config(self._settings, "consumer", **{
@@ -166,13 +171,7 @@ class PoolSink:
         for tp in partitions:
             self._next.pop((tp.topic, tp.partition), None)
             if not self._closing:  # at close the last values stay for a final scrape
-                self._forget_lag(tp)
-
-    def _forget_lag(self, tp: TopicPartition) -> None:
-        try:  # another sink reports this partition's lag now; a stale gauge would mislead
-            self._metrics.consumer_lag.remove(self._group, tp.topic, str(tp.partition))
-        except KeyError:
-            pass
+                self._lag.forget(tp.topic, tp.partition)  # its new owner reports it now
 
     # --- one batch --------------------------------------------------------------------------
 
@@ -259,7 +258,8 @@ class PoolSink:
         expected, offset = self._next[tp], msg.offset()
         assert offset is not None  # a message without an error has its offset
         if expected is not None and offset < expected:
-            return False  # fetched before a seek to the stored offset: already in the pool
+            self._duplicates[self._parts(tp[0] or "")] += 1  # fetched before a seek: already in the pool
+            return False
         self._next[tp] = offset + 1
         return True
 
@@ -276,7 +276,6 @@ class PoolSink:
             return False
         parts = self._parts(topic)
         letter = signature_letter(verdict, origin_of(msg), *parts, now)
-        log.warning("refused %s@%s:%s (%s): dead-lettered", topic, msg.partition(), msg.offset(), verdict.rule)
         batch.letters.append(letter)
         batch.rejected[parts] += 1
         return True
@@ -295,9 +294,9 @@ class PoolSink:
         batch.rows.append((table, row))
         batch.messages.append(msg)
         batch.stored[parts] += 1
-        event_time = (record.get("envelope") or {}).get("event_time")
-        if isinstance(event_time, datetime) and event_time.tzinfo is not None:
-            batch.latencies[dataset].append(max(0.0, (now - event_time).total_seconds()))
+        age = event_age((record.get("envelope") or {}).get("event_time"), now)
+        if age is not None:
+            batch.ages[parts].append(age)
 
     def _map(self, value: bytes | None, dataset: str,
              recipient: str) -> Ok[tuple[Table, dict[str, Any], dict[str, Any]]] | Fault:
@@ -354,36 +353,24 @@ class PoolSink:
     # --- after the transaction --------------------------------------------------------------
 
     def _count(self, batch: _Batch) -> None:
-        for (dataset, recipient), n in batch.stored.items():
-            self._metrics.records.labels(STAGE, dataset, recipient, "stored").inc(n)
-        for (dataset, recipient), n in batch.rejected.items():
-            self._metrics.records.labels(STAGE, dataset, recipient, "rejected").inc(n)
-        for dataset, latencies in batch.latencies.items():
-            histogram = self._metrics.stage_latency.labels(STAGE, dataset)
-            for seconds in latencies:
+        for outcome, counts in (("stored", batch.stored), ("rejected", batch.rejected),
+                                ("duplicate", self._duplicates)):
+            for (dataset, recipient), n in counts.items():
+                self._metrics.records.labels(STAGE, dataset, recipient, outcome).inc(n)
+        self._duplicates.clear()
+        for (dataset, recipient), ages in batch.ages.items():
+            histogram = self._metrics.freshness.labels("stored", dataset, recipient)
+            for seconds in ages:
                 histogram.observe(seconds)
+        self._lag.processed(batch.messages)
 
     def _report_lag(self, consumer: Consumer) -> None:
-        """govbus_consumer_lag_records of every partition we own: end offset minus the offset
-        stored in the pool. The end offsets are those the client cached from its last fetch,
-        so this costs no broker round trip per batch."""
-        known = 0
-        for (topic, partition), next_offset in self._next.items():
-            try:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
-            except KafkaException:
-                continue
-            position = low if next_offset is None else next_offset
-            if high < 0 or position < 0:
-                continue  # not fetched yet: nothing known, and a guess would be a false alarm
-            known += 1
-            self._metrics.consumer_lag.labels(self._group, topic, str(partition)).set(max(0, high - position))
-        self.lag_known = bool(self._next) and known == len(self._next)
+        """The lag gauges of every partition we own, from the offsets stored in the pool."""
+        self.lag_known = self._lag.report(consumer, self._next)
 
     def _acknowledge(self, consumer: Consumer, offsets: dict[tuple[str, int], int]) -> None:
-        """Mirror the stored offsets to Kafka so lag shows in the usual tools; best effort, since
-        the pool's offsets table is the source of truth. Asynchronous: waiting for the broker
-        cost about a fifth of the sink's time per batch (bench/sink_bench.py)."""
+        """Mirror the stored offsets to Kafka so lag shows in the usual tools; best effort (the pool's
+        offsets are the truth). Asynchronous: waiting cost a fifth of the time (bench/sink_bench.py)."""
         try:
             consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                             asynchronous=True)

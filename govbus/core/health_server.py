@@ -17,8 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from govbus.core.health import Answer, liveness, readiness
+from govbus.core.metrics import role_label
 from govbus.core.outage import Service
 from govbus.core.outage_watch import OutageWatch, describe
 
@@ -81,6 +84,27 @@ class Prober(threading.Thread):
             else:
                 self.watch.recovered(service, held=False)
         self.watch.tick()
+
+
+class HealthCollector(Collector):
+    """``govbus_role_ready``, ``govbus_outage`` and ``govbus_dependency_errors_total`` of one role,
+    read from its ``Health`` at scrape time, so they always say what /readyz says."""
+
+    def __init__(self, health: Health, role: str) -> None:
+        self.health, self.role = health, role_label(role)
+
+    def collect(self) -> list[Metric]:
+        ready = GaugeMetricFamily("govbus_role_ready", "1 while the role's /readyz answers 200.", labels=["role"])
+        ready.add_metric([self.role], 1.0 if self.health.ready()[0] == 200 else 0.0)
+        outage = GaugeMetricFamily("govbus_outage", "1 while the role waits out an outage of the dependency.",
+                                   labels=["role", "dependency"])
+        errors = CounterMetricFamily("govbus_dependency_errors", "Failures to reach the dependency (probes "
+                                     "and operations).", labels=["role", "dependency"])
+        down, counts = self.health.watch.down(), dict(self.health.watch.errors)
+        for service in self.health.required:
+            outage.add_metric([self.role, service.value], 1.0 if service in down else 0.0)
+            errors.add_metric([self.role, service.value], float(counts.get(service, 0)))
+        return [ready, outage, errors]
 
 
 def _handler(registry: CollectorRegistry, health: Health | None) -> type[BaseHTTPRequestHandler]:

@@ -14,6 +14,7 @@ import time
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from govbus.core.kafka_errors import client_logger
+from govbus.core.logs import record_ref
 from govbus.core.result import Fault
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.signing import PublishedKey, key_record, parse_key_record
@@ -90,7 +91,8 @@ def _read_all(consumer: Consumer, topic: str, timeout: float) -> dict[str, Publi
             raise KafkaException(error)
         parsed = parse_key_record(message.key(), message.value())
         if isinstance(parsed, Fault):
-            log.warning("%s offset %s is not a key: %s", topic, message.offset(), parsed.message)
+            log.warning("%s offset %s is not a key: %s", topic, message.offset(), parsed.message,
+                        extra=record_ref(topic, message.partition(), message.offset(), event="bad_key"))
         else:
             found[parsed.value.key_id] = parsed.value
         if (message.offset() or 0) + 1 >= ends.get(message.partition() or 0, 0):

@@ -114,11 +114,14 @@ class OutageWatch:
         # Outages an operation waits on: only that operation's success ends them, not a probe's
         # (a probe can succeed where the operation still fails; the lines would flap).
         self._held: set[Service] = set()
+        # Failures reported per service, probes' and operations' alike (govbus_dependency_errors_total).
+        self.errors: dict[Service, int] = {}
 
     def failed(self, service: Service, detail: str, held: bool = True) -> None:
         """``held``: an operation failed and will retry (its success ends the outage); False for
         a probe, which only says whether the service answers."""
         with self._lock:
+            self.errors[service] = self.errors.get(service, 0) + 1
             if held:
                 self._held.add(service)
             self._write(self._board.failed(service, detail, self._clock()))
@@ -147,7 +150,7 @@ class OutageWatch:
 
     def _write(self, notices: list[Notice]) -> None:
         for notice in notices:
-            self._log.warning(notice.line())
+            self._log.warning(notice.line(), extra={"event": "outage"})
 
 
 def ride_out(watch: OutageWatch, action: Callable[[], T], stopping: Callable[[], bool],

@@ -10,7 +10,7 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, text
 
-from govbus.core.health_server import Health, Probe, Prober, serve_http
+from govbus.core.health_server import Health, HealthCollector, Probe, Prober, serve_http
 from govbus.core.kafka_access import check_access
 from govbus.core.outage import Service
 from govbus.core.outage_watch import OutageWatch, ride_out
@@ -78,6 +78,7 @@ def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRe
     if Service.DATABASE in needs and database_url:
         probes[Service.DATABASE] = database_probe(database_url)
     Prober(watch, probes, settings.health_probe_seconds).start()
+    registry.register(HealthCollector(health, role))
     if serve:
         serve_http(registry, health, settings.metrics_host, served_metrics_port(settings))
     return health

@@ -6,7 +6,7 @@ No module reads the environment anywhere else.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +50,12 @@ class GovbusSettings(BaseSettings):
     # /healthz answers 503 when the role's loop has not run for this long (waiting out an
     # outage counts as running: the loop beats between tries).
     liveness_seconds: float = 120.0
+    # The roles' log lines (govbus.core.logs): "text" (one line each) or "json" (JSON lines with
+    # time, level, role, event, topic, partition, offset, event_id, message) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # How often the audit sink re-verifies its whole chain (govbus_audit_verify_ok); it reads
+    # every row, so keep it minutes apart on a large chain. 0: never (only `govbus audit verify`).
+    audit_verify_seconds: float = Field(default=300.0, ge=0)
     schemas_dir: Path = PROJECT_ROOT / "schemas" / "avro"
     catalogue_dir: Path = PROJECT_ROOT / "catalogue"
     # Local stack (govbus stack up): where it keeps data, logs and pids, and its ports.

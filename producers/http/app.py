@@ -53,8 +53,9 @@ class Ingest:
 
     def __post_init__(self) -> None:
         registry = self.metrics.registry
-        self.requests = Counter("govbus_ingest_requests", "HTTP ingest requests, by dataset and "
-                                "status code.", ["dataset", "status"], registry=registry)
+        self.requests = Counter("govbus_ingest_requests", "HTTP ingest requests, by dataset, the calling "
+                                "department and status code.", ["dataset", "department", "status"],
+                                registry=registry)
         self.in_flight = Gauge("govbus_ingest_in_flight_records", "Records accepted for "
                                "delivery and not yet acknowledged.", registry=registry)
         self.in_flight.set_function(lambda: self.delivery.in_flight)
@@ -108,7 +109,9 @@ async def post_records(request: web.Request) -> web.Response:
     dataset = request.match_info["dataset"]
     response = await _handle(ingest, request, dataset)
     label = dataset if dataset in ingest.config.schemas else "unknown"
-    ingest.requests.labels(label, str(response.status)).inc()
+    # The caller's department by its token ("unknown" without a valid one): a name, not a person.
+    department = department_for(request.headers.get("Authorization"), ingest.config.tokens) or "unknown"
+    ingest.requests.labels(label, department, str(response.status)).inc()
     return response
 
 

@@ -141,7 +141,7 @@ class Publisher:
                       dead_letter_headers(fault, schema.dataset, owner))
         self.sent += 1
         self._count(schema.dataset, owner, "rejected", 1)
-        self.metrics.dlq_records.labels(schema.dataset, fault.reason).inc()
+        self.metrics.dlq_records.labels("adapter", schema.dataset, owner, fault.reason).inc()
 
     def _produce(self, topic: str, key: bytes | None, value: bytes, headers: list) -> None:
         while True:

@@ -10,6 +10,7 @@ from govbus.core.deadletter import load_bus_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_admin import create_missing_topics, new_topic
 from govbus.core.kafka_errors import client_logger
+from govbus.core.lag_gauges import LagGauges
 from govbus.core.metrics import Metrics, new_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out
@@ -105,11 +106,13 @@ def run_detector(settings: GovbusSettings, partitions: int, idle_seconds: float,
     app_id = detector_id(settings)
     options = DetectOptions(app_id, observations_topic(app_id), partitions, tick_seconds)
     app, tables = build_app(settings, pipeline, options, health)
-    install_heartbeat(app, health, metrics, app_id, lag)
+    install_heartbeat(app, health, LagGauges(metrics, "detect", app_id), lag)
     ride_out(health.watch, lambda: ensure_detector_topics(settings, pipeline, options, changelog_topics(tables)),
              lambda: False, on_wait=health.beat)
     pipeline.published = ride_out(health.watch, lambda: _published(settings, pipeline), lambda: False,
                                   on_wait=health.beat)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     quiet_client_logs(health.watch)
-    QuietWorker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    worker = QuietWorker(app, loglevel="WARNING", quiet=True)
+    worker.log_format, worker.role = settings.log_format, "detect"
+    worker.execute_from_commandline()

@@ -115,11 +115,11 @@ def _audit_counts(store: AuditStore) -> tuple[int, int, int]:
 
 
 def _processed(worker: Worker) -> float:
-    """Records this processor has handled, from its /metrics (govbus_records_total, stage process)."""
+    """Records this processor has handled, from its /metrics (govbus_records_total, stages clean and route)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=5) as answer:  # noqa: S310
         lines = answer.read().decode().splitlines()
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines
-               if line.startswith("govbus_records_total{") and 'stage="process"' in line)
+               if line.startswith("govbus_records_total{") and ('stage="clean"' in line or 'stage="route"' in line))
 
 
 def _wait_until(what: str, condition, workers: Workers, timeout: float) -> None:  # noqa: ANN001

@@ -118,7 +118,8 @@ def test_rejects_go_to_the_dlq_topic_with_metrics():
     assert producer.sent[0][0] == "dlq.hotline.work_order"
     assert counted(pub, "rejected") == 1
     assert pub.metrics.registry.get_sample_value(
-        "govbus_dlq_records_total", {"dataset": "hotline.work_order", "reason": "bad_enum"}) == 1
+        "govbus_dlq_records_total", {"stage": "adapter", "dataset": "hotline.work_order", "department": "hotline",
+                                     "reason": "bad_enum"}) == 1
 
 
 def test_envelope_takes_event_time_region_and_level_from_the_record():

@@ -151,7 +151,9 @@ def test_a_registration_an_outage_interrupted_is_finished_on_the_next_reload():
             return changed
 
         def all_plans(self):
-            return [SimpleNamespace(recipient_id="r", dataset="hotline.work_order", shared_schema={"n": 1})]
+            agreement = SimpleNamespace(id="a", status="suspended", in_force=lambda _now: False)
+            return [SimpleNamespace(recipient_id="r", dataset="hotline.work_order", shared_schema={"n": 1},
+                                    agreement=agreement)]
 
     class FlakySerde:
         def __init__(self) -> None:

@@ -77,7 +77,7 @@ def test_sink_stores_each_key_once_rejects_garbage_and_resumes(settings):
     labels = {"stage": "sink", "dataset": DATASET, "department": RECIPIENT}
     assert sample("govbus_records_total", labels | {"outcome": "stored"}) == 5
     assert sample("govbus_records_total", labels | {"outcome": "rejected"}) == 1
-    lag = {p: sample("govbus_consumer_lag_records", {"group": settings.sink_group, "topic": bus.topic,
+    lag = {p: sample("govbus_consumer_lag_records", {"role": "sink", "group": settings.sink_group, "topic": bus.topic,
                                                      "partition": str(p)}) for p in range(3)}
     assert set(lag.values()) <= {0.0, None} and 0.0 in lag.values()  # caught up where it read
 

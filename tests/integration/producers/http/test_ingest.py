@@ -285,7 +285,7 @@ def test_serve_ingest_command_serves_and_stops_on_sigterm(broker, tmp_path, uniq
         response = httpx.post(base + URL, json=_orders("6", 2), headers=HOTLINE, timeout=30)
         assert response.status_code == 202, response.text
         metrics = httpx.get(base + "/metrics").text
-        assert f'govbus_ingest_requests_total{{dataset="{DATASET}",status="202"}} 1.0' in metrics
+        assert f'govbus_ingest_requests_total{{dataset="{DATASET}",department="hotline",status="202"}} 1.0' in metrics
         assert f'govbus_records_total{{dataset="{DATASET}",department="hotline",outcome=' \
                f'"published",stage="ingest"}} 2.0' in metrics
         taken = subprocess.run([sys.executable, "-m", "commands.main", "serve-ingest", "--port",

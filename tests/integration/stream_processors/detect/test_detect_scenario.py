@@ -55,7 +55,8 @@ def _run_scenario(settings, detector: Detector) -> tuple[dict[str, str], dict[st
     assert "resolved" in detector.operator("resolve", IDS["gas"])
     publish(settings, late.records)
     wait_metric(detector, "govbus_late_records_total", 1, rule="fire.alarm_burst")
-    wait_metric(detector, "govbus_incidents_open", 1, grade="III")  # the acknowledged accident
+    wait_metric(detector, "govbus_incidents_open", 1, grade="III", state="acknowledged")  # the accident
+    wait_metric(detector, "govbus_incident_unacknowledged_age_seconds", 0, grade="III")  # acknowledged: none waits
     wait_metric(detector, "govbus_incidents_open", 0, grade="IV")
     return event_ids, latest
 

@@ -136,6 +136,10 @@ def test_healthz_and_metrics():
         text = await (await client.get("/metrics")).text()
         assert 'govbus_feed_incidents{grade="III",state="open"} 1.0' in text
         assert 'govbus_feed_incidents{grade="I",state="open"} 0.0' in text
+        assert 'govbus_incident_unacknowledged_age_seconds{grade="I"} 0.0' in text
+        age = [line for line in text.splitlines()
+               if line.startswith('govbus_incident_unacknowledged_age_seconds{grade="III"}')]
+        assert len(age) == 1 and float(age[0].rsplit(" ", 1)[1]) > 0  # the open grade III incident waits
         for outcome in ("applied", "stale", "rejected"):
             assert f'outcome="{outcome}",stage="feed"}} 1.0' in text
         hub.fail(ConnectionError("all brokers down"))

@@ -43,7 +43,7 @@ def test_lag_is_end_offset_minus_stored_offset_per_owned_partition():
     consumer = CachedOffsets({("t", 0): (0, 12), ("t", 1): (2, 10), ("t", 2): (-1001, -1001), ("t", 3): None})
     s._report_lag(consumer)
     lag = lambda p: metrics.registry.get_sample_value(  # noqa: E731
-        "govbus_consumer_lag_records", {"group": "g", "topic": "t", "partition": str(p)})
+        "govbus_consumer_lag_records", {"role": "sink", "group": "g", "topic": "t", "partition": str(p)})
     assert (lag(0), lag(1), lag(2), lag(3)) == (7, 8, None, None)  # unknown: not reported at all
     assert consumer.cached_only  # no broker round trip per batch
 
@@ -55,7 +55,9 @@ def test_a_revoked_partition_stops_reporting_lag():
     s._report_lag(CachedOffsets({("t", 0): (0, 6)}))
     s._on_revoke(None, [TopicPartition("t", 0)])
     assert metrics.registry.get_sample_value(
-        "govbus_consumer_lag_records", {"group": "g", "topic": "t", "partition": "0"}) is None
+        "govbus_consumer_lag_records", {"role": "sink", "group": "g", "topic": "t", "partition": "0"}) is None
+    assert metrics.registry.get_sample_value(
+        "govbus_consumer_lag_seconds", {"role": "sink", "group": "g", "topic": "t"}) is None
 
 
 

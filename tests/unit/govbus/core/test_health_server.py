@@ -59,3 +59,30 @@ def test_librdkafka_connection_floods_are_filtered_and_wake_the_prober():
     assert librdkafka.filter(_record("govbus.librdkafka", "CONFWARN [rdkafka#consumer-2] a setting is ignored"))
     watch.failed(Service.BROKER, "down", held=False)
     assert not librdkafka.filter(_record("govbus.librdkafka", "anything while the broker is down"))
+
+
+def test_readiness_outages_and_dependency_errors_are_exported_as_readyz_says():
+    from govbus.core.health_server import HealthCollector
+
+    metrics = new_metrics()
+    watch = OutageWatch("audit sink")
+    health = Health(watch, (Service.BROKER, Service.DATABASE), lag_known=lambda: None)
+    metrics.registry.register(HealthCollector(health, "audit sink"))
+    sample = metrics.registry.get_sample_value
+    role = {"role": "audit-sink"}
+    assert sample("govbus_role_ready", role) == 0.0  # not started
+    health.mark_started()
+    watch.recovered(Service.BROKER, held=False)
+    watch.recovered(Service.DATABASE, held=False)
+    assert sample("govbus_role_ready", role) == 1.0
+    assert sample("govbus_outage", role | {"dependency": "database"}) == 0.0
+    watch.failed(Service.DATABASE, "connection refused")
+    watch.failed(Service.DATABASE, "connection refused")
+    assert sample("govbus_role_ready", role) == 0.0
+    assert sample("govbus_outage", role | {"dependency": "database"}) == 1.0
+    assert sample("govbus_outage", role | {"dependency": "broker"}) == 0.0
+    assert sample("govbus_dependency_errors_total", role | {"dependency": "database"}) == 2.0
+    assert sample("govbus_dependency_errors_total", role | {"dependency": "broker"}) == 0.0
+    assert sample("govbus_outage", role | {"dependency": "registry"}) is None  # not one it needs
+    watch.recovered(Service.DATABASE)
+    assert (sample("govbus_role_ready", role), sample("govbus_outage", role | {"dependency": "database"})) == (1.0, 0.0)

@@ -242,7 +242,7 @@ def test_metrics_and_health():
         health = await client.get("/healthz")
         return metrics, health.status, await health.json()
     metrics, status, health = with_client(ingest_for(FakeProducer()), scenario)
-    assert 'govbus_ingest_requests_total{dataset="hotline.work_order",status="202"} 1.0' in metrics
+    assert 'govbus_ingest_requests_total{dataset="hotline.work_order",department="hotline",status="202"} 1.0' in metrics
     assert 'govbus_records_total{dataset="hotline.work_order",department="hotline",' \
            'outcome="published",stage="ingest"} 1.0' in metrics
     assert "govbus_ingest_in_flight_records 0.0" in metrics

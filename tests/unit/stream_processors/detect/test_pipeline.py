@@ -112,8 +112,14 @@ def test_a_malformed_internal_message_is_refused(data):
     assert decode(data) is None
 
 
-def test_the_open_gauge_counts_unresolved_incidents_by_grade():
+def test_the_open_gauge_counts_unresolved_incidents_by_grade_and_state():
     metrics = detect_metrics(CollectorRegistry())
-    metrics.count_open([{"state": "open", "grade": "IV"}, {"state": "escalated", "grade": "III"},
-                        {"state": "resolved", "grade": "IV"}, None])
-    assert [metrics.incidents_open.labels(g)._value.get() for g in ("I", "II", "III", "IV")] == [0, 0, 1, 1]
+    metrics.count_open([{"state": "open", "grade": "IV", "opened_at": 1_000_000},
+                        {"state": "escalated", "grade": "III", "opened_at": 1_500_000},
+                        {"state": "acknowledged", "grade": "III", "opened_at": 0},
+                        {"state": "resolved", "grade": "IV", "opened_at": 0}, None], now=2_000.0)
+    opened = lambda g, s: metrics.incidents_open.labels(g, s)._value.get()  # noqa: E731
+    assert [opened(g, "open") for g in ("I", "II", "III", "IV")] == [0, 0, 0, 1]
+    assert (opened("III", "escalated"), opened("III", "acknowledged"), opened("IV", "acknowledged")) == (1, 1, 0)
+    age = lambda g: metrics.unacknowledged_age.labels(g)._value.get()  # noqa: E731
+    assert [age(g) for g in ("I", "II", "III", "IV")] == [0, 0, 500.0, 1_000.0]  # acknowledged: not waiting
