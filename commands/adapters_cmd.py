@@ -6,6 +6,7 @@ that only these adapters have are flags here.
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import typer
@@ -55,6 +56,7 @@ def poll_cmd(
     from govbus.core.schemas import load_schemas
     from producers.sdk import DeliveryFailed
     from producers.sql.logic import PollError, PollSpec
+    from govbus.core.metrics_endpoint import MetricsPortInUse
     from producers.sql.main import PollRefused, run_poll
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -76,6 +78,8 @@ def poll_cmd(
     except PollError as exc:
         console.print(f"[red]cannot poll:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except MetricsPortInUse as exc:
+        raise Failure(exits.UNAVAILABLE, f"poll stopped: {exc}") from None
     except SQLAlchemyError as exc:  # the department's database: retry later, from the watermark
         console.print(f"[red]database error, watermark not advanced:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -107,12 +111,18 @@ def serve_ingest_cmd(
         raise typer.BadParameter(str(exc), param_hint="--tokens") from exc
     from producers.http.main import build_ingest_app
 
+    from govbus.core.metrics_endpoint import announce, publish_target
+
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
-    try:
-        web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+    try:  # bound here, so that the scrape target names the real port (also when 0 was asked)
+        sock = socket.create_server((host, port))
     except OSError as exc:  # bind failed: the port is taken, or the address is not this host's
         raise Failure(exits.UNAVAILABLE, f"serve-ingest cannot listen on {host}:{port}: "
                       f"{exc.strerror or exc}: stop what uses it or pick another --port") from None
+    bound = sock.getsockname()[1]
+    announce("ingest", host, bound)  # /metrics is on the ingest's own port
+    publish_target(settings, "ingest", host, bound)
+    web.run_app(app, sock=sock, print=lambda line: console.print(line))
 
 
 def _check_broker(settings: GovbusSettings) -> None:
