@@ -53,10 +53,10 @@ def poll_cmd(
     """Publish new rows of a table to raw.<dataset>; bad rows go to the DLQ."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from govbus.core.metrics_endpoint import MetricsPortInUse
     from govbus.core.schemas import load_schemas
     from producers.sdk import DeliveryFailed
     from producers.sql.logic import PollError, PollSpec
-    from govbus.core.metrics_endpoint import MetricsPortInUse
     from producers.sql.main import PollRefused, run_poll
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -109,9 +109,8 @@ def serve_ingest_cmd(
         token_map = load_tokens(tokens)
     except TokenFileError as exc:
         raise typer.BadParameter(str(exc), param_hint="--tokens") from exc
-    from producers.http.main import build_ingest_app
-
     from govbus.core.metrics_endpoint import announce, publish_target
+    from producers.http.main import build_ingest_app
 
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
     try:  # bound here, so that the scrape target names the real port (also when 0 was asked)

@@ -12,9 +12,9 @@ from aiohttp import web
 from consumers.feed.consumer import IncidentConsumer
 from consumers.feed.hub import FeedHub
 from consumers.feed.web import build_app
+from govbus.core.metrics_endpoint import announce, publish_target
 from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out_async
-from govbus.core.metrics_endpoint import announce, publish_target
 from govbus.core.probes import start_role_health
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
