@@ -114,7 +114,7 @@ def serve_ingest_cmd(
 
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
     try:  # bound here, so that the scrape target names the real port (also when 0 was asked)
-        sock = socket.create_server((host, port))
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     except OSError as exc:  # bind failed: the port is taken, or the address is not this host's
         raise Failure(exits.UNAVAILABLE, f"serve-ingest cannot listen on {host}:{port}: "
                       f"{exc.strerror or exc}: stop what uses it or pick another --port") from None

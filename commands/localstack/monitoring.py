@@ -36,7 +36,9 @@ def prometheus_config(stack_dir: Path, rules_file: Path = RULES_FILE) -> dict[st
                    "external_labels": {"stack": stack_dir.name}},
         "rule_files": [str(rules_file)],
         "scrape_configs": [{
-            "job_name": "govbus",
+            # The roles' own ``role`` label (govbus_role_ready, govbus_outage, lag) is the same as
+            # the file's: honoured, it is not doubled into ``exported_role``.
+            "job_name": "govbus", "honor_labels": True,
             "file_sd_configs": [{"files": [str(stack_dir / TARGETS_FOLDER / "*.json")], "refresh_interval": "5s"}],
         }],
     }

@@ -155,7 +155,7 @@ def prometheus_config(inputs: DeployInputs) -> dict[str, Any]:
     static = [{"targets": [f"{name}:{role.port}"], "labels": {"role": role.metrics_role, "instance_name": name}}
               for role in inputs.roles for name in [role.name.removeprefix("govbus-")]]
     return {"global": {"scrape_interval": "15s"}, "rule_files": ["/etc/prometheus/alerts.yml"],
-            "scrape_configs": [{"job_name": "govbus", "static_configs": static}]}
+            "scrape_configs": [{"job_name": "govbus", "honor_labels": True, "static_configs": static}]}
 
 
 POSTGRES_INIT = "-- The registry's own database, beside the pools' (govbus).\nCREATE DATABASE registry OWNER govbus;\n"

@@ -54,7 +54,7 @@ def roles_pod_monitor() -> dict[str, Any]:
             "spec": {"selector": {"matchLabels": _PART_OF,
                                   "matchExpressions": [{"key": ROLE_LABEL, "operator": "In", "values": roles}]},
                      "podMetricsEndpoints": [{
-                         "port": "http", "path": "/metrics", "interval": "15s",
+                         "port": "http", "path": "/metrics", "interval": "15s", "honorLabels": True,
                          "relabelings": [
                              {"sourceLabels": [f"__meta_kubernetes_pod_label_{_meta(ROLE_LABEL)}"],
                               "targetLabel": "role"},

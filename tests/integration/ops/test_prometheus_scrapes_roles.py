@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -36,6 +37,12 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 def _targets(port: int) -> list[dict]:
     with urllib.request.urlopen(f"{prometheus_url(port)}/api/v1/targets?state=active", timeout=5) as answer:  # noqa: S310
         return json.load(answer)["data"]["activeTargets"]
+
+
+def _query(port: int, expression: str) -> list[dict]:
+    url = f"{prometheus_url(port)}/api/v1/query?{urllib.parse.urlencode({'query': expression})}"
+    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
+        return json.load(answer)["data"]["result"]
 
 
 def _wait_all_up(port: int, children: dict[str, subprocess.Popen], logs: Path, timeout: float) -> list[dict]:
@@ -69,6 +76,10 @@ def test_prometheus_scrapes_every_role_through_its_targets_file(broker, tmp_path
         assert sorted(t["labels"]["role"] for t in found) == sorted(ROLES)
         assert {t["labels"]["instance_name"] for t in found} == {"process-0", f"sink-{RECIPIENT}-0", "audit-sink-0"}
         assert all(t["labels"]["job"] == "govbus" and t["lastError"] == "" for t in found)
+        # Each scrape brought samples, and the series carry the file's labels.
+        samples = _query(port, 'scrape_samples_scraped{job="govbus"}')
+        scraped = {r["metric"]["role"]: float(r["value"][1]) for r in samples}
+        assert set(scraped) == set(ROLES) and all(count > 0 for count in scraped.values()), scraped
         for role in ROLES:  # each role said where its metrics are
             log = (tmp_path / f"{role}.log").read_text()
             assert f"{role} metrics on http://127.0.0.1:" in log, log

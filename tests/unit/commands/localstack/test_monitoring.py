@@ -28,6 +28,7 @@ def test_the_config_discovers_the_stacks_targets_files_every_5_seconds_with_the_
     assert config["rule_files"] == [str(RULES_FILE)] and RULES_FILE.is_file()
     [job] = config["scrape_configs"]
     assert job["file_sd_configs"] == [{"files": ["/s/stack/targets/*.json"], "refresh_interval": "5s"}]
+    assert job["honor_labels"] is True  # a role's own `role` label is not doubled into exported_role
     assert yaml.safe_load(yaml.safe_dump(config)) == config  # plain YAML, as written
 
 

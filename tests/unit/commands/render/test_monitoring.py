@@ -51,7 +51,7 @@ def test_the_roles_pod_monitor_selects_every_role_pod_and_labels_its_role():
     for deployment in _of_kind("Deployment"):
         assert _selects(monitor["spec"]["selector"], deployment["spec"]["template"]["metadata"]["labels"])
     [endpoint] = monitor["spec"]["podMetricsEndpoints"]
-    assert endpoint["port"] == "http" and endpoint["path"] == "/metrics"
+    assert endpoint["port"] == "http" and endpoint["path"] == "/metrics" and endpoint["honorLabels"] is True
     targets = {r["targetLabel"]: r["sourceLabels"] for r in endpoint["relabelings"]}
     assert targets["role"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_component"]
     assert targets["instance_name"] == ["__meta_kubernetes_pod_name"]
