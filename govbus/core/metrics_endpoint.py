@@ -20,7 +20,9 @@ import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -135,7 +137,24 @@ def publish_target(settings: GovbusSettings, role: str, host: str, port: int,
                     exc.strerror or exc, role_label(role))
         return None
     atexit.register(remove_target, path)
+    _remove_on_default_sigterm(path)
     return path
+
+
+def _remove_on_default_sigterm(path: Path) -> None:
+    """A SIGTERM that arrives while the role still has Python's default action for it (a Faust
+    role before its worker runs) ends the process without ``atexit``: remove the file first,
+    then end as the default action would. A role with a handler of its own stops through it and
+    ``atexit`` removes the file; Faust's worker replaces this one once it runs."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        remove_target(path)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def announce(role: str, host: str, port: int) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,18 @@ def test_port_minus_one_serves_nothing_and_lists_nothing(tmp_path):
     assert serve_role_metrics(GovbusSettings(stack_dir=tmp_path, metrics_port=-1), "sink",
                               CollectorRegistry(), None) is None
     assert not (tmp_path / "targets").exists()
+
+
+def test_a_sigterm_before_the_role_handles_it_still_removes_the_file(tmp_path):
+    """A Faust role stopped while starting (Python's default SIGTERM action still in place) ends
+    as SIGTERM ends it, without leaving its file."""
+    script = ("import sys, time\nfrom pathlib import Path\nfrom govbus.core.settings import GovbusSettings\n"
+              "from govbus.core.metrics_endpoint import publish_target\n"
+              "print(publish_target(GovbusSettings(stack_dir=Path(sys.argv[1])), 'processor', '127.0.0.1', 9401),"
+              " flush=True)\ntime.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    written = Path(child.stdout.readline().strip())
+    assert written.exists() and written.parent == tmp_path / "targets"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(30) == -signal.SIGTERM
+    assert not written.exists()
