@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.pii_score import load_tune
 from stream_processors.route.pii_names import Tagger, name_findings
 from stream_processors.route.pii_rules import fold
 
@@ -90,13 +90,17 @@ def speed(texts: list[str], tagger: Tagger, repeat: int) -> float:
     return statistics.median(rates)
 
 
+TUNE = Path(__file__).resolve().parents[1] / "tests" / "data" / "pii" / "tune.jsonl"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None,
-                        help="labelled texts (JSON lines); default tests/data/pii/tune.jsonl, else bench/pii_seed.py")
+                        help="labelled texts (JSON lines); default tests/data/pii/tune.jsonl")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    source, records = load_tune(args.corpus)
+    source = args.corpus or TUNE
+    records = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line]
     texts = [r["text"] for r in records]
     print(f"corpus: {source}, {len(texts)} texts, "
           f"{sum(s['kind'] == 'name' for r in records for s in r['spans'])} names")

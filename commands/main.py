@@ -90,11 +90,12 @@ def _print_kafka(state: StackState, running: dict[str, bool], settings: GovbusSe
 def _register_commands() -> None:
     """Mount every command group. Imported here, not at the top, so that `govbus stack` does not
     pay for Faust, SQLAlchemy and aiohttp imports it never uses."""
-    from commands import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds
+    from commands import adapters_cmd, demo, detect_cmd, feed_cmd, run_cmds, status_cmd
     from commands.acl_cmd import acl_app
     from commands.agreements_cmd import agreements_app
     from commands.audit_cmd import audit_app
     from commands.catalogue_cmd import catalogue_app
+    from commands.dashboards.command import dashboards_app
     from commands.deploy_cmd import deploy_app
     from commands.dlq_cmd import dlq_app
     from commands.identities_cmd import identities_app
@@ -103,12 +104,13 @@ def _register_commands() -> None:
     from commands.schemas_cmd import schemas_app
     from commands.topics_cmd import topics_app
 
-    for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd):
+    for module in (run_cmds, demo, adapters_cmd, feed_cmd, detect_cmd, status_cmd):
         module.register(app)
     for name, sub_app in (("catalogue", catalogue_app), ("schemas", schemas_app),
                           ("agreements", agreements_app), ("dlq", dlq_app), ("audit", audit_app),
                           ("pool", pool_app), ("identities", identities_app), ("acl", acl_app),
-                          ("topics", topics_app), ("deploy", deploy_app), ("keys", keys_app)):
+                          ("topics", topics_app), ("deploy", deploy_app), ("keys", keys_app),
+                          ("dashboards", dashboards_app)):
         app.add_typer(sub_app, name=name)
 
 

@@ -38,7 +38,7 @@ IDENTIFIER_KINDS = ("id_card", "mobile", "bank_card", "landline", "passport", "p
 # Where candidates overlap, the kind listed first wins (an e-mail's local part may be a mobile,
 # a labelled WeChat id may be a mobile: the containing / more specific reading is kept).
 _PRIORITY = ("email", "id_card", "mobile", "bank_card", "landline", "passport", "plate", "qq", "wechat",
-             "name_title", "name_cued", "address", "name_tagged")
+             "name_full", "name_title", "name_cued", "address", "name_tagged")
 
 _RANK = {kind: n for n, kind in enumerate(_PRIORITY)}
 

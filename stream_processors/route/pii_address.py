@@ -19,15 +19,16 @@ import re
 
 _HAN = "\u4e00-\u9fff"
 _NUM = "0-9零一二三四五六七八九十百"
-# A numbered part; "号" last among the alternatives so that 号楼 / 号院 win.
+# A numbered part; "号" last among the alternatives so that 号楼 / 号院 win. Door, building
+# and room numbers have at most 5 digits: a longer run before 座 is an invoice or order number.
 _PART = re.compile(
-    rf"(?P<num>[A-Za-z]?[{_NUM}]+[A-Za-z]?(?:-[0-9]+)?)(?P<unit>号楼|号院|栋|幢|座|#楼|#|单元|室|层|组|期|"
+    rf"(?<![0-9])(?P<num>[A-Za-z]?[{_NUM}]{{1,5}}[A-Za-z]?(?:-[0-9]+)?)(?P<unit>号楼|号院|栋|幢|座|#楼|#|单元|梯|室|层|楼|组|社|弄|期|"
     rf"号(?![线码窗车台机位])(?:之[0-9]+)?)"
     rf"|(?P<letter>[A-Za-z])(?P<lunit>区|座|栋)(?=[{_NUM}])")
 _ROOM_TAIL = re.compile(r"[0-9]{3,4}(?![0-9号栋幢座层室单元组])")   # 2单元|301, 8栋|1201
 _SHORTHAND = re.compile(r"(?<![0-9])[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")   # 5-2-301
 # Parts below a door number; 组 (a village's group) and 号 need a village or road name before them.
-_INSIDE = frozenset(("号楼", "号院", "栋", "幢", "座", "#楼", "#", "单元", "室", "层", "期", "区"))
+_INSIDE = frozenset(("号楼", "号院", "栋", "幢", "座", "#楼", "#", "单元", "梯", "室", "层", "期", "区"))
 _ROADS = ("路", "街", "道", "巷", "弄", "胡同", "镇", "村", "乡", "里", "坊",
           "兜", "埕", "厝", "营", "庄", "屯", "岭", "坪", "湾")  # the last ones: Fujian place-name endings
 _NAME_CHARS = re.compile(rf"[{_HAN}A-Za-z0-9]{{1,10}}$")
@@ -40,10 +41,14 @@ _GAP = 8  # an estate name between two numbered parts is at most this long
 def _is_stop(text: str, i: int) -> bool:
     if text[i] == "区" and i and text[i - 1] in "小园校厂营景":  # 金山小区 is an estate, not a district
         return False
+    if text[i] == "市" and i and text[i - 1] in "城都":  # 金色城市 is an estate's name
+        return False
     return text[i] in _STOP_CHARS
 
 
-_STOP = re.compile("|".join(_STOP_WORDS) + "|(?<![小园校厂营景])区|[" + "".join(sorted(_STOP_CHARS - {"区"})) + "]")
+# 城市, 都市 inside an estate's name (万科金色城市, 楚天都市花园) are no city.
+_STOP = re.compile("|".join(_STOP_WORDS) + "|(?<![小园校厂营景])区|(?<![城都])市|["
+                   + "".join(sorted(_STOP_CHARS - {"区", "市"})) + "]")
 
 
 def _name_start(text: str, at: int) -> int:
@@ -53,6 +58,9 @@ def _name_start(text: str, at: int) -> int:
         return at
     start = before.start()
     for m in _STOP.finditer(text, start, at):
+        # 太和镇, 新和村: 和/与/及 one or two characters before a place unit belongs to the name
+        if m.group() in "和与及" and any(ch in "镇乡村路街县" for ch in text[m.end():m.end() + 2]):
+            continue
         start = m.end()
     return start
 
@@ -63,7 +71,7 @@ def _parts(folded: str) -> list[tuple[int, int, bool]]:
     for m in _PART.finditer(folded):
         unit = m.group("unit") or m.group("lunit")
         end = m.end()
-        if unit in ("单元", "栋", "幢", "座", "号楼", "#楼", "#"):
+        if unit in ("单元", "梯", "栋", "幢", "座", "号楼", "#楼", "#"):
             tail = _ROOM_TAIL.match(folded, end)
             end = tail.end() if tail else end
         parts.append((m.start(), end, unit in _INSIDE))
@@ -101,4 +109,4 @@ def address_findings(folded: str) -> list[tuple[int, int, str]]:
 
 
 # Every address form has a number before one of these (or a lettered 区/座): the cheap test first.
-_ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|座|单元|室|层|组|#|-[0-9])")
+_ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|座|单元|梯|室|层|组|社|弄|#|-[0-9])|[A-Za-z][座栋区][0-9]")

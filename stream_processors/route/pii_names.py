@@ -30,7 +30,7 @@ SURNAMES = frozenset(
     "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏"
     "席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀"
     "郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺厉伊仝郜海阚权强屠朴盖廉禹祖漆巴丰卿狄平索宣晋云扈晁芮阙浦戈鹿邸雍辜羊"
-    "阿乌母裘亓邰赫杭况逯隆茹诸嵇公湛利於尉元昝洪傅萧赖丘畅竺习阎")
+    "阿乌母裘亓邰赫杭况逯隆茹诸嵇公湛利於尉元昝洪傅萧赖丘畅竺习阎揭")
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 西门 南宫 独孤 "
     "百里 呼延 万俟 申屠 钟离 公羊 澹台 宗政 濮阳 太史 闻人 赫连 淳于 单于 拓跋".split())
@@ -39,7 +39,7 @@ TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", 
           "大叔", "大伯", "伯伯", "大娘", "大婶", "阿婆", "阿伯", "阿公", "老太", "老伯", "护士", "院长",
           "校长", "老总", "会计", "老板娘", "店长", "总监", "科长", "处长", "局长", "队长", "所长", "站长",
           "厂长", "村长", "组长", "班长", "部长", "教授", "法官", "记者", "工程师", "师父", "姐姐",
-          "哥哥", "阿姐", "阿哥")
+          "哥哥", "阿姐", "阿哥", "婆婆", "公公", "嫂子", "大嫂")
 _HAN = "\u4e00-\u9fff"
 _SURNAME_FIRST = SURNAMES | {s[0] for s in COMPOUND_SURNAMES}
 _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES)) + "|[" + "".join(sorted(SURNAMES)) + "]"
@@ -50,26 +50,31 @@ _BOSS = r"[总叔伯姐哥婶嫂](?![\u4e00-\u9fff])|[总叔伯姐哥婶嫂](?=[
 _ANY_TITLE = re.compile(f"{_TITLE_ALT}|[总叔伯姐哥婶嫂]")
 _TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
 _CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
-    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员])"
+    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员"
+    r"诉住孙舅姑弟妹侄家客病代法承室媳婿驾卖买居姨表堂那])"
     r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
     r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
     r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
-    r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|叫)[ :：是为叫]{0,2})+")
+    r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|诉求人|来访人|住户|外公|外婆|孙子|孙女|"
+    r"舅舅|姑姑|弟弟|妹妹|侄子|侄女|家属|客户|病人|代理人|法定代表人|法人|承租人|室友|儿媳|女婿|驾驶人|驾驶员|"
+    r"卖家|买家|户名|居民|我叔叔|我阿姨|我伯伯|舅妈|姨妈|表哥|表姐|表弟|表妹|堂哥|堂姐|那人叫|叫)[ :：是为叫]{0,2})+")
 # A name alone at the start of a line, before a bracket or colon: "詹德顺（马尾区）：…".
-_LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:])")
+_LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:，,])|【(?P<b>[{_HAN}]{{2,4}})】")
 # A cue followed by a place, not a person: 我是晋安区的, 我是江西的.
 _PLACE_AFTER_CUE = re.compile(
-    rf"[{_HAN}]{{1,3}}?(?:区|县|市|省|镇|乡|村|人)|江西|江苏|湖南|湖北|广东|广西|安徽|福建|山东")
+    rf"[{_HAN}]{{1,3}}?(?:区|县|市|省|镇|乡|村|人)|[{_HAN}]{{1,4}}?(?:站|路|街)(?!长)"
+    rf"|江西|江苏|湖南|湖北|广东|广西|安徽|福建|山东")
 # Characters that end a given name when a cue says a name starts: particles, verbs, punctuation.
 _GIVEN_STOPS = set("，。、；：,.;: ！？!?的是在住说称反映投诉家电话手机号码身份证联系今昨前于和与及也都就要想")
 # Words the tagger marks nr that are not names (greetings, ordinary words with a surname char).
 _NOT_NAMES = frozenset("谢谢 高速 黄金 周末 马路 林业 高峰 江边 金额 常州 温度 方便 明天 石头 白天 "
                        "毛病 文明 于是 安全 程序 向前 成功 华侨 海关 都市 和平 平安 宁静 龙头 "
                        "钱款 车辆 车主 路灯 路口 马上 高兴 乐意 金山 武夷 苏宁 米饭 银行卡 银行 温泉 金融 周边 "
-                       "麻将 麻将馆 "
+                       "麻将 麻将馆 卫健委 车牌 车位 车库 车费 "
                        "江西 江苏 湖南 湖北 广东 广西 安徽 山东 山西 河南 河北 云南 贵州 四川 海南".split())
 # A word followed by one of these is a place name (左海公园, 杨桥中路), not a person.
 _PLACE_SUFFIXES = ("公园", "广场", "大厦", "路", "中路", "东路", "西路", "南路", "北路", "街", "大道", "小区",
+                   "门口", "附近", "旁边", "边上", "周边", "景区", "正街", "步行街", "站",
                    "花园", "医院", "学校", "小学", "中学", "大学", "站", "桥", "村", "山", "湖", "江", "公司",
                    "市场", "商场", "酒店", "宾馆", "新村", "苑", "社区", "街道", "镇", "乡", "区", "县", "市")
 
@@ -78,6 +83,55 @@ def _surname_len(word: str) -> int:
     if word[:2] in COMPOUND_SURNAMES:
         return 2
     return 1 if word[:1] in SURNAMES else 0
+
+
+# A full name before a title (表扬……的庄雪梅同志, 司徒耀东先生): the name is the span, the title
+# stays readable. Only after a boundary (not a Han character, or a particle), so that a word
+# ending in a surname character does not start one.
+_FULL_TITLES = ("同志", "先生", "女士", "老师", "医生", "师傅", "经理", "主任", "警官", "律师", "护士")
+_FULL_TITLED = re.compile(
+    rf"(?<![{_HAN}])(?P<n>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})"
+    rf"|(?<=[的了和与及跟向给找叫让被对把为是])(?P<m>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})")
+
+
+def full_titled_findings(folded: str) -> list[tuple[int, int, str]]:
+    """A surname and one or two given characters before a title: the full name."""
+    found = []
+    for m in _FULL_TITLED.finditer(folded):
+        group = "n" if m.group("n") else "m"
+        name = m.group(group)
+        given = name[_surname_len(name):]
+        cue = _CUE.match(folded, m.start(group))  # 房东詹女士: a cue word, then the surname
+        if given and not cue and not (_NOT_IN_NAMES | _GIVEN_STOPS).intersection(given) and name not in _NOT_NAMES:
+            found.append((m.start(group), m.end(group), "name_full"))
+    return found
+
+
+# 小陈, 老李: how colleagues and neighbours are named; only before a non-Han character, a
+# particle or a verb (not 小米手机), and never one of the ordinary words below (养老金, 老师).
+_FUNCTION = "的了在是我们你他她和与及说来去到要把给被让从对向为也都就还有这那个找叫跟问讲家帮"
+_FAMILIAR = re.compile(
+    rf"(?:小|老)[{''.join(sorted(SURNAMES))}](?:(?![{_HAN}])|(?=[{_FUNCTION}开收拖电打啊呀呢吧态]))")
+_FAMILIAR_NOT = frozenset("老公 老婆 老师 老板 老乡 老家 老人 小时 小区 小学 小孩 小吃 小米 "
+                          "小马 老马 老实 小心 老是 老年 小姐 小伙 老虎 小姑 老总 老汉 老大 "
+                          "小样 老黄 小龙 老龙 老白 小白 小黑 老鼠 老金 小于 老于 小时 老家 小常 老常 "
+                          "小万 老万 小平 老平 小冷 小高 小雷 小牛 老牛 老毛 小毛病".split())
+# A name of a minority written with a middle dot: 阿依古丽·买买提, 巴特尔·朝鲁; neither part holds
+# a particle or a common verb, which is where the name ends in running text.
+_NAME_HAN = rf"[^\W\d_A-Za-z{_FUNCTION}]"
+# (the second part may hold 都: 阿不都)
+_NAME_HAN_AFTER = r"[^\W\d_A-Za-z的了在是和与及我你他她说把被给让到来去要又也就]"
+_DOTTED = re.compile(rf"(?<![·•・]){_NAME_HAN}{{2,7}}[·•・]{_NAME_HAN_AFTER}{{2,5}}")
+
+
+def familiar_findings(folded: str) -> list[tuple[int, int, str]]:
+    """小 or 老 and a surname (小陈, 老李), and dotted names of minorities."""
+    found = [(m.start(), m.end(), "name_title") for m in _FAMILIAR.finditer(folded)
+             if m.group() not in _FAMILIAR_NOT]
+    if "·" in folded or "•" in folded or "・" in folded:
+        found += [(m.start(), m.end(), "name_full") for m in _DOTTED.finditer(folded)
+                  if not m.group().endswith(("路", "街", "区", "县", "市", "站", "镇", "村"))]
+    return found
 
 
 def titled_findings(folded: str) -> list[tuple[int, int, str]]:
@@ -118,9 +172,25 @@ def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int,
         if end - start > surname:
             found.append((start, end, "name_cued"))
     for m in _LINE_NAME.finditer(folded):
-        if _surname_len(m.group("n")) and not _PLACE_AFTER_CUE.match(m.group("n")):
-            found.append((m.start("n"), m.end("n"), "name_cued"))
-    return found
+        group = "n" if m.group("n") else "b"
+        name = m.group(group)
+        if _surname_len(name) and not _PLACE_AFTER_CUE.match(name) and _name_like(name):
+            found.append((m.start(group), m.end(group), "name_cued"))
+    return found + self_named(folded)
+
+
+# 我顾彩霞, 我，揭致远，: a caller naming themself after 我, where the name ends at a boundary.
+_SELF = re.compile(rf"我[ ，,]?(?P<n>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}}?)(?=[ ，,。！!：:我和]|$)")
+_NOT_SELF = frozenset("单位 司机 家人 家里 家属 市民 方便".split())
+
+
+def self_named(folded: str) -> list[tuple[int, int, str]]:
+    """A name right after 我 (and a space or comma) that a boundary ends."""
+    if "我" not in folded:
+        return []
+    return [(m.start("n"), m.end("n"), "name_cued") for m in _SELF.finditer(folded)
+            if m.group("n") not in _NOT_SELF and m.group("n") not in _NOT_NAMES
+            and not (_NOT_IN_NAMES | _GIVEN_STOPS).intersection(m.group("n")[_surname_len(m.group("n")):])]
 
 
 # Characters no given name contains: pronouns, particles (rjieba tags "谢谢你们" nr).
@@ -130,7 +200,8 @@ _GIVEN_TAGS = ("nr", "nrt", "nrfg", "nz", "a", "ng")
 
 
 def _name_like(word: str) -> bool:
-    return (2 <= len(word) <= 4 and word[-1] not in "区县市省镇乡村路街" and word not in _NOT_NAMES
+    # the last ones: landmarks (滕王阁, 洪崖洞, 黄鹤楼, 杨家坪, 武汉站), not given names
+    return (2 <= len(word) <= 4 and word[-1] not in "区县市省镇乡村路街阁洞楼湖坪站寺塔庙宫" and word not in _NOT_NAMES
             and word[:2] not in _NOT_NAMES and not _NOT_IN_NAMES.intersection(word)
             and all("\u4e00" <= ch <= "\u9fff" for ch in word))
 
@@ -138,7 +209,7 @@ def _name_like(word: str) -> bool:
 def _completes_name(token: tuple[str, str]) -> bool:
     word, tag = token
     return (len(word) == 1 and "\u4e00" <= word <= "\u9fff" and word not in _GIVEN_STOPS
-            and word not in _NOT_IN_NAMES and tag in ("n", "x", "ng", "nr", "a"))
+            and word not in _NOT_IN_NAMES and tag in ("n", "x", "ng", "nr", "a", "b", "zg"))
 
 
 Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style tag), words in order
@@ -186,30 +257,55 @@ def tagged_names(folded: str, tagger: Tagger | None = None) -> list[tuple[int, i
     return found
 
 
+def _not_a_surname_here(tokens: list[tuple[str, str]], n: int) -> bool:
+    """这张卡, 一张纸: 张 after a demonstrative or numeral is a measure word; 金尚路|修: 路 or 街
+    right after a Han character ends a road name."""
+    before = tokens[n - 1][0] if n else ""
+    first = tokens[n][0][0]
+    return bool(before) and (first == "张" and before[-1] in "这那一两几每半整"
+                             or first in "路街" and "\u4e00" <= before[-1] <= "\u9fff")
+
+
 def _names_in_tokens(tokens: list[tuple[str, str]]) -> list[tuple[int, int]]:
     found = []
     at = 0
     for n, (word, tag) in enumerate(tokens):
         start, at = at, at + len(word)
         if word[0] not in _SURNAME_FIRST:  # most tokens: one set look-up, nothing else
+            if tag.startswith("nr") and n and _surname_glued_before(tokens[n - 1][0], word):
+                found.append((start - 1, at))  # 和程|兰芝: the surname went to the word before
             continue
-        surname = _surname_len(word)
-        following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
-        if not surname or following[0].startswith(_PLACE_SUFFIXES):
-            continue
-        if tag.startswith("nr") and len(word) > surname and _name_like(word):
-            # 黄子|豪: the tagger cut an unknown three-character name short
-            grow = len(word) == surname + 1 and _completes_name(following)
-            found.append((start, at + grow))
-        elif len(word) == surname and following[0]:
-            given, given_tag = following
-            whole = word + given
-            after = tokens[n + 2][0] if n + 2 < len(tokens) else ""
-            # a surname the tagger itself marks as a name part (傅/nr 建国/ns) takes any given name
-            if ((given_tag.startswith(_GIVEN_TAGS) or tag.startswith("nr")) and len(given) <= 2
-                    and _name_like(whole) and not after.startswith(_PLACE_SUFFIXES)):
-                found.append((start, start + len(whole)))
+        name = _name_at(tokens, n)
+        if name:
+            found.append((start, start + name))
     return found
+
+
+def _surname_glued_before(before: str, word: str) -> bool:
+    return (len(before) == 2 and before[0] in "和与跟及叫是给找" and before[1] in SURNAMES
+            and len(word) == 2 and _name_like(before[1] + word))
+
+
+def _name_at(tokens: list[tuple[str, str]], n: int) -> int:
+    """The length of the name that starts with token ``n`` (a surname's first character), or 0."""
+    word, tag = tokens[n]
+    surname = _surname_len(word)
+    following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
+    if not surname or following[0].startswith(_PLACE_SUFFIXES) or _not_a_surname_here(tokens, n):
+        return 0
+    if tag.startswith("nr") and len(word) > surname and _name_like(word):
+        # 黄子|豪: the tagger cut an unknown three-character name short
+        return len(word) + (len(word) == surname + 1 and _completes_name(following))
+    if len(word) == surname and following[0]:
+        given, given_tag = following
+        whole = word + given
+        after = tokens[n + 2] if n + 2 < len(tokens) else ("", "")
+        # a surname the tagger itself marks as a name part (傅/nr 建国/ns) takes any given name
+        if ((given_tag.startswith(_GIVEN_TAGS) or tag.startswith("nr")) and len(given) <= 2
+                and _name_like(whole) and not after[0].startswith(_PLACE_SUFFIXES)):
+            # 钟|月|娥: a single given character the tagger split from the next one
+            return len(whole) + (len(given) == 1 and _completes_name(after))
+    return 0
 
 
 def name_findings(folded: str, tagger: Tagger | None = None,
@@ -218,4 +314,6 @@ def name_findings(folded: str, tagger: Tagger | None = None,
     The tagger does not see the ``decided`` spans (addresses, identifiers the rules found):
     fewer and shorter runs to tag, and the runs left recur more, so the cache hits more."""
     tagged = tagged_names(_blank(folded, decided) if decided else folded, tagger)
-    return titled_findings(folded) + cued_findings(folded, tagged) + [(a, b, "name_tagged") for a, b in tagged]
+    return (titled_findings(folded) + full_titled_findings(folded) + familiar_findings(folded)
+            + cued_findings(folded, tagged)
+            + [(a, b, "name_tagged") for a, b in tagged])

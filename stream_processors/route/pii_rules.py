@@ -34,14 +34,23 @@ def fold(text: str) -> str:
     return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
 
 
-# Groups joined by one space, dash or line break ("an ID split across a line").
-_CHUNK = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:[ \-\n][0-9]+)*(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
+# Groups joined by one or two spaces, a dash (long ones too), a dot or a line break ("an ID split
+# across a line", "139.1234.5678": a dot only before 3 or more digits, amounts have fewer). A
+# dotted run is never a landline: dates and versions are written so.
+_CHUNK = re.compile(
+    r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:(?: {1,2}|[\-\n—–]|\.(?=[0-9]{3}))[0-9]+)*"
+    r"(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
 _GROUP = re.compile(r"[0-9]+[Xx]?")
 _AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
 _LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
-# A landline needs an area code, or one of these words shortly before it.
+# A landline needs an area code, or one of these words before it in the same clause (a second
+# number after the first: "电话135 1545 5661/26727988").
 _PHONE_CUE = re.compile(
-    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|联系方式|家里|家中|宅电|办公室|tel|Tel|TEL)[^0-9]{0,6}$")
+    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|回电|电联|联系|找我|家里|家中|宅电|办公室|手机|tel|Tel|TEL|dh|DH)"
+    r"(?:[^0-9]{0,6}|[^。，,；;！!？?\n]{0,24}[/、或和 ])$")
+# An account, order or invoice number right after its label is no phone, whatever its digits
+# (宽带账号0592 + 8 digits, 电费户号, 发票号码).
+_ACCOUNT_CUE = re.compile(r"(?:账号|户号|账户|单号|编号|发票号码?|订单号?|合同号|工号|学号)[^0-9]{0,4}$")
 _NOT_CARD_PREFIXES = ("0", "1", "7", "8", "20", "21")  # see textscrub: order numbers, not networks
 _BRACKETED_LANDLINE = re.compile(
     r"\(0(?:10|2[0-9]|[3-9][0-9]{2})\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4}(?:-[0-9]{1,4})?(?![0-9])")
@@ -79,8 +88,10 @@ def _bank_card(digits: str) -> bool:
 
 
 # Two or more capitals glued before a number and nothing after it: an order or case number
-# ("GD13800138000"), not a mobile typed into a username ("A15163383683B", "abc15163383683").
+# ("GD13800138000"), not a mobile typed into a username ("A15163383683B", "abc15163383683")
+# nor one after a phone abbreviation ("TEL19832194293", "dh0871-65123478").
 _ORDER_PREFIX = re.compile(r"[A-Z]{2,}$")
+_PHONE_LETTERS = re.compile(r"(?:tel|TEL|Tel|dh|DH|sj|SJ|Mob|MOB|mob|phone|PHONE)$")
 
 
 def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> str | None:
@@ -97,7 +108,8 @@ def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> st
         return "mobile"
     if length >= 16 and _bank_card(digits):
         return "bank_card"
-    if not letter_touching and length <= 12 and _landline(digits, length > 8 or cue()):
+    # Letters may touch a landline only where a phone word says it is one ("座机01037654618mail").
+    if length <= 12 and (not letter_touching or cue()) and _landline(digits, length > 8 or cue()):
         return "landline"
     return None
 
@@ -111,7 +123,7 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
         before = folded[start - 1] if start else ""
 
         def cue(start: int = start) -> bool:
-            return _PHONE_CUE.search(folded, max(0, start - 12), start) is not None
+            return _PHONE_CUE.search(folded, max(0, start - 32), start) is not None
 
         for j in range(len(groups) - 1, i - 1, -1):
             end = groups[j][1]
@@ -122,8 +134,14 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
                 kind = _classify(digits[:-1], True, cue)
+            if kind == "landline" and (before.isascii() and before.isalpha() and not _PHONE_LETTERS.search(
+                                           folded, max(0, start - 3), start)  # G73764763: a passport's digits
+                                       or "." in folded[start:end]
+                                       or _ACCOUNT_CUE.search(folded, max(0, start - 8), start)):
+                kind = None
             if kind == "mobile" and not (after.isascii() and after.isalnum()) \
-                    and _ORDER_PREFIX.search(folded, max(0, start - 8), start):
+                    and _ORDER_PREFIX.search(folded, max(0, start - 8), start) \
+                    and not _PHONE_LETTERS.search(folded, max(0, start - 5), start):
                 kind = None
             if kind:
                 # +86 …: the plus sign is part of the mobile
@@ -145,9 +163,16 @@ def number_findings(folded: str) -> list[tuple[int, int, str]]:
 
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PL = "A-HJ-NP-Za-hj-np-z"  # GA 36-2018 leaves out I and O
-_PLATE = re.compile(
-    rf"[{_PLATE_PROVINCES}][{_PL}][·•・ \-]?"
-    rf"(?:[DFdf][{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}[{_PL}0-9挂学警])(?![A-Za-z0-9])")
+# GA 36-2018: province, city letter, then 5 characters (ordinary; trailer 挂, coach 学, police 警,
+# Hong Kong/Macau 港澳, consulate 领, emergency 应急) or 6 (new energy: D/F first or last). People
+# put a space, dot, dash or middle dot after the province or the city letter.
+_SEP = "[·•・ .\\-]"
+_PLATE_BODY = (rf"[{_PLATE_PROVINCES}] ?[{_PL}]{_SEP}?"
+               rf"(?:[DFdf]{_SEP}?[{_PL}0-9][0-9]{{4}}|[0-9]{{5}}[DFdf]|[{_PL}0-9]{{4}}(?:[{_PL}0-9挂学警港澳领]|应急))")
+# A plate ends where no letter or digit follows, or where a label glued after it starts.
+_PLATE = re.compile(_PLATE_BODY + r"(?![0-9])(?:(?![A-Za-z])|(?=QQ|qq|[Ee]-?mail|mail|[Tt]el|TEL|[VvWw][Xx]))")
+# After the word 车牌 the plate may have any letters glued after it ("车牌：闽C03344mail").
+_PLATE_CUED = re.compile(rf"车牌(?:号码?)?[ :：是为]{{0,2}}({_PLATE_BODY})(?![0-9])")
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EeGg][0-9]{8}|[Ee][A-HJ-NP-Za-hj-np-z][0-9]{7})(?![A-Za-z0-9])")
 # Other passport forms (old P/S/D series, foreign ones) only after the word 护照.
 _PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[0-9]{6,9})(?![A-Za-z0-9])")
@@ -160,13 +185,15 @@ _WECHAT = re.compile(
 
 
 def _plate_ok(plate: str) -> bool:
-    serial = re.sub(r"[·•・ \-]", "", plate)[2:]
+    serial = re.sub(r"[·•・ .\-]", "", plate)[2:]
     return sum(ch.isdigit() for ch in serial) >= 3  # ordinary serials carry at most 2 letters
 
 
 def format_findings(folded: str) -> list[tuple[int, int, str]]:
     """Plates, passports and e-mail addresses: fixed formats, no check character."""
     found = [(m.start(), m.end(), "plate") for m in _PLATE.finditer(folded) if _plate_ok(m.group())]
+    if "车牌" in folded:
+        found += [(m.start(1), m.end(1), "plate") for m in _PLATE_CUED.finditer(folded) if _plate_ok(m.group(1))]
     found += [(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(folded)]
     if "护照" in folded:
         found += [(m.start(1), m.end(1), "passport") for m in _PASSPORT_CUED.finditer(folded)]

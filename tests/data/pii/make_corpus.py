@@ -3,6 +3,12 @@
     python tests/data/pii/make_corpus.py          # rewrite both files (fixed seed: same output)
     python tests/data/pii/make_corpus.py --check  # exit 1 if the committed files differ
 
+Four parts, two files: ``tune`` (ids t…) and the first held-out part ``heldout`` (ids h…), which
+was looked at while the detector was tuned and so joined the tune file; and ``fresh`` (ids f…),
+written afterwards by someone who never read or ran the detector: it alone is heldout.jsonl.
+A second tune batch ``tune2`` (ids u…), written later without reading the fresh part or the detector,
+is appended to tune.jsonl after the t… and h… records.
+
 Each part merges hand-written texts (handwritten_<part>.txt, free-form, marked up inline)
 with texts composed from hand-written sentence fragments (fragments_<part>.py) filled with
 values from the part's own vocabulary (pools.py) and valid identifiers (values.py). Offsets
@@ -27,15 +33,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import fragments_fresh
 import fragments_heldout
 import fragments_tune
+import fragments_tune2
 import values as v
-from pools import HELDOUT, TUNE
+from pools import FRESH, HELDOUT, TUNE, TUNE2
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261203
-SIZES = {"tune": 430, "heldout": 200}   # generated texts; the hand-written ones come on top
-PREFIX = {"tune": "t", "heldout": "h"}
+SIZES = {"tune": 430, "heldout": 200, "fresh": 185, "tune2": 210}   # generated texts; the hand-written ones come on top
+PREFIX = {"tune": "t", "heldout": "h", "fresh": "f", "tune2": "u"}
+FILES = {"tune.jsonl": ("tune", "heldout", "tune2"), "heldout.jsonl": ("fresh",)}   # file: the parts it holds, in order
 _SLOT = re.compile(r"\{(\w+)\}")
 _MARKUP = re.compile(r"\[\[(\w+):(.+?)\]\]|\{\{(\w+):(.+?)\}\}", re.S)
 
@@ -67,7 +76,18 @@ class Filler:
     """Fills the slots of one text; the speaker and the second person stay the same within it."""
 
     def __init__(self, rng: random.Random, pool: v.Pool, part: str) -> None:
-        self.rng, self.pool = rng, pool
+        self.rng, self.pool, self.fresh, self.tune2 = rng, pool, part == "fresh", part == "tune2"
+        if self.tune2:
+            self.me, self.p2 = v.person_tune2(rng, pool), v.person_tune2(rng, pool)
+            self.me_title, self.p2_title = v.titled_tune2(rng, self.me), v.titled_tune2(rng, self.p2)
+            self.hotline = ("12345", "12345", "12345", "110", "119", "120", "12315", "12333", "96166", "95598",
+                            "027-12345", "023-12345")
+            return
+        if self.fresh:
+            self.me, self.p2 = v.person_fresh(rng, pool), v.person_fresh(rng, pool)
+            self.me_title, self.p2_title = self.me.titled(rng), self.p2.titled(rng)
+            self.hotline = ("12345", "12345", "12345", "12315", "110", "028-12345", "0371-12345", "95598")
+            return
         self.me, self.p2 = v.person(rng, pool), v.person(rng, pool)
         self.me_title, self.p2_title = self.me.titled(rng), self.p2.titled(rng)
         self.area = "FZ" if part == "tune" else "XM"
@@ -94,6 +114,29 @@ class Filler:
             "hotline": lambda: v.Piece(rng.choice(self.hotline), keep="public_phone"),
             "road": lambda: v.Piece(rng.choice(pool.roads), keep="road"),
         }
+        if self.tune2:
+            return self.slot_tune2(name, simple)
+        if self.fresh:
+            simple.update({
+                "addr": lambda: v.Piece(v.address_fresh(rng, pool), "address"),
+                "mobile": lambda: v.mobile_fresh(rng), "passport": lambda: v.passport_fresh(rng),
+                "plate": lambda: v.plate_fresh(rng, pool), "wechat": lambda: v.wechat_fresh(rng, pool),
+                "date": lambda: v.Piece(v.keep_date_fresh(rng), keep="date"),
+                "time": lambda: v.Piece(v.keep_time_fresh(rng), keep="time"),
+                "amount": lambda: v.Piece(v.keep_amount_fresh(rng), keep="amount"),
+            })
+            if name == "h12345":   # the hotline's own number, typed in the sentence
+                return [v.Piece("12345", keep="public_phone")]
+            if name == "landline" or (name == "phone" and rng.random() < 0.35):
+                return v.landline_fresh(rng, pool)
+            if name == "phone":
+                return [v.mobile_fresh(rng)]
+            if name == "daddr":
+                return [v.Piece(rng.choice(pool.districts), keep="district"),
+                        v.Piece(v.address_fresh(rng, pool), "address")]
+            if name == "order":
+                label, number = v.keep_order_fresh(rng)
+                return [v.Piece(label + rng.choice(("", "：", " ", ":", "是"))), v.Piece(number, keep="order_no")]
         if name in simple:
             return [simple[name]()]
         if name == "daddr":   # district (kept) + address below street level
@@ -101,6 +144,38 @@ class Filler:
         if name == "order":
             label, number = v.keep_order(rng, self.area)
             return [v.Piece(label + rng.choice(("", "：", " ", ":"))), v.Piece(number, keep="order_no")]
+        raise KeyError(f"unknown slot {{{name}}}")
+
+
+    def slot_tune2(self, name: str, simple: dict[str, Callable[[], v.Piece]]) -> list[v.Piece]:
+        """The second tune batch: its own generators for every kind (more forms, see values.py)."""
+        rng, pool = self.rng, self.pool
+        simple.update({
+            "addr": lambda: v.Piece(v.address_tune2(rng, pool), "address"),
+            "mobile": lambda: v.mobile_tune2(rng), "id": lambda: v.id_card_tune2(rng, pool),
+            "card": lambda: v.bank_card_tune2(rng), "passport": lambda: v.passport_fresh(rng),
+            "plate": lambda: v.plate_tune2(rng, pool), "email": lambda: v.email_tune2(rng, pool),
+            "qq": lambda: v.qq_tune2(rng), "wechat": lambda: v.wechat_fresh(rng, pool),
+            "date": lambda: v.Piece(v.keep_date_fresh(rng), keep="date"),
+            "time": lambda: v.Piece(v.keep_time_fresh(rng), keep="time"),
+            "amount": lambda: v.Piece(v.keep_amount_tune2(rng), keep="amount"),
+        })
+        if name == "h12345":
+            return [v.Piece("12345", keep="public_phone")]
+        if name == "landline" or (name == "phone" and rng.random() < 0.35):
+            return v.landline_fresh(rng, pool)
+        if name == "phone":
+            return [v.mobile_tune2(rng)]
+        if name == "daddr":
+            return [v.Piece(rng.choice(pool.districts), keep="district"),
+                    v.Piece(v.address_tune2(rng, pool), "address")]
+        if name == "order":
+            label, number = v.keep_order_tune2(rng)
+            return [v.Piece(label + rng.choice(("", "：", " ", ":", "是", "为"))), v.Piece(number, keep="order_no")]
+        if name == "p3":   # a third person, named in full
+            return [v.Piece(v.person_tune2(rng, pool).full, "name")]
+        if name in simple:
+            return [simple[name]()]
         raise KeyError(f"unknown slot {{{name}}}")
 
 
@@ -179,7 +254,8 @@ def handwritten(part: str) -> list[Text]:
 
 def build(part: str) -> list[dict[str, object]]:
     rng = random.Random(f"{SEED}-{part}")  # noqa: S311 (reproducible test data, not a secret)
-    frags, pool = (fragments_tune, TUNE) if part == "tune" else (fragments_heldout, HELDOUT)
+    frags, pool = {"tune": (fragments_tune, TUNE), "heldout": (fragments_heldout, HELDOUT),
+                   "fresh": (fragments_fresh, FRESH), "tune2": (fragments_tune2, TUNE2)}[part]
     items = [(t, "hand") for t in handwritten(part)]
     seen = {"".join(t.parts) for t, _ in items}
     generated = 0
@@ -199,8 +275,8 @@ def dumps(records: list[dict[str, object]]) -> str:
 
 def main(argv: list[str]) -> int:
     stale = []
-    for part in ("tune", "heldout"):
-        path, content = HERE / f"{part}.jsonl", dumps(build(part))
+    for name, parts in FILES.items():
+        path, content = HERE / name, "".join(dumps(build(part)) for part in parts)
         if "--check" in argv:
             if not path.exists() or path.read_text(encoding="utf-8") != content:
                 stale.append(path.name)

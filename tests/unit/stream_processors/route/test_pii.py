@@ -72,6 +72,48 @@ def found(text: str) -> list[tuple[str, str]]:
     ("扣扣30512348", [("qq", "30512348")]),
     ("微信：chen_dw88", [("wechat", "chen_dw88")]),
     ("微信号hejianhua_fz", [("wechat", "hejianhua_fz")]),
+    # full name before a title (the title stays readable), more cue words, a floor after a door number
+    ("表扬社保中心的司徒耀东同志", [("name", "司徒耀东")]),
+    ("房东詹女士不退押金", [("name", "詹女士")]),
+    ("诉求人曾清水：燃气公司", [("name", "曾清水")]),
+    ("楼上住户黄兴旺养鸽子", [("name", "黄兴旺")]),
+    ("举报丰泽街288号2楼的足浴店", [("address", "丰泽街288号2楼")]),
+    # a bare local number after a phone word in the same clause; one glued to letters after 座机
+    ("回电3210816等回复", [("landline", "3210816")]),
+    ("电话135 1545 5661/26727988", [("mobile", "135 1545 5661"), ("landline", "26727988")]),
+    ("座机01037654618mail", [("landline", "01037654618")]),
+    # a plate with letters glued after it, after the word 车牌
+    ("车牌：闽C03344mail", [("plate", "闽C03344")]),
+    ("护照号码G73764763", [("passport", "G73764763")]),  # its digits are no landline after 号码
+    # more groupings: dots before 3+ digits, long dashes, double spaces
+    ("手机139.1234.5678", [("mobile", "139.1234.5678")]),
+    ("手机139—1234—5678", [("mobile", "139—1234—5678")]),
+    ("手机139  1234  5678", [("mobile", "139  1234  5678")]),
+    ("电话0371—68488664", [("landline", "0371—68488664")]),
+    ("车牌川AD 12345", [("plate", "川AD 12345")]),
+    ("粤Z1234港牌照", [("plate", "粤Z1234港")]),
+    ("粤 B12345违停", [("plate", "粤 B12345")]),
+    ("粤A.12345违停", [("plate", "粤A.12345")]),
+    ("粤A1234应急", [("plate", "粤A1234应急")]),
+    ("川A12345mail我", [("plate", "川A12345")]),   # a label glued after it
+    # 小/老 + surname as a word of its own; dotted names of minorities; 弄 and 社 addresses
+    ("找小陈帮忙", [("name", "小陈")]),
+    ("老李家漏水", [("name", "老李")]),
+    ("艾尔肯·吐尔逊来电", [("name", "艾尔肯·吐尔逊")]),
+    ("家住漕溪北路595弄8号1102室", [("address", "漕溪北路595弄8号1102室")]),
+    ("太和镇新华村5社32号", [("address", "太和镇新华村5社32号")]),
+    ("住在东湖庭院2栋3梯801", [("address", "东湖庭院2栋3梯801")]),
+    ("地址是碧桂园天玺A座2301", [("address", "碧桂园天玺A座2301")]),
+    ("我家住万科金色城市3期12栋306", [("address", "万科金色城市3期12栋306")]),
+    ("我，揭致远，反映", [("name", "揭致远")]),
+    ("【揭昊天】大召寺停车场", [("name", "揭昊天")]),
+    ("驾驶人程启航逃逸", [("name", "程启航")]),
+    ("和钟月娥吵架是因为", [("name", "钟月娥")]),
+    ("市民小蒋来电反映", [("name", "小蒋")]),
+    ("我叫迪丽娜尔·阿不都，新疆的", [("name", "迪丽娜尔·阿不都")]),
+    ("TEL19832194293", [("mobile", "19832194293")]),
+    ("林阿姨强行推销", [("name", "林阿姨")]),  # 阿姨 is a title here, not a cue for what follows
+    ("dh0871-65123478", [("landline", "0871-65123478")]),
 ])
 def test_find_pii(text, expected):
     assert found(text) == expected
@@ -108,6 +150,15 @@ def test_mask_pii(text, expected):
     "请市场监管局处理，谢谢",
     "2024年5月1日在鼓楼区缴费1200元",
     "工单号GD202405010001，金额1380.50元",
+    "这张卡在机场被吞了",            # 张 as a measure word
+    "小米手机坏了，我爸的养老金是多少",  # 小米, 养老金: no 小/老 + surname name
+    "2024.05.01电话回访",             # a dotted date after a phone word is no landline
+    "金额13800138000.50元",
+    "宽带账号059287654321一直断网",     # an account number after its label, not a landline
+    "我是武汉站旁边开店的",             # a cue before a landmark
+    "滕王阁门口的烧烤摊",
+    "表扬卫健委的工作",                # a department abbreviation starting with a surname character
+    "发票号码04070211座位",          # a long number before 座 is no door number
     "订单GD13800138000已受理",                      # an order number, not a glued mobile
     "订单号202405200012345678退款299.00元",
     "西湖公园门口有人摆摊，五一广场的公厕坏了",

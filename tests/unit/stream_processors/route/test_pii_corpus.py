@@ -3,7 +3,8 @@
 tests/data/pii/heldout.jsonl is not used for tuning; the targets (tests/support/pii_score.py,
 TARGETS) are the issue's: recall >= 0.95 over all kinds, >= 0.92 for names, >= 0.98 for each
 rule-checked kind (id_card, mobile, bank_card, plate, email, landline); ordinary details kept
-readable >= 0.9. On failure the message is the per-kind table with the first misses.
+readable >= 0.9. On failure the message is the per-kind table and counts only, never the missed
+texts: whoever tunes the detector next must not see the held-out part through this test.
 """
 from __future__ import annotations
 
@@ -27,4 +28,4 @@ def _find_pii():  # noqa: ANN202
 def test_detector_meets_the_targets_on_the_heldout_corpus():
     score = score_corpus(_find_pii(), load_corpus("heldout"))
     missed = shortfalls(score)
-    assert not missed, "held-out corpus below target: " + "; ".join(missed) + "\n" + table(score)
+    assert not missed, "held-out corpus below target: " + "; ".join(missed) + "\n" + table(score, examples=0)
