@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from govbus.core.metric_names import ALERTS
+
 MONITORING = Path(__file__).resolve().parents[3] / "deploy" / "monitoring"
 RULES = MONITORING / "alerts.yml"
 RULE_TESTS = sorted((MONITORING / "tests").glob("*.yml"))
 # The alerts of the metrics contract (issue 17); docs/operations.md has a section for each.
-CONTRACT_ALERTS = {"GovbusRoleDown", "GovbusRoleNotReady", "GovbusConsumerLagGrowing", "GovbusFreshnessSlow",
-                   "GovbusDeadLettersAboveUsual", "GovbusSinkDeadLetter", "GovbusAuditVerifyFailed",
-                   "GovbusAuditCheckpointStale", "GovbusAgreementExpiringSoon", "GovbusIncidentUnacknowledged",
-                   "GovbusUnderReplicatedPartitions", "GovbusRegistryUnreachable"}
+CONTRACT_ALERTS = set(ALERTS)
 
 
 def _promtool() -> str:
