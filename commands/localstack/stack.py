@@ -264,12 +264,14 @@ def stack_up(settings: GovbusSettings, brokers: int | None = None, monitoring: b
             _stop_pid(state.pids.pop("registry", None))
             _start_registry(state, settings)
         state.acls = _record_acls(state, settings, comparison)
-        if monitoring and not running.get("prometheus"):
-            _start_monitoring(state)
     except BaseException:
         stack_down(settings)
         raise
     state.save()
+    # After the rest, outside the clean-up above: Prometheus failing to start leaves the broker
+    # and registry running (they may have been running for hours), and says why.
+    if monitoring and not running.get("prometheus"):
+        _start_monitoring(state)
     return state
 
 
