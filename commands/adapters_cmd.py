@@ -6,6 +6,7 @@ that only these adapters have are flags here.
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import typer
@@ -53,6 +54,7 @@ def poll_cmd(
     """Publish new rows of a table to raw.<dataset>; bad rows go to the DLQ."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from govbus.core.metrics_endpoint import MetricsPortInUse
     from govbus.core.schemas import load_schemas
     from producers.sdk import DeliveryFailed
     from producers.sql.logic import PollError, PollSpec
@@ -77,6 +79,8 @@ def poll_cmd(
     except PollError as exc:
         console.print(f"[red]cannot poll:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except MetricsPortInUse as exc:
+        raise Failure(exits.UNAVAILABLE, f"poll stopped: {exc}") from None
     except SQLAlchemyError as exc:  # the department's database: retry later, from the watermark
         console.print(f"[red]database error, watermark not advanced:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -106,14 +110,19 @@ def serve_ingest_cmd(
         token_map = load_tokens(tokens)
     except TokenFileError as exc:
         raise typer.BadParameter(str(exc), param_hint="--tokens") from exc
+    from govbus.core.metrics_endpoint import announce, publish_target
     from producers.http.main import build_ingest_app
 
     app = build_ingest_app(settings, token_map, max_in_flight, max_records)
-    try:
-        web.run_app(app, host=host, port=port, print=lambda line: console.print(line))
+    try:  # bound here, so that the scrape target names the real port (also when 0 was asked)
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     except OSError as exc:  # bind failed: the port is taken, or the address is not this host's
         raise Failure(exits.UNAVAILABLE, f"serve-ingest cannot listen on {host}:{port}: "
                       f"{exc.strerror or exc}: stop what uses it or pick another --port") from None
+    bound = sock.getsockname()[1]
+    announce("ingest", host, bound)  # /metrics is on the ingest's own port
+    publish_target(settings, "ingest", host, bound)
+    web.run_app(app, sock=sock, print=lambda line: console.print(line))
 
 
 def _check_broker(settings: GovbusSettings) -> None:

@@ -127,7 +127,8 @@ def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
     _note(sync_prefix(settings, "govbus demo: this run's topic prefix"))
     processor, sink = (as_identity(settings, role) for role in (Service.PROCESSOR, Service.SINK))
     children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
-                _start(["sink", "--all"], _child_env(sink, -1), logs[1])]
+                # Its /metrics on a free port: listed for the stack's Prometheus like the processor's.
+                _start(["sink", "--all"], _child_env(sink, 0), logs[1])]
     try:
         _wait_processor(f"http://127.0.0.1:{metrics_port}/readyz", children, logs, timeout)
         _import_all(settings, workdir, counts)

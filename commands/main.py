@@ -24,15 +24,20 @@ console = Console()
 @stack_app.command("up")
 def stack_up_cmd(brokers: int | None = typer.Option(
         None, help="Kafka nodes of a new stack: 1 (default, GOVBUS_STACK_BROKERS) or 3 (replication "
-                   "factor 3, min.insync.replicas 2). An existing stack keeps its number.")) -> None:
+                   "factor 3, min.insync.replicas 2). An existing stack keeps its number."),
+                 monitoring: bool = typer.Option(False, "--monitoring", help=(
+                     "Also start Prometheus (Debian's `prometheus`), scraping every role that writes "
+                     "<stack dir>/targets/*.json, with deploy/monitoring/alerts.yml."))) -> None:
     """Fetch (once) and start the broker(s) and registry; does nothing if they already run."""
     settings = GovbusSettings()
     started = time.monotonic()
     try:
-        state = stack_up(settings, brokers)
+        state = stack_up(settings, brokers, monitoring)
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
+    if "prometheus" in state.pids:
+        console.print(f"prometheus http://127.0.0.1:{state.prometheus_port}  (targets: {settings.stack_dir}/targets)")
     console.print(f"broker    {state.bootstrap} {state.listener}\nregistry  {state.registry_url}\n"
                   f"CA        {state.tls.ca_cert}\nACLs      {state.acls or 'unchanged'} (`govbus acl plan`)\n"
                   f"ready in {time.monotonic() - started:.1f}s (state: {settings.stack_dir}/state.json)")
@@ -58,6 +63,9 @@ def stack_status_cmd() -> None:
                   f"http://127.0.0.1:{state.keycloak_port}  pid {state.pids.get('keycloak')}")
     console.print(f"registry  {'up' if running['registry'] else 'down'}  {state.registry_url}  "
                   f"pid {state.pids.get('registry')}")
+    if "prometheus" in running:
+        console.print(f"prometheus {'up' if running['prometheus'] else 'down'}  "
+                      f"http://127.0.0.1:{state.prometheus_port}  pid {state.pids.get('prometheus')}")
     console.print(f"listener  {state.listener}  CA {state.tls.ca_cert}\n"
                   f"identities {state.identity_store.path(identities.ADMIN).parent}")
     if not all(running.values()):

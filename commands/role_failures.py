@@ -35,11 +35,14 @@ def role_failures(role: str) -> Iterator[None]:
     from consumers.batches import ConsumeRefused
     from consumers.pool.store import SchemaConflict
     from govbus.core.key_topic import KeyTopicError
+    from govbus.core.metrics_endpoint import MetricsPortInUse
 
     try:
         yield
     except (SchemaConflict, AuditTopicError, ConsumeRefused, SigningKeyError, KeyTopicError) as exc:
         raise Failure(REFUSED, f"{role} stopped: {exc}") from None
+    except MetricsPortInUse as exc:
+        raise Failure(UNAVAILABLE, f"{role} stopped: {exc}") from None
     except KafkaException as exc:
         line = refused_access(exc) or describe(exc)
         raise Failure(REFUSED if outage_of(exc) is None else UNAVAILABLE, f"{role} stopped: {line}") from None

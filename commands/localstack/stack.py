@@ -24,6 +24,13 @@ from commands.localstack.cluster import (
 )
 from commands.localstack.identities import StackIdentities, catalogue_identity_names
 from commands.localstack.keycloak import keycloak_ready, registry_auth_args, start_keycloak
+from commands.localstack.monitoring import (
+    claim_port,
+    find_prometheus,
+    prometheus_ready,
+    prune_targets,
+    start_prometheus,
+)
 from commands.localstack.probe import registry_ready, wait_until
 from commands.localstack.procs import free_port, log_tail, pid_alive, port_taken, spawn, stop_pid, stop_pids
 from commands.localstack.secrets import ensure_audit_signing_key, ensure_pseudonym_key, ensure_signing_key
@@ -48,6 +55,8 @@ class StackState:
     # Every Kafka node (commands/localstack/cluster.py); kafka_port and controller_port stay
     # node 1's, for readers of state.json that know one broker. Empty in a folder from before.
     nodes: list[KafkaNode] = field(default_factory=list)
+    # Prometheus of `stack up --monitoring` (commands/localstack/monitoring.py); 0: never started.
+    prometheus_port: int = 0
 
     @property
     def kafka_nodes(self) -> list[KafkaNode]:
@@ -211,9 +220,12 @@ def stack_status(settings: GovbusSettings) -> tuple[StackState | None, dict[str,
         return None, {"kafka": False, "keycloak": False, "registry": False}
     security = state.admin_security()
     nodes = {n.name: pid_alive(state.pids.get(n.name)) and node_answers(n, security, 3) for n in state.kafka_nodes}
-    return state, nodes | {
+    parts = nodes | {
         "keycloak": pid_alive(state.pids.get("keycloak")) and keycloak_ready(state.keycloak_port),
         "registry": pid_alive(state.pids.get("registry")) and registry_ready(state.registry_url)}
+    if "prometheus" in state.pids:  # only where `stack up --monitoring` started it
+        parts["prometheus"] = pid_alive(state.pids["prometheus"]) and prometheus_ready(state.prometheus_port)
+    return state, parts
 
 
 def _wanted_state(settings: GovbusSettings, state: StackState | None, brokers: int | None) -> StackState:
@@ -228,10 +240,14 @@ def _wanted_state(settings: GovbusSettings, state: StackState | None, brokers: i
     return state
 
 
-def stack_up(settings: GovbusSettings, brokers: int | None = None) -> StackState:
+def stack_up(settings: GovbusSettings, brokers: int | None = None, monitoring: bool = False) -> StackState:
     """Start whatever part of the stack is not running; a second ``up`` starts nothing.
-    ``brokers``: Kafka nodes of a new stack (1 or 3); None keeps what the folder has."""
+    ``brokers``: Kafka nodes of a new stack (1 or 3); None keeps what the folder has.
+    ``monitoring``: Prometheus too, scraping the roles' targets files (checked for first)."""
+    if monitoring:
+        find_prometheus()  # a missing binary is said before anything starts
     settings.stack_dir.mkdir(parents=True, exist_ok=True)
+    prune_targets(settings.stack_dir)
     found, running = stack_status(settings)
     state = _wanted_state(settings, found, brokers)
     try:
@@ -252,6 +268,10 @@ def stack_up(settings: GovbusSettings, brokers: int | None = None) -> StackState
         stack_down(settings)
         raise
     state.save()
+    # After the rest, outside the clean-up above: Prometheus failing to start leaves the broker
+    # and registry running (they may have been running for hours), and says why.
+    if monitoring and not running.get("prometheus"):
+        _start_monitoring(state)
     return state
 
 
@@ -262,11 +282,19 @@ def _start_identity_provider(state: StackState, settings: GovbusSettings) -> Non
     state.save()
 
 
+def _start_monitoring(state: StackState) -> None:
+    stop_pid(state.pids.pop("prometheus", None))
+    state.prometheus_port = claim_port(state.prometheus_port)
+    state.pids["prometheus"] = start_prometheus(Path(state.stack_dir), state.prometheus_port)
+    state.save()
+
+
 def stack_down(settings: GovbusSettings, purge: bool = False) -> None:
-    """Stop the registry, then its identity provider and the broker (it is a client of both)."""
+    """Stop Prometheus and the registry, then its identity provider and the broker (it is a
+    client of both)."""
     state = StackState.load(settings.stack_dir)
     if state is not None:
-        for name in ("registry", "keycloak"):
+        for name in ("prometheus", "registry", "keycloak"):
             _stop_pid(state.pids.pop(name, None))
         # All nodes at once: a node stopping alone waits for a quorum the others would take away.
         stop_pids([state.pids.pop(n.name, None) for n in state.kafka_nodes])

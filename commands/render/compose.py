@@ -17,6 +17,7 @@ from commands.render.model import (
     RoleSpec,
     role_env,
 )
+from commands.render.monitoring import ALERT_RULES
 from commands.render.text import header, yaml_documents
 
 REGISTRY_IMAGE = "apicurio/apicurio-registry:3.3.3"
@@ -86,7 +87,8 @@ def platform_services(inputs: DeployInputs) -> dict[str, Any]:
                 "healthcheck": {"test": ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/health/ready"],
                                 "interval": "10s", "timeout": "5s", "retries": 12, "start_period": "60s"}}
     prometheus = {"image": PROMETHEUS_IMAGE, "restart": "unless-stopped",
-                  "volumes": ["./prometheus.yml:/etc/prometheus/prometheus.yml:ro", "prometheus-data:/prometheus"],
+                  "volumes": ["./prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+                              "./alerts.yml:/etc/prometheus/alerts.yml:ro", "prometheus-data:/prometheus"],
                   "ports": ["127.0.0.1:9090:9090"],
                   "healthcheck": {"test": ["CMD", "wget", "-qO-", "http://127.0.0.1:9090/-/ready"],
                                   "interval": "15s", "timeout": "5s", "retries": 4}}
@@ -148,9 +150,12 @@ def escape_interpolation(node: Any) -> Any:
 
 
 def prometheus_config(inputs: DeployInputs) -> dict[str, Any]:
-    targets = [f"{role.name.removeprefix('govbus-')}:{role.port}" for role in inputs.roles]
-    return {"global": {"scrape_interval": "15s"},
-            "scrape_configs": [{"job_name": "govbus", "static_configs": [{"targets": targets}]}]}
+    """Each role's service, labelled as the local stack's discovery files label it (``role``,
+    ``instance_name``), and the alert rules (deploy/monitoring/alerts.yml, copied beside it)."""
+    static = [{"targets": [f"{name}:{role.port}"], "labels": {"role": role.metrics_role, "instance_name": name}}
+              for role in inputs.roles for name in [role.name.removeprefix("govbus-")]]
+    return {"global": {"scrape_interval": "15s"}, "rule_files": ["/etc/prometheus/alerts.yml"],
+            "scrape_configs": [{"job_name": "govbus", "honor_labels": True, "static_configs": static}]}
 
 
 POSTGRES_INIT = "-- The registry's own database, beside the pools' (govbus).\nCREATE DATABASE registry OWNER govbus;\n"
@@ -160,4 +165,6 @@ def render_compose(inputs: DeployInputs, command: str) -> dict[str, str]:
     head = header(command, "govbus on one host: three KRaft brokers, registry, PostgreSQL, Prometheus, the roles")
     return {"compose.yaml": yaml_documents([escape_interpolation(compose_document(inputs))], head),
             "prometheus.yml": yaml_documents([prometheus_config(inputs)], header(command, "Prometheus: the roles")),
+            "alerts.yml": header(command, "Alert rules: deploy/monitoring/alerts.yml, copied beside prometheus.yml")
+            + ALERT_RULES.read_text(encoding="utf-8"),
             "postgres-init.sql": header(command, "PostgreSQL's first start").replace("# ", "-- ") + POSTGRES_INIT}

@@ -20,6 +20,8 @@ INGEST_TOKENS_FILE = f"{SECRETS_ROOT}/ingest/tokens.yaml"
 # The port every long-running role serves /metrics, /healthz and /readyz on
 # (GOVBUS_METRICS_PORT, docs/operations.md#health-endpoints); the feed and ingest use their web port.
 HEALTH_PORT = 9400
+# The pod label naming a role as its metrics' ``role`` label does (process, sink, audit-sink…).
+ROLE_LABEL = "app.kubernetes.io/component"
 FEED_PORT = 8090
 INGEST_PORT = 8088
 # The identity provider the registry verifies tokens with (docs/security.md): the deployment's own
@@ -59,6 +61,7 @@ class RoleSpec:
     needs_ingest_tokens: bool = False
     cpu: str = "500m"
     memory: str = "512Mi"
+    metrics_role: str = ""       # the ``role`` label of its series (govbus.core.settings.ROLE_METRICS_PORTS)
 
 
 @dataclass(frozen=True)

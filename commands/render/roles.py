@@ -36,22 +36,25 @@ def deploy_roles(topics: tuple[PlannedTopic, ...], names: TopicNames, groups: Ro
     roles = [
         RoleSpec("govbus-process", ("process",), Service.PROCESSOR.value, HEALTH_PORT, groups.processor,
                  max_replicas=most_partitions(topics, raw), needs_pseudonym_key=True, needs_signing_key=True,
-                 cpu="1", memory="1Gi"),
+                 cpu="1", memory="1Gi", metrics_role="process"),
         RoleSpec("govbus-detect", ("detect",), Service.DETECTOR.value, HEALTH_PORT, groups.detector,
-                 max_replicas=most_partitions(topics, raw), memory="1Gi"),
+                 max_replicas=most_partitions(topics, raw), memory="1Gi", metrics_role="detect"),
     ]
     for recipient in sorted(set(recipients)):
         shared = names.shared(recipient, "x")[:-1]
         roles.append(RoleSpec(f"govbus-sink-{k8s_name(recipient)}", ("sink", "--recipient", recipient),
                               Service.SINK.value, HEALTH_PORT, groups.sink,
-                              max_replicas=most_partitions(topics, shared), needs_pool=True))
+                              max_replicas=most_partitions(topics, shared), needs_pool=True, metrics_role="sink"))
     roles += [
-        RoleSpec("govbus-audit-sink", ("audit", "sink"), Service.AUDIT.value, HEALTH_PORT, None, needs_pool=True),
+        RoleSpec("govbus-audit-sink", ("audit", "sink"), Service.AUDIT.value, HEALTH_PORT, None, needs_pool=True,
+                 metrics_role="audit-sink"),
         RoleSpec("govbus-feed", ("serve-feed", "--host", ALL_INTERFACES, "--port", str(FEED_PORT)),
-                 Service.FEED.value, FEED_PORT, None, min_replicas=2, max_replicas=2, memory="256Mi"),
+                 Service.FEED.value, FEED_PORT, None, min_replicas=2, max_replicas=2, memory="256Mi",
+                 metrics_role="feed"),
         RoleSpec("govbus-ingest", ("serve-ingest", "--host", ALL_INTERFACES, "--port", str(INGEST_PORT),
                                    "--tokens", INGEST_TOKENS_FILE),
-                 Service.INGEST.value, INGEST_PORT, None, min_replicas=2, max_replicas=2, needs_ingest_tokens=True),
+                 Service.INGEST.value, INGEST_PORT, None, min_replicas=2, max_replicas=2, needs_ingest_tokens=True,
+                 metrics_role="ingest"),
     ]
     return tuple(roles)
 

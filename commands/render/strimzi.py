@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from commands.render.model import DeployInputs, PlannedTopic, k8s_name
+from commands.render.monitoring import kafka_metrics_config
 from govbus.core.access import AclRule, Operation, Pattern, Resource
 
 API = "kafka.strimzi.io/v1"
@@ -50,7 +51,7 @@ def kafka_cluster(inputs: DeployInputs) -> dict[str, Any]:
                                "listeners": [{"name": "tls", "port": LISTENER_PORT, "type": "internal", "tls": True,
                                               "authentication": {"type": "scram-sha-512"}}],
                                "authorization": {"type": "simple", "superUsers": [inputs.super_user]},
-                               "config": config},
+                               "config": config, "metricsConfig": kafka_metrics_config(inputs)},
                      "entityOperator": {"topicOperator": {}, "userOperator": {}}}}
 
 

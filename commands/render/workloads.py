@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands.render import strimzi
-from commands.render.model import SECRETS_ROOT, DeployInputs, RoleSpec, k8s_name, role_env
+from commands.render.model import ROLE_LABEL, SECRETS_ROOT, DeployInputs, RoleSpec, k8s_name, role_env
 from commands.render.platform import POOL_CLUSTER, REGISTRY_URL
 
 CONTAINER = "govbus"
@@ -29,6 +29,16 @@ LAG_THRESHOLD = "1000"
 
 def _labels(role: RoleSpec) -> dict[str, str]:
     return {"app.kubernetes.io/name": role.name, "app.kubernetes.io/part-of": "govbus"}
+
+
+def _pod_metadata(role: RoleSpec) -> dict[str, Any]:
+    """The pod's labels (the selector's, and the role its series are labelled with by the
+    PodMonitor, commands/render/monitoring.py) and the ``prometheus.io`` annotations read by a
+    Prometheus that discovers pods without the operator. Not in the selector: a selector cannot
+    change on an existing Deployment."""
+    return {"labels": _labels(role) | {ROLE_LABEL: role.metrics_role},
+            "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(role.port),
+                            "prometheus.io/path": "/metrics"}}
 
 
 def _secret_volumes(inputs: DeployInputs, role: RoleSpec) -> list[tuple[str, str, str, str]]:
@@ -102,7 +112,7 @@ def deployment(inputs: DeployInputs, role: RoleSpec) -> dict[str, Any]:
         "type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": role.name, "labels": _labels(role)},
             "spec": {"replicas": role.min_replicas, "selector": {"matchLabels": _labels(role)}, "strategy": strategy,
-                     "template": {"metadata": {"labels": _labels(role)}, "spec": pod}}}
+                     "template": {"metadata": _pod_metadata(role), "spec": pod}}}
 
 
 def disruption_budget(role: RoleSpec) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from consumers.feed.consumer import IncidentConsumer
 from consumers.feed.hub import FeedHub
 from consumers.feed.web import build_app
 from govbus.core.lag_gauges import LagGauges
+from govbus.core.metrics_endpoint import announce, publish_target
 from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out_async
 from govbus.core.probes import start_role_health
@@ -78,6 +79,8 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
         if on_listening is not None:
             bound_host, bound_port = runner.addresses[0][:2]  # the real port when 0 was asked
             on_listening(f"http://{bound_host}:{bound_port}/")
+        announce("feed", host, runner.addresses[0][1])  # /metrics is on the feed's own port
+        publish_target(settings, "feed", host, runner.addresses[0][1])
         await hub.wait_stopped()
     finally:
         stop.set()

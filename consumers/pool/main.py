@@ -23,7 +23,7 @@ def run_pool_sink(settings: GovbusSettings, recipient: str | None,
     holder: list[PoolSink] = []
     health = start_role_health(settings, "sink", metrics.registry,
                                (Service.BROKER, Service.REGISTRY, Service.DATABASE), settings.pool_url,
-                               lag_known=lambda: bool(holder) and holder[0].lag_known)
+                               lag_known=lambda: bool(holder) and holder[0].lag_known, instance=recipient)
     try:  # the broker or the pool database may be down at start: wait for them like for any outage
         wait_for_broker(settings, health, stop.is_set)  # a refused login stops here, with its line
         sink = ride_out(health.watch, lambda: PoolSink(settings, recipient, Serde.from_settings(settings),

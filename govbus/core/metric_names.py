@@ -40,8 +40,13 @@ HISTOGRAMS: tuple[str, ...] = ("govbus_freshness_seconds",)
 PROMETHEUS_SERIES: tuple[str, ...] = ("up", "scrape_duration_seconds", "ALERTS")
 
 # The broker's own metrics, where an exporter publishes them (the under-replicated partitions
-# alert): names of the exporter, not of govbus. Empty until an alert or board uses one.
-BROKER_SERIES: tuple[str, ...] = ()
+# alert): names of the exporter (Strimzi's JMX exporter rules, commands/render/monitoring.py),
+# not of govbus. The local stack exports none.
+BROKER_SERIES: tuple[str, ...] = ("kafka_server_replicamanager_underreplicatedpartitions",)
+
+# Series the rules of deploy/monitoring/alerts.yml record themselves (`record:`), from the above:
+# the p95 freshness and the per-dataset freshness thresholds of GovbusFreshnessSlow.
+RECORDED_SERIES: tuple[str, ...] = ("govbus:freshness_seconds:p95_10m", "govbus:freshness_threshold_seconds")
 
 # The alerts of deploy/monitoring/alerts.yml; each has a section `### <name>` in
 # docs/operations.md, linked as docs/operations.md#<name lowercased>.
@@ -58,11 +63,11 @@ ROLES: tuple[str, ...] = ("process", "detect", "sink", "audit-sink", "feed", "in
 
 def contract_series() -> frozenset[str]:
     """Every series name a query may use: the families, a histogram's three series (a
-    histogram's bare name is not a series), Prometheus's own and the broker's."""
+    histogram's bare name is not a series), Prometheus's own, the broker's and the recorded ones."""
     names = set(CONTRACT_METRICS) - set(HISTOGRAMS)
     for histogram in HISTOGRAMS:
         names.update(f"{histogram}{suffix}" for suffix in ("_bucket", "_sum", "_count"))
-    return frozenset(names | set(PROMETHEUS_SERIES) | set(BROKER_SERIES))
+    return frozenset(names | set(PROMETHEUS_SERIES) | set(BROKER_SERIES) | set(RECORDED_SERIES))
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')

@@ -10,12 +10,13 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, text
 
-from govbus.core.health_server import Health, HealthCollector, Probe, Prober, serve_http
+from govbus.core.health_server import Health, HealthCollector, Probe, Prober
 from govbus.core.kafka_access import check_access
+from govbus.core.metrics_endpoint import serve_role_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import OutageWatch, ride_out
 from govbus.core.serde import registry_client, settings_identity
-from govbus.core.settings import GovbusSettings, kafka_config, served_metrics_port
+from govbus.core.settings import GovbusSettings, kafka_config
 
 PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -63,11 +64,12 @@ def database_probe(url: str) -> Probe:
 
 def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRegistry,
                       needs: tuple[Service, ...], database_url: str | None = None,
-                      lag_known: Callable[[], bool | None] = lambda: None, serve: bool = True) -> Health:
+                      lag_known: Callable[[], bool | None] = lambda: None, serve: bool = True,
+                      instance: str | None = None) -> Health:
     """The role's outage watch and health, its prober thread, and /metrics, /healthz, /readyz on
-    ``GOVBUS_METRICS_PORT``, shifted by ``GOVBUS_WORKER_INDEX`` when fixed (none when it is -1:
-    the prober still runs, for the WARNING lines; none with ``serve`` False, for a role with a
-    web server of its own)."""
+    the role's metrics port with its scrape target (govbus.core.metrics_endpoint; none when the
+    port is -1: the prober still runs, for the WARNING lines; none with ``serve`` False, for a
+    role with a web server of its own). ``instance`` qualifies the target's name (a sink's pool)."""
     watch = OutageWatch(role)
     health = Health(watch, needs, settings.liveness_seconds, lag_known)
     probes: dict[Service, Probe] = {}
@@ -80,7 +82,7 @@ def start_role_health(settings: GovbusSettings, role: str, registry: CollectorRe
     Prober(watch, probes, settings.health_probe_seconds).start()
     registry.register(HealthCollector(health, role))
     if serve:
-        serve_http(registry, health, settings.metrics_host, served_metrics_port(settings))
+        serve_role_metrics(settings, role, registry, health, instance)
     return health
 
 

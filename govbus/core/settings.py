@@ -22,6 +22,9 @@ from govbus.core.topics import TopicNames
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT_MS = 3000  # Kafka clients' default heartbeat interval
+# Default metrics port of each role (the ``role`` label of its series and its scrape file's name).
+ROLE_METRICS_PORTS = {"process": 9401, "detect": 9402, "sink": 9403, "audit-sink": 9404, "feed": 9405,
+                      "ingest": 9406, "sql-producer": 9407}
 
 
 class GovbusSettings(BaseSettings):
@@ -37,7 +40,14 @@ class GovbusSettings(BaseSettings):
     # commands use its governance identity (commands/endpoints.py).
     registry_identity_file: Path | None = None
     pool_url: str = "sqlite:///govbus-pool.db"
-    metrics_port: int = Field(default=0, description="0: pick a free port; -1: do not serve /metrics")
+    # The port /metrics (and /healthz, /readyz) is served on. None: the role's default from
+    # ``metrics_ports``; a number overrides it for every role: 0 picks a free port, -1 serves
+    # nothing, a fixed port in use stops the role with one line (docs/operations.md#metrics-endpoints).
+    metrics_port: int | None = Field(default=None, ge=-1, le=65535)
+    # Each role's default metrics port (the metrics contract): a second worker on one host whose
+    # default is taken takes the next free port and logs it. The feed and HTTP ingest serve
+    # /metrics on their web port (--port), so theirs are used only where that is not given.
+    metrics_ports: dict[str, int] = Field(default_factory=lambda: dict(ROLE_METRICS_PORTS))
     # The N-th worker of a role on one host (0, 1, ...; docs/operations.md#running-more-workers):
     # a fixed metrics port is shifted by it (worker 1 of port 9401 serves 9402), and the
     # worker's local Faust state lives in a folder of its own. With metrics_port 0 every worker
@@ -163,10 +173,13 @@ def registry_identity_env(settings: GovbusSettings) -> dict[str, str]:
     return {"GOVBUS_REGISTRY_IDENTITY_FILE": str(path)} if path is not None else {}
 
 
-def served_metrics_port(settings: GovbusSettings) -> int:
-    """The port this worker serves /metrics on: 0 (a free one) and -1 (none) as given, a fixed
-    port shifted by ``worker_index`` so that the workers of one host do not collide."""
+def served_metrics_port(settings: GovbusSettings, role: str | None = None) -> int:
+    """The port this worker of ``role`` serves /metrics on: ``GOVBUS_METRICS_PORT`` when set, else
+    the role's default (0, a free one, for a role without one); 0 (a free one) and -1 (none) as
+    given, a fixed port shifted by ``worker_index`` so that the workers of one host do not collide."""
     port = settings.metrics_port
+    if port is None:
+        port = settings.metrics_ports.get(role, 0) if role else 0
     return port + settings.worker_index if port > 0 else port
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from govbus.core.catalogue import Provider, load_catalogue
-from govbus.core.metrics import new_metrics, serve_metrics
+from govbus.core.metrics import new_metrics
+from govbus.core.metrics_endpoint import serve_role_metrics
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings
 from producers.sdk import NotProvider, Source, check_provider, connect_publisher
@@ -57,7 +58,7 @@ def run_poll(settings: GovbusSettings, spec: PollSpec, department: str, mapping:
     provider = checked_provider(settings, spec.dataset, department)
     schema = load_schemas(settings.schemas_dir)[spec.dataset]
     metrics = new_metrics()
-    serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
+    serve_role_metrics(settings, "sql-producer", metrics.registry, None, spec.dataset)
     # SIGTERM and SIGINT ask the loop to stop after the batch in hand (published, flushed,
     # watermark saved); leaving the ``with`` then flushes whatever is still in flight.
     stop = stop_on_signals()

@@ -43,10 +43,13 @@ STRIMZI_CRDS = {"Kafka": "io.strimzi.api.kafka.model.kafka.Kafka",
 CHECK_JSONSCHEMA = "check-jsonschema==0.39.0"
 KEDA_MODELS = "cloudcoil-models-keda==2.16.1.0"
 KEDA_KINDS = ("ScaledObject", "TriggerAuthentication")
-_DUMP_KEDA = ("import json, sys\nfrom cloudcoil.models.keda import v1alpha1\n"
-              "for kind in sys.argv[2:]:\n"
-              "    schema = getattr(v1alpha1, kind).model_json_schema(by_alias=True, mode='validation')\n"
-              "    open(f'{sys.argv[1]}/{kind}.json', 'w').write(json.dumps(schema))\n")
+# The Prometheus Operator's resources (commands/render/monitoring.py), from the same generator.
+PROMETHEUS_OPERATOR_MODELS = "cloudcoil-models-prometheus-operator==0.80.1.0"
+PROMETHEUS_OPERATOR_KINDS = ("PodMonitor", "PrometheusRule")
+_DUMP_MODELS = ("import importlib, json, sys\nmodule = importlib.import_module(sys.argv[2])\n"
+                "for kind in sys.argv[3:]:\n"
+                "    schema = getattr(module, kind).model_json_schema(by_alias=True, mode='validation')\n"
+                "    open(f'{sys.argv[1]}/{kind}.json', 'w').write(json.dumps(schema))\n")
 COMPOSE_SPEC = "check_jsonschema/builtin_schemas/vendor/compose-spec.json"
 
 
@@ -116,16 +119,25 @@ def crd_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
 
 
 def keda_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
-    base = cache_dir() / "keda-2.16.1.0"
+    return _model_validators(KEDA_MODELS, "cloudcoil.models.keda.v1alpha1", "keda.sh/v1alpha1", KEDA_KINDS) | \
+        _model_validators(PROMETHEUS_OPERATOR_MODELS, "cloudcoil.models.prometheus_operator.v1",
+                          "monitoring.coreos.com/v1", PROMETHEUS_OPERATOR_KINDS)
+
+
+def _model_validators(requirement: str, module: str, api_version: str,
+                      kinds: tuple[str, ...]) -> dict[tuple[str, str], jsonschema.protocols.Validator]:
+    """Strict validators of ``kinds`` from the pydantic models of a cloudcoil package (generated
+    from the project's CRDs), installed once into a venv of their own in the cache."""
+    base = cache_dir() / requirement.replace("==", "-")
     stamp = base / ".complete"
     if not stamp.exists():
         venv.create(base / "venv", with_pip=True, clear=True)
         python = str(base / "venv" / "bin" / "python")
-        subprocess.run([python, "-m", "pip", "install", "-q", KEDA_MODELS], check=True)
-        subprocess.run([python, "-c", _DUMP_KEDA, str(base), *KEDA_KINDS], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", requirement], check=True)
+        subprocess.run([python, "-c", _DUMP_MODELS, str(base), module, *kinds], check=True)
         stamp.touch()
-    return {("keda.sh/v1alpha1", kind): jsonschema.Draft202012Validator(
-        strict(json.loads((base / f"{kind}.json").read_text()))) for kind in KEDA_KINDS}
+    return {(api_version, kind): jsonschema.Draft202012Validator(
+        strict(json.loads((base / f"{kind}.json").read_text()))) for kind in kinds}
 
 
 def compose_validator() -> jsonschema.protocols.Validator:

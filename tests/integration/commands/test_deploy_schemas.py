@@ -43,7 +43,9 @@ def test_every_kubernetes_document_validates(crd_validators: dict) -> None:
         checked[key] = checked.get(key, 0) + 1
     assert set(checked) >= {("kafka.strimzi.io/v1", k) for k in ("Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser")}
     assert set(checked) >= {("apps/v1", "Deployment"), ("policy/v1", "PodDisruptionBudget"), ("v1", "Service"),
-                            ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
+                            ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
+                            ("v1", "ConfigMap"), ("monitoring.coreos.com/v1", "PodMonitor"),
+                            ("monitoring.coreos.com/v1", "PrometheusRule")}
 
 
 def test_a_wrong_field_is_caught(crd_validators: dict) -> None:
