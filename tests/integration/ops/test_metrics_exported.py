@@ -7,7 +7,9 @@ them bytes that are not Avro (dead letters). Then each role's /metrics is scrape
 traffic has flowed through all three, and every contract series it owns must be there with a
 value that fits what was sent: delivered = sent − dead-lettered, each delivery stored and
 audited once, freshness observed once per delivery and per stored record, lag back to 0, the
-role ready and no outage, the chain verified and anchored.
+role ready and no outage, the chain verified and anchored. One order has a mobile typed into its
+address (an agreement keeps the address in clear): it is counted once as an identifier found in
+a field not tagged for it.
 """
 from __future__ import annotations
 
@@ -24,11 +26,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from commands.localstack.procs import free_port
 from consumers.audit.checkpoint import create_key_files
 from govbus.core.settings import kafka_config, topic_names
-from tests.e2e.scale.test_workers import DATASET, _encoded_records, _setup
+from bench.processor_bench import bench_records
+from govbus.core.topics import value_subject
+from tests.e2e.scale.test_workers import DATASET, _setup
 from tests.support.workers import Worker, Workers
 
 SENT = 40
 GARBAGE = (7, 19, 33)  # these inputs are not Avro: three dead letters
+PHONE_IN_ADDRESS = 3   # this order's address holds a mobile number
 RECIPIENTS = ("public_security_350100", "urban_management_350102", "emergency_management_350000")
 TIMEOUT = 90.0
 
@@ -74,6 +79,14 @@ def _wait(what: str, check, workers: Workers, timeout: float = TIMEOUT):  # noqa
     raise AssertionError(f"timed out waiting for {what}\n{logs}")
 
 
+def _orders(settings, pipeline) -> list[tuple[bytes, bytes]]:  # noqa: ANN001
+    """SENT encoded work orders; one has a mobile typed into its address."""
+    subject = value_subject(topic_names(settings).raw(DATASET))
+    orders = bench_records(pipeline.schemas[DATASET], SENT)
+    orders[PHONE_IN_ADDRESS]["address"] = f"{orders[PHONE_IN_ADDRESS]['address'] or ''}，电话13800138000"
+    return [(r["order_no"].encode(), pipeline.serde.encode(subject, r)) for r in orders]
+
+
 def _produce(settings, records: list[tuple[bytes, bytes]]) -> None:  # noqa: ANN001
     producer = Producer(kafka_config(settings, "producer"))
     for n, (key, value) in enumerate(records):
@@ -97,7 +110,7 @@ def test_every_role_exports_its_contract_series_after_real_traffic(broker, tmp_p
     workers = Workers(env, tmp_path)
     try:
         process, sink, audit = (workers.start(role, 0, free_port()) for role in ("process", "sink", "audit"))
-        records = _encoded_records(settings, pipeline)[:SENT]
+        records = _orders(settings, pipeline)
         _wait("the processor ready", lambda: _ready(process.metrics_port), workers)
         _produce(settings, records)
         delivered = (SENT - len(GARBAGE)) * len(RECIPIENTS)  # every bench order matches all three agreements
@@ -143,6 +156,8 @@ def _check_processor(p: Samples, settings, delivered: int) -> None:  # noqa: ANN
     assert _values(p, "govbus_consumer_lag_seconds", role="process", group=settings.processor_group, topic=raw) == [0.0]
     _check_health(p, "process", ("broker", "registry"))
     assert _values(p, "govbus_agreements_active")[0] >= len(RECIPIENTS)
+    assert _total(p, "govbus_pii_found_in_untagged_field_total", dataset=DATASET, field="address",
+                  kind="mobile") == 1
     expiry = _values(p, "govbus_agreement_expiry_seconds")
     assert len(expiry) >= len(RECIPIENTS) and all(v > 0 for v in expiry)  # the shipped agreements hold for years
 
