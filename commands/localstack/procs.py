@@ -20,8 +20,10 @@ def free_port() -> int:
 
 
 def port_taken(port: int) -> bool:
-    """True when something already listens on (or holds) the loopback ``port``."""
+    """True when something listens on the loopback ``port``. SO_REUSEADDR, as the servers bind:
+    connections of a stopped server left in TIME_WAIT do not hold the port."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

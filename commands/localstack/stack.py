@@ -196,7 +196,8 @@ def _start_registry(state: StackState, settings: GovbusSettings) -> None:
 
 
 def _claim_registry_port(state: StackState, settings: GovbusSettings) -> None:
-    if not port_taken(state.registry_port):
+    """Keep the registry's port (clients hold its URL) unless a listener holds it for good."""
+    if not port_taken(state.registry_port) or wait_until(lambda: not port_taken(state.registry_port), 15):
         return
     if settings.registry_port:
         raise StackError(f"port {state.registry_port} (GOVBUS_REGISTRY_PORT) is in use: stop what holds it "
