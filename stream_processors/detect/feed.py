@@ -10,13 +10,14 @@ import time
 import uuid
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from govbus.core import incident_commands
 from govbus.core.kafka_errors import client_logger
 from govbus.core.result import Ok
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, topic_names
-from stream_processors.detect.messages import Command, encode, partition_key
+from stream_processors.detect.messages import Command
 
 _NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
                   KafkaError.UNKNOWN_TOPIC_OR_PART)
@@ -89,12 +90,5 @@ def read_incidents(settings: GovbusSettings, serde: Serde, timeout: float = 30.0
 
 
 def send_command(settings: GovbusSettings, observations_topic: str, command: Command) -> None:
-    """Put an operator's command on the detector's observations topic, keyed like the incident's
-    observations. ``murmur2_random`` is Kafka's Java partitioner, which aiokafka (Faust) also
-    uses: librdkafka's default would send the command to another partition than the state."""
-    failures: list[str] = []
-    producer = Producer(kafka_config(settings, "producer", partitioner="murmur2_random"))
-    producer.produce(observations_topic, encode(command), partition_key(command.rule_id, command.key),
-                     on_delivery=lambda err, _msg: failures.append(str(err)) if err else None)
-    if producer.flush(30) or failures:
-        raise RuntimeError(f"command not delivered: {failures or 'timed out'}")
+    """Put an operator's command on the detector's observations topic (govbus.core.incident_commands)."""
+    incident_commands.send_command(settings, observations_topic, command)

@@ -13,14 +13,17 @@ operator's command reaches the state that holds the incident.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from govbus.core.incident_commands import raised_grade
 from govbus.core.rules import ConsecutiveRule, Grade, Rule, SpikeRule, WindowRule, format_duration
 from stream_processors.detect.evaluate import Hit, utc
 
 MAX_IDS = 200    # triggering event ids kept per incident (a burst of thousands stays readable)
 MAX_TERMS = 50
+MAX_ACTIONS = 50  # operators' actions kept on a version (the audit chain keeps them all)
 TIME_FIELDS = ("opened_at", "updated_at", "resolved_at")
 
 
@@ -119,24 +122,47 @@ def resolve_if_clear(rule: Rule, series: dict[str, Any], clock: int, now: int) -
     return series["incident"]
 
 
+@dataclass(frozen=True)
+class Who:
+    """Who sent an operator's command and why (govbus.core.incident_commands.Command)."""
+
+    operator: str = ""
+    identity: str = ""
+    note: str = ""
+    grade: str = ""      # escalate: the grade asked for ("" = one step up)
+
+
+def _logged(incident: dict[str, Any], action: str, who: Who, at: int) -> list[dict[str, Any]]:
+    """The incident's operator log with this action added (the newest MAX_ACTIONS kept)."""
+    entry = {"at": at, "action": action, "operator": who.operator, "identity": who.identity, "note": who.note}
+    return (list(incident.get("actions") or []) + [entry])[-MAX_ACTIONS:]
+
+
 def operator_action(rule: Rule, series: dict[str, Any], action: str, incident_id_: str,
-                    at: int, now: int) -> tuple[dict[str, Any] | None, str]:
-    """Apply an operator's ``ack``, ``resolve`` or ``escalate``: (new version or None, outcome
-    for metrics)."""
+                    at: int, now: int, who: Who = Who()) -> tuple[dict[str, Any] | None, str]:
+    """Apply an operator's ``ack``, ``resolve``, ``escalate`` or ``note``: (new version or None,
+    outcome for metrics). Each applied action is logged on the version with who and why."""
     incident = series["incident"] if series else None
     if incident is None or incident["incident_id"] != incident_id_:
         return None, "unknown_incident"
     if incident["state"] == "resolved":
         return None, "already_resolved"
     if action == "escalate":
-        return _escalate(rule, series, incident, now)
+        return _escalate(rule, series, incident, now, who, at)
+    if action == "note":
+        if not who.note.strip():
+            return None, "no_change"
+        series["incident"] = _next_version(incident, now, actions=_logged(incident, "note", who, at))
+        return series["incident"], "applied"
     if action == "ack":
         if incident["state"] == "acknowledged":
             return None, "no_change"
-        series["incident"] = _next_version(incident, now, state="acknowledged")
+        series["incident"] = _next_version(incident, now, state="acknowledged",
+                                           actions=_logged(incident, "ack", who, at))
         return series["incident"], "applied"
     series["incident"] = _next_version(incident, now, state="resolved", resolved_at=at,
-                                       summary=f"{incident['summary']}. Resolved by an operator")
+                                       summary=f"{incident['summary']}. Resolved by an operator",
+                                       actions=_logged(incident, "resolve", who, at))
     series["resolved_through"] = series["last_true"]
     series["muted"] = rule.clear_after is not None
     return series["incident"], "applied"
@@ -149,15 +175,18 @@ def escalated_grade(grade: str) -> Grade | None:
 
 
 def _escalate(rule: Rule, series: dict[str, Any], incident: dict[str, Any],
-              now: int) -> tuple[dict[str, Any] | None, str]:
-    """An operator raises the grade one step (the detector never lowers it again)."""
-    grade = escalated_grade(incident["grade"])
-    if grade is None:
+              now: int, who: Who, at: int) -> tuple[dict[str, Any] | None, str]:
+    """An operator raises the grade (one step, or to the grade asked); the detector never lowers
+    it again within the incident."""
+    raised = raised_grade(incident["grade"], who.grade)
+    if raised is None:
         return None, "no_change"
+    grade = Grade(raised)
     colour = rule.colour_for(grade)
     summary = f"{incident['summary']}. Escalated to grade {grade.value} by an operator"
     series["incident"] = _next_version(incident, now, grade=grade.value, state="escalated", summary=summary,
-                                       warning_colour=colour.value if colour else incident["warning_colour"])
+                                       warning_colour=colour.value if colour else incident["warning_colour"],
+                                       actions=_logged(incident, "escalate", who, at))
     return series["incident"], "applied"
 
 
@@ -178,6 +207,7 @@ def is_idle(rule: Rule, series: dict[str, Any], clock: int) -> bool:
 def to_avro(incident: dict[str, Any]) -> dict[str, Any]:
     """The ``govbus.bus.EmergencyIncident`` record (timestamps as aware datetimes for fastavro)."""
     out = dict(incident)
+    out.setdefault("actions", [])  # versions from before operators' actions were logged
     for name in TIME_FIELDS:
         if out[name] is not None:
             out[name] = datetime.fromtimestamp(out[name] / 1000, timezone.utc)

@@ -20,7 +20,7 @@ from typing import Any
 from govbus.core.rules import Rule
 from stream_processors.detect.evaluate import Applied, apply, expire, is_known
 from stream_processors.detect.extract import Observation
-from stream_processors.detect.lifecycle import is_idle, on_hit, operator_action, resolve_if_clear
+from stream_processors.detect.lifecycle import Who, is_idle, on_hit, operator_action, resolve_if_clear
 from stream_processors.detect.messages import Command, Message, Tick
 from stream_processors.detect.metrics import DetectMetrics
 from stream_processors.detect.state import Stores, clock_key, new_clock, new_series, series_key
@@ -136,7 +136,8 @@ class Detector:
         if rule is None or series is None:
             self.metrics.operator.labels(cmd.action, "unknown_incident").inc()
             return []
-        changed, outcome = operator_action(rule, series, cmd.action, cmd.incident_id, cmd.at, now)
+        who = Who(cmd.operator, cmd.identity, cmd.note, cmd.grade)
+        changed, outcome = operator_action(rule, series, cmd.action, cmd.incident_id, cmd.at, now, who)
         self.metrics.operator.labels(cmd.action, outcome).inc()
         if changed is None:
             return []

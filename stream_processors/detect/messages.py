@@ -7,8 +7,8 @@ of a key's observations reach the one partition whose table shard holds its stat
 
 Three kinds share the topic, so that everything that changes state arrives in the one stream
 that may change tables (Faust refuses table writes outside stream iteration):
-- ``o`` an observation; ``c`` an operator's command (keyed like the incident's observations,
-  so it reaches the same shard); ``k`` a tick, sent to every partition by a timer.
+- ``o`` an observation; ``c`` an operator's command (ack, resolve, escalate, note; keyed like
+  the incident's observations, so it reaches the same shard); ``k`` a tick, sent to every partition by a timer.
 Nothing here carries personal data: observations hold keys, times, numbers and event ids.
 """
 from __future__ import annotations
@@ -17,16 +17,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from govbus.core.incident_commands import Command, command_body, command_from_body
+from govbus.core.incident_commands import partition_key as partition_key
 from stream_processors.detect.extract import Observation
-
-
-@dataclass(frozen=True)
-class Command:
-    action: str          # "ack", "resolve" or "escalate"
-    incident_id: str
-    at: int              # wall time of the command, ms
-    rule_id: str
-    key: str
 
 
 @dataclass(frozen=True)
@@ -37,10 +30,6 @@ class Tick:
 Message = Observation | Command | Tick
 
 
-def partition_key(rule_id: str, key: str) -> bytes:
-    return f"{rule_id}|{key}".encode()
-
-
 def encode(message: Message) -> bytes:
     if isinstance(message, Observation):
         body: dict[str, Any] = {"k": "o", "r": message.rule_id, "key": message.key, "reg": message.region,
@@ -48,8 +37,7 @@ def encode(message: Message) -> bytes:
         body |= {"m": message.measures} if message.measures else {}
         body |= {"terms": list(message.terms), "g": message.group} if message.terms else {}
     elif isinstance(message, Command):
-        body = {"k": "c", "a": message.action, "inc": message.incident_id, "at": message.at,
-                "r": message.rule_id, "key": message.key}
+        body = command_body(message)  # shared with the senders (govbus.core.incident_commands)
     else:
         body = {"k": "k", "wall": message.wall}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -65,8 +53,8 @@ def decode(data: bytes | None) -> Message | None:
             return Observation(body["r"], body["key"], body["reg"], int(body["t"]), body["id"],
                                float(body["v"]), {k: float(v) for k, v in body.get("m", {}).items()},
                                tuple(body.get("terms", ())), body.get("g", ""))
-        if kind == "c" and body["a"] in ("ack", "resolve", "escalate"):
-            return Command(body["a"], body["inc"], int(body["at"]), body["r"], body["key"])
+        if kind == "c":
+            return command_from_body(body)
         if kind == "k":
             return Tick(int(body["wall"]))
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -1,4 +1,4 @@
-"""Wiring for ``govbus incident ack | resolve | escalate``: an operator's command, sent to the detector.
+"""Wiring for ``govbus incident ack | resolve | escalate | note``: an operator's command, sent to the detector.
 
 Operators never write incident versions themselves: the command goes to the detector, which owns
 each incident's state and publishes the next version. One writer per incident means no two
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from govbus.core.incident_commands import raised_grade
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 from stream_processors.detect.feed import read_incidents, send_command
-from stream_processors.detect.lifecycle import escalated_grade, parse_incident_id
+from stream_processors.detect.lifecycle import Who, parse_incident_id
 from stream_processors.detect.main import detector_id, observations_topic
 from stream_processors.detect.messages import Command
 
@@ -33,21 +35,33 @@ class ActionOutcome:
     state: str | None = None
 
 
+def precheck(current: dict[str, Any] | None, action: str, grade: str = "") -> ActionOutcome | None:
+    """Why ``action`` on the incident's ``current`` version would do nothing (refused or noop), or
+    None when it is worth sending. Pure; the feed applies the same checks (consumers/feed/actions.py)."""
+    if current is None or current["state"] == "resolved":
+        return ActionOutcome("refused", "already resolved" if current else "no such incident")
+    if action == "ack" and current["state"] == "acknowledged":
+        return ActionOutcome("noop", "already acknowledged", current["version"], current["state"])
+    if action == "escalate" and raised_grade(current["grade"], grade) is None:
+        why = "already at grade I" if not grade else f"grade {grade} is not above {current['grade']}"
+        return ActionOutcome("noop", why, current["version"], current["state"])
+    return None
+
+
 def request_action(settings: GovbusSettings, action: str, incident_id: str,
-                   wait_seconds: float) -> ActionOutcome:
-    """Send ``action`` (ack, resolve, escalate) for ``incident_id`` and wait for the detector's version."""
+                   wait_seconds: float, who: Who = Who()) -> ActionOutcome:
+    """Send ``action`` (ack, resolve, escalate, note) for ``incident_id`` and wait for the
+    detector's version. ``who``: the operator, the note, and for escalate the grade asked."""
     parsed = parse_incident_id(incident_id)
     if parsed is None:
         raise NotAnIncidentId("not an incident id (rule/key/time)")
     serde = Serde.from_settings(settings)
     current = read_incidents(settings, serde).get(incident_id)
-    if current is None or current["state"] == "resolved":
-        return ActionOutcome("refused", "already resolved" if current else "no such incident")
-    if action == "ack" and current["state"] == "acknowledged":
-        return ActionOutcome("noop", "already acknowledged", current["version"], current["state"])
-    if action == "escalate" and escalated_grade(current["grade"]) is None:
-        return ActionOutcome("noop", "already at grade I", current["version"], current["state"])
-    command = Command(action, incident_id, int(time.time() * 1000), *parsed)
+    refused = precheck(current, action, who.grade)
+    if refused is not None or current is None:
+        return refused or ActionOutcome("refused", "no such incident")
+    command = Command(action, incident_id, int(time.time() * 1000), *parsed, who.operator,
+                      settings.kafka_user or "", who.note, who.grade)
     send_command(settings, observations_topic(detector_id(settings)), command)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
