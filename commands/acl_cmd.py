@@ -80,7 +80,7 @@ def compiled(settings: GovbusSettings, now: datetime,
     agreements = list(load_agreements(settings.catalogue_dir).agreements.values())
     rules = load_rules(settings.catalogue_dir, load_schemas(settings.schemas_dir)).rules.values()
     reasons = compile_acls(catalogue, agreements, topic_names(settings), role_groups(settings), now,
-                           {rule.dataset for rule in rules}, operators)
+                           {rule.dataset for rule in rules}, operators, settings.feed_records_recipients)
     return reasons, agreements
 
 

@@ -44,7 +44,8 @@ def deploy_inputs(settings: GovbusSettings, at: datetime, image: str, oidc_issue
     rules = load_rules(settings.catalogue_dir, load_schemas(settings.schemas_dir)).rules.values()
     groups = role_groups(settings)
     acls = by_identity(compile_acls(catalogue, agreements, topic_names(settings), groups, at,
-                                    {rule.dataset for rule in rules}))
+                                    {rule.dataset for rule in rules},
+                                    feed_recipients=settings.feed_records_recipients))
     topics = tuple(planned_topics(settings, catalogue, agreements))
     roles = deploy_roles(topics, topic_names(settings), groups, recipients_of(acls))
     return DeployInputs(topics=topics, acls=acls, roles=roles, at=at, image=image, brokers=BROKERS,

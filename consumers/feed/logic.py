@@ -122,6 +122,10 @@ class IncidentBoard:
         self._by_id[incident["incident_id"]] = incident
         return Change(previous, incident)
 
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        """The latest version of one incident, or None."""
+        return self._by_id.get(incident_id)
+
     def latest(self) -> list[dict[str, Any]]:
         """The latest version of every incident on the board."""
         return list(self._by_id.values())

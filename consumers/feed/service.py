@@ -9,8 +9,12 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from consumers.feed.actions import ActionDesk
+from consumers.feed.console import Console, add_console_routes, audit_reporter, default_auth
 from consumers.feed.consumer import IncidentConsumer
 from consumers.feed.hub import FeedHub
+from consumers.feed.records import RecordIndex
+from consumers.feed.records_consumer import RecordsConsumer
 from consumers.feed.web import build_app
 from govbus.core.lag_gauges import LagGauges
 from govbus.core.metrics_endpoint import announce, publish_target
@@ -51,6 +55,23 @@ def _consume(consumer: IncidentConsumer, stop: threading.Event, loop: asyncio.Ab
         loop.call_soon_threadsafe(hub.set_consumer_alive, False)
 
 
+def _console(settings: GovbusSettings, loop: asyncio.AbstractEventLoop,
+             hub: FeedHub) -> tuple[Console, RecordsConsumer]:
+    """The operator's side: the triggering records (read by their own thread, indexed on the
+    loop), the action desk, and the audit store's who-received report."""
+    index = RecordIndex(settings.feed_records_max)
+    records = RecordsConsumer(settings, Serde.from_settings(settings),
+                              lambda view: loop.call_soon_threadsafe(index.add, view))
+    return Console(index, ActionDesk(settings, hub.board.get), audit_reporter(settings)), records
+
+
+def _read_records(records: RecordsConsumer, stop: threading.Event) -> None:
+    try:
+        records.run(stop)
+    except BaseException:  # the incidents stay on the page without their records
+        log.exception("feed records reader stopped; incidents are shown without their triggering records")
+
+
 async def serve_feed(settings: GovbusSettings, host: str, port: int,
                      on_listening: Callable[[str], None] | None = None) -> None:
     """Serve until SIGINT/SIGTERM; raise when the consumer fails on a broker or registry fault."""
@@ -65,17 +86,22 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     # Registry call, blocking; the registry may be down at start: wait for it like for any outage.
     await ride_out_async(health.watch, consumer.prepare, health.beat)
     health.mark_started()
-    runner = web.AppRunner(build_app(hub, health=health), handle_signals=False)
+    console, records = _console(settings, loop, hub)
+    runner = web.AppRunner(build_app(hub, health=health,
+                                     extend=lambda app: add_console_routes(app, hub, console, default_auth(settings))),
+                           handle_signals=False)
     await runner.setup()
     stop = threading.Event()
     thread = threading.Thread(target=_consume, args=(consumer, stop, loop, hub), name="feed-consumer",
                               daemon=True)
+    records_thread = threading.Thread(target=_read_records, args=(records, stop), name="feed-records", daemon=True)
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, hub.stop)
         thread.start()
+        records_thread.start()
         if on_listening is not None:
             bound_host, bound_port = runner.addresses[0][:2]  # the real port when 0 was asked
             on_listening(f"http://{bound_host}:{bound_port}/")
@@ -85,5 +111,6 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     finally:
         stop.set()
         await runner.cleanup()
-        if thread.ident is not None:  # not started when the port could not be bound
-            await asyncio.to_thread(thread.join, 10)
+        for started in (thread, records_thread):
+            if started.ident is not None:  # not started when the port could not be bound
+                await asyncio.to_thread(started.join, 10)

@@ -7,6 +7,7 @@
     GET /readyz               200 when broker and registry answer and the incidents are replayed;
                               503 naming what is not ready (govbus.core.health)
     GET /metrics              Prometheus text format
+    (sign-in, the incident view, actions, audit: consumers/feed/console.py)
 
 Filters (both APIs): ``region`` (jurisdiction code prefix: 2, 4 or 6 digits), ``state`` and
 ``grade`` (repeatable or comma-separated).
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -36,7 +37,9 @@ RETRY_MS = 1000
 
 
 def build_app(hub: FeedHub, heartbeat_seconds: float = HEARTBEAT_SECONDS,
-              health: Health | None = None) -> web.Application:
+              health: Health | None = None,
+              extend: Callable[[web.Application], None] | None = None) -> web.Application:
+    """``extend`` adds routes of other parts (consumers/feed/console.py: sign-in, incident view, actions)."""
     app = web.Application()
     app[HUB] = hub
     app[HEARTBEAT] = heartbeat_seconds
@@ -49,6 +52,8 @@ def build_app(hub: FeedHub, heartbeat_seconds: float = HEARTBEAT_SECONDS,
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static/", STATIC_DIR)
     app.on_shutdown.append(_end_streams)
+    if extend is not None:
+        extend(app)
     return app
 
 

@@ -133,6 +133,20 @@ def recipient_acls(agreements: Iterable[Agreement], topics: TopicNames, now: dat
     return found
 
 
+def feed_record_acls(agreements: Iterable[Agreement], topics: TopicNames, now: datetime,
+                     recipients: Iterable[str]) -> dict[AclRule, str]:
+    """The feed reads what was shared with the emergency-management ``recipients`` (the incident
+    view's triggering records, consumers/feed/records.py), literally per agreement in force, so
+    that it sees them masked as the recipient does and loses them when the agreement ends."""
+    wanted = set(recipients)
+    found: dict[AclRule, str] = {}
+    for agreement in sorted(agreements, key=lambda a: a.id):
+        if agreement.in_force(now) and agreement.recipient_id in wanted:
+            found |= _rules(Service.FEED.value, TOPIC, topics.shared(agreement.recipient_id, agreement.dataset), LIT,
+                            (R, D), f"feed: triggering records under agreement {agreement.id} v{agreement.version}")
+    return found
+
+
 def processor_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]:
     """The processor reads every raw topic and writes every shared and dlq topic (families, so a
     new dataset or agreement needs no new ACL) and the delivery audit (literal: it must not be
@@ -243,11 +257,12 @@ def operator_acls(topics: TopicNames, groups: RoleGroups, operators: Iterable[st
 
 def compile_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,
                  groups: RoleGroups, now: datetime, rule_datasets: Iterable[str],
-                 operators: Iterable[str] = ()) -> dict[AclRule, str]:
+                 operators: Iterable[str] = (), feed_recipients: Iterable[str] = ()) -> dict[AclRule, str]:
     """Every ACL the bus needs now, each with why. No IDEMPOTENT_WRITE on the cluster: since
     KIP-679 (Kafka 2.8+) an idempotent producer's InitProducerId is allowed by WRITE on any
     topic, and Produce no longer checks it (docs/security.md). ``operators``: the ``op.*``
-    identities that have a credential (their ACLs follow it)."""
+    identities that have a credential (their ACLs follow it). ``feed_recipients``: whose shared
+    topics the feed reads (settings.feed_records_recipients)."""
     agreements = list(agreements)  # read twice: the recipients' topics and their key reading
     return (adapter_acls(catalogue, topics) | recipient_acls(agreements, topics, now)
             | processor_acls(topics, groups) | detector_acls(topics, groups, rule_datasets)
@@ -255,7 +270,8 @@ def compile_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: 
             | action_acls(topics, Service.FEED.value)  # `incident` without an operator identity
             | _rules(Service.AUDIT.value, GROUP, actions_group(groups.audit), LIT, (R,),
                      "audit sink: chains every identity's actions")
-            | operator_acls(topics, groups, operators) | key_reader_acls(catalogue, agreements, topics, now))
+            | operator_acls(topics, groups, operators) | key_reader_acls(catalogue, agreements, topics, now)
+            | feed_record_acls(agreements, topics, now, feed_recipients))
 
 
 def required_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,

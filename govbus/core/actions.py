@@ -40,6 +40,7 @@ class Act(StrEnum):
     INCIDENT_ACK = "incident.ack"
     INCIDENT_RESOLVE = "incident.resolve"
     INCIDENT_ESCALATE = "incident.escalate"
+    INCIDENT_NOTE = "incident.note"
     AGREEMENT_ACTIVATED = "agreement.activated"
     AGREEMENT_REVOKED = "agreement.revoked"
     ACL_ADD = "acl.add"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from confluent_kafka import Producer
 
@@ -90,6 +90,18 @@ def raised_grade(current: str, asked: str = "") -> str | None:
     if not asked:
         return GRADES[rank - 1] if rank > 0 else None
     return asked if asked in GRADES and GRADES.index(asked) < rank else None
+
+
+def action_problem(current: Mapping[str, Any] | None, action: str, grade: str = "") -> tuple[str, str] | None:
+    """Why ``action`` on the incident whose newest version is ``current`` would change nothing:
+    (``refused`` or ``noop``, reason); None when it is worth sending to the detector."""
+    if current is None or current["state"] == "resolved":
+        return "refused", "already resolved" if current else "no such incident"
+    if action == "ack" and current["state"] == "acknowledged":
+        return "noop", "already acknowledged"
+    if action == "escalate" and raised_grade(current["grade"], grade) is None:
+        return "noop", "already at grade I" if not grade else f"grade {grade} is not above {current['grade']}"
+    return None
 
 
 def send_command(settings: GovbusSettings, topic: str, command: Command, timeout: float = 30.0) -> None:

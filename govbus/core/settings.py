@@ -144,6 +144,31 @@ class GovbusSettings(BaseSettings):
     # Other librdkafka overrides as JSON, e.g. {"client.id": "x"}; security comes from the above.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
 
+    # --- console-actions (issue 20): the feed's operators, their actions, the triggering records ---
+    # Operator accounts of the feed page (`govbus feed accounts add`): JSON with scrypt hashes,
+    # mode 0600. None: <stack dir>/config/feed-accounts.json.
+    feed_accounts_file: Path | None = None
+    # A signed-in session lasts this long (one shift); sessions live in the feed's memory, so a
+    # restart of the feed signs everybody out.
+    feed_session_seconds: int = Field(default=8 * 3600, gt=0)
+    # Mark the session cookie Secure even on plain HTTP (a TLS proxy in front that does not say
+    # X-Forwarded-Proto); it is Secure anyway when the request came over TLS.
+    feed_secure_cookies: bool = False
+    # The recipients (shared.<recipient>.*) whose deliveries the incident view lists as its
+    # triggering records, masked as their agreements say: the city's emergency command centre
+    # (fire alarms, indicators, traffic incidents) and the province's emergency management, the
+    # one recipient of hotline work orders (scrubbed text). JSON list in GOVBUS_FEED_RECORDS_RECIPIENTS.
+    feed_records_recipients: tuple[str, ...] = ("emergency_management_350100", "emergency_management_350000")
+    # Records held for that (bounded memory), and how far back the feed reads them at start.
+    feed_records_max: int = Field(default=20000, ge=100)
+    feed_records_lookback_hours: float = Field(default=72.0, gt=0)
+    # How long an action from the page waits for the detector's new version before it answers
+    # "sent, pending" (is `govbus detect` running?).
+    feed_action_wait_seconds: float = Field(default=30.0, gt=0)
+    # The person named on `govbus incident` actions when --operator is not given; None: the
+    # login name of the shell user.
+    operator_name: str | None = None
+
     @field_validator("replication_factor")
     @classmethod
     def _replicas(cls, value: int) -> int:

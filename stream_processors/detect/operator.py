@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from govbus.core.incident_commands import raised_grade
+from govbus.core.incident_commands import action_problem
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings
 from stream_processors.detect.feed import read_incidents, send_command
@@ -36,16 +36,12 @@ class ActionOutcome:
 
 
 def precheck(current: dict[str, Any] | None, action: str, grade: str = "") -> ActionOutcome | None:
-    """Why ``action`` on the incident's ``current`` version would do nothing (refused or noop), or
-    None when it is worth sending. Pure; the feed applies the same checks (consumers/feed/actions.py)."""
-    if current is None or current["state"] == "resolved":
-        return ActionOutcome("refused", "already resolved" if current else "no such incident")
-    if action == "ack" and current["state"] == "acknowledged":
-        return ActionOutcome("noop", "already acknowledged", current["version"], current["state"])
-    if action == "escalate" and raised_grade(current["grade"], grade) is None:
-        why = "already at grade I" if not grade else f"grade {grade} is not above {current['grade']}"
-        return ActionOutcome("noop", why, current["version"], current["state"])
-    return None
+    """Why ``action`` would change nothing (govbus.core.incident_commands.action_problem), or None."""
+    problem = action_problem(current, action, grade)
+    if problem is None:
+        return None
+    kind, why = problem
+    return ActionOutcome(kind, why, current["version"] if current else None, current["state"] if current else None)
 
 
 def request_action(settings: GovbusSettings, action: str, incident_id: str,
