@@ -1,6 +1,6 @@
-"""`govbus detect` (the emergency detector) and `govbus incident list | ack | resolve | escalate`.
+"""`govbus detect` (the emergency detector) and `govbus incident list | ack | resolve | escalate | note`.
 
-`ack`, `resolve` and `escalate` go through stream_processors.detect.operator, which sends the
+`ack`, `resolve`, `escalate` and `note` go through stream_processors.detect.operator, which sends the
 command to the detector and waits for the version it publishes; each, with its required note and
 its outcome, is an action of the identity connected on the audit chain (operator_actions.py).
 """
@@ -23,7 +23,7 @@ DETECTOR_IDENTITY = identities.Service.DETECTOR.value
 INCIDENT_IDENTITY = identities.Service.FEED.value
 
 console = Console()
-incident_app = typer.Typer(help="Emergency incidents on emergency.incidents: list, acknowledge, resolve, escalate.",
+incident_app = typer.Typer(help="Emergency incidents on emergency.incidents: list, ack, resolve, escalate, note.",
                            no_args_is_help=True)
 
 
@@ -76,43 +76,62 @@ def list_cmd(all_states: bool = typer.Option(False, "--all", help="Include resol
     console.print(table)
 
 
+WAIT = typer.Option(30.0, help="Seconds to wait for the new version.")
+OPERATOR = typer.Option(None, "--operator", help="The person acting, recorded on the version and the audit "
+                        "chain beside the identity connected (default: GOVBUS_OPERATOR_NAME, else the login name).")
+
+
 @incident_app.command("ack")
-def ack_cmd(incident_id: str, wait: float = typer.Option(30.0, help="Seconds to wait for the new version."),
-            note: str = NOTE) -> None:
+def ack_cmd(incident_id: str, wait: float = WAIT, note: str = NOTE, operator: str | None = OPERATOR) -> None:
     """Acknowledge an incident: the command centre has seen it."""
-    _operator("ack", incident_id, wait, note)
+    _operator("ack", incident_id, wait, note, operator)
 
 
 @incident_app.command("resolve")
-def resolve_cmd(incident_id: str,
-                wait: float = typer.Option(30.0, help="Seconds to wait for the new version."),
-                note: str = NOTE) -> None:
+def resolve_cmd(incident_id: str, wait: float = WAIT, note: str = NOTE, operator: str | None = OPERATOR) -> None:
     """Resolve an incident: it is handled. It stays resolved while its episode lasts."""
-    _operator("resolve", incident_id, wait, note)
+    _operator("resolve", incident_id, wait, note, operator)
 
 
 @incident_app.command("escalate")
-def escalate_cmd(incident_id: str,
-                 wait: float = typer.Option(30.0, help="Seconds to wait for the new version."),
-                 note: str = NOTE) -> None:
-    """Escalate an incident one grade (IV → III … II → I); the detector never lowers it again."""
-    _operator("escalate", incident_id, wait, note)
+def escalate_cmd(incident_id: str, wait: float = WAIT, note: str = NOTE, operator: str | None = OPERATOR,
+                 grade: str = typer.Option("", "--grade", help="Raise to this grade (I, II, III); "
+                                           "default one step (IV → III … II → I).")) -> None:
+    """Escalate an incident (one grade, or to --grade); the detector never lowers it again."""
+    if grade and grade.upper() not in ("I", "II", "III", "IV"):
+        raise typer.BadParameter("one of I, II, III, IV", param_hint="--grade")
+    _operator("escalate", incident_id, wait, note, operator, grade.upper())
 
 
-def _operator(action: str, incident_id: str, wait: float, note: str) -> None:
+@incident_app.command("note")
+def note_cmd(incident_id: str, wait: float = WAIT, note: str = NOTE, operator: str | None = OPERATOR) -> None:
+    """Add a note to an incident (a new version carries it; the state does not change)."""
+    _operator("note", incident_id, wait, note, operator)
+
+
+def _operator_name(given: str | None, settings: GovbusSettings) -> str:
+    import getpass
+
+    return (given or settings.operator_name or getpass.getuser()).strip()
+
+
+def _operator(action: str, incident_id: str, wait: float, note: str, operator: str | None, grade: str = "") -> None:
     from datetime import datetime, timezone
 
     from govbus.core.actions import Act, action_record
+    from stream_processors.detect.lifecycle import Who
     from stream_processors.detect.operator import NotAnIncidentId, request_action
 
     note = checked_note(note)
     try:
         settings = with_endpoints(GovbusSettings(), identity=INCIDENT_IDENTITY)
+        person = _operator_name(operator, settings)
         log = open_log(settings)
-        outcome = request_action(settings, action, incident_id, wait)
+        outcome = request_action(settings, action, incident_id, wait, Who(person, settings.kafka_user, note, grade))
     except NotAnIncidentId as exc:
         raise typer.BadParameter(str(exc), param_hint="INCIDENT_ID") from exc
-    details = {"version": str(outcome.version or ""), "state": outcome.state or "", "why": outcome.reason}
+    details = {"version": str(outcome.version or ""), "state": outcome.state or "", "why": outcome.reason,
+               "operator": person, "via": "cli"} | ({"grade": grade} if grade else {})
     publish(log, [action_record(Act(f"incident.{action}"), note, incident_id, datetime.now(timezone.utc),
                                 outcome=outcome.kind, details=details)])
     if outcome.kind == "refused":

@@ -19,7 +19,10 @@ console = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
+    from commands.feed_accounts_cmd import feed_app
+
     app.command("serve-feed")(serve_feed_cmd)
+    app.add_typer(feed_app, name="feed")
 
 
 def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
