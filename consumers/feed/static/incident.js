@@ -162,8 +162,7 @@
     if (openId && changes.some((c) => c.target.dataset && c.target.dataset.incidentId === openId)) open(openId);
   }).observe($("incidents"), { subtree: true, attributes: true, attributeFilter: ["data-version"] });
 
-  loadSession().then(() => {
-    const wanted = new URLSearchParams(location.hash.slice(1)).get("incident");
-    if (wanted) open(wanted);
-  });
+  // Read now: feed.js rewrites the address (its filter) once its first answer comes.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("incident");
+  loadSession().then(() => { if (wanted) open(wanted); });
 })();
