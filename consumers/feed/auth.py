@@ -135,6 +135,14 @@ def current(request: web.Request) -> tuple[Session, Account] | None:
     return session, account
 
 
+def account_of(request: web.Request) -> Account:
+    """The account of a request a ``signed_in`` handler serves (looked up again: a dict and a stat)."""
+    found = current(request)
+    if found is None:
+        raise web.HTTPUnauthorized(text='{"error": "sign in first"}', content_type="application/json")
+    return found[1]
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -153,7 +161,6 @@ def signed_in(*, act: bool = False) -> Callable[[Handler], Handler]:
                 return _refuse(403, "missing or wrong CSRF token: reload the page")
             if act and not account.can_act:
                 return _refuse(403, f"{account.name} is a viewer: viewers cannot act on incidents")
-            request["account"] = account
             return await handler(request)
         return guarded
     return wrap

@@ -28,7 +28,7 @@ from consumers.audit.actions_report import AgreementTerms, who_received
 from consumers.audit.main import open_audit_stores
 from consumers.feed.accounts import AccountBook, accounts_path
 from consumers.feed.actions import ActionDesk, parse_action
-from consumers.feed.auth import Auth, SessionStore, add_auth_routes, signed_in
+from consumers.feed.auth import Auth, SessionStore, account_of, add_auth_routes, signed_in
 from consumers.feed.hub import FeedHub
 from consumers.feed.logic import incident_view
 from consumers.feed.records import RecordIndex
@@ -93,11 +93,12 @@ async def act(request: web.Request) -> web.Response:
     parsed = parse_action(body)
     if isinstance(parsed, str):
         return _json({"error": parsed}, 400)
+    account = account_of(request)
     try:
-        result = await desk.perform(request["account"], parsed)
+        result = await desk.perform(account, parsed)
     except Exception as exc:  # noqa: BLE001 - refused or away (broker, registry): one line, the page stays up
         log.warning("action %s on %s by %s failed: %s", parsed.action, parsed.incident_id,
-                    request["account"].name, exc)
+                    account.name, exc)
         return _json({"error": f"the action could not be sent or recorded: {exc}; try again"}, 503)
     return _json(result.body(), result.status)
 

@@ -158,3 +158,41 @@ def test_an_escalate_command_survives_its_encoding():
     command = Command("escalate", "t.burst/350102/20250301T083000.000Z", NOW, "t.burst", "350102")
     assert decode(encode(command)) == command
     assert decode(encode(Command("delete", command.incident_id, NOW, "t.burst", "350102"))) is None
+
+
+def _who(det, action: str, incident: str, **who: str) -> list:
+    fields = {"operator": "alice", "identity": "svc.feed", "note": "why"} | who
+    return det.handle(Command(action, incident, NOW, *parse_incident_id(incident), **fields), "0", NOW)
+
+
+def test_each_operator_action_is_logged_on_its_version_with_who_and_why():
+    det, _ = detector(BURST)
+    opened = feed(det, _burst(0, 5))[0]["incident_id"]
+    [acked] = _who(det, "ack", opened, note="called the site")
+    [noted] = _who(det, "note", opened, operator="bob", note="crew on site")
+    assert states([acked, noted]) == [(2, "acknowledged", "IV"), (3, "acknowledged", "IV")]  # a note keeps the state
+    assert [(a["action"], a["operator"], a["identity"], a["note"], a["at"]) for a in noted["actions"]] == [
+        ("ack", "alice", "svc.feed", "called the site", NOW), ("note", "bob", "svc.feed", "crew on site", NOW)]
+    assert _who(det, "note", opened, note="  ") == []   # a note says something
+    [resolved] = _who(det, "resolve", opened)
+    assert resolved["actions"][-1]["action"] == "resolve" and _who(det, "note", opened) == []  # closed
+
+
+def test_an_operator_escalates_to_the_grade_asked_and_never_down():
+    det, _ = detector(BURST)
+    opened = feed(det, _burst(0, 5))[0]["incident_id"]
+    assert _who(det, "escalate", opened, grade="IV") == []            # not above IV
+    assert states(_who(det, "escalate", opened, grade="II")) == [(2, "escalated", "II")]
+    assert _who(det, "escalate", opened, grade="III") == []           # lower than II
+    assert states(_who(det, "escalate", opened)) == [(3, "escalated", "I")]   # one step
+
+
+def test_a_command_with_who_and_why_survives_its_encoding_and_an_old_one_still_decodes():
+    from stream_processors.detect.messages import decode, encode
+
+    full = Command("escalate", "t.burst/350102/20250301T083000.000Z", NOW, "t.burst", "350102", "alice",
+                   "svc.feed", "升级", "II")
+    assert decode(encode(full)) == full
+    old = b'{"k":"c","a":"ack","inc":"t.burst/350102/x","at":5,"r":"t.burst","key":"350102"}'
+    assert decode(old) == Command("ack", "t.burst/350102/x", 5, "t.burst", "350102")
+    assert decode(old.replace(b'"key"', b'"grade":"V","key"')) is None   # no such grade
