@@ -17,6 +17,6 @@ def incident(incident_id: str = "INC-1", **overrides: Any) -> dict[str, Any]:
         "title": "道路交通事故 3 人死亡", "summary": "deaths=3 meets grade III",
         "opened_at": T0, "updated_at": T0 + timedelta(minutes=minutes), "resolved_at": None,
         "triggering_event_ids": ["6f9619ff-8b86-4d11-b42d-00c04fc964ff"],
-        "matched_terms": ["deaths>=3"], "version": 1,
+        "matched_terms": ["deaths>=3"], "version": 1, "actions": [],
     }
     return record | overrides

@@ -112,7 +112,9 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "title": "Road traffic accident with 3 deaths", "summary": "deaths=3 meets grade III",
         "opened_at": T0, "updated_at": T1, "resolved_at": None,
         "triggering_event_ids": ["6f9619ff-8b86-4d11-b42d-00c04fc964ff"],
-        "matched_terms": ["deaths>=3"], "version": 1,
+        "matched_terms": ["deaths>=3"], "version": 2,
+        "actions": [{"at": T1, "action": "ack", "operator": "alice", "identity": "svc.feed",
+                     "note": "已联系交警现场处置"}],
     },
     "govbus.bus.AclChange": {
         "principal": "recv.public_security_350100", "operation": "READ", "resource_type": "TOPIC",

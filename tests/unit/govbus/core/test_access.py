@@ -252,3 +252,19 @@ def test_only_the_audit_sink_writes_the_checkpoints_of_the_chain() -> None:
     writers = {(r.principal, r.pattern) for r in acls() if r.operation is Operation.WRITE
                and r.resource is Resource.TOPIC and "audit.checkpoints".startswith(r.name)}
     assert writers == {("svc.audit", Pattern.LITERAL)}
+
+
+def test_the_feed_reads_what_was_shared_with_the_emergency_recipients_while_agreements_hold():
+    from govbus.core.access import compile_acls
+
+    recipients = ("emergency_management_350100", "emergency_management_350000")
+    rules = frozenset(compile_acls(catalogue(), agreements(), PLAIN, GROUPS, NOW, rule_datasets(),
+                                   feed_recipients=recipients))
+    shared = {f"shared.{a.recipient_id}.{a.dataset}" for a in agreements() if a.in_force(NOW)}
+    readable = {t for t in shared if grants(rules, "svc.feed", t, "READ")}
+    assert readable == {t for t in shared if t.split(".")[1] in recipients}
+    assert "shared.emergency_management_350000.hotline.work_order" in readable
+    assert not any(grants(rules, "svc.feed", t, "WRITE") for t in shared)
+    later = frozenset(compile_acls(catalogue(), agreements(), PLAIN, GROUPS, NOW + timedelta(days=3650),
+                                   rule_datasets(), feed_recipients=recipients))
+    assert not any(grants(later, "svc.feed", t, "READ") for t in shared)   # every agreement ended
