@@ -86,7 +86,9 @@
     $("act-viewer").hidden = !session || session.can_act;
     const grade = $("act-grade");
     const higher = GRADES.slice(0, GRADES.indexOf(incident.grade));
+    const chosen = grade.value;  // a refresh (a new version arrived) keeps the operator's choice
     grade.replaceChildren(...higher.reverse().map((g) => el("option", { value: g }, `${NUMERAL[g]}级 Grade ${g}`)));
+    if (higher.includes(chosen)) grade.value = chosen;
     $("act-escalate").disabled = higher.length === 0;
   }
 
@@ -125,29 +127,34 @@
     if (openId === id) render(data);
   }
 
+  const BUTTONS = [["act-ack", "ack"], ["act-escalate", "escalate"], ["act-add-note", "note"], ["act-resolve", "resolve"]];
+
   async function act(action) {
     const note = $("act-note").value.trim();
     const body = { incident_id: openId, action, note };
     if (action === "escalate") body.grade = $("act-grade").value;
-    $("act-outcome").textContent = "发送中 Sending…";
-    const response = await fetch("/api/actions", {
-      method: "POST", credentials: "same-origin", body: JSON.stringify(body),
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": session ? session.csrf : "" },
-    });
-    const data = await response.json();
     const outcome = $("act-outcome");
-    outcome.dataset.outcome = data.outcome || "error";
-    outcome.textContent = response.ok || response.status === 202
-      ? `${data.outcome}${data.version ? " v" + data.version : ""}${data.reason ? " — " + data.reason : ""}`
-      : data.error || data.reason || response.statusText;
-    if (response.ok) $("act-note").value = "";
-    await open(openId);
+    outcome.textContent = "发送中 Sending…";
+    for (const [id] of BUTTONS) $(id).disabled = true;  // one action at a time: no double sends
+    try {
+      const response = await fetch("/api/actions", {
+        method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": session ? session.csrf : "" },
+      });
+      const data = await response.json();
+      outcome.dataset.outcome = data.outcome || "error";
+      outcome.textContent = response.ok || response.status === 202
+        ? `${data.outcome}${data.version ? " v" + data.version : ""}${data.reason ? " — " + data.reason : ""}`
+        : data.error || data.reason || response.statusText;
+      // Clear the note it sent, not one the operator has begun since.
+      if (response.ok && $("act-note").value.trim() === note) $("act-note").value = "";
+    } finally {
+      for (const [id] of BUTTONS) $(id).disabled = false;
+      await open(openId);
+    }
   }
 
-  for (const [id, action] of [["act-ack", "ack"], ["act-escalate", "escalate"], ["act-add-note", "note"],
-                              ["act-resolve", "resolve"]]) {
-    $(id).addEventListener("click", () => act(action));
-  }
+  for (const [id, action] of BUTTONS) $(id).addEventListener("click", () => act(action));
   $("incident-close").addEventListener("click", () => $("incident-view").close());
   $("incident-view").addEventListener("close", () => {
     openId = null;
