@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from consumers.feed.accounts import Account
-from govbus.core.actions import Act, ActionLog, action_record, reason_problem
+from govbus.core.actions import Act, ActionError, ActionLog, action_record, reason_problem
 from govbus.core.incident_commands import (
     ACTIONS,
     GRADES,
@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05   # how often the board is looked at while waiting for the detector's version
 ACTS = {"ack": Act.INCIDENT_ACK, "resolve": Act.INCIDENT_RESOLVE, "escalate": Act.INCIDENT_ESCALATE,
         "note": Act.INCIDENT_NOTE}
+
+
+class NotRecorded(RuntimeError):
+    """The command went to the detector but its action did not reach the audit chain."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,11 @@ class ActionDesk:
         record = action_record(ACTS[request.action], request.note, request.incident_id, datetime.now(timezone.utc),
                                outcome=result.kind, dataset=current.get("dataset"),
                                event_ids=current.get("triggering_event_ids") or (), details=details)
-        await asyncio.to_thread(action_log.publish, [record])
+        try:
+            await asyncio.to_thread(action_log.publish, [record])
+        except ActionError as exc:  # sent (and maybe done): say so, never "nothing happened"
+            raise NotRecorded(f"{result.kind} (v{result.version or '?'}), but not recorded on the audit "
+                              f"chain: {exc}") from exc
         return result
 
     async def _action_log(self) -> ActionLog:

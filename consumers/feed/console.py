@@ -27,7 +27,7 @@ from aiohttp import web
 from consumers.audit.actions_report import AgreementTerms, who_received
 from consumers.audit.main import open_audit_stores
 from consumers.feed.accounts import AccountBook, accounts_path
-from consumers.feed.actions import ActionDesk, parse_action
+from consumers.feed.actions import ActionDesk, NotRecorded, parse_action
 from consumers.feed.auth import Auth, SessionStore, account_of, add_auth_routes, signed_in
 from consumers.feed.hub import FeedHub
 from consumers.feed.logic import incident_view
@@ -96,6 +96,9 @@ async def act(request: web.Request) -> web.Response:
     account = account_of(request)
     try:
         result = await desk.perform(account, parsed)
+    except NotRecorded as exc:
+        log.error("action %s on %s by %s: %s", parsed.action, parsed.incident_id, account.name, exc)
+        return _json({"error": str(exc)}, 503)
     except Exception as exc:  # noqa: BLE001 - refused or away (broker, registry): one line, the page stays up
         log.warning("action %s on %s by %s failed: %s", parsed.action, parsed.incident_id,
                     account.name, exc)

@@ -65,24 +65,29 @@ class RecordsConsumer:
             consumer.close()
 
     def _refresh(self, consumer: Consumer) -> None:
+        """Assign shared topics not read yet; on a broker fault (away, or a topic it will not let
+        us read yet) try again shortly rather than stop: the records are a help, not the feed."""
         try:
-            topics = consumer.list_topics(timeout=10).topics
+            self._assign_new(consumer)
+            self._next_refresh = time.monotonic() + (REFRESH_SECONDS if self._assigned else FIRST_REFRESH_SECONDS)
         except KafkaException as exc:
-            log.warning("feed records: cannot list topics now (%s); trying again", exc)
+            log.warning("feed records: cannot look for shared topics now (%s); trying again", exc)
             self._next_refresh = time.monotonic() + FIRST_REFRESH_SECONDS
-            return
+
+    def _assign_new(self, consumer: Consumer) -> None:
+        topics = consumer.list_topics(timeout=10).topics
         new = sorted(t for t, meta in topics.items() if self.recipient_of(t) is not None
                      and t not in self._assigned and meta.error is None)
-        if new:
-            since = int((time.time() - self._settings.feed_records_lookback_hours * 3600) * 1000)
-            wanted = [TopicPartition(t, p, since) for t in new for p in topics[t].partitions]
-            starts = consumer.offsets_for_times(wanted, timeout=10)
-            # Past the last record (-1): start at the end, i.e. with the next one delivered.
-            consumer.incremental_assign([TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0
-                                                        else OFFSET_END) for tp in starts])
-            self._assigned.update(new)
-            log.info("feed records: reading %s from %.0f h ago", new, self._settings.feed_records_lookback_hours)
-        self._next_refresh = time.monotonic() + (REFRESH_SECONDS if self._assigned else FIRST_REFRESH_SECONDS)
+        if not new:
+            return
+        since = int((time.time() - self._settings.feed_records_lookback_hours * 3600) * 1000)
+        starts = consumer.offsets_for_times([TopicPartition(t, p, since) for t in new for p in topics[t].partitions],
+                                            timeout=10)
+        # Past the last record (-1): start at the end, i.e. with the next one delivered.
+        consumer.incremental_assign([TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0
+                                                    else OFFSET_END) for tp in starts])
+        self._assigned.update(new)
+        log.info("feed records: reading %s from %.0f h ago", new, self._settings.feed_records_lookback_hours)
 
     def _handle(self, message: Message, stop: threading.Event) -> None:
         error = message.error()
