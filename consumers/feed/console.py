@@ -128,8 +128,23 @@ async def signin_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "signin.html", headers={"Cache-Control": "no-cache"})
 
 
+PRIVATE_PATHS = ("/api/session", "/api/incident", "/api/actions", "/api/audit")
+
+
+async def _protect(request: web.Request, response: web.StreamResponse) -> None:
+    """No page of the feed may be framed (clickjacking an operator's buttons), and nothing only a
+    signed-in account may read is kept by a cache."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith(PRIVATE_PATHS):
+        response.headers["Cache-Control"] = "no-store"
+
+
 def add_console_routes(app: web.Application, hub: FeedHub, console: Console, auth: Auth) -> None:
     app[CONSOLE], app[HUB_OF] = console, hub
+    app.on_response_prepare.append(_protect)
     add_auth_routes(app, auth)
     app.router.add_get("/signin", signin_page)
     app.router.add_get("/api/incident", incident)

@@ -69,7 +69,9 @@ def test_an_operator_signs_in_reads_the_incident_and_acts_with_the_csrf_token(tm
     async def scenario(client: TestClient, desk: Desk, auth: Auth) -> None:
         csrf = await sign_in(client, "alice")
         assert (await (await client.get("/api/session")).json())["role"] == "operator"
-        detail = await (await client.get("/api/incident", params={"id": INC})).json()
+        response = await client.get("/api/incident", params={"id": INC})
+        assert response.headers["Cache-Control"] == "no-store" and response.headers["X-Frame-Options"] == "DENY"
+        detail = await response.json()
         assert [r["event_id"] for r in detail["records"]] == [EVENT] and detail["records_missing"] == []
         response = await client.post("/api/actions", json=ACTION, headers={"X-CSRF-Token": csrf})
         assert response.status == 200 and (await response.json())["outcome"] == "done"
