@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 # Per dataset, which of its fields make up each part of the view (the first present wins for
-# time and category; the others are listed in order). Datasets not named here show their
+# time; the others are listed in order). Datasets not named here show their
 # envelope time and region only.
 VIEW_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "fire.alarm": {"time": ("alarm_at",), "category": ("alarm_type",),
@@ -29,8 +29,8 @@ VIEW_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
                                    "readings": ("deaths", "serious_injuries", "minor_injuries",
                                                 "vehicles_involved", "road_closed"),
                                    "ref": ("incident_no",)},
-    "hotline.work_order": {"time": ("accepted_at",), "category": ("category_code", "demand_type"),
-                           "place": ("address",), "text": ("content",), "sensor": (), "readings": ("urgency",),
+    "hotline.work_order": {"time": ("accepted_at",), "category": ("category_code", "demand_type", "urgency"),
+                           "place": ("address",), "text": ("content",), "sensor": (), "readings": (),
                            "ref": ("order_no",)},
 }
 ENCRYPTED = "（已加密 encrypted）"
