@@ -110,6 +110,8 @@ class Auth:
     secure_cookies: bool = False
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
     clock: Callable[[], float] = time.time
+    # Counts each sign-in by outcome (ok, failed, throttled): the feed's metrics (console.py).
+    count: Callable[[str], None] = lambda outcome: None
 
 
 AUTH: web.AppKey[Auth] = web.AppKey("auth", Auth)
@@ -183,6 +185,7 @@ async def sign_in(request: web.Request) -> web.Response:
         return _refuse(400, "send JSON {\"name\": …, \"password\": …}")
     now = auth.clock()
     if auth.throttle.blocked(name, now):
+        auth.count("throttled")
         return _refuse(429, "too many failed sign-ins for this name: wait five minutes")
     try:
         account = auth.accounts.get(name)
@@ -193,8 +196,10 @@ async def sign_in(request: web.Request) -> web.Response:
     ok = await asyncio.to_thread(verify_password, password, account.password_hash if account else _DUMMY_HASH)
     if account is None or not ok:
         auth.throttle.failed(name, now)
+        auth.count("failed")
         return _refuse(401, "wrong name or password")
     auth.throttle.succeeded(name)
+    auth.count("ok")
     session = auth.sessions.start(account.name, now)
     response = web.json_response(_session_body(session, account))
     response.set_cookie(COOKIE, session.sid, max_age=int(auth.sessions.lifetime), path="/", httponly=True,

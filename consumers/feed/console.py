@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aiohttp import web
+from prometheus_client import Counter
 
 from consumers.audit.actions_report import AgreementTerms, who_received
 from consumers.audit.main import open_audit_stores
@@ -47,6 +48,12 @@ class Console:
     desk: ActionDesk | None = None                  # None: actions are not wired (tests of reads)
     who_received: Callable[[str], dict[str, Any]] | None = None
     _audit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    actions: Counter | None = None                  # set by add_console_routes on the feed's registry
+    signins: Counter | None = None
+
+    def counted(self, action: str, outcome: str) -> None:
+        if self.actions is not None:
+            self.actions.labels(action, outcome).inc()
 
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", Console)
@@ -98,11 +105,14 @@ async def act(request: web.Request) -> web.Response:
         result = await desk.perform(account, parsed)
     except NotRecorded as exc:
         log.error("action %s on %s by %s: %s", parsed.action, parsed.incident_id, account.name, exc)
+        request.app[CONSOLE].counted(parsed.action, "not_recorded")
         return _json({"error": str(exc)}, 503)
     except Exception as exc:  # noqa: BLE001 - refused or away (broker, registry): one line, the page stays up
         log.warning("action %s on %s by %s failed: %s", parsed.action, parsed.incident_id,
                     account.name, exc)
+        request.app[CONSOLE].counted(parsed.action, "failed")
         return _json({"error": f"the action could not be sent or recorded: {exc}; try again"}, 503)
+    request.app[CONSOLE].counted(parsed.action, result.kind)
     return _json(result.body(), result.status)
 
 
@@ -143,6 +153,14 @@ async def _protect(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def add_console_routes(app: web.Application, hub: FeedHub, console: Console, auth: Auth) -> None:
+    registry = hub.metrics.base.registry   # served on the feed's /metrics
+    console.actions = Counter("govbus_feed_actions", "Operators' actions from the feed's page, by outcome "
+                              "(done, noop, refused, pending, failed, not_recorded).", ["action", "outcome"],
+                              registry=registry)
+    console.signins = Counter("govbus_feed_signins", "Sign-ins to the feed, by outcome (ok, failed, throttled).",
+                              ["outcome"], registry=registry)
+    signins = console.signins
+    auth.count = lambda outcome: signins.labels(outcome).inc()
     app[CONSOLE], app[HUB_OF] = console, hub
     app.on_response_prepare.append(_protect)
     add_auth_routes(app, auth)

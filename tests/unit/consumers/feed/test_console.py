@@ -76,6 +76,8 @@ def test_an_operator_signs_in_reads_the_incident_and_acts_with_the_csrf_token(tm
         response = await client.post("/api/actions", json=ACTION, headers={"X-CSRF-Token": csrf})
         assert response.status == 200 and (await response.json())["outcome"] == "done"
         assert desk.asked == [("alice", ActionRequest(INC, "ack", "called the site"))]
+        metrics = await (await client.get("/metrics")).text()
+        assert 'govbus_feed_actions_total{action="ack",outcome="done"} 1.0' in metrics
         assert (await client.get("/api/audit", params={"event": EVENT})).status == 200
         assert (await client.delete("/api/session", headers={"X-CSRF-Token": csrf})).status == 200
         assert (await client.get("/api/session")).status == 401
@@ -111,6 +113,9 @@ def test_wrong_passwords_are_refused_and_then_throttled(tmp_path):
         assert response.status == 429
         assert (await client.post("/api/session", json={"name": "nobody", "password": PASSWORD})).status == 401
         assert (await client.post("/api/session", data=b"not json")).status == 400
+        metrics = await (await client.get("/metrics")).text()
+        assert 'govbus_feed_signins_total{outcome="failed"} 2.0' in metrics
+        assert 'govbus_feed_signins_total{outcome="throttled"} 1.0' in metrics
     run(tmp_path, scenario)
 
 
