@@ -9,6 +9,7 @@ from confluent_kafka.admin import AdminClient
 
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
+from govbus.core.rule_lists import load_rule_lists
 from govbus.core.credentials import CredentialsError
 from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
 from govbus.core.health_server import Health
@@ -84,7 +85,7 @@ def build_pipeline(settings: GovbusSettings, health: Health | None = None, metri
         audit_schema=load_bus_schema(settings.schemas_dir, "govbus.bus.AuditDelivery"),
         audit_key=audit_key(master_key),
         seen=SeenEvents(settings.dedup_horizon_seconds, settings.dedup_max_entries),
-        signing_key=load_signer(settings))
+        signing_key=load_signer(settings), rule_lists=load_rule_lists(settings.catalogue_dir))
     if health is None:
         pipeline.prepare()
     else:  # the registry may be down at start: wait for it like for any outage

@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_late
 from govbus.core.catalogue import Provider
 from govbus.core.cleaning import CleanPlan, compile_clean_plan
 from govbus.core.metrics import Metrics
+from govbus.core.rule_lists import NO_LISTS, RuleLists
 from govbus.core.schemas import DatasetSchema
 from producers.http import idempotency
 from producers.http.bodies import parse_body
@@ -43,6 +44,7 @@ class IngestConfig:
     max_records: int = 5000
     max_body_bytes: int = 16 * 1024 * 1024
     remembered_keys: int = 10_000  # Idempotency-Keys whose 202 is replayed (idempotency.py)
+    rule_lists: RuleLists = NO_LISTS  # the catalogue's lists the cleaning rules use (USCC allow-list)
 
 
 @dataclass
@@ -65,7 +67,7 @@ class Ingest:
     def clean_plan(self, schema: DatasetSchema) -> CleanPlan:
         plan = self.clean_plans.get(schema.dataset)
         if plan is None:
-            plan = self.clean_plans[schema.dataset] = compile_clean_plan(schema)
+            plan = self.clean_plans[schema.dataset] = compile_clean_plan(schema, self.config.rule_lists)
         return plan
 
 
