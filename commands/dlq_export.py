@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from commands.dlq_view import masked_message, masked_record, scrubbed_prefix
+from commands.dlq_view import cut_long_digits, masked_message, masked_record, scrubbed_prefix
 from govbus.core import identities
 from govbus.core.deadletter import redrivable, stage_of
 from govbus.core.schemas import FieldTag
@@ -72,7 +72,8 @@ def export_entry(dlq_topic: str, offset: int, letter: dict[str, Any], original: 
         "source": f"{letter.get('source_topic', '')}@{letter.get('source_partition', '')}:"
                   f"{letter.get('source_offset', '')}",
         "reason": letter.get("reason", ""), "rule": letter.get("rule", ""),
-        "field_path": letter.get("field_path") or "", "message": masked_message(letter.get("message") or ""),
+        "field_path": letter.get("field_path") or "",
+        "message": cut_long_digits(masked_message(letter.get("message") or "")),
     }
     refusal = redrivable(letter, raw_topic)
     if original.record is None:

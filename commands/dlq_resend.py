@@ -100,8 +100,8 @@ def corrected_record(fix: Correction, letter: dict[str, Any], original: dict[str
         return f"{fix.where}: {', '.join(unknown)} is not a field of {schema.dataset}"
     masked = still_masked(fix.fields, original, schema)
     if masked:
-        return (f"{fix.where}: field {', '.join(masked)} still holds the mask shown at export; type "
-                "the real value (or export as the owning department's identity), nothing was sent")
+        return (f"{fix.where}: still masked as exported: {', '.join(masked)}; type the real value of "
+                "each (or export as the owning department's identity)")
     envelope = original["envelope"]
     hop = redrive_hop(fix.dlq_topic, fix.offset, now)
     record = fix.fields | {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop]}}

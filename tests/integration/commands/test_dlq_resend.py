@@ -99,7 +99,7 @@ def test_export_correct_resend_reaches_the_pool_with_lineage_and_the_audit_chain
     path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     refused = runner.invoke(app, ["dlq", "resend", str(path), "--note", "fix ticket 88"], env=env)
     assert refused.exit_code != 0 and refused.exception.code == REFUSED, refused.output
-    assert "line 1 (" in refused.output and "still holds the mask" in refused.output and "caller_name" in refused.output
+    assert "line 1 (" in refused.output and "still masked as exported" in refused.output and "caller_name" in refused.output
     assert _raw_count(settings) == 0  # nothing was sent
 
     for line in lines:  # the steward types in what export masked
