@@ -124,7 +124,10 @@ def test_oversized_requests_do_not_touch_concurrent_good_ones(broker, tmp_path, 
 
     async def scenario(client: TestClient):
         async def send(record: dict) -> tuple[str, int]:
-            response = await client.post(URL, data=json.dumps(record), headers=HOTLINE)
+            # The cleaning rules would refuse a 500k-character content (422, its max_length):
+            # opted out, so that the size check behind them is what answers.
+            query = "?validate=false" if record in oversized else ""
+            response = await client.post(URL + query, data=json.dumps(record), headers=HOTLINE)
             await response.read()
             return record["order_no"], response.status
         bodies = good[:50] + oversized + good[50:]
