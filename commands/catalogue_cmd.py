@@ -61,7 +61,9 @@ def validate() -> None:
     """Check the catalogue against the schemas; exit 1 on any problem.
 
     Every schema has an entry and every entry a schema; every field is classified alike in
-    both; field levels agree with the sharing type and open attribute."""
+    both; field levels agree with the sharing type and open attribute; every entry of a rule
+    list (catalogue/lists: the USCC allow-list) is what its list holds, with a reason and who
+    approved it."""
     catalogue, schemas = _load()
     problems = validate_catalogue(catalogue, schemas) + _rule_list_problems()
     for problem in problems:

@@ -9,7 +9,6 @@ from confluent_kafka.admin import AdminClient
 
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
-from govbus.core.rule_lists import load_rule_lists
 from govbus.core.credentials import CredentialsError
 from govbus.core.deadletter import load_bus_schema, load_dead_letter_schema
 from govbus.core.health_server import Health
@@ -21,6 +20,7 @@ from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out
 from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.result import Fault
+from govbus.core.rule_lists import load_rule_lists
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, signing_key_pem, topic_names
