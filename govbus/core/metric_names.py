@@ -31,6 +31,7 @@ CONTRACT_METRICS: tuple[str, ...] = (
     "govbus_incidents_open",                       # {grade,state}
     "govbus_incident_unacknowledged_age_seconds",  # {grade}
     "govbus_ingest_requests_total",                # {dataset,department,status}
+    "govbus_ingest_refused_records_total",         # {dataset,department,reason}: 422, not dead-lettered
     "govbus_pii_found_in_untagged_field_total",    # {dataset,field,kind}
 )
 
