@@ -26,8 +26,17 @@ import aiohttp
 from prometheus_client import CollectorRegistry, Counter
 
 from consumers.feed.logic import Change
-from consumers.feed.webhook_logic import (DELIVERY_HEADER, SIGNATURE_HEADER, WebhookSpec, delivery_id, hooks_for,
-                                          payload, retry_delays, retryable, sign)
+from consumers.feed.webhook_logic import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    WebhookSpec,
+    delivery_id,
+    hooks_for,
+    payload,
+    retry_delays,
+    retryable,
+    sign,
+)
 from govbus.core.settings import GovbusSettings
 
 log = logging.getLogger(__name__)
