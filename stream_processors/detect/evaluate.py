@@ -32,6 +32,7 @@ MAX_BUCKET_TOKENS = 1000  # beyond this a bucket still counts, but can no longer
 MAX_SEEN = 200            # record and triage rules: tokens remembered per key
 MAX_READINGS = 500
 DAY_MS = 86_400_000
+SPARK_READINGS = 24  # readings an incident of a series rule carries (the feed's sparkline)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Hit:
     summary: str
     # What a rule's ``summary_zh`` may say (govbus.core.incident_text.FACTS), ready to print.
     facts: dict[str, str] = field(default_factory=dict)
+    # Series rules: the readings up to the run's end, for the feed's sparklines ({at_ms, value}).
+    readings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,8 @@ def _consecutive(rule: ConsecutiveRule, series: dict[str, Any], obs: Observation
     facts = {"readings": str(len(run)), "latest": number(run[-1][1]), "above": number(rule.above),
              "field": rule.field, "start": time_zh(run[0][0]), "end": time_zh(run[-1][0])}
     return Applied(hit=Hit(run[0][0], run[-1][0], obs.time, graded[0], matched,
-                           event_ids([r[2] for r in run]), summary, facts))
+                           event_ids([r[2] for r in run]), summary, facts,
+                           [{"at_ms": r[0], "value": r[1]} for r in readings[max(last + 1 - SPARK_READINGS, 0):last + 1]]))
 
 
 def _single(rule: RecordRule | TriageRule, series: dict[str, Any], obs: Observation) -> Applied:

@@ -53,6 +53,7 @@ def _open(rule: Rule, series: dict[str, Any], hit: Hit, now: int) -> dict[str, A
         "warning_colour": colour.value if colour else None, "state": "open",
         "region_code": series["region"], "dataset": rule.dataset,
         **incident_texts(rule, series, hit), "summary": hit.summary, "opened_at": hit.at,
+        "indicator_readings": hit.readings,
         "updated_at": now, "resolved_at": None, "triggering_event_ids": hit.ids[:MAX_IDS],
         "matched_terms": hit.matched[:MAX_TERMS], "version": 1,
     }
@@ -75,6 +76,7 @@ def _update(rule: Rule, incident: dict[str, Any], hit: Hit, now: int,
                                "summary": hit.summary if escalated or new_ids else incident["summary"]}
     if escalated or new_ids:
         changes["summary_zh"] = incident_texts(rule, series, hit)["summary_zh"]
+        changes |= {"indicator_readings": hit.readings} if hit.readings else {}
     if escalated:
         colour = rule.colour_for(hit.grade)
         changes |= {"grade": hit.grade.value, "state": "escalated",

@@ -75,3 +75,18 @@ def test_triage_title_names_the_group_not_its_identifier() -> None:
 def test_a_rule_without_chinese_templates_falls_back_to_english_and_no_summary() -> None:
     texts = incident_texts(burst_rule(), {"region": "350102", "key": "350102"}, hit(), PLACES)
     assert texts["title_zh"] == texts["title"] and texts["summary_zh"] == ""
+
+
+def test_a_series_incident_reads_in_chinese_and_carries_its_readings_for_the_sparkline():
+    from tests.unit.stream_processors.detect.builders import detector, feed, obs
+
+    level = rule(id="t.level", kind="consecutive", field="value", above=7.0, readings=3, grade="IV",
+                 key={"fields": ["series_id"]}, allowed_lateness="2h", clear_after="3h", title="Water level above warning in {region}",
+                 title_zh="{region} 水位超警戒", summary_zh="连续 {readings} 次超过 {above} 米，最新 {latest} 米；{grade}")
+    det, _ = detector(level)
+    values = [6.5, 7.2, 7.4, 7.8]
+    versions = feed(det, [obs("t.level", 0, "series", key="350102", value=v, hours=n) for n, v in enumerate(values)])
+    opened = versions[0]
+    assert opened["title_zh"] == "福州市 鼓楼区 (350102) 水位超警戒"
+    assert opened["summary_zh"] == "连续 3 次超过 7 米，最新 7.8 米；Ⅳ级"
+    assert [r["value"] for r in opened["indicator_readings"]] == values   # the run and what came before
