@@ -51,6 +51,7 @@
     q(".title").textContent = i.title_zh || i.title;
     q(".title-en").textContent = i.title_zh && i.title_zh !== i.title ? i.title : "";
     q(".summary-text").textContent = i.summary_zh || i.summary;
+    q(".summary-text").title = i.summary_zh ? i.summary : "";  // the English summary on hover
     q(".category").textContent = `${i.category_label.zh} ${i.category_label.en}`;
     q(".region").textContent = i.place ? i.place.label : i.region_code;
     q(".opened").textContent = formatTime(i.opened_at_ms);
