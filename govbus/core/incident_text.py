@@ -59,9 +59,12 @@ def region_text(places: RegionTable, region_code: str) -> str:
     return f"{place.short} ({place.code})" if place.known else place.path
 
 
+UNKNOWN_FACT = "不详"  # a measure the record left empty (a loss not yet assessed)
+
+
 def render(template: str, facts: dict[str, Any]) -> str:
-    """Fill a template; a fact the caller lacks renders as ``?`` rather than failing the agent."""
-    missing = {name: "?" for name in template_fields(template) if name not in facts}
+    """Fill a template; a fact the hit lacks renders as 不详 ("not known") rather than failing the agent."""
+    missing = {name: UNKNOWN_FACT for name in template_fields(template) if name not in facts}
     return template.format(**(facts | missing))
 
 

@@ -44,8 +44,8 @@ def test_time_zh_is_beijing_time() -> None:
     assert time_zh(AT) == "12月03日 16:25"
 
 
-def test_a_missing_fact_renders_as_a_question_mark_not_an_error() -> None:
-    assert render("{value} 起，{nothing}", {"value": "5"}) == "5 起，?"
+def test_a_missing_fact_renders_as_not_known_not_an_error() -> None:
+    assert render("{value} 起，损失（元）{nothing}", {"value": "5"}) == "5 起，损失（元）不详"
 
 
 def test_window_titles_and_summary() -> None:
