@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from consumers.feed.logic import CATEGORIES, CATEGORY_VIEW, GRADE_VIEW, GRADES, _millis, place_view
 from govbus.core.identifiers import REGION_LEVELS, region_level, region_parent
@@ -26,7 +26,7 @@ def is_open(incident: Mapping[str, Any]) -> bool:
     return incident["state"] != "resolved"
 
 
-def counts(incidents: list[Mapping[str, Any]]) -> dict[str, Any]:
+def counts(incidents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     live = [i for i in incidents if is_open(i)]
     grid = {g: {c: sum(1 for i in live if i["grade"] == g and i["category"] == c) for c in CATEGORIES}
             for g in GRADES}
@@ -48,7 +48,7 @@ def _chain(code: str) -> list[str]:
     return list(dict.fromkeys(region_parent(code, level) for level in levels))
 
 
-def region_tree(incidents: list[Mapping[str, Any]], places: RegionTable | None = None) -> list[dict[str, Any]]:
+def region_tree(incidents: Sequence[Mapping[str, Any]], places: RegionTable | None = None) -> list[dict[str, Any]]:
     """Nodes ``{code, name, label, open, children}``, most open first, then by code."""
     table = places or load_region_table()
     root: dict[str, Any] = {"children": {}}
@@ -75,8 +75,8 @@ def timeline(incidents: Iterable[Mapping[str, Any]], now_ms: int) -> list[dict[s
     """24 hourly buckets ending with the current hour: ``{start_ms, opened: {grade: n}, resolved}``."""
     end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
     start = end - TIMELINE_HOURS * HOUR_MS
-    buckets = [{"start_ms": start + n * HOUR_MS, "opened": dict.fromkeys(GRADES, 0), "resolved": 0}
-               for n in range(TIMELINE_HOURS)]
+    buckets: list[dict[str, Any]] = [{"start_ms": start + n * HOUR_MS, "opened": dict.fromkeys(GRADES, 0),
+                                      "resolved": 0} for n in range(TIMELINE_HOURS)]
     for incident in incidents:
         opened, resolved = _millis(incident.get("opened_at")), _millis(incident.get("resolved_at"))
         if opened is not None and start <= opened < end:
@@ -86,7 +86,7 @@ def timeline(incidents: Iterable[Mapping[str, Any]], now_ms: int) -> list[dict[s
     return buckets
 
 
-def sparklines(incidents: list[Mapping[str, Any]], places: RegionTable | None = None) -> list[dict[str, Any]]:
+def sparklines(incidents: Sequence[Mapping[str, Any]], places: RegionTable | None = None) -> list[dict[str, Any]]:
     """One line of readings per open incident that carries them, newest update first."""
     with_readings = [i for i in incidents if is_open(i) and i.get("indicator_readings")]
     with_readings.sort(key=lambda i: (-(_millis(i.get("updated_at")) or 0), i["incident_id"]))
@@ -96,6 +96,6 @@ def sparklines(incidents: list[Mapping[str, Any]], places: RegionTable | None = 
             for i in with_readings[:MAX_SPARKLINES]]
 
 
-def overview(incidents: list[Mapping[str, Any]], now_ms: int, places: RegionTable | None = None) -> dict[str, Any]:
+def overview(incidents: Sequence[Mapping[str, Any]], now_ms: int, places: RegionTable | None = None) -> dict[str, Any]:
     return {"now_ms": now_ms, "counts": counts(incidents), "regions": region_tree(incidents, places),
             "timeline": timeline(incidents, now_ms), "sparklines": sparklines(incidents, places)}

@@ -203,8 +203,12 @@ def _consecutive(rule: ConsecutiveRule, series: dict[str, Any], obs: Observation
     facts = {"readings": str(len(run)), "latest": number(run[-1][1]), "above": number(rule.above),
              "field": rule.field, "start": time_zh(run[0][0]), "end": time_zh(run[-1][0])}
     return Applied(hit=Hit(run[0][0], run[-1][0], obs.time, graded[0], matched,
-                           event_ids([r[2] for r in run]), summary, facts,
-                           [{"at_ms": r[0], "value": r[1]} for r in readings[max(last + 1 - SPARK_READINGS, 0):last + 1]]))
+                           event_ids([r[2] for r in run]), summary, facts, _recent(readings, last)))
+
+
+def _recent(readings: list[list[Any]], last: int) -> list[dict[str, Any]]:
+    """The readings up to index ``last``, at most SPARK_READINGS of them, for the sparkline."""
+    return [{"at_ms": r[0], "value": r[1]} for r in readings[max(last + 1 - SPARK_READINGS, 0):last + 1]]
 
 
 def _single(rule: RecordRule | TriageRule, series: dict[str, Any], obs: Observation) -> Applied:
