@@ -40,6 +40,7 @@ from consumers.feed.webhook_logic import (
 from govbus.core.settings import GovbusSettings
 
 log = logging.getLogger(__name__)
+MIN_SECRET_BYTES = 16  # an HMAC key shorter than this can be guessed
 
 
 class WebhookSecretMissing(RuntimeError):
@@ -68,7 +69,13 @@ def read_secrets(hooks: list[WebhookSpec], secrets_dir: Path | None) -> dict[str
         if path is None or not path.is_file():
             raise WebhookSecretMissing(f"webhook {hook.id}: no secret file {path or f'{hook.secret}.key'} "
                                        "(set GOVBUS_WEBHOOK_SECRETS_DIR to the folder holding it)")
-        secrets[hook.id] = path.read_bytes().strip()
+        if path.stat().st_mode & 0o077:
+            raise WebhookSecretMissing(f"webhook {hook.id}: {path} is readable by others; chmod 600 it")
+        secret = path.read_bytes().strip()
+        if len(secret) < MIN_SECRET_BYTES:
+            raise WebhookSecretMissing(f"webhook {hook.id}: {path} holds {len(secret)} bytes; "
+                                       f"use at least {MIN_SECRET_BYTES} random bytes")
+        secrets[hook.id] = secret
     return secrets
 
 

@@ -125,3 +125,23 @@ def test_a_refusal_is_not_retried_and_an_unreachable_receiver_is():
     receiver, refused, unreachable = asyncio.run(main())
     assert (refused, len(receiver.requests)) == ("refused", 1)
     assert unreachable == "failed"
+
+
+def test_a_secret_file_missing_open_to_others_or_short_stops_the_feed(tmp_path):
+    import pytest
+
+    from consumers.feed.webhooks import WebhookSecretMissing, read_secrets
+
+    hook = WebhookSpec(id="duty", url="http://127.0.0.1:1/hook", secret="duty")
+    with pytest.raises(WebhookSecretMissing, match="no secret file"):
+        read_secrets([hook], tmp_path)
+    key = tmp_path / "duty.key"
+    key.write_bytes(b"0123456789abcdef0123\n")
+    key.chmod(0o644)
+    with pytest.raises(WebhookSecretMissing, match="chmod 600"):
+        read_secrets([hook], tmp_path)
+    key.chmod(0o600)
+    assert read_secrets([hook], tmp_path) == {"duty": b"0123456789abcdef0123"}
+    key.write_bytes(b"short")
+    with pytest.raises(WebhookSecretMissing, match="at least 16"):
+        read_secrets([hook], tmp_path)
