@@ -182,7 +182,9 @@ def is_idle(rule: Rule, series: dict[str, Any], clock: int) -> bool:
 
 def to_avro(incident: dict[str, Any]) -> dict[str, Any]:
     """The ``govbus.bus.EmergencyIncident`` record (timestamps as aware datetimes for fastavro)."""
-    out = dict(incident)
+    # Incidents held in the tables since before these fields existed lack them (fastavro would
+    # refuse the record): their versions go out with the fields' defaults.
+    out = {"title_zh": None, "summary_zh": None, "indicator_readings": []} | dict(incident)
     for name in TIME_FIELDS:
         if out[name] is not None:
             out[name] = datetime.fromtimestamp(out[name] / 1000, timezone.utc)
