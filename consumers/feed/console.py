@@ -31,7 +31,7 @@ from consumers.feed.accounts import AccountBook, accounts_path
 from consumers.feed.actions import ActionDesk, NotRecorded, parse_action
 from consumers.feed.auth import Auth, SessionStore, account_of, add_auth_routes, signed_in
 from consumers.feed.hub import FeedHub
-from consumers.feed.logic import incident_view
+from consumers.feed.logic import incident_view, place_view
 from consumers.feed.records import RecordIndex
 from govbus.core.agreements import load_agreements
 from govbus.core.settings import GovbusSettings
@@ -76,8 +76,9 @@ def _action_log(incident: dict[str, Any]) -> list[dict[str, Any]]:
 def incident_detail(incident: dict[str, Any], records: RecordIndex) -> dict[str, Any]:
     """The incident view, its operators' actions (newest first) and its triggering records."""
     found, missing = records.triggering(incident.get("triggering_event_ids") or [])
+    named = [r | {"place_label": place_view(r["region_code"])["label"] if r["region_code"] else None} for r in found]
     return {"incident": incident_view(incident), "actions": _action_log(incident)[::-1],
-            "records": found, "records_missing": missing}
+            "records": named, "records_missing": missing}
 
 
 @signed_in()

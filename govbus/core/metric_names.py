@@ -31,7 +31,11 @@ CONTRACT_METRICS: tuple[str, ...] = (
     "govbus_incidents_open",                       # {grade,state}
     "govbus_incident_unacknowledged_age_seconds",  # {grade}
     "govbus_ingest_requests_total",                # {dataset,department,status}
+    "govbus_ingest_refused_records_total",         # {dataset,department,reason}: 422, not dead-lettered
     "govbus_pii_found_in_untagged_field_total",    # {dataset,field,kind}
+    # console-places (issue 20): the feed's webhook notifications (consumers/feed/webhooks.py).
+    "govbus_webhook_deliveries_total",             # {webhook,outcome=delivered|failed|refused}
+    "govbus_webhook_retries_total",                # {webhook}
 )
 
 HISTOGRAMS: tuple[str, ...] = ("govbus_freshness_seconds",)
@@ -55,6 +59,7 @@ ALERTS: tuple[str, ...] = (
     "GovbusDeadLettersAboveUsual", "GovbusSinkDeadLetter", "GovbusAuditVerifyFailed",
     "GovbusAuditCheckpointStale", "GovbusAgreementExpiringSoon", "GovbusIncidentUnacknowledged",
     "GovbusUnderReplicatedPartitions", "GovbusRegistryUnreachable",
+    "GovbusWebhookFailing",
 )
 
 # The `role` label (file_sd targets) and the roles that serve /metrics.

@@ -144,6 +144,18 @@ class GovbusSettings(BaseSettings):
     # Other librdkafka overrides as JSON, e.g. {"client.id": "x"}; security comes from the above.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
 
+    # --- console-places lane (issue 20): webhook notifications of incidents (consumers/feed/webhooks.py).
+    # Hooks are catalogue data (catalogue/notifications/webhooks.yaml); each names a secret whose
+    # bytes are the file <webhook_secrets_dir>/<name>.key (mode 0600, from a secret store), never
+    # in the catalogue. None: hooks that need a secret stop the feed at start, saying so.
+    webhook_secrets_dir: Path | None = None
+    # Tries per notification (the first included), the wait before the second (doubling after
+    # each, at most the max) and the time one try may take.
+    webhook_attempts: int = Field(default=5, ge=1)
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=60.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
     # --- console-actions (issue 20): the feed's operators, their actions, the triggering records ---
     # Operator accounts of the feed page (`govbus feed accounts add`): JSON with scrypt hashes,
     # mode 0600. None: <stack dir>/config/feed-accounts.json.

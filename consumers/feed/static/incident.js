@@ -47,7 +47,7 @@
   function recordItem(r) {
     const dl = el("dl");
     const add = (label, value) => { if (value) dl.append(el("dt", {}, label), el("dd", {}, value)); };
-    add("区划 Region", r.region_code);
+    add("区划 Region", r.place_label || r.region_code);
     add("类别 Category", pairs(r.category));
     add("地点 Place", pairs(r.place));
     add("内容 Text", pairs(r.text));
@@ -96,10 +96,11 @@
     const i = data.incident;
     const view = $("incident-view");
     Object.assign(view.dataset, { incidentId: i.incident_id, version: String(i.version), state: i.state, grade: i.grade });
-    $("iv-title").textContent = i.title;
+    $("iv-title").textContent = i.title_zh || i.title;
+    $("iv-title").title = i.title;  // the English beside, on hover, as on the cards
     $("iv-meta").textContent = `${i.grade_label.numeral}级 ${i.grade_label.zh} · ${i.state_label.zh} ${i.state_label.en} · `
-      + `${i.category_label.zh} · ${i.region_code} · v${i.version}`;
-    $("iv-summary").textContent = i.summary;
+      + `${i.category_label.zh} · ${i.place ? i.place.label : i.region_code} · v${i.version}`;
+    $("iv-summary").textContent = i.summary_zh ? `${i.summary_zh}\n${i.summary}` : i.summary;
     $("iv-records").replaceChildren(...data.records.map(recordItem));
     $("iv-records-missing").textContent = data.records_missing.length
       ? `另有 ${data.records_missing.length} 条未在本席位收到 · ${data.records_missing.length} more not received here` : "";
