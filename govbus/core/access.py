@@ -217,6 +217,8 @@ def quality_acls(catalogue: Catalogue, topics: TopicNames, quality_group: str) -
     found |= _rules(who, TOPIC, topics.quality_scorecards, LIT, (W, D, C), "quality: publishes scorecards")
     found |= _rules(who, TOPIC, topics.feedback_prefix, PRE, (W, D, C), "quality: each department's feedback")
     found |= _rules(who, GROUP, quality_group, LIT, (R,), "quality: its consumer group")
+    found |= _rules(who, TOPIC, topics.quality_scorecards, LIT, (R,), "quality: `govbus quality report` reads them")
+    found |= _rules(who, GROUP, "govbus-quality-report", LIT, (R,), "quality: `govbus quality report`")
     for department in sorted({e.provider.department for e in catalogue.entries.values()}):
         found |= _rules(identities.adapter(department), TOPIC, topics.feedback(department), LIT, (R, D),
                         f"catalogue: {department} reads its own scorecards")

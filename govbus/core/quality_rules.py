@@ -68,5 +68,6 @@ def quality_problems(dataset: str, quality: QualityRules, schemas: dict[str, Dat
         if other is None:
             problems.append((f"{where}.references", f"no dataset {check.references}"))
         elif check.reference_field not in other.tags:
-            problems.append((f"{where}.reference_field", f"{check.reference_field!r} is not a field of {check.references}"))
+            problems.append((f"{where}.reference_field",
+                             f"{check.reference_field!r} is not a field of {check.references}"))
     return problems

@@ -50,6 +50,7 @@ def scorecard(spec: DatasetQuality, key: PeriodKey, acc: Accumulator, emitted_ms
         "scorecard_id": scorecard_id(spec.department, spec.dataset, granularity, start),
         "department": spec.department, "dataset": spec.dataset, "granularity": granularity,
         "period_start": _time(start), "period_end": _time(start + length), "records": acc.records,
+        "raw_records": acc.decoded,
         "required_fields": [{"field": f, "present": n} for f, n in zip(spec.required, acc.present, strict=False)],
         "complete_records": acc.complete,
         "completeness_ratio": acc.complete / acc.decoded if acc.decoded else None,
