@@ -32,6 +32,11 @@ CONTRACT_METRICS: tuple[str, ...] = (
     "govbus_incident_unacknowledged_age_seconds",  # {grade}
     "govbus_ingest_requests_total",                # {dataset,department,status}
     "govbus_pii_found_in_untagged_field_total",    # {dataset,field,kind}
+    # quality-score lane (issue 19, stream_processors/quality/metrics.py)
+    "govbus_quality_validity_ratio",               # {department,dataset}: latest closed event-time hour
+    "govbus_quality_completeness_ratio",           # {department,dataset}: latest closed event-time hour
+    "govbus_quality_scorecards_total",             # {department,dataset,granularity}
+    "govbus_quality_records_total",                # {dataset,outcome}
 )
 
 HISTOGRAMS: tuple[str, ...] = ("govbus_freshness_seconds",)
@@ -55,10 +60,12 @@ ALERTS: tuple[str, ...] = (
     "GovbusDeadLettersAboveUsual", "GovbusSinkDeadLetter", "GovbusAuditVerifyFailed",
     "GovbusAuditCheckpointStale", "GovbusAgreementExpiringSoon", "GovbusIncidentUnacknowledged",
     "GovbusUnderReplicatedPartitions", "GovbusRegistryUnreachable",
+    "GovbusQualityValidityDropped",
 )
 
 # The `role` label (file_sd targets) and the roles that serve /metrics.
-ROLES: tuple[str, ...] = ("process", "detect", "sink", "audit-sink", "feed", "ingest", "import", "sql-producer")
+ROLES: tuple[str, ...] = ("process", "detect", "sink", "audit-sink", "feed", "ingest", "import", "sql-producer",
+                          "quality")
 
 
 def contract_series() -> frozenset[str]:
