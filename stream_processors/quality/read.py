@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from govbus.core.kafka_errors import client_logger
 from govbus.core.result import Ok
@@ -14,6 +14,9 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config
 
 REPORT_GROUP = "govbus-quality-report"  # svc.quality's (govbus.core.access.quality_acls)
+# A topic created a moment ago may not have a leader yet (the role creates its topics at start).
+NO_LEADER_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                 KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
 class ScorecardsUnread(RuntimeError):
@@ -26,10 +29,21 @@ def _ends(consumer: Consumer, topic: str) -> dict[int, int]:
         return {}
     ends = {}
     for partition in metadata.partitions:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        low, high = _watermarks(consumer, TopicPartition(topic, partition))
         if high > low:
             ends[partition] = high
     return ends
+
+
+def _watermarks(consumer: Consumer, partition: TopicPartition, attempts: int = 20) -> tuple[int, int]:
+    for attempt in range(attempts):
+        try:
+            return consumer.get_watermark_offsets(partition, timeout=10)
+        except KafkaException as exc:
+            if exc.args[0].code() not in NO_LEADER_YET or attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
 
 
 def read_scorecards(settings: GovbusSettings, serde: Serde, topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:
