@@ -9,7 +9,6 @@ at the process and adapter stages, quiet hours, and a day the population base se
 """
 from __future__ import annotations
 
-import math
 import random
 import uuid
 from collections import defaultdict

@@ -4,10 +4,14 @@ hour and day arrive on quality.scorecards and on the department's feedback.healt
 figures the slice implies (one test, one module-scoped run: the lane's CI budget)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,7 +96,7 @@ def run(broker: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list
     finally:
         stop.set()
         role.join(30)
-    return found
+    return found | {"env": {**broker.env(), "GOVBUS_TOPIC_PREFIX": prefix}}  # type: ignore[dict-item]
 
 
 def _wait_for(settings: GovbusSettings, serde: Serde, prefix: str) -> dict[str, list[dict[str, Any]]]:
@@ -134,3 +138,15 @@ def test_the_department_gets_its_own_scorecards_and_no_other(run: dict) -> None:
     assert {c["department"] for c in run["feedback"]} == {"health"}
     ids = {c["scorecard_id"] for c in run["feedback"]}
     assert ids == {c["scorecard_id"] for c in run["scorecards"] if c["department"] == "health"}
+
+
+def test_quality_report_prints_the_table_and_writes_the_page(run: dict, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "commands.main", "quality", "report", "--department", "health",
+                           "--since", "7d", "--html", str(page)], env={**os.environ, **run["env"], "COLUMNS": "250"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "health.case_report" in done.stdout and "GB11643.check" in done.stdout
+    assert "public_security" not in done.stdout  # --department: only health's rows
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<svg class="trend"') == 1 and 'class="dim-validity" d="M' in html
