@@ -111,7 +111,8 @@ def actual(card: dict[str, Any]) -> dict[str, Any]:
         "late_records": card["late_records"], "missing_updates": card["missing_updates"],
         "duplicate_event_ids": card["duplicate_event_ids"], "duplicate_business_keys": card["duplicate_business_keys"],
         "consistency": [(c["checked"], c["broken"]) for c in card["consistency"]],
-        "dead_letters": sorted(x for d in card["dead_letters"] for x in [(d["stage"], d["reason"], d["rule"])] * d["count"]),
+        "dead_letters": sorted(x for d in card["dead_letters"]
+                               for x in [(d["stage"], d["reason"], d["rule"])] * d["count"]),
     }
 
 
