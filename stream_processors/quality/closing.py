@@ -6,11 +6,12 @@ cadence slots all missing), so that a silent department shows as one, not as not
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from stream_processors.quality.logic import GRANULARITIES, Accumulator, PeriodKey, QualityState
-from stream_processors.quality.spec import DatasetQuality
+from stream_processors.quality.spec import DatasetQuality, RefKey
 
 LENGTHS = dict(GRANULARITIES)
 
@@ -40,8 +41,10 @@ def missing_slots(spec: DatasetQuality, start_ms: int, length_ms: int, slots: se
     return sum(1 for s in range(first, last) if s not in slots)
 
 
-def scorecard(spec: DatasetQuality, key: PeriodKey, acc: Accumulator, emitted_ms: int) -> dict[str, Any]:
-    """The govbus.bus.QualityScorecard record of one closed period."""
+def scorecard(spec: DatasetQuality, key: PeriodKey, acc: Accumulator, emitted_ms: int,
+              references: dict[RefKey, dict[str, None]]) -> dict[str, Any]:
+    """The govbus.bus.QualityScorecard record of one closed period; its consistency checks look
+    their keys up in ``references`` now (what has arrived by the time the period closes)."""
     _, granularity, start = key
     length = LENGTHS[granularity]
     passed = max(0, acc.records - acc.failed)
@@ -63,30 +66,35 @@ def scorecard(spec: DatasetQuality, key: PeriodKey, acc: Accumulator, emitted_ms
         "missing_updates": missing_slots(spec, start, length, acc.slots),
         "duplicate_event_ids": acc.duplicate_ids, "duplicate_business_keys": acc.duplicate_keys,
         "consistency": [{"check": c.name, "references": c.ref.dataset, "checked": acc.checked[i],
-                         "broken": acc.broken[i]} for i, c in enumerate(spec.checks)],
+                         "broken": _broken(acc.lookups[i], references.get(c.ref, {}))}
+                        for i, c in enumerate(spec.checks)],
         "emitted_at": _time(emitted_ms),
     }
 
 
+def _broken(keys: list[str], index: dict[str, None]) -> int:
+    return sum(1 for k in keys if k not in index)
+
+
 def close_due(state: QualityState, emitted_ms: int) -> list[dict[str, Any]]:
-    """Scorecards of the periods whose end the watermark (newest event time − lateness) has passed."""
-    if state.watermark_ms is None:
-        return []
-    return _close(state, state.watermark_ms - state.lateness_ms, emitted_ms)
+    """Scorecards of the periods whose end their dataset's watermark (newest raw event time −
+    lateness) has passed; a dataset without raw records yet closes nothing."""
+    horizons = {d: w - state.lateness_ms for d, w in state.watermarks.items()}
+    return _close(state, lambda dataset: horizons.get(dataset, -(2 ** 62)), emitted_ms)
 
 
 def close_all(state: QualityState, emitted_ms: int) -> list[dict[str, Any]]:
-    """Every open period's scorecard (the end of a bounded replay: tests, `--until-idle`)."""
-    return _close(state, 2 ** 62, emitted_ms)
+    """Every open period's scorecard (the end of a bounded replay: tests, benchmarks)."""
+    return _close(state, lambda _: 2 ** 62, emitted_ms)
 
 
-def _close(state: QualityState, horizon_ms: int, emitted_ms: int) -> list[dict[str, Any]]:
-    due = sorted(k for k in state.open if k[2] + LENGTHS[k[1]] <= horizon_ms)
+def _close(state: QualityState, horizon: Callable[[str], int], emitted_ms: int) -> list[dict[str, Any]]:
+    due = sorted(k for k in state.open if k[2] + LENGTHS[k[1]] <= horizon(k[0]))
     cards: list[dict[str, Any]] = []
     for key in due:
         dataset, granularity, start = key
         spec, acc = state.specs[dataset], state.open.pop(key)
-        cards += _silent_days(state, spec, key, emitted_ms) + [scorecard(spec, key, acc, emitted_ms)]
+        cards += _silent_days(state, spec, key, emitted_ms) + [scorecard(spec, key, acc, emitted_ms, state.references)]
         end = start + LENGTHS[granularity]
         state.closed_before[(dataset, granularity)] = max(state.closed_before.get((dataset, granularity), end), end)
     return cards
@@ -99,4 +107,5 @@ def _silent_days(state: QualityState, spec: DatasetQuality, key: PeriodKey, emit
     if granularity != "day" or since is None:
         return []
     empty = Accumulator(len(spec.required), len(spec.checks))
-    return [scorecard(spec, (dataset, "day", day), empty, emitted_ms) for day in range(since, start, LENGTHS["day"])]
+    return [scorecard(spec, (dataset, "day", day), empty, emitted_ms, {})
+            for day in range(since, start, LENGTHS["day"])]

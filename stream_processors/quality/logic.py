@@ -2,8 +2,11 @@
 accumulators, close the periods the event-time watermark has passed, one scorecard each.
 
 Periods are event-time hours and days (UTC) per dataset; a record counts in both. A period
-closes when the watermark (newest event time seen − lateness) passes its end; a record for a
-closed period is counted as ``too_late`` and left out (its scorecard has been published). The
+closes when its dataset's watermark (the newest event time of that dataset's raw records −
+lateness) passes its end; a record or letter for a closed period is counted as ``too_late`` and
+left out (its scorecard has been published). Dead letters never move a watermark: an adapter's
+letter carries when it was written, not its record's event time, and a backfill's letters
+would otherwise close the periods its records are still arriving for. The
 state is bounded: open periods only (sets of event-id and business-key hashes, the delays of the
 period), and per consistency check at most ``max_reference_keys`` reference keys, oldest out.
 Figures (docs/operations.md#data-quality-scorecards): see the schema govbus.bus.QualityScorecard.
@@ -36,7 +39,7 @@ class Accumulator:
     duplicate_keys: int = 0
     present: list[int] = field(default_factory=list)
     checked: list[int] = field(default_factory=list)
-    broken: list[int] = field(default_factory=list)
+    lookups: list[list[str]] = field(default_factory=list)  # per check: the keys to find at close
     delays: array = field(default_factory=lambda: array("q"))
     slots: set[int] = field(default_factory=set)
     event_ids: set[int] = field(default_factory=set)
@@ -46,7 +49,7 @@ class Accumulator:
     def __post_init__(self) -> None:
         self.present = self.present or [0] * self.required
         self.checked = self.checked or [0] * self.checks
-        self.broken = self.broken or [0] * self.checks
+        self.lookups = self.lookups or [[] for _ in range(self.checks)]
 
 
 @dataclass
@@ -57,7 +60,7 @@ class QualityState:
     open: dict[PeriodKey, Accumulator] = field(default_factory=dict)
     closed_before: dict[tuple[str, str], int] = field(default_factory=dict)  # (dataset, granularity)
     references: dict[RefKey, dict[str, None]] = field(default_factory=dict)  # insertion-ordered: oldest first
-    watermark_ms: int | None = None
+    watermarks: dict[str, int] = field(default_factory=dict)  # dataset → newest raw event time
     too_late: int = 0
 
 
@@ -81,33 +84,29 @@ def _accumulators(state: QualityState, dataset: str, event_ms: int) -> list[tupl
     return found
 
 
-def _advance(state: QualityState, event_ms: int) -> None:
-    if state.watermark_ms is None or event_ms > state.watermark_ms:
-        state.watermark_ms = event_ms
+def _advance(state: QualityState, dataset: str, event_ms: int) -> None:
+    if event_ms > state.watermarks.get(dataset, event_ms - 1):
+        state.watermarks[dataset] = event_ms
 
 
-def look_up(state: QualityState, spec: DatasetQuality, obs: Observation) -> list[bool]:
-    """Per check: whether its reference key is broken (not in the index now). Then the record's
-    own offers go into their indexes (so a record never vouches for itself)."""
-    if not obs.lookups and not obs.offers:
-        return []
-    broken = [key is not None and key not in state.references.get(check.ref, {})
-              for check, key in zip(spec.checks, obs.lookups, strict=False)]
+def offer(state: QualityState, obs: Observation) -> None:
+    """The record's reference keys go into their indexes. A check looks its keys up when its
+    period closes (closing.py), so a referenced record that arrives on another topic a little
+    later than the record naming it (no order holds across topics) still counts as found."""
     for ref, key in obs.offers:
         index = state.references.setdefault(ref, {})
         index.pop(key, None)  # re-inserted last: the freshest keys are kept longest
         index[key] = None
         if len(index) > state.max_reference_keys:
             del index[next(iter(index))]
-    return broken
 
 
 def fold_record(state: QualityState, obs: Observation) -> bool:
     """Count one raw record; False (counted as too late) when its period has closed. What both
     periods need is worked out once (the hot path: bench/quality_bench.py)."""
     spec = state.specs[obs.dataset]
-    _advance(state, obs.event_ms)
-    broken = look_up(state, spec, obs)
+    _advance(state, obs.dataset, obs.event_ms)
+    offer(state, obs)
     accumulators = _accumulators(state, obs.dataset, obs.event_ms)
     if accumulators is None:
         state.too_late += 1
@@ -121,12 +120,11 @@ def fold_record(state: QualityState, obs: Observation) -> bool:
     facts = (delay, delay > spec.max_delay_ms, all(obs.present), slot, hash(obs.event_id),
              hash((obs.business_key, obs.event_ms)))
     for acc, _ in accumulators:
-        _count(acc, obs, facts, broken)
+        _count(acc, obs, facts)
     return True
 
 
-def _count(acc: Accumulator, obs: Observation, facts: tuple[int, bool, bool, int | None, int, int],
-           broken: list[bool]) -> None:
+def _count(acc: Accumulator, obs: Observation, facts: tuple[int, bool, bool, int | None, int, int]) -> None:
     delay, late, complete, slot, id_hash, key_hash = facts
     acc.records += 1
     acc.decoded += 1
@@ -149,14 +147,13 @@ def _count(acc: Accumulator, obs: Observation, facts: tuple[int, bool, bool, int
     for i, key in enumerate(obs.lookups):
         if key is not None:
             acc.checked[i] += 1
-            acc.broken[i] += broken[i]
+            acc.lookups[i].append(key)
 
 
 def fold_letter(state: QualityState, letter: LetterObservation) -> bool:
     """Count one dead letter; an adapter's letter is a record that never reached the raw topic."""
     if letter.dataset not in state.specs:
         return False
-    _advance(state, letter.event_ms)
     accumulators = _accumulators(state, letter.dataset, letter.event_ms)
     if accumulators is None:
         state.too_late += 1

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, Message, Producer
 
 from govbus.core.catalogue import load_catalogue
 from govbus.core.deadletter import load_bus_schema
@@ -159,7 +159,9 @@ class QualityRole:
         return found
 
     def _record(self, dataset: str, message: Message) -> Observation:
-        ingest_ms = message.timestamp()[1]
+        kind, ingest_ms = message.timestamp()
+        if kind == TIMESTAMP_NOT_AVAILABLE:  # an old client's record: when the role read it
+            ingest_ms = int(time.time() * 1000)
         decoded = self.serde.decode(message.value())
         if isinstance(decoded, Fault):
             return undecodable(self.specs[dataset], ingest_ms)

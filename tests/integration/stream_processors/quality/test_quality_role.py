@@ -127,7 +127,8 @@ def test_the_scorecards_of_the_slice_arrive_with_their_figures(run: dict, granul
     assert (card["failed"], card["passed"], card["complete_records"]) == (1, 3, 3)
     letters = [(d["reason"], d["rule"], d["count"]) for d in card["dead_letters"]]
     assert letters == [("bad_check_char", "GB11643.check", 1)]
-    # The two reports of the registered resident find him, the stranger's does not; the fourth
+    # The two reports of the registered resident find him (whichever topic the role read first:
+    # references are looked up when the period closes), the stranger's does not; the fourth
     # report names no patient (not checked).
     assert card["consistency"] == [{"check": "patient_is_resident", "references": "population.resident",
                                     "checked": 3, "broken": 1}]

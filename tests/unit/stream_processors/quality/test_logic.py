@@ -103,13 +103,15 @@ def test_duplicates_by_event_id_and_by_business_key() -> None:
     assert (hour["duplicate_event_ids"], hour["duplicate_business_keys"]) == (1, 1)
 
 
-def test_consistency_checks_against_the_references_seen_before() -> None:
-    s = state()
-    fold_record(s, child(T, "e1", ref="A"))      # before its base record: broken
-    fold_record(s, parent(T, "A"))
-    fold_record(s, child(T, "e2", ref="A"))      # found
+def test_consistency_looks_references_up_when_the_period_closes() -> None:
+    s = state(lateness=HOUR_MS)
+    fold_record(s, child(T, "e1", ref="A"))      # before its base record, on another topic: found at close
+    fold_record(s, child(T, "e2", ref="Z"))      # never registered: broken
     fold_record(s, child(T, "e3", ref=None))     # empty: not checked
-    hour = next(c for c in close_all(s, 0) if c["granularity"] == "hour" and c["dataset"] == "a.child")
+    fold_record(s, parent(T + 5, "A"))
+    fold_record(s, child(T + 2 * HOUR_MS, "e4"))  # moves the watermark past the first hour
+    [hour] = [c for c in close_due(s, 0) if c["dataset"] == "a.child"]
+    fold_record(s, parent(T + 2 * HOUR_MS, "Z"))  # too late for it
     assert hour["consistency"] == [{"check": "in_base", "references": "b.base", "checked": 2, "broken": 1}]
 
 
@@ -145,3 +147,13 @@ def test_reference_keys_are_pseudonyms_when_the_check_says_so() -> None:
     assert reference_key(ref, "11010519491231002x", b"k") == key  # normalised before keying
     assert reference_key(RefKey("p.x", "id", False, ""), " 91350100abc ", b"k") == "91350100ABC"
     assert reference_key(ref, "", b"k") is None
+
+
+def test_each_dataset_closes_by_its_own_watermark_and_letters_move_none() -> None:
+    s = state()
+    fold_record(s, child(T))
+    fold_record(s, parent(T + 3 * DAY_MS, "A"))  # another dataset far ahead
+    fold_letter(s, LetterObservation("a.child", T + 3 * DAY_MS, "adapter", "bad", "R.1", "x", 0))
+    assert {c["dataset"] for c in close_due(s, 0)} == set()  # b.base's own periods are still current
+    fold_record(s, child(T + 2 * HOUR_MS, "e2"))
+    assert [(c["dataset"], c["granularity"]) for c in close_due(s, 0)] == [("a.child", "hour")]

@@ -33,16 +33,17 @@ def week() -> list[Event]:
     return generate_week()
 
 
-def run_role(specs, events: list[Event]) -> tuple[list[dict[str, Any]], QualityState]:
+def run_role(specs: dict, events: list[Event]) -> tuple[list[tuple[int, dict[str, Any]]], QualityState]:
+    """Every scorecard with the position in ``events`` at which it was emitted."""
     state = QualityState(specs, lateness_ms=2 * DAY)
-    cards: list[dict[str, Any]] = []
-    for e in events:
+    cards: list[tuple[int, dict[str, Any]]] = []
+    for n, e in enumerate(events):
         if e.letter is None:
             fold_record(state, observe_record(specs[e.dataset], e.record, e.ingest_ms, KEY))
         else:
             fold_letter(state, observe_letter(e.letter, e.offset, e.event_ms))
-        cards += close_due(state, 0)
-    return cards + close_all(state, 0), state
+        cards += [(n, c) for c in close_due(state, 0)]
+    return cards + [(len(events), c) for c in close_all(state, 0)], state
 
 
 # --- the independent computation -------------------------------------------------------------
@@ -56,26 +57,20 @@ def _rank(values: list[int], q: float) -> int | None:
     return min((v for v in set(values) if sum(x <= v for x in values) >= q * len(values)), default=None)
 
 
-def _broken(events: list[Event]) -> dict[int, bool]:
-    """Per raw event (by position): whether its reference was not among the referenced dataset's
-    values ingested before it; absent when the field is empty."""
-    seen: dict[str, set[str]] = defaultdict(set)
-    broken = {}
+def _first_seen(events: list[Event]) -> dict[str, dict[str, int]]:
+    """Per referencing dataset: each referenced value and the position of its first record."""
+    first: dict[str, dict[str, int]] = defaultdict(dict)
     for i, e in enumerate(events):
-        if e.letter is not None:
-            continue
-        if e.dataset in REFERENCES:
-            field, _, _ = REFERENCES[e.dataset]
-            if not _blank(e.record.get(field)):
-                broken[i] = str(e.record[field]).upper() not in seen[e.dataset]
         for dataset, (_, ref_ds, ref_field) in REFERENCES.items():
-            if e.dataset == ref_ds and not _blank(e.record.get(ref_field)):
-                seen[dataset].add(str(e.record[ref_field]).upper())
-    return broken
+            if e.letter is None and e.dataset == ref_ds and not _blank(e.record.get(ref_field)):
+                first[dataset].setdefault(str(e.record[ref_field]).upper(), i)
+    return first
 
 
-def expected(specs, events: list[Event], dataset: str, length: int, start: int,
-             broken: dict[int, bool]) -> dict[str, Any]:
+def expected(specs: dict, events: list[Event], dataset: str, length: int, start: int, closed_at: int,
+             first: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The card's figures; a reference counts as found when its record came before the period
+    closed (``closed_at``: the position of the event after which the card was emitted)."""
     spec = specs[dataset]
     inside = [(i, e) for i, e in enumerate(events) if e.dataset == dataset and start <= e.event_ms < start + length]
     raw = [(i, e) for i, e in inside if e.letter is None]
@@ -89,7 +84,8 @@ def expected(specs, events: list[Event], dataset: str, length: int, start: int,
     key_field = spec.business_key[0]
     hours = {e.event_ms // HOUR for _, e in raw}
     slot = DAY if spec.cadence == "daily" else HOUR
-    checked = [i for i, _ in raw if i in broken]
+    field = REFERENCES.get(dataset, ("",))[0]
+    checked = [str(e.record[field]).upper() for _, e in raw if field and not _blank(e.record.get(field))]
     return {
         "records": records, "complete_records": complete, "failed": failed, "passed": records - failed,
         "required_fields": [sum(1 for _, e in raw if not _blank(e.record.get(f))) for f in spec.required],
@@ -98,7 +94,8 @@ def expected(specs, events: list[Event], dataset: str, length: int, start: int,
         "missing_updates": (length // slot - len(hours) if slot == HOUR else int(not raw)) if slot <= length else 0,
         "duplicate_event_ids": len(raw) - len(firsts),
         "duplicate_business_keys": len(firsts) - len({(e.record[key_field], e.event_ms) for e in firsts.values()}),
-        "consistency": [(len(checked), sum(broken[i] for i in checked))] if dataset in REFERENCES else [],
+        "consistency": [(len(checked), sum(first[dataset].get(v, len(events) + 1) > closed_at for v in checked))]
+        if dataset in REFERENCES else [],
         "dead_letters": sorted((x["stage"], x["reason"], x["rule"]) for x in letters),
     }
 
@@ -119,15 +116,15 @@ def actual(card: dict[str, Any]) -> dict[str, Any]:
 def test_every_figure_of_the_week_matches(specs, week) -> None:
     cards, state = run_role(specs, week)
     assert state.too_late == 0
-    lengths, broken = {"hour": HOUR, "day": DAY}, _broken(week)
-    for card in cards:
+    lengths, first = {"hour": HOUR, "day": DAY}, _first_seen(week)
+    for closed_at, card in cards:
         start = int(card["period_start"].timestamp() * 1000)
-        want = expected(specs, week, card["dataset"], lengths[card["granularity"]], start, broken)
+        want = expected(specs, week, card["dataset"], lengths[card["granularity"]], start, closed_at, first)
         assert actual(card) == want, card["scorecard_id"]
 
 
 def test_the_week_has_every_scorecard_and_its_defects(specs, week) -> None:
-    cards, _ = run_role(specs, week)
+    cards = [c for _, c in run_role(specs, week)[0]]
     days = {(c["dataset"], c["period_start"]) for c in cards if c["granularity"] == "day"}
     assert len(days) == 7 * len(DATASETS)  # the silent population day included
     silent = [c for c in cards if c["granularity"] == "day" and c["records"] == 0]
