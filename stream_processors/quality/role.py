@@ -24,7 +24,7 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, Message, Producer
 
-from govbus.core.catalogue import load_catalogue
+from govbus.core.catalogue import Catalogue, load_catalogue
 from govbus.core.deadletter import load_bus_schema
 from govbus.core.health_server import Health
 from govbus.core.kafka_errors import UNREACHABLE_CLIENT_ERRORS, ClientErrorLatch, client_logger
@@ -33,6 +33,7 @@ from govbus.core.result import Fault
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, topic_names
+from govbus.core.topic_plan import retention_ms
 from govbus.core.topics import value_subject
 from stream_processors.quality.closing import close_due
 from stream_processors.quality.logic import QualityState, fold_letter, fold_record
@@ -69,6 +70,20 @@ class QualitySummary:
                 f"{self.scorecards} scorecards published, {self.too_late} too late for their period")
 
 
+def retained_since(catalogue: Catalogue, started_ms: int) -> dict[str, int]:
+    """Per dataset, the oldest event time whose records its raw topic still fully holds at start
+    (the entry's retention back from now; none for ``forever``)."""
+    return {d: started_ms - ms for d, e in catalogue.entries.items() if (ms := retention_ms(e.retention)) > 0}
+
+
+def complete_only(cards: list[dict[str, Any]], floors: dict[str, int]) -> list[dict[str, Any]]:
+    """The cards of periods the raw topic held whole when the role started: a period older than
+    the retention was partly deleted already, and its recomputed card would replace (by key)
+    the complete one published before the restart."""
+    return [c for c in cards
+            if millis(c["period_start"]) >= floors.get(c["dataset"], -(2 ** 62))]
+
+
 def quality_key(master_key: bytes) -> bytes:
     """The role's own pseudonym key: its pseudonyms match nothing outside it (not an agreement's)."""
     return hmac.new(master_key, b"govbus|quality", hashlib.sha256).digest()
@@ -78,7 +93,9 @@ class QualityRole:
     def __init__(self, settings: GovbusSettings, serde: Serde, metrics: QualityMetrics, health: Health) -> None:
         self.settings, self.serde, self.metrics, self.health = settings, serde, metrics, health
         self.topics = topic_names(settings)
-        self.specs = dataset_qualities(load_catalogue(settings.catalogue_dir), load_schemas(settings.schemas_dir))
+        catalogue = load_catalogue(settings.catalogue_dir)
+        self.specs = dataset_qualities(catalogue, load_schemas(settings.schemas_dir))
+        self.floors = retained_since(catalogue, int(time.time() * 1000))
         self.state = QualityState(self.specs, int(settings.quality_lateness_seconds * 1000),
                                   settings.quality_reference_keys_max)
         self.key = quality_key(pseudonym_master_key(settings))
@@ -126,7 +143,7 @@ class QualityRole:
             observed = ride_out(self.health.watch, lambda batch=messages: self._observe(batch),  # type: ignore[misc]
                                 stop.is_set, on_wait=self.health.beat)
             self._fold(observed)
-            self.pending += close_due(self.state, int(time.time() * 1000))
+            self.pending += complete_only(close_due(self.state, int(time.time() * 1000)), self.floors)
             if self.pending:
                 ride_out(self.health.watch, lambda: self._publish(producer), stop.is_set, on_wait=self.health.beat)
             if messages:

@@ -157,3 +157,16 @@ def test_each_dataset_closes_by_its_own_watermark_and_letters_move_none() -> Non
     assert {c["dataset"] for c in close_due(s, 0)} == set()  # b.base's own periods are still current
     fold_record(s, child(T + 2 * HOUR_MS, "e2"))
     assert [(c["dataset"], c["granularity"]) for c in close_due(s, 0)] == [("a.child", "hour")]
+
+
+def test_after_a_restart_periods_older_than_the_raw_retention_are_not_published_again() -> None:
+    from govbus.core.catalogue import load_catalogue
+    from govbus.core.settings import PROJECT_ROOT
+    from stream_processors.quality.closing import scorecard_id
+    from stream_processors.quality.role import complete_only, retained_since
+
+    floors = retained_since(load_catalogue(PROJECT_ROOT / "catalogue"), T + 7 * DAY_MS)  # 7d retention
+    assert floors["health.case_report"] == T
+    cards = [{"dataset": "health.case_report", "period_start": p, "id": scorecard_id("h", "x", "day", p)}
+             for p in (T - 1, T)]
+    assert [c["period_start"] for c in complete_only(cards, floors)] == [T]
