@@ -17,9 +17,11 @@ from govbus.core.catalogue import (
     Catalogue,
     CatalogueEntry,
     CatalogueError,
+    Problem,
     load_catalogue,
     validate_catalogue,
 )
+from govbus.core.rule_lists import load_rule_lists
 from govbus.core.schemas import DatasetSchema, load_schemas
 from govbus.core.settings import GovbusSettings
 
@@ -59,9 +61,11 @@ def validate() -> None:
     """Check the catalogue against the schemas; exit 1 on any problem.
 
     Every schema has an entry and every entry a schema; every field is classified alike in
-    both; field levels agree with the sharing type and open attribute."""
+    both; field levels agree with the sharing type and open attribute; every entry of a rule
+    list (catalogue/lists: the USCC allow-list) is what its list holds, with a reason and who
+    approved it."""
     catalogue, schemas = _load()
-    problems = validate_catalogue(catalogue, schemas)
+    problems = validate_catalogue(catalogue, schemas) + _rule_list_problems()
     for problem in problems:
         _say(str(problem))
     if problems:
@@ -70,6 +74,15 @@ def validate() -> None:
     fields = sum(len(e.fields) for e in catalogue.entries.values())
     _say(f"OK: {len(catalogue.entries)} catalogue entries, {len(schemas)} schemas, "
          f"{fields} fields classified")
+
+
+def _rule_list_problems() -> list[Problem]:
+    """The rule lists (catalogue/lists: the USCC allow-list) entry by entry."""
+    try:
+        load_rule_lists(GovbusSettings().catalogue_dir)
+    except CatalogueError as exc:
+        return [Problem(exc.file, where, problem) for where, problem in exc.errors]
+    return []
 
 
 @catalogue_app.command("list")

@@ -1,4 +1,5 @@
-"""`govbus demo`: the whole path on the embedded default, with every record accounted for.
+"""`govbus demo`: the whole path on the embedded default, with every record accounted for, and
+the incidents the emergency detector raised from it.
 
 Starts the local stack if needed, generates sample records of every dataset (1,000 12345 work
 orders and a smaller batch of each other dataset, a few of them invalid), runs the processor and
@@ -6,7 +7,10 @@ the pool sink as child processes, imports the records as their provider departme
 waits until every record read has exactly one fate (rejected by the adapter, delivered under the
 shipped agreements, shared with nobody, dead-lettered, or a duplicate) and every delivery is a row
 in its recipient's pool; then prints a summary. Each run uses its own topic prefix and pool, so
-earlier runs never blur the count.
+earlier runs never blur the count. The detector runs beside the processor over the same raw
+topics; the demo plants a fire-alarm burst and a gas-leak call among the records
+(producers/synthetic/scenario.py) and lists the incidents raised (commands/demo_incidents.py).
+With ``--serve`` the detector keeps running and the live feed serves them until Ctrl-C.
 """
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import typer
 from rich.console import Console
@@ -25,6 +31,7 @@ from rich.table import Table
 
 from commands.acl_cmd import sync_prefix
 from commands.demo_counts import PROCESS_OUTCOMES, DemoCounts, distinct_keys, pool_rows, processed_counts, topic_count
+from commands.demo_incidents import DETECT_ARGS, incidents_table, planted_found, wait_incidents, wait_ready
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
 from commands.roles import as_identity, publisher_identity
@@ -34,7 +41,8 @@ from govbus.core.identities import Service
 from govbus.core.schemas import load_schemas
 from govbus.core.settings import GovbusSettings, connection_env, topic_names
 from producers.files.main import ImportRequest, import_file
-from producers.synthetic.generate import records
+from producers.synthetic.generate import DEFAULT_NOW, records
+from producers.synthetic.scenario import PLANTED_INCIDENTS, planted
 
 # The demo itself connects as bus-admin: it grants its run's ACLs (its own topic prefix) and
 # counts every topic. Each role it runs connects as its own identity (commands/roles.py).
@@ -71,6 +79,7 @@ def generate_files(settings: GovbusSettings, count: int, seed: int, workdir: Pat
     counts = {}
     for dataset, schema in sorted(schemas.items()):
         batch = list(records(dataset, count if dataset == MAIN_DATASET else max(count // 5, 1), seed))
+        batch += planted(dataset, seed, DEFAULT_NOW)  # what the detector should find
         (workdir / f"{dataset}.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in batch), encoding="utf-8")
         counts[dataset] = DemoCounts(dataset, schema.key_field, [str(r.get(schema.key_field)) for r in batch])
@@ -112,31 +121,56 @@ def _wait_accounted(settings: GovbusSettings, counts: dict[str, DemoCounts], tim
         time.sleep(0.5)
 
 
+@dataclass
+class DemoRun:
+    """What one demo run did: every dataset's counts and the incidents the detector raised."""
+
+    counts: dict[str, DemoCounts]
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    workdir: Path | None = None
+
+    @property
+    def planted_missing(self) -> list[tuple[str, str]]:
+        found = planted_found(self.incidents)
+        return [p for p in PLANTED_INCIDENTS if p not in found]
+
+
+# Called with the finished run before the children stop (``--serve`` keeps them running in it).
+Hold = Callable[[DemoRun, GovbusSettings, list[subprocess.Popen], list[Path]], None]
+
+
 def run_demo(settings: GovbusSettings, count: int, seed: int, timeout: float,
-             workdir: Path) -> dict[str, DemoCounts]:
-    """Run generated records of every dataset through processor and sink child processes.
-    Uses ``settings.topic_prefix`` when set, else a fresh one, so runs never mix."""
+             workdir: Path, hold: Hold | None = None) -> DemoRun:
+    """Run generated records of every dataset through processor, sink and detector child
+    processes. Uses ``settings.topic_prefix`` when set, else a fresh one, so runs never mix."""
     if not settings.topic_prefix:
         settings = settings.model_copy(update={"topic_prefix": f"demo_{uuid.uuid4().hex[:8]}"})
     # Groups of this run's own: the ACLs granted for the run name them (acl_cmd.role_groups).
     prefix = settings.topic_prefix
     settings = settings.model_copy(update={"processor_group": f"{prefix}-processor", "sink_group": f"{prefix}-sink"})
-    counts = generate_files(settings, count, seed, workdir)
+    run = DemoRun(generate_files(settings, count, seed, workdir), workdir=workdir)
     metrics_port = free_port()
-    logs = [workdir / "process.log", workdir / "sink.log"]
+    logs = [workdir / "process.log", workdir / "sink.log", workdir / "detect.log"]
     _note(sync_prefix(settings, "govbus demo: this run's topic prefix"))
-    processor, sink = (as_identity(settings, role) for role in (Service.PROCESSOR, Service.SINK))
+    processor, sink, detector = (as_identity(settings, role) for role in (Service.PROCESSOR, Service.SINK,
+                                                                          Service.DETECTOR))
     children = [_start(["process"], _child_env(processor, metrics_port), logs[0]),
                 # Its /metrics on a free port: listed for the stack's Prometheus like the processor's.
                 _start(["sink", "--all"], _child_env(sink, 0), logs[1])]
     try:
-        _wait_processor(f"http://127.0.0.1:{metrics_port}/readyz", children, logs, timeout)
-        _import_all(settings, workdir, counts)
-        _wait_accounted(settings, counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
+        _wait_processor(f"http://127.0.0.1:{metrics_port}/readyz", children, logs[:2], timeout)
+        # Once the processor has created the raw topics, which the detector subscribes to.
+        children.append(_start(DETECT_ARGS, _child_env(detector, 0) | {"GOVBUS_STATE_DIR": str(workdir / "detect")},
+                               logs[2]))
+        _import_all(settings, workdir, run.counts)
+        _wait_accounted(settings, run.counts, timeout, f"http://127.0.0.1:{metrics_port}/metrics", children, logs)
+        run.incidents = wait_incidents(settings, timeout, lambda: _check_alive(children, logs))
+        if hold is not None:
+            hold(run, settings, children, logs)
     finally:
         _stop(children)
         _note(sync_prefix(settings, "govbus demo finished", withdraw=True))
-    return counts
+    return run
 
 
 def _wait_processor(ready_url: str, children: list[subprocess.Popen], logs: list[Path], timeout: float) -> None:
@@ -178,21 +212,55 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 def demo_cmd(count: int = typer.Option(1000, help="Work orders; every other dataset gets a fifth as many."),
              seed: int = typer.Option(1),
-             timeout: float = typer.Option(180.0, help="Seconds to wait for every record.")) -> None:
-    """Run sample records of every dataset through the bus and account for every one."""
+             timeout: float = typer.Option(180.0, help="Seconds to wait for every record."),
+             serve: bool = typer.Option(False, "--serve", help="Keep the detector running and serve the live "
+                                        "feed of the incidents (prints its URL) until Ctrl-C.")) -> None:
+    """Run sample records of every dataset through the bus, account for every one, and list the
+    incidents the emergency detector raised from them."""
     started = time.monotonic()
     settings = with_endpoints(GovbusSettings(), identity=DEMO_IDENTITY, start_stack=True)
     workdir = Path(tempfile.mkdtemp(prefix="govbus-demo-"))
     if "pool_url" not in settings.model_fields_set:
         # A pool of this run's own, so the summary counts this run's rows only.
         settings = settings.model_copy(update={"pool_url": f"sqlite:///{workdir / 'pool.db'}"})
-    counts = run_demo(settings, count, seed, timeout, workdir)
-    console.print(summary_table(counts, time.monotonic() - started, settings.pool_url))
-    if not all(c.accounted for c in counts.values()):
+
+    def report(run: DemoRun, run_settings: GovbusSettings, children: list[subprocess.Popen],
+               logs: list[Path]) -> None:
+        console.print(summary_table(run.counts, time.monotonic() - started, settings.pool_url))
+        console.print(incidents_table(run.incidents))
+        if serve and all(c.accounted for c in run.counts.values()):
+            _serve_feed(run_settings, workdir, children, logs)
+
+    run = run_demo(settings, count, seed, timeout, workdir, hold=report)
+    if not all(c.accounted for c in run.counts.values()):
         console.print(f"[red]not every record is accounted for[/red]; logs in {workdir}")
         raise typer.Exit(1)
-    total = sum(c.read for c in counts.values())
-    console.print(f"every one of {total} records accounted for; files and logs in {workdir}")
+    if run.planted_missing:
+        console.print(f"[red]the detector did not raise {run.planted_missing}[/red]; its log: {workdir / 'detect.log'}")
+        raise typer.Exit(1)
+    total = sum(c.read for c in run.counts.values())
+    console.print(f"every one of {total} records accounted for; {len(run.incidents)} incidents raised; "
+                  f"files and logs in {workdir}")
+
+
+def _serve_feed(settings: GovbusSettings, workdir: Path, children: list[subprocess.Popen],
+                logs: list[Path]) -> None:
+    """`govbus serve-feed` over this run's incidents until Ctrl-C (the detector keeps running)."""
+    port = free_port()
+    logs.append(workdir / "feed.log")
+    feed = as_identity(settings, Service.FEED)
+    children.append(_start(["serve-feed", "--port", str(port)], _child_env(feed, 0), logs[-1]))
+    url = f"http://127.0.0.1:{port}/"
+    if not wait_ready(url + "readyz", 120, lambda: _check_alive(children, logs)):
+        console.print(f"[red]the feed did not become ready[/red]; its log: {logs[-1]}")
+        return
+    console.print(f"live feed: {url}  (Ctrl-C stops the demo)")
+    try:
+        while True:
+            _check_alive(children, logs)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping")
 
 
 def summary_table(counts: dict[str, DemoCounts], seconds: float, pool_url: str) -> Table:

@@ -62,17 +62,19 @@ def detect_cmd(partitions: int = typer.Option(3, help="Partitions of the interna
 @incident_app.command("list")
 def list_cmd(all_states: bool = typer.Option(False, "--all", help="Include resolved incidents.")) -> None:
     """The newest version of each incident."""
+    from govbus.core.regions import load_region_table
     from govbus.core.serde import Serde
     from stream_processors.detect.feed import read_incidents
 
     settings = with_endpoints(GovbusSettings(), identity=INCIDENT_IDENTITY)
     incidents = read_incidents(settings, Serde.from_settings(settings)).values()
-    table = Table("grade", "state", "v", "opened", "title")
+    places = load_region_table()
+    table = Table("grade", "state", "v", "opened", "title", "place")
     table.add_column("incident", overflow="fold")  # whole, so that operators can copy it
     for i in sorted(incidents, key=lambda r: r["opened_at"]):
         if all_states or i["state"] != "resolved":
             table.add_row(i["grade"], i["state"], str(i["version"]), f"{i['opened_at']:%Y-%m-%d %H:%M}",
-                          i["title"], i["incident_id"])
+                          i.get("title_zh") or i["title"], places.label(i["region_code"]), i["incident_id"])
     console.print(table)
 
 

@@ -1,81 +1,45 @@
-"""`govbus dlq list | show | redrive`: a department's rejects, why, and sending them back.
+"""`govbus dlq list | show | redrive | export | resend`: a department's rejects, why, and sending
+them back.
 
 Re-drive sends a letter's original bytes back to the raw topic, where the processor re-applies
-the rules and agreements in force now; each re-drive is recorded on ``audit.redrives`` and, with
-the operator's note, as an action of the identity the command connects as on the audit chain
-(commands/operator_actions.py). ``show`` prints a person's record: it is recorded as a view,
-and printed masked by the dataset's field tags (commands/dlq_view.py).
+the rules and agreements in force now; export writes letters as editable JSON and resend sends
+the corrected records back (commands/dlq_export.py, dlq_resend.py). Each re-drive or resend is
+recorded on ``audit.redrives`` and, with the operator's note, as an action of the identity the
+command connects as on the audit chain (commands/dlq_io.py, operator_actions.py). ``show`` prints
+a person's record: it is recorded as a view, and printed masked by the dataset's field tags
+(commands/dlq_view.py).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any
 
 import typer
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from commands.dlq_view import letter_lines, masked_message
-from commands.endpoints import with_endpoints
+from commands.dlq_export import Decoded, export_entry, sees_clear, write_export
+from commands.dlq_io import DLQ_IDENTITY, Redriver, letter_ids, read_letters, setup
+from commands.dlq_resend import Correction, corrected_record, parse_line
+from commands.dlq_view import letter_lines, masked_message, original_value_text
+from commands.exits import DAMAGED_INPUT, REFUSED, STOPPED_PART_WAY, Failure
 from commands.names import known_dataset
 from commands.operator_actions import NOTE, checked_note, open_log, publish, record_persons
-from govbus.core import identities
 from govbus.core.actions import Act, action_record
-from govbus.core.deadletter import DistinctLetters, load_bus_schema, redrivable, redrive_headers, stage_of
-from govbus.core.kafka_admin import create_planned_topics
-from govbus.core.result import Fault, Ok
+from govbus.core.deadletter import DistinctLetters, redrivable, stage_of
+from govbus.core.result import Ok
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
-from govbus.core.settings import GovbusSettings, kafka_config, topic_names
-from govbus.core.topic_plan import bus_topics, spec_of
+from govbus.core.settings import GovbusSettings, topic_names
 from govbus.core.topics import value_subject
 
-# bus-admin on the local stack unless GOVBUS_KAFKA_USER names an operator (op.<name>, whose ACLs
-# allow exactly this: read dead letters, re-drive to raw topics, record its actions).
-DLQ_IDENTITY = identities.ADMIN
+__all__ = ["DLQ_IDENTITY", "dlq_app", "read_letters"]
 
-dlq_app = typer.Typer(help="Dead letters: list, explain and re-drive a dataset's rejects.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters: list, explain, re-drive, export and resend a dataset's rejects.",
+                      no_args_is_help=True)
 console = Console()
-
-
-def read_letters(settings: GovbusSettings, serde: Serde, topic: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Every letter on ``topic`` (partition 0..n) from the beginning to the current end."""
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": "govbus-dlq-reader"}))
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
-            return
-        for partition in meta.partitions:
-            yield from _read_partition(consumer, serde, topic, partition)
-    finally:
-        consumer.close()
-
-
-def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int) -> Iterator[tuple[int, dict]]:
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-    consumer.assign([TopicPartition(topic, partition, low)])
-    offset = low
-    while offset < high:
-        message = consumer.poll(5)
-        if message is None or message.error():
-            continue
-        position = message.offset()
-        assert position is not None  # a message without an error has its offset
-        offset = position + 1
-        decoded = serde.decode(message.value())
-        letter = (decoded.value if not isinstance(decoded, Fault)
-                  else {"reason": "unreadable letter", "message": decoded.message})
-        yield position, letter
-
-
-def _setup(dataset: str) -> tuple[GovbusSettings, Serde, str]:
-    settings = GovbusSettings()
-    known_dataset(settings, dataset)
-    settings = with_endpoints(settings, identity=DLQ_IDENTITY)
-    return settings, Serde.from_settings(settings), topic_names(settings).dlq(dataset)
 
 
 def letter_row(offset: int, letter: dict[str, Any]) -> tuple[str, ...]:
@@ -97,7 +61,7 @@ def list_cmd(dataset: str, reason: str | None = typer.Option(None),
              stage: str | None = typer.Option(None, help="Only letters of this stage: adapter, process or sink."),
              limit: int = typer.Option(50)) -> None:
     """The dataset's dead letters: offset, stage, when, reason, rule, field, message, source."""
-    settings, serde, topic = _setup(dataset)
+    settings, serde, topic = setup(dataset)
     table = Table(title=f"{topic}")
     for column in ("offset", "stage", "first seen", "reason", "rule", "field", "message", "source"):
         table.add_column(column, overflow="fold")
@@ -117,7 +81,7 @@ def show_cmd(dataset: str, offset: int, note: str = NOTE) -> None:
     """One letter in full, its original record masked by the dataset's field tags (recorded as a
     view of the person's record)."""
     note = checked_note(note)
-    settings, serde, topic = _setup(dataset)
+    settings, serde, topic = setup(dataset)
     log = open_log(settings)
     letter = next((found for o, found in read_letters(settings, serde, topic) if o == offset), None)
     if letter is None:
@@ -125,7 +89,7 @@ def show_cmd(dataset: str, offset: int, note: str = NOTE) -> None:
         raise typer.Exit(1)
     event_ids, subjects = record_persons(settings, serde, dataset, letter.get("original_value"))
     publish(log, [action_record(Act.DLQ_VIEW, note, f"{topic}@{offset}", datetime.now(timezone.utc),
-                                dataset=dataset, event_ids=event_ids or _ids(letter), subjects=subjects)])
+                                dataset=dataset, event_ids=event_ids or letter_ids(letter), subjects=subjects)])
     original = letter.get("original_value")
     decoded = serde.decode(original) if isinstance(original, bytes) and original else None
     record = decoded.value if isinstance(decoded, Ok) and isinstance(decoded.value, dict) else None
@@ -142,50 +106,142 @@ def redrive_cmd(dataset: str, reason: str | None = typer.Option(None, help="Only
     """Send letters back to the raw topic to be processed again under today's rules; each
     re-drive is an action of the identity connected (GOVBUS_KAFKA_USER) on the audit chain."""
     note = checked_note(note)
-    settings, serde, topic = _setup(dataset)
-    operator, log, actions = settings.kafka_user, open_log(settings), []
-    names = topic_names(settings)
-    raw, audit_topic = names.raw(dataset), names.audit_redrives
-    # Created as planned (one partition, kept forever) rather than left to auto-creation.
-    create_planned_topics(AdminClient(kafka_config(settings, "admin")),
-                          [spec_of(settings, bus_topics(settings), audit_topic)])
-    serde.prepare(value_subject(audit_topic), load_bus_schema(settings.schemas_dir, "govbus.bus.Redrive"))
-    producer = Producer(kafka_config(settings, "producer"))
+    settings, serde, topic = setup(dataset)
+    log = open_log(settings)
+    redriver = Redriver(settings, serde, topic, note).open(dataset)
     sent = skipped = 0
     for dlq_offset, letter in DistinctLetters().of(read_letters(settings, serde, topic)):  # each letter once
         if (reason and letter.get("reason") != reason) or (offset and dlq_offset not in offset):
             continue
-        refusal = redrivable(letter, raw)
+        refusal = redrivable(letter, redriver.raw)
         if refusal is not None:
             skipped += 1
             console.print(f"offset {dlq_offset}: not re-driven: {refusal.message}")
             continue
-        # (str, bytes) pairs are a header form produce() takes; the stub's list is invariant.
-        producer.produce(raw, letter["original_value"], letter.get("original_key"),
-                         headers=redrive_headers(letter, dlq_offset))  # type: ignore[arg-type]
-        producer.produce(audit_topic,
-                         serde.encode(value_subject(audit_topic), _audit(letter, topic, dlq_offset, raw, operator)))
-        actions.append(_redrive_action(settings, serde, letter, f"{topic}@{dlq_offset}", raw, note))
+        redriver.send(letter, dlq_offset, letter["original_value"])
         sent += 1
-    if producer.flush(60):
+    if not redriver.flushed():
         raise typer.Exit(2)
-    publish(log, actions)
-    console.print(f"re-drove {sent} letters to {raw} as {operator}; {skipped} could not be re-driven")
+    publish(log, redriver.actions)
+    console.print(f"re-drove {sent} letters to {redriver.raw} as {settings.kafka_user}; "
+                  f"{skipped} could not be re-driven")
 
 
-def _ids(letter: dict[str, Any]) -> list[str]:
-    return [str(letter["event_id"])] if letter.get("event_id") else []
+def _decoded(serde: Serde, letter: dict[str, Any], tags: dict) -> Decoded:
+    original = letter.get("original_value")
+    decoded = serde.decode(original) if isinstance(original, bytes) and original else None
+    if isinstance(decoded, Ok) and isinstance(decoded.value, dict):
+        return Decoded(decoded.value)
+    return Decoded(None, original_value_text(original, None, tags) if isinstance(original, bytes) else None)
 
 
-def _redrive_action(settings: GovbusSettings, serde: Serde, letter: dict[str, Any], target: str, raw: str,
-                    note: str) -> dict[str, Any]:
+@dlq_app.command("export")
+def export_cmd(dataset: str, out: Path = typer.Option(..., "--out", help="The JSON-lines file to write."),
+               reason: str | None = typer.Option(None, help="Only letters with this reason."),
+               note: str = NOTE) -> None:
+    """Write the dataset's dead letters as editable JSON, one a line, for `dlq resend`: in clear
+    for the owning department's identity, masked by the field tags (and recorded as views) for
+    any other."""
+    note = checked_note(note)
+    settings, serde, topic = setup(dataset)
+    schema = load_schemas(settings.schemas_dir)[dataset]
+    raw, entries, views = topic_names(settings).raw(dataset), [], []
+    for offset, letter in DistinctLetters().of(read_letters(settings, serde, topic)):
+        if reason and letter.get("reason") != reason:
+            continue
+        clear = sees_clear(settings.kafka_user, letter.get("owner_department"))
+        entries.append(export_entry(topic, offset, letter, _decoded(serde, letter, schema.tags),
+                                    schema.tags, clear, raw))
+        if not clear:  # the owner reads its own records; anyone else's reading is on the record
+            views.append(_view(settings, serde, letter, f"{topic}@{offset}", note))
+    if views:
+        publish(open_log(settings), views)
+    try:
+        write_export(out, entries)
+    except OSError as exc:
+        raise Failure(REFUSED, f"cannot write {out}: {exc.strerror or exc}") from exc
+    masked = "masked by the field tags" if views else "in clear (the owning department's identity)"
+    console.print(f"exported {len(entries)} letters of {topic} to {out}, {masked}", highlight=False)
+
+
+def _view(settings: GovbusSettings, serde: Serde, letter: dict[str, Any], target: str, note: str) -> dict:
     event_ids, subjects = record_persons(settings, serde, letter["dataset"], letter.get("original_value"))
-    return action_record(Act.DLQ_REDRIVE, note, target, datetime.now(timezone.utc), dataset=letter["dataset"],
-                         event_ids=event_ids or _ids(letter), subjects=subjects,
-                         details={"target_topic": raw, "letter_reason": letter.get("reason", "")})
+    return action_record(Act.DLQ_VIEW, note, target, datetime.now(timezone.utc), dataset=letter["dataset"],
+                         event_ids=event_ids or letter_ids(letter), subjects=subjects,
+                         details={"export": "true"})
 
 
-def _audit(letter: dict[str, Any], topic: str, dlq_offset: int, raw: str, operator: str) -> dict[str, Any]:
-    return {"dataset": letter["dataset"], "dlq_topic": topic, "dlq_offset": dlq_offset,
-            "event_id": letter.get("event_id"), "reason": letter.get("reason", ""), "target_topic": raw,
-            "operator": operator, "redriven_at": datetime.now(timezone.utc)}
+def _read_corrections(path: Path) -> tuple[list[Correction], list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise Failure(REFUSED, f"{path}: no such file; write one with `govbus dlq export`") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(DAMAGED_INPUT, f"{path}: cannot be read: {exc}") from exc
+    fixes, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parsed = parse_line(number, line)
+        if isinstance(parsed, str):
+            problems.append(parsed)
+        elif parsed is not None:
+            fixes.append(parsed)
+    return fixes, problems
+
+
+@dlq_app.command("resend")
+def resend_cmd(letters: Path = typer.Argument(..., help="A file written by `govbus dlq export`, corrected."),
+               note: str = NOTE) -> None:
+    """Send the corrected records of an export back to their raw topics as re-drives of their
+    letters (lineage names the letter); nothing is sent unless every line is sound."""
+    note = checked_note(note)
+    fixes, problems = _read_corrections(letters)
+    datasets = sorted({fix.dataset for fix in fixes})
+    for dataset in datasets:
+        known_dataset(GovbusSettings(), dataset)
+    if len(datasets) > 1:
+        problems.append(f"{letters}: letters of {', '.join(datasets)}: resend one dataset's export at a time")
+    if problems or not fixes:
+        for problem in problems or [f"{letters}: no letters in the file"]:
+            console.print(problem, markup=False, highlight=False, soft_wrap=True)
+        raise Failure(REFUSED, f"nothing was sent: {len(problems)} line(s) to fix in {letters}")
+    _resend(datasets[0], fixes, note)
+
+
+def _resend(dataset: str, fixes: list[Correction], note: str) -> None:
+    settings, serde, topic = setup(dataset)
+    schema = load_schemas(settings.schemas_dir)[dataset]
+    wanted = {fix.offset for fix in fixes if fix.dlq_topic == topic}
+    letters = {o: letter for o, letter in read_letters(settings, serde, topic) if o in wanted}
+    raw, now, ready, problems = topic_names(settings).raw(dataset), datetime.now(timezone.utc), [], []
+    for fix in fixes:
+        letter = letters.get(fix.offset) if fix.dlq_topic == topic else None
+        if letter is None:
+            problems.append(f"{fix.where}: no such letter on {topic}")
+            continue
+        result = corrected_record(fix, letter, _decoded(serde, letter, schema.tags).record, schema, raw, now)
+        if isinstance(result, str):
+            problems.append(result)
+        else:
+            ready.append((fix, letter, result.value))
+    if problems:
+        for problem in problems:
+            console.print(problem, markup=False, highlight=False, soft_wrap=True)
+        raise Failure(REFUSED, f"nothing was sent: {len(problems)} line(s) to fix")
+    _send(settings, serde, topic, dataset, note, ready)
+
+
+def _send(settings: GovbusSettings, serde: Serde, topic: str, dataset: str, note: str,
+          ready: list[tuple[Correction, dict[str, Any], dict[str, Any]]]) -> None:
+    log = open_log(settings)
+    redriver = Redriver(settings, serde, topic, note).open(dataset)
+    schema = load_schemas(settings.schemas_dir)[dataset]
+    subject = value_subject(redriver.raw)
+    serde.prepare(subject, schema.schema)
+    for fix, letter, record in ready:
+        redriver.send(letter, fix.offset, serde.encode(subject, record), {"corrected": "true"})
+    if not redriver.flushed():
+        raise Failure(STOPPED_PART_WAY, f"the broker did not acknowledge every record within a minute; "
+                      f"consume {redriver.raw} before resending (the processor drops repeated event ids)")
+    publish(log, redriver.actions)
+    console.print(f"resent {len(ready)} corrected records to {redriver.raw} as {settings.kafka_user}",
+                  highlight=False)

@@ -87,8 +87,12 @@ def scrubbed_prefix(data: bytes, limit: int = PREFIX_BYTES) -> str:
     """The printable prefix of bytes that do not decode, personal data masked."""
     text = data[:limit].decode("utf-8", errors="replace")
     printable = "".join(ch if ch.isprintable() else "·" for ch in text)
-    scrubbed = scrub_strict(printable)
-    return _LONG_DIGITS.sub(lambda m: masking.mask(m.group(), 3, 2) or "", scrubbed)
+    return cut_long_digits(scrub_strict(printable))
+
+
+def cut_long_digits(text: str) -> str:
+    """Long runs of digits masked: an ID with a wrong check character is no ID to a detector."""
+    return _LONG_DIGITS.sub(lambda m: masking.mask(m.group(), 3, 2) or "", text)
 
 
 def _json_row(data: bytes) -> Any:

@@ -36,5 +36,12 @@ def serve_feed_cmd(host: str = typer.Option("127.0.0.1",
     settings = with_endpoints(GovbusSettings(), identity=FEED_IDENTITY, check=False)
     # The line is read by scripts and tests to find the port when 0 was asked: keep its shape. A
     # port in use, or a refusal no retry fixes, is one line from commands.world.
-    asyncio.run(serve_feed(settings, host, port,
-                           on_listening=lambda url: console.print(f"feed listening on {url}", soft_wrap=True)))
+    from commands.exits import REFUSED, Failure
+    from consumers.feed.webhooks import WebhookSecretMissing
+    from govbus.core.catalogue import CatalogueError
+
+    try:
+        asyncio.run(serve_feed(settings, host, port,
+                               on_listening=lambda url: console.print(f"feed listening on {url}", soft_wrap=True)))
+    except (WebhookSecretMissing, CatalogueError) as exc:  # webhooks configured wrong: fix and restart
+        raise Failure(REFUSED, f"serve-feed: {exc}") from exc

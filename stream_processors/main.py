@@ -20,6 +20,7 @@ from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out
 from govbus.core.probes import start_role_health, wait_for_broker
 from govbus.core.result import Fault
+from govbus.core.rule_lists import load_rule_lists
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, signing_key_pem, topic_names
@@ -84,7 +85,7 @@ def build_pipeline(settings: GovbusSettings, health: Health | None = None, metri
         audit_schema=load_bus_schema(settings.schemas_dir, "govbus.bus.AuditDelivery"),
         audit_key=audit_key(master_key),
         seen=SeenEvents(settings.dedup_horizon_seconds, settings.dedup_max_entries),
-        signing_key=load_signer(settings))
+        signing_key=load_signer(settings), rule_lists=load_rule_lists(settings.catalogue_dir))
     if health is None:
         pipeline.prepare()
     else:  # the registry may be down at start: wait for it like for any outage

@@ -18,6 +18,7 @@ from govbus.core.lag import event_age
 from govbus.core.logs import dead_letter_line
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
+from govbus.core.rule_lists import NO_LISTS, RuleLists
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
 from govbus.core.signing import Signable, SigningKey, sign_deliveries
@@ -66,11 +67,13 @@ class Pipeline:
     # Signs every delivery (govbus.core.signing); None only where signing is switched off
     # (GOVBUS_SIGN_DELIVERIES=false, for the benchmark) and in tests of other steps.
     signing_key: SigningKey | None = None
+    # The catalogue's rule lists (USCC allow-list), bound into the clean plans.
+    rule_lists: RuleLists = NO_LISTS
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
         for dataset, schema in self.schemas.items():
-            self.clean_plans[dataset] = compile_clean_plan(schema)
+            self.clean_plans[dataset] = compile_clean_plan(schema, self.rule_lists)
             self.id_fields[dataset] = tuple(n for n, t in schema.tags.items() if t.pii == "resident_id")
             self.serde.prepare(value_subject(self.topics.raw(dataset)), schema.schema)
             self.serde.prepare(value_subject(self.topics.dlq(dataset)), self.dead_letter_schema)

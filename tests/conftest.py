@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -236,3 +237,18 @@ def postgres_url() -> Iterator[str]:
 def unique() -> str:
     """A short unique suffix, so that each test has its own topics and consumer groups."""
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _stop_leftover_probers() -> Iterator[None]:
+    """Health probers a module's in-process roles started stop when the module ends: otherwise
+    they poll the broker and registry for the rest of the session (a prober decompressing a
+    registry answer beside tracemalloc once crashed the whole run)."""
+    from govbus.core.health_server import Prober
+
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        if isinstance(thread, Prober):
+            thread.stop.set()
+            thread.watch.changed.set()  # wakes it from its interval wait

@@ -11,11 +11,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from prometheus_client import Gauge
 
-from consumers.feed.logic import GRADES, STATES, IncidentBoard, IncidentFilter, incident_view, stream_event
+from consumers.feed.logic import GRADES, STATES, Change, IncidentBoard, IncidentFilter, incident_view, stream_event
 from govbus.core.incident_age import unacknowledged_ages
 from govbus.core.metrics import Metrics, new_metrics
 
@@ -72,6 +72,7 @@ class FeedHub:
         self.consumer_alive = False
         self.error: BaseException | None = None
         self._subscribers: set[Subscriber] = set()
+        self.listeners: list[Callable[[Change], None]] = []  # e.g. the webhook notifier
         self._stop_requested = False
         self._done: asyncio.Future[None] | None = None
 
@@ -84,6 +85,8 @@ class FeedHub:
             return
         if self.replayed:  # replayed history would swamp the latency histogram with old times
             self._observe_latency(incident)
+            for listener in self.listeners:  # live changes only: history was notified when it happened
+                listener(change)
         for sub in list(self._subscribers):
             event = stream_event(sub.filter, change)
             if event is not None:

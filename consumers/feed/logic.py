@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
+from govbus.core.regions import RegionTable, load_region_table
+
 GRADES = ("I", "II", "III", "IV")
 STATES = ("open", "acknowledged", "escalated", "resolved")
 CATEGORIES = ("natural_disaster", "accident_disaster", "public_health", "social_security")
@@ -159,6 +161,13 @@ def _iso(millis: int | None) -> str | None:
     return datetime.fromtimestamp(millis / 1000, timezone.utc).isoformat(timespec="seconds")
 
 
+def place_view(region_code: str, places: RegionTable | None = None) -> dict[str, Any]:
+    """How a region reads: ``label`` 福建省 福州市 鼓楼区 (350102), its own ``name``, the ``path``."""
+    place = (places or load_region_table()).place(region_code)
+    return {"code": place.code, "name": place.name, "path": place.path, "label": place.label,
+            "known": place.known}
+
+
 def incident_view(incident: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON view model of one incident: the record's fields plus display labels."""
     times = {k: _millis(incident.get(k)) for k in ("opened_at", "updated_at", "resolved_at")}
@@ -172,6 +181,9 @@ def incident_view(incident: Mapping[str, Any]) -> dict[str, Any]:
         "state": incident["state"], "state_label": STATE_VIEW[incident["state"]],
         "region_code": incident["region_code"], "dataset": incident["dataset"],
         "title": incident["title"], "summary": incident["summary"],
+        # Versions from before title_zh existed read in English only.
+        "title_zh": incident.get("title_zh") or incident["title"], "summary_zh": incident.get("summary_zh") or "",
+        "place": place_view(incident["region_code"]),
         **{f"{k}_ms": v for k, v in times.items()}, **{k: _iso(v) for k, v in times.items()},
         "triggering_event_ids": list(incident.get("triggering_event_ids") or []),
         "matched_terms": list(incident.get("matched_terms") or []),

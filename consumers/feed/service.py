@@ -7,11 +7,14 @@ import signal
 import threading
 from typing import Any, Callable
 
+import aiohttp
 from aiohttp import web
 
 from consumers.feed.consumer import IncidentConsumer
 from consumers.feed.hub import FeedHub
 from consumers.feed.web import build_app
+from consumers.feed.webhook_logic import load_webhooks
+from consumers.feed.webhooks import WebhookNotifier, sender_for
 from govbus.core.lag_gauges import LagGauges
 from govbus.core.metrics_endpoint import announce, publish_target
 from govbus.core.outage import Service
@@ -56,6 +59,16 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     """Serve until SIGINT/SIGTERM; raise when the consumer fails on a broker or registry fault."""
     loop = asyncio.get_running_loop()
     hub = FeedHub()
+    hooks = load_webhooks(settings.catalogue_dir)  # CatalogueError: the command says what is wrong
+    webhook_session = aiohttp.ClientSession() if hooks else None
+    notifier = None
+    if webhook_session is not None:
+        try:
+            notifier = WebhookNotifier(hooks, sender_for(settings, webhook_session, hooks, hub.metrics.base.registry))
+        except BaseException:
+            await webhook_session.close()
+            raise
+        hub.listeners.append(notifier.on_change)
     # /readyz: broker and registry reachable, and the incidents read up to their end once.
     health = start_role_health(settings, "feed", hub.metrics.base.registry, (Service.BROKER, Service.REGISTRY),
                                lag_known=lambda: hub.replayed, serve=False)
@@ -85,5 +98,8 @@ async def serve_feed(settings: GovbusSettings, host: str, port: int,
     finally:
         stop.set()
         await runner.cleanup()
+        if notifier is not None and webhook_session is not None:
+            await notifier.drain(5.0)  # deliveries in flight get a moment; their retries do not
+            await webhook_session.close()
         if thread.ident is not None:  # not started when the port could not be bound
             await asyncio.to_thread(thread.join, 10)

@@ -3,6 +3,7 @@
     GET /                     the live page (static/index.html; no CDN: command rooms are offline)
     GET /api/incidents        latest version of each incident, filtered and sorted, as JSON
     GET /api/stream           Server-Sent Events: a snapshot, then each change as it happens
+    GET /api/overview         counts by grade and category, region tree, last 24 h, sparklines
     GET /healthz              200 while the consumer runs, 503 once it failed
     GET /readyz               200 when broker and registry answer and the incidents are replayed;
                               503 naming what is not ready (govbus.core.health)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from consumers.feed.hub import FeedHub
 from consumers.feed.logic import FilterError, IncidentFilter, parse_filter
+from consumers.feed.overview import overview
 from govbus.core.health_server import Health
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -44,6 +47,7 @@ def build_app(hub: FeedHub, heartbeat_seconds: float = HEARTBEAT_SECONDS,
     app.router.add_get("/", index)
     app.router.add_get("/api/incidents", incidents)
     app.router.add_get("/api/stream", stream)
+    app.router.add_get("/api/overview", overview_api)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
@@ -76,6 +80,11 @@ async def index(request: web.Request) -> web.FileResponse:
 
 async def incidents(request: web.Request) -> web.Response:
     return _json(request.app[HUB].snapshot(_filter(request)))
+
+
+async def overview_api(request: web.Request) -> web.Response:
+    """The operator's overview of what the filter lets this viewer see (consumers/feed/overview.py)."""
+    return _json(overview(request.app[HUB].board.select(_filter(request)), int(time.time() * 1000)))
 
 
 async def healthz(request: web.Request) -> web.Response:

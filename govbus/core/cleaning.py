@@ -12,10 +12,12 @@ empty once trimmed. The first fault wins and names its field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from govbus.core.identifiers import check_mobile, check_plate, check_region_code, check_resident_id, check_uscc
 from govbus.core.result import Fault, Ok
+from govbus.core.rule_lists import NO_LISTS, USCC_ALLOW, RuleLists
 from govbus.core.schemas import DatasetSchema
 from govbus.core.text_rules import TextRule, check_strings, holds_maps, holds_strings, key_fields_of, text_rule_of
 
@@ -52,10 +54,18 @@ def _is_string(avro_type: Any) -> bool:
                                      and "logicalType" not in avro_type)
 
 
-def compile_clean_plan(schema: DatasetSchema) -> CleanPlan:
+def validators_with(lists: RuleLists) -> dict[str, Validator]:
+    """``VALIDATOR_BY_PII`` with the catalogue's lists bound in (the USCC allow-list, and the
+    file a dead letter tells the department to edit)."""
+    uscc = partial(check_uscc, allow_list=lists.codes(USCC_ALLOW), allow_file=lists.file_of(USCC_ALLOW))
+    return VALIDATOR_BY_PII | {"uscc": uscc}
+
+
+def compile_clean_plan(schema: DatasetSchema, lists: RuleLists = NO_LISTS) -> CleanPlan:
+    """``lists``: the catalogue's rule lists (govbus/core/rule_lists.py), loaded by the role."""
     fields = [f for f in schema.schema["fields"] if f["name"] != "envelope"]
-    validated = tuple((f["name"], VALIDATOR_BY_PII[f["pii"]]) for f in fields
-                      if f.get("pii") in VALIDATOR_BY_PII)
+    validators = validators_with(lists)
+    validated = tuple((f["name"], validators[f["pii"]]) for f in fields if f.get("pii") in validators)
     required = tuple(f["name"] for f in fields if not (isinstance(f["type"], list) and "null" in f["type"]))
     keys = key_fields_of(schema.schema)
     texts = tuple((f["name"], text_rule_of(f, keys), holds_maps(f["type"])) for f in schema.schema["fields"]

@@ -137,12 +137,13 @@ def uscc_check_char(first17: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
-def check_uscc(raw: str, allow_list: frozenset[str] = frozenset()) -> Ok[str] | Fault:
+def check_uscc(raw: str, allow_list: frozenset[str] = frozenset(),
+               allow_file: str = "catalogue/lists/uscc-allow.yaml") -> Ok[str] | Fault:
     """Validate a unified social credit code; Ok carries the upper-cased 18-character form.
 
-    Some genuine early-pilot codes fail the check character. The allow-list (normalised codes)
-    lets a department vouch for them instead of losing the record; it excuses only the check
-    character, never the format.
+    Some genuine early-pilot codes fail the check character. The allow-list (normalised codes,
+    ``allow_file`` in the catalogue: govbus/core/rule_lists.py) lets a department vouch for them
+    instead of losing the record; it excuses only the check character, never the format.
     """
     s = normalise_text(raw).upper()
     if not _USCC.fullmatch(s):
@@ -152,7 +153,7 @@ def check_uscc(raw: str, allow_list: frozenset[str] = frozenset()) -> Ok[str] | 
     if s[17] != expected and s not in allow_list:
         return Fault("bad_check_char", "GB32100.check",
                      f"credit code check character is {s[17]!r}, expected {expected!r}; "
-                     "if the code is genuine, add it to the allow-list")
+                     f"if the code is genuine, add it to {allow_file} with the reason and who approved it")
     return Ok(s)
 
 

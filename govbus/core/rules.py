@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from govbus.core.catalogue import AdminLevel, CatalogueError, load_yaml_mapping
+from govbus.core.incident_text import FACTS, TITLE_FIELDS, template_fields
 from govbus.core.schemas import DatasetSchema
 
 RULES_DIR = "rules"
@@ -158,6 +159,8 @@ class WindowSpec(_Strict):
 class _Rule(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
     title: str = Field(min_length=1, max_length=120, description="may use {region}, {key}, {group}")
+    title_zh: str = Field(default="", max_length=120, description="the Chinese title; same fields")
+    summary_zh: str = Field(default="", max_length=300, description="may use the kind's facts")
     description: str = ""
     dataset: str
     category: Category
@@ -181,12 +184,23 @@ class _Rule(_Strict):
         fields = {name for _, name, _, _ in string.Formatter().parse(self.title) if name is not None}
         if fields - {"region", "key", "group"}:
             raise ValueError(f"title may only use {{region}}, {{key}} and {{group}}, not {sorted(fields)}")
+        self._check_zh_templates()
         if isinstance(self.grade, GradeTable) and self.MEASURES is not None:
             unknown = self.grade.measures() - self.MEASURES
             if unknown:
                 raise ValueError(f"grade table uses {sorted(unknown)}; a {self.kind} rule offers "
                                  f"{sorted(self.MEASURES) or 'none: give a fixed grade'}")
         return self
+
+    def _check_zh_templates(self) -> None:
+        if template_fields(self.title_zh) - TITLE_FIELDS:
+            raise ValueError(f"title_zh may only use {sorted(TITLE_FIELDS)}, "
+                             f"not {sorted(template_fields(self.title_zh))}")
+        offered = FACTS[self.kind] | (self.grade.measures() if isinstance(self.grade, GradeTable)
+                                      and self.MEASURES is None else set())
+        unknown = template_fields(self.summary_zh) - offered
+        if unknown:
+            raise ValueError(f"summary_zh uses {sorted(unknown)}; a {self.kind} rule offers {sorted(offered)}")
 
     def colour_for(self, grade: Grade) -> Colour | None:
         if self.warning_colour == "by_grade":
@@ -241,6 +255,8 @@ class RecordRule(_Rule):
 class TriageGroup(_Strict):
     terms: list[Annotated[str, Field(min_length=1)]] = []
     category_codes: list[str] = []
+    name_zh: str = Field(default="", description="what {group} shows in Chinese (燃气泄漏)")
+    name_en: str = Field(default="", description="what {group} shows in English (gas leak)")
 
     @model_validator(mode="after")
     def _something(self) -> "TriageGroup":

@@ -154,6 +154,18 @@ class GovbusSettings(BaseSettings):
     # oldest go first (a check against an evicted key counts as broken: raise it for big bases).
     quality_reference_keys_max: int = Field(default=2_000_000, ge=1)
 
+    # --- console-places lane (issue 20): webhook notifications of incidents (consumers/feed/webhooks.py).
+    # Hooks are catalogue data (catalogue/notifications/webhooks.yaml); each names a secret whose
+    # bytes are the file <webhook_secrets_dir>/<name>.key (mode 0600, from a secret store), never
+    # in the catalogue. None: hooks that need a secret stop the feed at start, saying so.
+    webhook_secrets_dir: Path | None = None
+    # Tries per notification (the first included), the wait before the second (doubling after
+    # each, at most the max) and the time one try may take.
+    webhook_attempts: int = Field(default=5, ge=1)
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=60.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
     @field_validator("replication_factor")
     @classmethod
     def _replicas(cls, value: int) -> int:

@@ -4,8 +4,9 @@ Answers, in the order they are decided (docs/adapters.md#http-govbus-serve-inges
 401 no or unknown bearer token; 404 unknown dataset; 403 the token's department is not the
 dataset's provider (catalogue); 413 the body is over the cap; 202/422 a retry of an
 acknowledged request (same Idempotency-Key, same/other body); 400 a per-record, per-field error
-list (malformed JSON, values no field can hold, schema faults, and with ``?validate=true`` the
-processor's cleaning rules), nothing published; 429 too many records awaiting acknowledgement;
+list (malformed JSON, values no field can hold, schema faults), nothing published; 422 a result
+per record when the processor's cleaning rules would dead-letter some (unless ``?validate=false``),
+nothing published; 429 too many records awaiting acknowledgement;
 413 a record larger than the producer's message.max.bytes, nothing published; then, from the
 delivery reports of this request's own records (outcome.py): 202 all published, 503 +
 Retry-After none published (and none will be), 207 some published, with each record's status.
@@ -22,11 +23,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_late
 from govbus.core.catalogue import Provider
 from govbus.core.cleaning import CleanPlan, compile_clean_plan
 from govbus.core.metrics import Metrics
+from govbus.core.rule_lists import NO_LISTS, RuleLists
 from govbus.core.schemas import DatasetSchema
 from producers.http import idempotency
 from producers.http.bodies import parse_body
 from producers.http.delivery import IngestDelivery, TooLarge, Unavailable, Unencodable
-from producers.http.logic import FieldError, cleaning_errors, department_for, is_errors, validate_items
+from producers.http.logic import (
+    FieldError,
+    cleaning_errors,
+    department_for,
+    is_errors,
+    refused_answer,
+    validate_items,
+)
 from producers.http.outcome import answer_body, answer_status
 from producers.sdk import Source
 
@@ -43,6 +52,7 @@ class IngestConfig:
     max_records: int = 5000
     max_body_bytes: int = 16 * 1024 * 1024
     remembered_keys: int = 10_000  # Idempotency-Keys whose 202 is replayed (idempotency.py)
+    rule_lists: RuleLists = NO_LISTS  # the catalogue's lists the cleaning rules use (USCC allow-list)
 
 
 @dataclass
@@ -59,13 +69,18 @@ class Ingest:
         self.in_flight = Gauge("govbus_ingest_in_flight_records", "Records accepted for "
                                "delivery and not yet acknowledged.", registry=registry)
         self.in_flight.set_function(lambda: self.delivery.in_flight)
+        # Refused here instead of dead-lettered at the processor: still counted, by reason.
+        self.refused = Counter("govbus_ingest_refused_records", "Records answered 422 because the "
+                               "processor's cleaning rules would dead-letter them, by dataset, the "
+                               "calling department and reason.", ["dataset", "department", "reason"],
+                               registry=registry)
         self.answers = idempotency.RecentAnswers(self.config.remembered_keys)
         self.clean_plans: dict[str, CleanPlan] = {}
 
     def clean_plan(self, schema: DatasetSchema) -> CleanPlan:
         plan = self.clean_plans.get(schema.dataset)
         if plan is None:
-            plan = self.clean_plans[schema.dataset] = compile_clean_plan(schema)
+            plan = self.clean_plans[schema.dataset] = compile_clean_plan(schema, self.config.rule_lists)
         return plan
 
 
@@ -120,7 +135,9 @@ def _header_error(name: str, reason: str, message: str) -> web.Response:
 
 
 def _validate_flag(request: web.Request) -> bool | None:
-    value = request.query.get("validate", "false").lower()
+    """``?validate=false`` skips the cleaning rules (the records then become dead letters at the
+    processor, as before): for a bulk load that wants the dead-letter topic as its review queue."""
+    value = request.query.get("validate", "true").lower()
     return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(value)
 
 
@@ -174,7 +191,9 @@ async def _accept(ingest: Ingest, department: str, dataset: str, body: bytes, ke
     if validate:
         errors = cleaning_errors(ingest.clean_plan(schema), records)
         if errors:
-            return _bad_request(errors)
+            for error in errors:
+                ingest.refused.labels(dataset, department, error.reason).inc()
+            return _problem(422, **refused_answer(errors, len(records)))
     if not ingest.delivery.reserve(len(records)):
         return _problem(429, "too many records awaiting acknowledgement; retry later",
                         in_flight=ingest.delivery.in_flight)

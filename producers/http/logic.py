@@ -193,8 +193,8 @@ def validate_items(schema: DatasetSchema, items: list[Any], source: Source,
 
 
 def cleaning_errors(plan: CleanPlan, records: list[dict[str, Any]]) -> list[FieldError]:
-    """``?validate=true``: the processor's own cleaning rules (govbus/core/cleaning.py) on each
-    record, with the reason, rule and field its dead letter would carry."""
+    """The processor's own cleaning rules (govbus/core/cleaning.py, with the catalogue's rule
+    lists) on each record, with the reason, rule and field its dead letter would carry."""
     errors = []
     for index, record in enumerate(records):
         try:
@@ -208,3 +208,20 @@ def cleaning_errors(plan: CleanPlan, records: list[dict[str, Any]]) -> list[Fiel
             errors.append(FieldError(index, result.field, result.reason, result.message,
                                      result.rule))
     return errors
+
+
+def refused_answer(errors: list[FieldError], count: int) -> dict[str, Any]:
+    """The 422 body for a request of ``count`` records some of which the processor would
+    dead-letter (``errors`` from ``cleaning_errors``): a result per record, and nothing published
+    (a request is all or nothing, as for a 400: the client fixes those records and sends the
+    request again, with the same Idempotency-Key if it has one)."""
+    by_index: dict[int, list[dict[str, Any]]] = {}
+    for error in errors:
+        by_index.setdefault(error.index if error.index is not None else -1, []).append(error.as_json())
+    records = [{"index": i, "status": "refused", "errors": by_index[i]} if i in by_index
+               else {"index": i, "status": "not_published", "reason": "request_refused"} for i in range(count)]
+    refused = sum(1 for i in range(count) if i in by_index)
+    return {"error": f"{refused} of {count} records would be dead-lettered by the processor; nothing was "
+                     "published: fix them and send the request again",
+            "refused": refused, "not_published": count - refused,
+            "errors": [e.as_json() for e in errors], "records": records}

@@ -19,6 +19,7 @@ from confluent_kafka import KafkaError, Producer
 
 from govbus.core.catalogue import load_catalogue
 from govbus.core.metrics import new_metrics
+from govbus.core.rule_lists import load_rule_lists
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, topic_names
@@ -91,7 +92,7 @@ def build_ingest_app(settings: GovbusSettings, token_map: dict[str, str], max_in
                               topic_names(settings), metrics, max_in_flight,
                               settings.ingest_delivery_timeout_seconds, max_message_bytes, watch)
     ingest_config = IngestConfig(load_schemas(settings.schemas_dir), providers, token_map,
-                                 max_records)
+                                 max_records, rule_lists=load_rule_lists(settings.catalogue_dir))
     app = create_app(Ingest(ingest_config, delivery, metrics))
     add_readiness(app, settings)
     return app

@@ -9,10 +9,11 @@ holding; ``Hit.end`` says until when (the end of the latest window that held).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from govbus.core.incident_text import duration_zh, number, time_zh
 from govbus.core.rules import (
     ConsecutiveRule,
     Grade,
@@ -31,6 +32,7 @@ MAX_BUCKET_TOKENS = 1000  # beyond this a bucket still counts, but can no longer
 MAX_SEEN = 200            # record and triage rules: tokens remembered per key
 MAX_READINGS = 500
 DAY_MS = 86_400_000
+SPARK_READINGS = 24  # readings an incident of a series rule carries (the feed's sparkline)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Hit:
     matched: list[str]
     ids: list[str]
     summary: str
+    # What a rule's ``summary_zh`` may say (govbus.core.incident_text.FACTS), ready to print.
+    facts: dict[str, str] = field(default_factory=dict)
+    # Series rules: the readings up to the run's end, for the feed's sparklines ({at_ms, value}).
+    readings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -136,8 +142,10 @@ def _window(rule: WindowRule, series: dict[str, Any], buckets: Store, obs: Obser
                                  [m.replace("value", what) for m in graded[1]]))
     summary = (f"{what} {format_number(value)} >= {format_number(rule.at_least)} within "
                f"{format_duration(size)} ({utc(w)} to {utc(w + size)}); grade {graded[0].value}")
+    facts = {"value": number(value), "at_least": number(rule.at_least), "window": duration_zh(size),
+             "start": time_zh(w), "end": time_zh(w + size)}
     return Applied(hit=Hit(w, last_end, obs.time, graded[0], matched,
-                           event_ids([t for p in parts for t in p["ids"]]), summary))
+                           event_ids([t for p in parts for t in p["ids"]]), summary, facts))
 
 
 def _spike(rule: SpikeRule, series: dict[str, Any], buckets: Store, obs: Observation) -> Applied:
@@ -160,8 +168,10 @@ def _spike(rule: SpikeRule, series: dict[str, Any], buckets: Store, obs: Observa
                f"{format_number(rule.baseline_floor)}); spike at {format_number(rule.ratio)} x "
                f"with at least {rule.min_count}")
     matched = [f"ratio>={format_number(rule.ratio)}", f"count>={rule.min_count}"] + graded[1]
+    facts = {"count": str(count), "ratio": f"{ratio:.1f}", "baseline": number(baseline),
+             "bucket": duration_zh(step), "start": time_zh(start), "end": time_zh(start + step)}
     return Applied(hit=Hit(start, start + step, obs.time, graded[0], matched,
-                           event_ids(current["ids"]), summary))
+                           event_ids(current["ids"]), summary, facts))
 
 
 def _consecutive(rule: ConsecutiveRule, series: dict[str, Any], obs: Observation) -> Applied:
@@ -190,8 +200,15 @@ def _consecutive(rule: ConsecutiveRule, series: dict[str, Any], obs: Observation
                f"from {utc(run[0][0])} to {utc(run[-1][0])}, latest {format_number(run[-1][1])}; "
                f"grade {graded[0].value}")
     matched = [f"{rule.field}>{format_number(rule.above)} x{rule.readings}"] + graded[1]
+    facts = {"readings": str(len(run)), "latest": number(run[-1][1]), "above": number(rule.above),
+             "field": rule.field, "start": time_zh(run[0][0]), "end": time_zh(run[-1][0])}
     return Applied(hit=Hit(run[0][0], run[-1][0], obs.time, graded[0], matched,
-                           event_ids([r[2] for r in run]), summary))
+                           event_ids([r[2] for r in run]), summary, facts, _recent(readings, last)))
+
+
+def _recent(readings: list[list[Any]], last: int) -> list[dict[str, Any]]:
+    """The readings up to index ``last``, at most SPARK_READINGS of them, for the sparkline."""
+    return [{"at_ms": r[0], "value": r[1]} for r in readings[max(last + 1 - SPARK_READINGS, 0):last + 1]]
 
 
 def _single(rule: RecordRule | TriageRule, series: dict[str, Any], obs: Observation) -> Applied:
@@ -205,11 +222,14 @@ def _single(rule: RecordRule | TriageRule, series: dict[str, Any], obs: Observat
     if isinstance(rule, TriageRule):
         summary = f"{rule.dataset} record matched {', '.join(obs.terms)} ({obs.group}) at {utc(obs.time)}"
         matched = list(obs.terms)
+        facts = {"terms": "、".join(obs.terms), "group": obs.group}
     else:
         values = ", ".join(f"{k}={format_number(v)}" for k, v in sorted(obs.measures.items()))
         summary = f"{values} at {utc(obs.time)}: grade {graded[0].value} ({', '.join(graded[1])})"
         matched = graded[1]
-    return Applied(hit=Hit(obs.time, obs.time, obs.time, graded[0], matched, [obs.event_id], summary))
+        facts = {k: number(v) for k, v in obs.measures.items()}
+    facts |= {"start": time_zh(obs.time), "end": time_zh(obs.time)}
+    return Applied(hit=Hit(obs.time, obs.time, obs.time, graded[0], matched, [obs.event_id], summary, facts))
 
 
 def expire(rule: Rule, series: dict[str, Any], buckets: Store, clock: int) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from govbus.core.rules import ConsecutiveRule, Grade, Rule, SpikeRule, WindowRule, format_duration
 from stream_processors.detect.evaluate import Hit, utc
+from stream_processors.detect.texts import incident_texts
 
 MAX_IDS = 200    # triggering event ids kept per incident (a burst of thousands stays readable)
 MAX_TERMS = 50
@@ -45,14 +46,14 @@ def span(rule: Rule) -> int:
 
 
 def _open(rule: Rule, series: dict[str, Any], hit: Hit, now: int) -> dict[str, Any]:
-    fill = {"region": series["region"], "key": series["key"], "group": series.get("group", "")}
     colour = rule.colour_for(hit.grade)
     return {
         "incident_id": incident_id(rule.id, series["key"], hit.at), "rule_id": rule.id,
         "category": rule.category.value, "grade": hit.grade.value,
         "warning_colour": colour.value if colour else None, "state": "open",
         "region_code": series["region"], "dataset": rule.dataset,
-        "title": rule.title.format(**fill), "summary": hit.summary, "opened_at": hit.at,
+        **incident_texts(rule, series, hit), "summary": hit.summary, "opened_at": hit.at,
+        "indicator_readings": hit.readings,
         "updated_at": now, "resolved_at": None, "triggering_event_ids": hit.ids[:MAX_IDS],
         "matched_terms": hit.matched[:MAX_TERMS], "version": 1,
     }
@@ -62,7 +63,8 @@ def _next_version(incident: dict[str, Any], now: int, **changes: Any) -> dict[st
     return incident | changes | {"version": incident["version"] + 1, "updated_at": now}
 
 
-def _update(rule: Rule, incident: dict[str, Any], hit: Hit, now: int) -> dict[str, Any] | None:
+def _update(rule: Rule, incident: dict[str, Any], hit: Hit, now: int,
+            series: dict[str, Any]) -> dict[str, Any] | None:
     ids = incident["triggering_event_ids"]
     new_ids = [i for i in hit.ids if i not in ids][:max(MAX_IDS - len(ids), 0)]
     terms = incident["matched_terms"]
@@ -72,6 +74,9 @@ def _update(rule: Rule, incident: dict[str, Any], hit: Hit, now: int) -> dict[st
         return None
     changes: dict[str, Any] = {"triggering_event_ids": ids + new_ids, "matched_terms": terms + new_terms,
                                "summary": hit.summary if escalated or new_ids else incident["summary"]}
+    if escalated or new_ids:
+        changes["summary_zh"] = incident_texts(rule, series, hit)["summary_zh"]
+        changes |= {"indicator_readings": hit.readings} if hit.readings else {}
     if escalated:
         colour = rule.colour_for(hit.grade)
         changes |= {"grade": hit.grade.value, "state": "escalated",
@@ -84,7 +89,7 @@ def on_hit(rule: Rule, series: dict[str, Any], hit: Hit, now: int) -> dict[str, 
     series["last_true"] = max(series["last_true"] or hit.end, hit.end)
     incident = series["incident"]
     if incident is not None and incident["state"] != "resolved":
-        changed = _update(rule, incident, hit, now)
+        changed = _update(rule, incident, hit, now, series)
     elif series["muted"] or _overlaps(hit, series["resolved_through"]):
         changed = None  # a late record of the episode that was resolved
     else:
@@ -177,7 +182,9 @@ def is_idle(rule: Rule, series: dict[str, Any], clock: int) -> bool:
 
 def to_avro(incident: dict[str, Any]) -> dict[str, Any]:
     """The ``govbus.bus.EmergencyIncident`` record (timestamps as aware datetimes for fastavro)."""
-    out = dict(incident)
+    # Incidents held in the tables since before these fields existed lack them (fastavro would
+    # refuse the record): their versions go out with the fields' defaults.
+    out = {"title_zh": None, "summary_zh": None, "indicator_readings": []} | dict(incident)
     for name in TIME_FIELDS:
         if out[name] is not None:
             out[name] = datetime.fromtimestamp(out[name] / 1000, timezone.utc)

@@ -15,6 +15,7 @@ from govbus.core.metrics import Metrics, new_metrics
 from govbus.core.outage import Service
 from govbus.core.outage_watch import ride_out
 from govbus.core.probes import start_role_health, wait_for_broker
+from govbus.core.rule_lists import load_rule_lists
 from govbus.core.rules import RuleSet, load_rules
 from govbus.core.schemas import load_schemas
 from govbus.core.serde import Serde
@@ -59,7 +60,8 @@ def build_pipeline(settings: GovbusSettings, idle_ms: int, health: Health | None
         serde=Serde.from_settings(settings), topics=topic_names(settings), schemas=schemas,
         extractor=Extractor(rules), detector=Detector(rules, Stores.in_memory(), extra, idle_ms),
         metrics=metrics, detect_metrics=extra,
-        incident_schema=load_bus_schema(settings.schemas_dir, INCIDENT_SCHEMA))
+        incident_schema=load_bus_schema(settings.schemas_dir, INCIDENT_SCHEMA),
+        rule_lists=load_rule_lists(settings.catalogue_dir))
     if health is None:
         pipeline.prepare()
     else:  # the registry may be down at start: wait for it like for any outage

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.metrics import Metrics
 from govbus.core.result import Fault
+from govbus.core.rule_lists import NO_LISTS, RuleLists
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
 from govbus.core.topics import TopicNames, value_subject
@@ -42,13 +43,15 @@ class DetectPipeline:
     # Incident id → newest version on the incidents topic when the worker started.
     published: dict[str, int] = field(default_factory=dict)
     clean_plans: dict[str, CleanPlan] = field(default_factory=dict)
+    # The catalogue's rule lists (allow-lists): the detector cleans as the processor does.
+    rule_lists: RuleLists = NO_LISTS
     _reconciled: set[str] = field(default_factory=set)
 
     def prepare(self) -> None:
         """Register every subject read or written; call once at start-up (registry calls block)."""
         for dataset in self.extractor.datasets():
             schema = self.schemas[dataset]
-            self.clean_plans[dataset] = compile_clean_plan(schema)
+            self.clean_plans[dataset] = compile_clean_plan(schema, self.rule_lists)
             self.serde.prepare(value_subject(self.topics.raw(dataset)), schema.schema)
         self.serde.prepare(value_subject(self.topics.emergency_incidents), self.incident_schema)
 

@@ -9,10 +9,12 @@ import json
 import re
 
 from confluent_kafka import Consumer
+from rich.console import Console
 from sqlalchemy import column, create_engine, select
 
 from consumers.pool.pools import pool_table_ref
 from commands.demo import run_demo
+from commands.demo_incidents import incidents_table
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 
@@ -48,8 +50,17 @@ def _pool(settings, recipient: str, *names: str) -> dict[str, tuple]:
 
 def test_every_record_accounted_for_and_masked(broker, tmp_path, unique):
     settings = broker.settings(tmp_path, topic_prefix=f"e2e{unique}")
-    every = run_demo(settings, COUNT, seed=11, timeout=180, workdir=tmp_path)
+    run = run_demo(settings, COUNT, seed=11, timeout=180, workdir=tmp_path)
+    every = run.counts
     assert all(c.accounted for c in every.values()), every
+    # The detector ran beside the processor: the planted burst and gas-leak call are incidents,
+    # and the demo's summary names them in Chinese with their places.
+    assert run.planted_missing == [], [i["incident_id"] for i in run.incidents]
+    console = Console(record=True, width=200)
+    console.print(incidents_table(run.incidents))
+    summary = console.export_text()
+    assert "福州市 鼓楼区 (350102) 短时多起火警" in summary and "福建省 福州市 鼓楼区 (350102)" in summary
+    assert "疑似燃气泄漏" in summary and "中山社区 (350102001001)" in summary
     # Every role on its own identity (the adapters' imports as dept.<provider>: commands/demo.py).
     assert (tmp_path / "process.log").read_text().startswith("govbus process as svc.processor\n")
     assert (tmp_path / "sink.log").read_text().startswith("govbus sink --all as svc.sink\n")

@@ -113,6 +113,7 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "opened_at": T0, "updated_at": T1, "resolved_at": None,
         "triggering_event_ids": ["6f9619ff-8b86-4d11-b42d-00c04fc964ff"],
         "matched_terms": ["deaths>=3"], "version": 1,
+        "title_zh": "福州市 闽侯县 (350121) 道路交通事故", "summary_zh": "死亡 3 人；Ⅲ级", "indicator_readings": [],
     },
     "govbus.bus.AclChange": {
         "principal": "recv.public_security_350100", "operation": "READ", "resource_type": "TOPIC",

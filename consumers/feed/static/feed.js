@@ -48,10 +48,12 @@
     q(".warning").className = "warning" + (i.warning_colour ? " bg-" + i.warning_colour : "");
     q(".warning").textContent = i.warning_label ? `${i.warning_label.zh} ${i.warning_label.en}` : "";
     q(".version").textContent = "v" + i.version;
-    q(".title").textContent = i.title;
-    q(".summary-text").textContent = i.summary;
+    q(".title").textContent = i.title_zh || i.title;
+    q(".title-en").textContent = i.title_zh && i.title_zh !== i.title ? i.title : "";
+    q(".summary-text").textContent = i.summary_zh || i.summary;
+    q(".summary-text").title = i.summary_zh ? i.summary : "";  // the English summary on hover
     q(".category").textContent = `${i.category_label.zh} ${i.category_label.en}`;
-    q(".region").textContent = i.region_code;
+    q(".region").textContent = i.place ? i.place.label : i.region_code;
     q(".opened").textContent = formatTime(i.opened_at_ms);
     q(".updated").textContent = formatTime(i.updated_at_ms);
     q(".rule").textContent = i.rule_id;

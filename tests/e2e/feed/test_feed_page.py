@@ -151,8 +151,18 @@ def _scenario(page: Page, bus: IncidentBus, base: str, proc: subprocess.Popen) -
         time.sleep(0.05)
     # Changes reach a page in the order the feed applied them: once INC-C is shown, INC-BJ
     # has been either shown or (rightly) withheld.
-    latencies.append(_produce_until_shown(page, bus, incident("INC-C", region_code="350104")))
+    latencies.append(_produce_until_shown(page, bus, incident("INC-C", region_code="350104",
+                                                              title_zh="仓山区 短时多起火警")))
     assert sorted(page.evaluate(CARD_IDS)) == ["INC-A", "INC-C", "INC-SEED"]
+    # Place names with their codes, the Chinese title first and the English one beside it.
+    card_c = CARD.format("INC-C")
+    assert page.evaluate(f"{card_c}.querySelector('.region').textContent") == "福建省 福州市 仓山区 (350104)"
+    assert page.evaluate(f"{card_c}.querySelector('.title').textContent") == "仓山区 短时多起火警"
+    assert page.evaluate(f"{card_c}.querySelector('.title-en').textContent") == "道路交通事故 3 人死亡"
+    # The overview panel (static/overview.js): the region tree of this jurisdiction, by name.
+    gulou = "document.querySelector('#ov-regions li[data-code=\"350102\"] .tree-name')"
+    _wait_for(page, f"{gulou} && {gulou}.textContent === '鼓楼区'", 8)
+    assert page.evaluate("!!document.querySelector('#ov-regions li[data-code=\"110000\"]')") is False
 
     # The filter form: switching the jurisdiction to Beijing (11) shows only Beijing's incident.
     page.evaluate("document.getElementById('region').value = '11';"

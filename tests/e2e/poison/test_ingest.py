@@ -2,9 +2,10 @@
 processor (child process) → shared topics → pool sink (child process) → PostgreSQL pools.
 
 Each poison record is sent among good ones and ends either as a 4xx naming its field and
-reason (what ingest itself can see) or, when only the processor's cleaner knows the limit and the
-client did not ask for ``?validate=true``, as a dead letter naming its field and reason. No role
-stops, and every good record sent around the poison reaches the pools.
+reason (400 for what no field can hold; 422 for what the processor's cleaner would dead-letter:
+ingest runs the same rules before publishing) or, when the client opted out with
+``?validate=false``, as a dead letter naming its field and reason. No role stops, and every good
+record sent around the poison reaches the pools.
 
 The limits for NUL, control characters and lengths are the cleaner's (govbus/core/text_rules.py,
 the schemas' ``max_length``): ``too_long`` and ``control_character`` below expect them.
@@ -50,19 +51,20 @@ def _json(record: dict) -> bytes:
 
 # name → (body, query, expected HTTP status, field, reason). 202: the processor dead-letters it.
 POISON = {
-    "nul": (_json(submitted(order_no="GDP0001", content="楼下\x00施工")), "", 202, "content",
+    "nul": (_json(submitted(order_no="GDP0001", content="楼下\x00施工")), "", 422, "content",
             "control_character"),
     "nul_validated": (_json(submitted(order_no="GDP0002", content="楼下\x00施工")), "?validate=true",
-                      400, "content", "control_character"),
+                      422, "content", "control_character"),
     "lone_surrogate": (_raw("GDP0003", "content", '"\\ud800噪音"'), "", 400, "content",
                        "invalid_encoding"),
-    "long_key": (_json(submitted(order_no="GDP0004" + "9" * 5000)), "", 202, "order_no", "too_long"),
-    "long_key_validated": (_json(submitted(order_no="GDP0005" + "9" * 5000)), "?validate=true", 400,
+    "long_key": (_json(submitted(order_no="GDP0004" + "9" * 5000)), "?validate=false", 202, "order_no",
+                 "too_long"),
+    "long_key_validated": (_json(submitted(order_no="GDP0005" + "9" * 5000)), "", 422,
                            "order_no", "too_long"),
-    "long_value": (_json(submitted(order_no="GDP0006", address="东街" * 2500)), "", 202, "address",
+    "long_value": (_json(submitted(order_no="GDP0006", address="东街" * 2500)), "", 422, "address",
                    "too_long"),
-    "text_100k": (_json(submitted(order_no="GDP0007", content="噪" * 100_000)), "", 202, "content",
-                  "too_long"),
+    "text_100k": (_json(submitted(order_no="GDP0007", content="噪" * 100_000)), "?validate=false", 202,
+                  "content", "too_long"),
     "huge_integer": (_raw("GDP0008", "accepted_at", str(10 ** 40)), "", 400, "accepted_at",
                      "out_of_range"),
     "before_year_one": (_raw("GDP0009", "accepted_at", "-1e18"), "", 400, "accepted_at",

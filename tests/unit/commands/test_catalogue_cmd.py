@@ -83,3 +83,18 @@ def test_show_unknown_dataset(trees: tuple[Path, Path]) -> None:
 ])
 def test_type_name(avro_type: object, shown: str) -> None:
     assert type_name(avro_type) == shown
+
+
+def test_validate_checks_each_allow_list_entry(trees: tuple[Path, Path]) -> None:
+    lists = trees[1] / "lists"
+    lists.mkdir()
+    (lists / "uscc-allow.yaml").write_text(
+        "list: uscc-allow\nrule: GB32100.check\nentries:\n"
+        "  - {code: 91350211M00013FA1N, reason: pilot licence of 2015, approved_by: market registry}\n"
+        "  - {code: 91350211M00013FA1, reason: typo, approved_by: market registry}\n"
+        "  - {code: 91350100M000100Y4X, reason: '', approved_by: market registry}\n", encoding="utf-8")
+    result = runner.invoke(catalogue_app, ["validate"])
+    assert result.exit_code == 1, result.output
+    assert "uscc-allow.yaml: entries[1].code: '91350211M00013FA1' is not a credit code" in result.output
+    assert "uscc-allow.yaml: entries[2].reason: every entry needs reason" in result.output
+    assert "entries[0]" not in result.output

@@ -126,3 +126,17 @@ def test_stream_event(previous, current, expected):
     assert (event[0] if event else None) == expected
     if expected == "remove":
         assert event[1] == {"incident_id": "INC-1"}
+
+
+@pytest.mark.parametrize(("overrides", "title_zh", "summary_zh", "place"), [
+    ({}, "道路交通事故 3 人死亡", "", "福建省 福州市 鼓楼区 (350102)"),     # a version from before title_zh
+    ({"title_zh": "仓山区 火警", "summary_zh": "10分钟内 6 起", "region_code": "350104"},
+     "仓山区 火警", "10分钟内 6 起", "福建省 福州市 仓山区 (350104)"),
+    ({"region_code": "350102001001"}, "道路交通事故 3 人死亡", "",
+     "福建省 福州市 鼓楼区 鼓东街道 中山社区 (350102001001)"),
+    ({"region_code": "350102001039"}, "道路交通事故 3 人死亡", "", "福建省 福州市 鼓楼区 鼓东街道 350102001039（未登记）"),
+])
+def test_the_view_reads_in_chinese_with_place_names(overrides, title_zh, summary_zh, place):
+    view = incident_view(incident(**overrides))
+    assert (view["title_zh"], view["summary_zh"], view["place"]["label"]) == (title_zh, summary_zh, place)
+    assert view["place"]["code"] == view["region_code"]

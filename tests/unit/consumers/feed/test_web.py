@@ -174,3 +174,18 @@ def test_wait_stopped_returns_on_stop_and_raises_on_failure():
         with pytest.raises(RuntimeError, match="registry down"):
             await asyncio.wait_for(waiter, 1)
     asyncio.run(main())
+
+
+def test_overview_api_follows_the_jurisdiction_filter():
+    async def scenario(client, hub):
+        for record in (incident("a", grade="IV"), incident("b", grade="I", region_code="350103"),
+                       incident("x", region_code="350203"), incident("r", state="resolved")):
+            hub.ingest(record)
+        body = await (await client.get("/api/overview", params={"region": "3501"})).json()
+        assert body["counts"]["open"] == 2
+        fuzhou = body["regions"][0]["children"][0]
+        assert (fuzhou["name"], fuzhou["open"]) == ("福州市", 2)
+        assert [n["label"] for n in fuzhou["children"]] == ["福建省 福州市 鼓楼区 (350102)", "福建省 福州市 台江区 (350103)"]
+        assert len(body["timeline"]) == 24 and body["sparklines"] == []
+        assert (await client.get("/api/overview?region=350")).status == 400
+    run(scenario)

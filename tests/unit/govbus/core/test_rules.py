@@ -36,6 +36,14 @@ def test_the_shipped_rules_load_and_cover_the_issue():
             "city.water_level_above_warning", "hotline.triage_accident"} <= set(rules)
 
 
+def test_every_shipped_rule_speaks_chinese_without_identifiers():
+    for rule in load_rules(CATALOGUE, SCHEMAS).rules.values():
+        assert rule.title_zh and rule.summary_zh, rule.id
+        assert "{key}" not in rule.title or rule.kind == "record", rule.id   # ids like WATER.LEVEL:350102
+        for name, group in getattr(rule, "groups", {}).items():
+            assert group.name_zh and group.name_en, (rule.id, name)
+
+
 def _load(tmp_path: Path, text: str, name: str = "fire.test_burst") -> None:
     (tmp_path / "rules").mkdir(exist_ok=True)
     (tmp_path / "rules" / f"{name}.yaml").write_text(text, encoding="utf-8")
@@ -55,6 +63,9 @@ def _load(tmp_path: Path, text: str, name: str = "fire.test_burst") -> None:
     (("key: {region_level: county}", "key: {}"), "key", "region_level, fields, or both"),
     (("at_least: 5", "at_least: 5\nat_least: 6"), "", "duplicate key"),
     (("dataset: fire.alarm", "dataset: fire.alarms"), "dataset", "no schema"),
+    (("at_least: 5", "at_least: 5\ntitle_zh: '{place}火警'"), "", "title_zh may only use"),
+    (("at_least: 5", "at_least: 5\nsummary_zh: '{readings} 次'"), "", "a window rule offers"),
+    (("at_least: 5", "at_least: 5\nsummary_zh: '{value'"), "", ""),
 ])
 def test_a_bad_rule_is_refused_naming_file_field_and_problem(tmp_path, change, field, words):
     with pytest.raises(RuleError) as refused:

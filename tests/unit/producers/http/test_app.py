@@ -1,11 +1,12 @@
 """The HTTP handler's decisions with a stand-in producer (delivery reports decided by the test):
-401/404/403/400/413/422/429/202/207/503, idempotent retries, ?validate=true, metrics."""
+401/404/403/400/413/422/429/202/207/503, idempotent retries, the cleaning rules' 422, metrics."""
 from __future__ import annotations
 
 import asyncio
 import json
 from typing import Any, Awaitable, Callable
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from confluent_kafka import KafkaError
@@ -224,15 +225,44 @@ def test_malformed_idempotency_key_is_400():
     assert status == 400 and body["errors"][0]["field"] == "Idempotency-Key"
 
 
-def test_validate_true_applies_the_processors_cleaning_rules():
+# query → (status for one record the processor would dead-letter, records published)
+@pytest.mark.parametrize(("query", "status", "published"), [
+    ("", 422, 0),                  # the cleaning rules run by default: the answer tells the truth
+    ("?validate=true", 422, 0),
+    ("?validate=1", 422, 0),
+    ("?validate=false", 202, 1),   # the explicit opt-out: it becomes a dead letter at the processor
+    ("?validate=no", 202, 1),
+])
+def test_the_processors_cleaning_rules_answer_422_unless_opted_out(query, status, published):
     producer = FakeProducer()
-    bad_phone = submitted(caller_phone="12345")
-    assert with_client(ingest_for(producer), post(bad_phone, url=URL + "?validate=false"))[0] == 202
-    status, body = with_client(ingest_for(producer), post(bad_phone, url=URL + "?validate=true"))
-    assert status == 400 and len(producer.produced) == 1
-    error = body["errors"][0]
-    assert (error["index"], error["field"]) == (0, "caller_phone") and error["reason"] and error["rule"]
-    assert with_client(ingest_for(producer), post(submitted(), url=URL + "?validate=maybe"))[0] == 400
+    got, body = with_client(ingest_for(producer), post(submitted(caller_phone="12345"), url=URL + query))
+    assert (got, len(producer.produced)) == (status, published), body
+    if status == 422:
+        [error] = body["errors"]
+        assert (error["index"], error["field"], error["reason"], error["rule"]) == (
+            0, "caller_phone", "bad_format", "mobile.format")
+
+
+def test_a_batch_gets_a_result_per_record_and_nothing_is_published():
+    producer = FakeProducer()
+    batch = [submitted(order_no="GD1"), submitted(order_no="GD2", caller_id_no="350102198503121230"),
+             submitted(order_no="GD3", content="楼下\x00施工"), submitted(order_no="GD4")]
+    ingest = ingest_for(producer)
+    status, body = with_client(ingest, post(batch))
+    assert status == 422 and producer.produced == []
+    assert (body["refused"], body["not_published"]) == (2, 2) and "nothing was published" in body["error"]
+    assert [(r["index"], r["status"]) for r in body["records"]] == [
+        (0, "not_published"), (1, "refused"), (2, "refused"), (3, "not_published")]
+    assert [(e["index"], e["field"], e["reason"], e["rule"]) for e in body["errors"]] == [
+        (1, "caller_id_no", "bad_check_char", "GB11643.check"), (2, "content", "control_character", "text.control")]
+    refused = ingest.metrics.registry.get_sample_value(
+        "govbus_ingest_refused_records_total", {"dataset": "hotline.work_order", "department": "hotline",
+                                                "reason": "bad_check_char"})
+    assert refused == 1
+
+
+def test_validate_must_be_true_or_false():
+    assert with_client(ingest_for(FakeProducer()), post(submitted(), url=URL + "?validate=maybe"))[0] == 400
 
 
 def test_metrics_and_health():

@@ -9,7 +9,7 @@ import pytest
 
 from producers.http.bodies import parse_body
 from producers.http.logic import (FieldError, TokenFileError, department_for, hashed_token, is_errors,
-                                  to_record, tokens_from, validate_items)
+                                  refused_answer, to_record, tokens_from, validate_items)
 from producers.sdk import Source
 from tests.support.samples import SAMPLES
 from tests.support.helpers import hotline_schema
@@ -112,3 +112,16 @@ def test_gov_service_named_types_shared_between_fields_still_check_per_field():
 def test_field_error_json_shape():
     assert FieldError(0, "channel", "bad_enum", "m", "avro.enum").as_json() == {
         "index": 0, "field": "channel", "reason": "bad_enum", "rule": "avro.enum", "message": "m"}
+
+
+@pytest.mark.parametrize(("indices", "count", "statuses"), [
+    ([0], 1, ["refused"]),
+    ([1], 3, ["not_published", "refused", "not_published"]),
+    ([0, 0, 2], 3, ["refused", "not_published", "refused"]),  # two faults of one record: refused once
+])
+def test_refused_answer_has_a_result_per_record(indices, count, statuses):
+    errors = [FieldError(i, "caller_phone", "bad_format", "no", "mobile.format") for i in indices]
+    body = refused_answer(errors, count)
+    assert [r["status"] for r in body["records"]] == statuses
+    assert body["refused"] == statuses.count("refused") and body["not_published"] == statuses.count("not_published")
+    assert len(body["errors"]) == len(indices) and f"{body['refused']} of {count} records" in body["error"]
