@@ -101,6 +101,7 @@ def _register_commands() -> None:
     from commands.identities_cmd import identities_app
     from commands.keys_cmd import keys_app
     from commands.pool_cmd import pool_app
+    from commands.quality_cmd import register as register_quality
     from commands.schemas_cmd import schemas_app
     from commands.topics_cmd import topics_app
 
@@ -112,6 +113,7 @@ def _register_commands() -> None:
                           ("topics", topics_app), ("deploy", deploy_app), ("keys", keys_app),
                           ("dashboards", dashboards_app)):
         app.add_typer(sub_app, name=name)
+    register_quality(app)
 
 
 _register_commands()

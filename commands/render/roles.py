@@ -31,7 +31,8 @@ def deploy_roles(topics: tuple[PlannedTopic, ...], names: TopicNames, groups: Ro
                  recipients: Iterable[str]) -> tuple[RoleSpec, ...]:
     """The processor and detector (Faust groups), one pool sink per recipient (``--recipient``:
     one Deployment per pool, scaled on the shared group), the audit sink (one active member: its
-    topic has one partition and the hash chain one writer), the feed and HTTP ingest."""
+    topic has one partition and the hash chain one writer), the feed, HTTP ingest and the quality
+    role (one worker)."""
     raw = names.raw("x")[:-1]  # the raw family with the prefix: "raw." or "<prefix>.raw."
     roles = [
         RoleSpec("govbus-process", ("process",), Service.PROCESSOR.value, HEALTH_PORT, groups.processor,
@@ -55,6 +56,9 @@ def deploy_roles(topics: tuple[PlannedTopic, ...], names: TopicNames, groups: Ro
                                    "--tokens", INGEST_TOKENS_FILE),
                  Service.INGEST.value, INGEST_PORT, None, min_replicas=2, max_replicas=2, needs_ingest_tokens=True,
                  metrics_role="ingest"),
+        # One worker: its periods span every partition (stream_processors/quality/role.py).
+        RoleSpec("govbus-quality", ("quality", "run"), Service.QUALITY.value, HEALTH_PORT, None,
+                 needs_pseudonym_key=True, memory="1Gi", metrics_role="quality"),
     ]
     return tuple(roles)
 

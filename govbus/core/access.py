@@ -86,6 +86,7 @@ class RoleGroups:
     detector: str
     sink: str
     audit: str
+    quality: str = "govbus-quality"  # stream_processors/quality (settings.quality_group)
 
 
 def _rules(principal: str, resource: Resource, name: str, pattern: Pattern,
@@ -219,6 +220,25 @@ def service_acls(topics: TopicNames, groups: RoleGroups) -> dict[AclRule, str]:
     return found | _rules(registry, GROUP, REGISTRY_GROUP_PREFIX, PRE, (R,), "registry: a new group per start")
 
 
+def quality_acls(catalogue: Catalogue, topics: TopicNames, quality_group: str) -> dict[AclRule, str]:
+    """The quality role (stream_processors/quality) reads every raw and dlq topic and writes the
+    scorecards and every department's feedback topic; a department's adapter identity reads its
+    OWN feedback topic (literal), no other department's."""
+    who = Service.QUALITY.value
+    found: dict[AclRule, str] = {}
+    for name in ("raw", "dlq"):
+        found |= _rules(who, TOPIC, family(topics, name), PRE, (R, D), f"quality: measures every {name} topic")
+    found |= _rules(who, TOPIC, topics.quality_scorecards, LIT, (W, D, C), "quality: publishes scorecards")
+    found |= _rules(who, TOPIC, topics.feedback_prefix, PRE, (W, D, C), "quality: each department's feedback")
+    found |= _rules(who, GROUP, quality_group, LIT, (R,), "quality: its consumer group")
+    found |= _rules(who, TOPIC, topics.quality_scorecards, LIT, (R,), "quality: `govbus quality report` reads them")
+    found |= _rules(who, GROUP, "govbus-quality-report", LIT, (R,), "quality: `govbus quality report`")
+    for department in sorted({e.provider.department for e in catalogue.entries.values()}):
+        found |= _rules(identities.adapter(department), TOPIC, topics.feedback(department), LIT, (R, D),
+                        f"catalogue: {department} reads its own scorecards")
+    return found
+
+
 def action_acls(topics: TopicNames, actor: str) -> dict[AclRule, str]:
     """An identity writes its OWN action topic and no other (literal: a prefixed ACL on
     ``audit.actions.op.al`` would also cover ``op.alice``'s), so an action's actor is the topic's
@@ -271,7 +291,8 @@ def compile_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: 
             | _rules(Service.AUDIT.value, GROUP, actions_group(groups.audit), LIT, (R,),
                      "audit sink: chains every identity's actions")
             | operator_acls(topics, groups, operators) | key_reader_acls(catalogue, agreements, topics, now)
-            | feed_record_acls(agreements, topics, now, feed_recipients))
+            | feed_record_acls(agreements, topics, now, feed_recipients)
+            | quality_acls(catalogue, topics, groups.quality))
 
 
 def required_acls(catalogue: Catalogue, agreements: Iterable[Agreement], topics: TopicNames,

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from govbus.core.quality_rules import QualityRules, quality_problems
 from govbus.core.schemas import LEVELS, DatasetSchema
 from govbus.core.text_rules import attribute_problems, key_fields_of
 from govbus.core.topic_plan import (
@@ -163,6 +164,8 @@ class CatalogueEntry(_Strict):
     partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1, le=10_000)
     retention: str = Field(default=DEFAULT_RETENTION, pattern=RETENTION_PATTERN)
     dlq_retention: str = Field(default=DEFAULT_DLQ_RETENTION, pattern=RETENTION_PATTERN)
+    # Data-quality supervision (govbus.core.quality_rules); None: no required fields or checks.
+    quality: QualityRules | None = None
 
     @field_validator("code")
     @classmethod
@@ -306,6 +309,9 @@ def validate_catalogue(catalogue: Catalogue, schemas: dict[str, DatasetSchema]) 
         entry, path = catalogue.entries[dataset], catalogue.path_of(dataset)
         problems += _field_problems(entry, path, schemas[dataset])
         problems += _sharing_problems(entry, path)
+        if entry.quality is not None:
+            problems += [Problem(path, where, text)
+                         for where, text in quality_problems(dataset, entry.quality, schemas)]
     return problems
 
 

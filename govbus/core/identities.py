@@ -27,6 +27,7 @@ class Service(StrEnum):
     FEED = "svc.feed"
     INGEST = "svc.ingest"
     REGISTRY = "svc.registry"
+    QUALITY = "svc.quality"
 
 
 def _part(value: str, what: str) -> str:

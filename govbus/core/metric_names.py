@@ -33,6 +33,11 @@ CONTRACT_METRICS: tuple[str, ...] = (
     "govbus_ingest_requests_total",                # {dataset,department,status}
     "govbus_ingest_refused_records_total",         # {dataset,department,reason}: 422, not dead-lettered
     "govbus_pii_found_in_untagged_field_total",    # {dataset,field,kind}
+    # quality-score lane (issue 19, stream_processors/quality/metrics.py)
+    "govbus_quality_validity_ratio",               # {department,dataset}: latest closed event-time hour
+    "govbus_quality_completeness_ratio",           # {department,dataset}: latest closed event-time hour
+    "govbus_quality_scorecards_total",             # {department,dataset,granularity}
+    "govbus_quality_records_total",                # {dataset,outcome}
     # console-places (issue 20): the feed's webhook notifications (consumers/feed/webhooks.py).
     "govbus_webhook_deliveries_total",             # {webhook,outcome=delivered|failed|refused}
     "govbus_webhook_retries_total",                # {webhook}
@@ -59,11 +64,13 @@ ALERTS: tuple[str, ...] = (
     "GovbusDeadLettersAboveUsual", "GovbusSinkDeadLetter", "GovbusAuditVerifyFailed",
     "GovbusAuditCheckpointStale", "GovbusAgreementExpiringSoon", "GovbusIncidentUnacknowledged",
     "GovbusUnderReplicatedPartitions", "GovbusRegistryUnreachable",
+    "GovbusQualityValidityDropped",
     "GovbusWebhookFailing",
 )
 
 # The `role` label (file_sd targets) and the roles that serve /metrics.
-ROLES: tuple[str, ...] = ("process", "detect", "sink", "audit-sink", "feed", "ingest", "import", "sql-producer")
+ROLES: tuple[str, ...] = ("process", "detect", "sink", "audit-sink", "feed", "ingest", "import", "sql-producer",
+                          "quality")
 
 
 def contract_series() -> frozenset[str]:

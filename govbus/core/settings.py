@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT_MS = 3000  # Kafka clients' default heartbeat interval
 # Default metrics port of each role (the ``role`` label of its series and its scrape file's name).
 ROLE_METRICS_PORTS = {"process": 9401, "detect": 9402, "sink": 9403, "audit-sink": 9404, "feed": 9405,
-                      "ingest": 9406, "sql-producer": 9407}
+                      "ingest": 9406, "sql-producer": 9407, "quality": 9408}
 
 
 class GovbusSettings(BaseSettings):
@@ -143,6 +143,16 @@ class GovbusSettings(BaseSettings):
     kafka_sasl_mechanism: str = DEFAULT_MECHANISM
     # Other librdkafka overrides as JSON, e.g. {"client.id": "x"}; security comes from the above.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
+
+    # --- quality-score lane (issue 19: stream_processors/quality, `govbus quality`) ---
+    # The quality role's consumer group (one worker: its scorecards are per department × dataset).
+    quality_group: str = "govbus-quality"
+    # How far event time may run behind the newest seen before a period closes: an hour (or
+    # day) scorecard is emitted once the watermark (newest event time − this) passes its end.
+    quality_lateness_seconds: float = Field(default=3600.0, ge=0)
+    # At most this many reference keys (pseudonyms, USCCs) kept per consistency check; the
+    # oldest go first (a check against an evicted key counts as broken: raise it for big bases).
+    quality_reference_keys_max: int = Field(default=2_000_000, ge=1)
 
     # --- console-places lane (issue 20): webhook notifications of incidents (consumers/feed/webhooks.py).
     # Hooks are catalogue data (catalogue/notifications/webhooks.yaml); each names a secret whose

@@ -72,6 +72,7 @@ class TopicKind(StrEnum):
     audit = "audit"
     incidents = "incidents"
     keys = "keys"
+    quality = "quality"
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,15 @@ def action_topic(settings: GovbusSettings, identity: str) -> TopicSpec:
     return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
 
 
+def quality_topics(settings: GovbusSettings, departments: Iterable[str]) -> list[TopicSpec]:
+    """``quality.scorecards`` and each providing department's ``feedback.<department>``:
+    compacted by scorecard id (a recomputed scorecard replaces its earlier copy), kept forever
+    (a few hundred small records a day: stream_processors/quality)."""
+    names = TopicNames(settings.topic_prefix)
+    return [_compacted(settings, name, TopicKind.quality)
+            for name in [names.quality_scorecards, *(names.feedback(d) for d in sorted(set(departments)))]]
+
+
 def dataset_topics(settings: GovbusSettings, dataset: str, entry: CatalogueEntry | None) -> list[TopicSpec]:
     """raw and dlq of ``dataset``; its catalogue ``entry`` sizes them (None: the defaults)."""
     names = TopicNames(settings.topic_prefix)
@@ -162,6 +172,8 @@ def planned_topics(settings: GovbusSettings, catalogue: Catalogue,
     topics it created), the audit topics and the incidents. The detector's own internal topics
     (observations, changelogs) are its business (stream_processors/detect/main.py)."""
     specs = {s.name: s for s in bus_topics(settings)}
+    departments = (e.provider.department for e in catalogue.entries.values())
+    specs |= {s.name: s for s in quality_topics(settings, departments)}
     for dataset, entry in catalogue.entries.items():
         specs |= {s.name: s for s in dataset_topics(settings, dataset, entry)}
     for agreement in agreements:
@@ -192,6 +204,8 @@ def spec_of(settings: GovbusSettings, plan: Iterable[TopicSpec], name: str) -> T
         return _spec(settings, name, TopicKind.audit, _Sizing(AUDIT_PARTITIONS, FOREVER))
     if name == names.bus_keys:
         return _compacted(settings, name, TopicKind.keys)
+    if parts[0] in ("quality", "feedback"):
+        return _compacted(settings, name, TopicKind.quality)
     raise ValueError(f"{name} is not a topic of the bus's plan")
 
 

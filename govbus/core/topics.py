@@ -74,6 +74,20 @@ class TopicNames:
         """The processor's public signing keys (compacted; key = key id: govbus.core.signing)."""
         return self._name("bus", "keys")
 
+    @property
+    def quality_scorecards(self) -> str:
+        """Data-quality scorecards of every department and dataset (stream_processors/quality),
+        compacted, keyed by scorecard id (department|dataset|granularity|period start)."""
+        return self._name("quality", "scorecards")
+
+    def feedback(self, department: str) -> str:
+        """A department's own scorecards (``feedback.health``): only that department reads it."""
+        return self._name("feedback", department)
+
+    @property
+    def feedback_prefix(self) -> str:
+        return self._name("feedback") + "."
+
     def audit_actions(self, identity: str) -> str:
         """The actions of one bus identity (``audit.actions.op.alice``): only that identity may
         write it (a literal ACL), so the audit sink takes the actor from the topic's name."""

@@ -162,4 +162,18 @@ BUS_SAMPLES: dict[str, dict[str, Any]] = {
         "agreement_id": None, "agreement_version": None,
         "details": {"target_topic": "raw.hotline.work_order"}, "acted_at": T1,
     },
+    "govbus.bus.QualityScorecard": {
+        "scorecard_id": "health|health.case_report|hour|2025-03-01T00:00:00+00:00", "department": "health",
+        "dataset": "health.case_report", "granularity": "hour", "period_start": datetime(2025, 3, 1, tzinfo=timezone.utc),
+        "period_end": datetime(2025, 3, 1, 1, tzinfo=timezone.utc), "records": 12, "raw_records": 11,
+        "required_fields": [{"field": "report_id", "present": 11}, {"field": "disease_code", "present": 9}],
+        "complete_records": 9, "completeness_ratio": 9 / 11, "passed": 10, "failed": 2, "validity_ratio": 10 / 12,
+        "dead_letters": [{"stage": "process", "reason": "bad_check_char", "rule": "GB11643.check",
+                          "field_path": "patient_id_no", "count": 2, "first_offset": 41}],
+        "delay_p50_ms": 60_000, "delay_p95_ms": 1_800_000, "late_records": 1, "cadence": "real_time",
+        "missing_updates": 0, "duplicate_event_ids": 1, "duplicate_business_keys": 0,
+        "consistency": [{"check": "patient_is_resident", "references": "population.resident", "checked": 10,
+                         "broken": 1}],
+        "emitted_at": T1,
+    },
 }

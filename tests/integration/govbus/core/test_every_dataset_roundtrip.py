@@ -27,7 +27,8 @@ def _bus_topic(topics: TopicNames, full_name: str) -> str:
             "govbus.bus.DeadLetter": topics.dlq("hotline.work_order"),
             "govbus.bus.Redrive": topics.audit_redrives,
             "govbus.bus.AclChange": topics.audit_acl_changes,
-            "govbus.bus.OperatorAction": topics.audit_actions("op.tester")}[full_name]
+            "govbus.bus.OperatorAction": topics.audit_actions("op.tester"),
+            "govbus.bus.QualityScorecard": topics.quality_scorecards}[full_name]
 
 
 def _uuids_as_str(value: Any) -> Any:

@@ -26,7 +26,7 @@ def _kinds(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def test_every_long_running_role_is_deployed() -> None:
     inputs = example_inputs()
     commands = {role.args[0] if role.args[0] != "audit" else "audit sink" for role in inputs.roles}
-    assert commands == {"process", "detect", "sink", "audit sink", "serve-feed", "serve-ingest"}
+    assert commands == {"process", "detect", "sink", "audit sink", "serve-feed", "serve-ingest", "quality"}
     recipients = {a for role in inputs.roles if role.args[0] == "sink" for a in role.args[2:]}
     assert recipients == {i.partition(".")[2] for i in inputs.acls if i.startswith("recv.")}
 
@@ -34,6 +34,7 @@ def test_every_long_running_role_is_deployed() -> None:
 @pytest.mark.parametrize(("role", "scaled", "max_replicas"), [
     ("govbus-process", True, 6), ("govbus-detect", True, 6), ("govbus-sink-public-security-350100", True, 6),
     ("govbus-audit-sink", False, None), ("govbus-feed", False, None), ("govbus-ingest", False, None),
+    ("govbus-quality", False, None),  # one worker: its periods span every partition
 ])
 def test_lag_autoscaling_only_for_consumer_groups(docs: dict, role: str, scaled: bool,
                                                   max_replicas: int | None) -> None:

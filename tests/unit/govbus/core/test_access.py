@@ -90,7 +90,8 @@ def test_every_adapter_writes_exactly_its_own_raw_topics(department: str) -> Non
     writes = topic_rules(acls(), f"dept.{department}", Operation.WRITE)
     assert {t for t in writes if t.startswith("raw.")} == {f"raw.{d}" for d in own}
     assert writes == {f"raw.{d}" for d in own} | {f"dlq.{d}" for d in own}
-    assert topic_rules(acls(), f"dept.{department}", Operation.READ) == {f"dlq.{d}" for d in own} | {"bus.keys"}
+    assert topic_rules(acls(), f"dept.{department}", Operation.READ) == (
+        {f"dlq.{d}" for d in own} | {"bus.keys", f"feedback.{department}"})  # its own scorecards only
 
 
 # --- recipients -------------------------------------------------------------------------------
@@ -140,7 +141,7 @@ def test_a_new_agreement_adds_the_recipients_read_and_group() -> None:
 def test_only_the_processor_and_the_detector_read_raw_and_the_detector_only_its_rule_datasets() -> None:
     readers = {(r.principal, r.name, r.pattern) for r in acls()
                if r.resource is Resource.TOPIC and r.operation is Operation.READ and r.name.startswith("raw.")}
-    assert readers == {("svc.processor", "raw.", Pattern.PREFIXED)} | {
+    assert readers == {("svc.processor", "raw.", Pattern.PREFIXED), ("svc.quality", "raw.", Pattern.PREFIXED)} | {
         ("svc.detector", f"raw.{d}", Pattern.LITERAL) for d in rule_datasets()}
 
 

@@ -52,7 +52,8 @@ def test_the_served_port_is_the_override_or_the_roles_default_shifted_by_the_wor
 
 
 def test_every_contract_role_has_a_distinct_default_port():
-    assert set(ROLE_METRICS_PORTS) == {"process", "detect", "sink", "audit-sink", "feed", "ingest", "sql-producer"}
+    assert set(ROLE_METRICS_PORTS) == {"process", "detect", "sink", "audit-sink", "feed", "ingest", "sql-producer",
+                                      "quality"}
     assert len(set(ROLE_METRICS_PORTS.values())) == len(ROLE_METRICS_PORTS)
 
 

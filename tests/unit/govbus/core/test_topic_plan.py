@@ -69,7 +69,8 @@ def test_every_topic_of_the_bus_is_planned(catalogue: Catalogue) -> None:
     expected = ({f"raw.{d}" for d in datasets} | {f"dlq.{d}" for d in datasets}
                 | {f"shared.{a.recipient_id}.{a.dataset}" for a in agreements}
                 | {"audit.deliveries", "audit.redrives", "audit.acl_changes", "audit.checkpoints",
-                   "emergency.incidents", "bus.keys"})
+                   "emergency.incidents", "bus.keys", "quality.scorecards"}
+                | {f"feedback.{e.provider.department}" for e in catalogue.entries.values()})
     assert set(planned) == expected
     assert list(planned) == sorted(planned)
 
@@ -178,3 +179,11 @@ def test_catalogue_refuses_a_bad_sizing(tmp_path, key: str, value: object) -> No
     with pytest.raises(CatalogueError) as raised:
         load_entry(path)
     assert raised.value.field == key
+
+
+def test_scorecard_and_feedback_topics_are_compacted_and_kept(catalogue: Catalogue) -> None:
+    planned = plan(catalogue)
+    for name in ("quality.scorecards", "feedback.health", "feedback.public_security"):
+        spec = planned[name]
+        assert (spec.partitions, spec.kind) == (1, "quality")
+        assert spec.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
