@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from govbus import __version__
+from govbus.core.avro_writer import CheckedWriter
 from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
 from govbus.core.lag import event_age
@@ -80,6 +81,7 @@ class Pipeline:
         self._audit_topic = self.topics.audit_deliveries
         self._audit_subject = value_subject(self._audit_topic)
         self.serde.prepare(self._audit_subject, self.audit_schema)
+        self._audit_writer = CheckedWriter.of(self.serde, self._audit_subject)
         self.reload_agreements()
 
     def reload_agreements(self) -> bool:
@@ -125,11 +127,21 @@ class Pipeline:
         if consts is None or consts[0] is not plan:
             topic, agreement = self.shared_topic(plan), plan.agreement
             consts = self._plan_consts[id(plan)] = (
-                plan, topic, value_subject(topic),
+                plan, topic, self._shared_writer(topic),
                 [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())],
                 self.metrics.deliveries.labels(plan.recipient_id, plan.dataset, agreement.id),
                 self.metrics.freshness.labels("delivered", plan.dataset, plan.recipient_id))
         return consts
+
+    def _shared_writer(self, topic: str) -> CheckedWriter:
+        """One compiled writer per shared topic, kept across agreement reloads (its cross-check
+        is done once per run; a changed schema gets a new subject id, so a new writer)."""
+        subject = value_subject(topic)
+        key = ("writer", subject, self.serde.schema_id(subject))
+        writer = self._plan_consts.get(key)
+        if writer is None:
+            writer = self._plan_consts[key] = CheckedWriter.of(self.serde, subject)
+        return writer
 
     def output_topics(self) -> list[str]:
         names = [self.topics.dlq(d) for d in self.schemas] + [self.topics.audit_deliveries]
@@ -177,15 +189,14 @@ class Pipeline:
 
     def _encode(self, delivery: Delivery, record: dict[str, Any], subjects: list[str], origin: Origin,
                 now: datetime, age: float | None) -> list[OutMessage]:
-        plan, topic, subject, headers, delivered, freshness = self._consts(delivery.plan)
+        plan, topic, writer, headers, delivered, freshness = self._consts(delivery.plan)
         audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
         delivered.inc()
         if age is not None:
             freshness.observe(age)
         sign_as = (plan.agreement.id, plan.agreement.version) if self.signing_key is not None else None
-        return [OutMessage(topic, origin.key, self.serde.encode(subject, delivery.record), headers, sign_as),
-                OutMessage(self._audit_topic, audit["event_id"].encode(),
-                           self.serde.encode(self._audit_subject, audit))]
+        return [OutMessage(topic, origin.key, writer.framed(delivery.record), headers, sign_as),
+                OutMessage(self._audit_topic, audit["event_id"].encode(), self._audit_writer.framed(audit))]
 
     def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
         """``outs`` with every delivery signed: one signature per topic for the whole list (a
