@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from govbus import __version__
-from govbus.core.avro_writer import CheckedWriter
+from govbus.core.avro_writer import CheckedWriter, TemplateWriter
 from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
 from govbus.core.lag import event_age
@@ -26,7 +26,15 @@ from govbus.core.signing import Signable, SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook, agreement_gauges
 from stream_processors.clean.dedup import SeenEvents
-from stream_processors.route.logic import Delivery, audit_event, route, subject_pseudonyms, untagged_counts
+from stream_processors.route.logic import (
+    Delivery,
+    audit_event,
+    plan_audit_fields,
+    record_audit_fields,
+    route,
+    subject_pseudonyms,
+    untagged_counts,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -81,7 +89,6 @@ class Pipeline:
         self._audit_topic = self.topics.audit_deliveries
         self._audit_subject = value_subject(self._audit_topic)
         self.serde.prepare(self._audit_subject, self.audit_schema)
-        self._audit_writer = CheckedWriter.of(self.serde, self._audit_subject)
         self.reload_agreements()
 
     def reload_agreements(self) -> bool:
@@ -128,6 +135,7 @@ class Pipeline:
             topic, agreement = self.shared_topic(plan), plan.agreement
             consts = self._plan_consts[id(plan)] = (
                 plan, topic, self._shared_writer(topic),
+                TemplateWriter(self.serde, self._audit_subject, plan_audit_fields(plan, topic, COMPONENT, __version__)),
                 [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())],
                 self.metrics.deliveries.labels(plan.recipient_id, plan.dataset, agreement.id),
                 self.metrics.freshness.labels("delivered", plan.dataset, plan.recipient_id))
@@ -183,20 +191,24 @@ class Pipeline:
             # The persons in the record are the same for every delivery: pseudonymise them once.
             subjects = subject_pseudonyms(record, self.id_fields[dataset], self.audit_key)
             age = event_age((record.get("envelope") or {}).get("event_time"), now)
-            return [out for d in deliveries for out in self._encode(d, record, subjects, origin, now, age)]
+            event_id = str(record["envelope"]["event_id"])
+            return [out for d in deliveries for out in self._encode(d, record, event_id, subjects, origin, now, age)]
         except (ValueError, TypeError, KeyError) as exc:  # an operator or the encoder refused a value
             return Fault("mask_failed", "route.mask", f"masking/encoding a delivery failed: {exc}")
 
-    def _encode(self, delivery: Delivery, record: dict[str, Any], subjects: list[str], origin: Origin,
-                now: datetime, age: float | None) -> list[OutMessage]:
-        plan, topic, writer, headers, delivered, freshness = self._consts(delivery.plan)
-        audit = audit_event(delivery, record, topic, subjects, now, COMPONENT, __version__)
+    def _encode(self, delivery: Delivery, record: dict[str, Any], event_id: str, subjects: list[str],
+                origin: Origin, now: datetime, age: float | None) -> list[OutMessage]:
+        plan, topic, writer, audit_writer, headers, delivered, freshness = self._consts(delivery.plan)
+        # The audit template writes the plan's fields once; the whole event (the reference)
+        # is built only for the cross-checked first events and any the template declines.
+        audit = audit_writer.framed(record_audit_fields(plan, event_id, subjects, now), lambda: audit_event(
+            delivery, record, topic, subjects, now, COMPONENT, __version__))
         delivered.inc()
         if age is not None:
             freshness.observe(age)
         sign_as = (plan.agreement.id, plan.agreement.version) if self.signing_key is not None else None
         return [OutMessage(topic, origin.key, writer.framed(delivery.record), headers, sign_as),
-                OutMessage(self._audit_topic, audit["event_id"].encode(), self._audit_writer.framed(audit))]
+                OutMessage(self._audit_topic, event_id.encode(), audit)]
 
     def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
         """``outs`` with every delivery signed: one signature per topic for the whole list (a

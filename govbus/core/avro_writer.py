@@ -14,6 +14,7 @@ any difference turns the compiled writer off for the rest of the run.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import date, datetime, timezone
@@ -227,6 +228,77 @@ def compile_writer(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bytes] 
     return body
 
 
+def compile_template(schema: dict[str, Any], constants: dict[str, Any]) -> Callable[[dict[str, Any]], bytes] | None:
+    """The body writer of records of ``schema`` whose fields named in ``constants`` always
+    hold those values: written once here, so the writer takes only the other fields (an audit
+    event's agreement, purpose, fields and operators are its plan's). None where the schema or
+    a constant is not compiled plainly."""
+    space = schema.get("namespace", "")
+    named: dict[str, Write] = {}
+    segments: list[bytes | tuple[str, Write]] = []
+    try:
+        for field in schema["fields"]:
+            write = _compile(field["type"], named, space)
+            if field["name"] not in constants:
+                segments.append((field["name"], write))
+                continue
+            out: Out = []
+            write(constants[field["name"]], out)
+            if segments and isinstance(segments[-1], bytes):
+                out.insert(0, segments.pop())  # type: ignore[arg-type]
+            segments.append(b"".join(out))
+    except (Unsupported, Decline) as exc:
+        log.info("no compiled template for %s: %r", schema.get("name"), exc)
+        return None
+    return functools.partial(_fill, tuple(segments))
+
+
+def _fill(segments: tuple[bytes | tuple[str, Write], ...], varying: dict[str, Any]) -> bytes:
+    out: Out = []
+    for segment in segments:
+        if type(segment) is bytes:
+            out.append(segment)
+            continue
+        name, write = segment  # type: ignore[misc]
+        if name not in varying:
+            raise Decline
+        write(varying[name], out)
+    return b"".join(out)
+
+
+class TemplateWriter:
+    """``CheckedWriter`` for a template (``compile_template``): ``framed`` takes the varying
+    fields and a function making the whole record, which the reference writes for the first
+    ``CROSS_CHECKED`` records (compared), for a declined record, and if the two ever differ."""
+
+    __slots__ = ("reference", "compiled", "checks", "name")
+
+    def __init__(self, serde: Serde, subject: str, constants: dict[str, Any]) -> None:
+        self.reference, self.name, self.checks = serde.writer(subject), subject, CROSS_CHECKED
+        self.compiled = compile_template(serde.writer_schema_json(serde.schema_id(subject)), constants)
+
+    def framed(self, varying: dict[str, Any], whole: Callable[[], dict[str, Any]]) -> bytes:
+        if self.compiled is None:
+            return self.reference.framed(whole())
+        try:
+            body = self.compiled(varying)
+        except Decline:
+            return self.reference.framed(whole())
+        if not self.checks:
+            return self.reference.header + body
+        self.checks -= 1
+        expected = self.reference.framed(whole())
+        if expected != self.reference.header + body:
+            _turned_off(self.name)
+            self.compiled = None
+        return expected
+
+
+def _turned_off(name: str) -> None:
+    log.warning("%s: the compiled Avro writer differs from fastavro; turned off", name,
+                extra={"event": "compiled_writer_off"})
+
+
 class CheckedWriter:
     """Frames records as ``reference`` does, through the compiled writer where it can: the
     first ``CROSS_CHECKED`` records are written both ways and must match, else the compiled
@@ -259,7 +331,6 @@ class CheckedWriter:
         self.checks -= 1
         expected = self.reference.framed(record)
         if expected != self.reference.header + body:
-            log.warning("%s: the compiled Avro writer differs from fastavro; turned off", self.name,
-                        extra={"event": "compiled_writer_off"})
+            _turned_off(self.name)
             self.compiled = None
         return expected

@@ -108,15 +108,26 @@ def audit_id(event_id: str, recipient: str, agreement_id: str, agreement_version
 
 def audit_event(delivery: Delivery, source: dict[str, Any], topic: str, subjects: list[str],
                 now: datetime, component: str, version: str) -> dict[str, Any]:
-    agreement = delivery.plan.agreement
     event_id = str(source["envelope"]["event_id"])
+    return (plan_audit_fields(delivery.plan, topic, component, version)
+            | record_audit_fields(delivery.plan, event_id, subjects, now))
+
+
+def plan_audit_fields(plan: AgreementPlan, topic: str, component: str, version: str) -> dict[str, Any]:
+    """The fields of an audit event that are the same for every delivery under ``plan``."""
+    agreement = plan.agreement
     return {
-        "audit_id": audit_id(event_id, delivery.plan.recipient_id, agreement.id, agreement.version),
-        "event_id": event_id, "dataset": delivery.plan.dataset,
-        "recipient": delivery.plan.recipient_id, "recipient_topic": topic,
+        "dataset": plan.dataset, "recipient": plan.recipient_id, "recipient_topic": topic,
         "agreement_id": agreement.id, "agreement_version": agreement.version,
-        "purpose": agreement.purpose, "fields_delivered": delivery.plan.delivered_fields,
-        "operators": delivery.plan.profile, "mask_profile": delivery.plan.profile_hash,
-        "subject_pseudonyms": subjects, "delivered_at": now, "processor": component,
+        "purpose": agreement.purpose, "fields_delivered": plan.delivered_fields,
+        "operators": plan.profile, "mask_profile": plan.profile_hash, "processor": component,
         "processor_version": version,
     }
+
+
+def record_audit_fields(plan: AgreementPlan, event_id: str, subjects: list[str],
+                        now: datetime) -> dict[str, Any]:
+    """The fields of an audit event that are its record's (and its delivery's id)."""
+    agreement = plan.agreement
+    return {"audit_id": audit_id(event_id, plan.recipient_id, agreement.id, agreement.version),
+            "event_id": event_id, "subject_pseudonyms": subjects, "delivered_at": now}
