@@ -46,7 +46,8 @@ CLEAN, ROUTE = "clean", "route"
 ROUTE_FAULTS = frozenset({"mask_failed"})
 
 
-@dataclass(frozen=True)
+# Slots, not frozen: a frozen dataclass's __init__ costs ~4 µs (six of these per input record); nothing mutates it.
+@dataclass(slots=True)
 class OutMessage:
     topic: str
     key: bytes | None

@@ -21,7 +21,8 @@ _AUDIT_PREFIX = hashlib.sha1(AUDIT_NAMESPACE.bytes, usedforsecurity=False)  # UU
 Finding = tuple[str, str]  # (field, detector kind) of an identifier masked in a field in clear
 
 
-@dataclass(frozen=True)
+# Slots, not frozen: a frozen dataclass's __init__ costs ~4 µs (one per delivery); nothing mutates it.
+@dataclass(slots=True)
 class Delivery:
     plan: AgreementPlan
     record: dict[str, Any]
