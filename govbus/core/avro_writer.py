@@ -256,10 +256,10 @@ def compile_template(schema: dict[str, Any], constants: dict[str, Any]) -> Calla
 def _fill(segments: tuple[bytes | tuple[str, Write], ...], varying: dict[str, Any]) -> bytes:
     out: Out = []
     for segment in segments:
-        if type(segment) is bytes:
+        if isinstance(segment, bytes):
             out.append(segment)
             continue
-        name, write = segment  # type: ignore[misc]
+        name, write = segment
         if name not in varying:
             raise Decline
         write(varying[name], out)
