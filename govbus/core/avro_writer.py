@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 Out = list[bytes]
 Write = Callable[[Any, Out], None]
-# Records written both ways at the start of a run, per writer (docs/architecture.md#processor).
+# Records written both ways at the start of a run, per writer (docs/architecture.md, flow 3).
 CROSS_CHECKED = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
