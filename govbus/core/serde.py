@@ -164,6 +164,10 @@ class Serde:
         not fit the schema: callers validate first (govbus.core.records)."""
         return self._writers[subject].framed(record)
 
+    def writer(self, subject: str) -> AvroBody:
+        """The framing writer prepared for ``subject`` (what ``encode`` calls)."""
+        return self._writers[subject]
+
     def writer_schema(self, schema_id: int) -> Any:
         """The parsed writer schema for ``schema_id`` (fetched from the registry once)."""
         parsed = self._by_id.get(schema_id)
