@@ -34,10 +34,13 @@ class Frames:
         return out.getvalue()
 
 
-def prepared(settings: GovbusSettings, raw_topic: str, out_topic: str) -> Frames:
-    """The work-order schema registered under both topics' subjects (as govbus does it)."""
+def register(settings: GovbusSettings, out_topic: str) -> int:
+    """The registry id of the work-order schema under ``out_topic``'s subject (registered by the
+    bench, as govbus does it, so that the peer sides need no registry client: Quix Streams'
+    confluent-kafka 2.12 takes no bearer-token registry identity without an identity pool)."""
     schema = load_schemas(settings.schemas_dir)[DATASET].schema
-    serde = Serde.from_settings(settings)
-    serde.prepare(value_subject(raw_topic), schema)
-    out_id = serde.prepare(value_subject(out_topic), schema)
-    return Frames(fastavro.parse_schema(schema), out_id)
+    return Serde.from_settings(settings).prepare(value_subject(out_topic), schema)
+
+
+def frames(settings: GovbusSettings, out_id: int) -> Frames:
+    return Frames(fastavro.parse_schema(load_schemas(settings.schemas_dir)[DATASET].schema), out_id)

@@ -2,7 +2,7 @@
 decode, re-encode, produce — with the bus's own client settings (SASL_SSL identity, idempotent
 producer with acks=all and lz4, like govbus's).
 
-Run as: python -m bench.plain_loop <raw topic> <out topic> <group id>
+Run as: python -m bench.plain_loop <raw topic> <out topic> <group id> <out schema id>
 (endpoints and identity from GOVBUS_BOOTSTRAP_SERVERS / GOVBUS_REGISTRY_URL / GOVBUS_KAFKA_*).
 Runs until terminated.
 """
@@ -12,13 +12,13 @@ import sys
 
 from confluent_kafka import Consumer, Producer
 
-from bench.avro_frames import prepared
+from bench.avro_frames import frames as framing
 from govbus.core.settings import GovbusSettings, kafka_config
 
 
-def main(raw_topic: str, out_topic: str, group: str) -> None:
+def main(raw_topic: str, out_topic: str, group: str, out_id: str) -> None:
     settings = GovbusSettings()
-    frames = prepared(settings, raw_topic, out_topic)
+    frames = framing(settings, int(out_id))
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": group}))
     producer = Producer(kafka_config(settings, "producer"))
     consumer.subscribe([raw_topic])
@@ -37,4 +37,4 @@ def main(raw_topic: str, out_topic: str, group: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

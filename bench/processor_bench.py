@@ -29,6 +29,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench.avro_frames import register
 from bench.cpu import cpu_seconds
 from commands.endpoints import with_endpoints
 from govbus.core import identities
@@ -97,15 +99,17 @@ def high_watermark(consumer: Consumer, topic: str) -> int:
 
 
 def span_rate(settings: GovbusSettings, topic: str, expected: int, timeout: float,
-              pid: int | None = None) -> tuple[float, float | None]:
+              child: subprocess.Popen | None = None) -> tuple[float, float | None]:
     """Records/s between the first and last message timestamps of ``topic`` (all its partitions)
     once it holds ``expected`` messages; with ``pid``, also that process's CPU µs per record
     from its first output record to its last (start-up excluded)."""
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"bench-{uuid.uuid4().hex}"}))
     deadline = time.monotonic() + timeout
     started: tuple[int, float] | None = None
+    pid = child.pid if child is not None else None
     try:
         while time.monotonic() < deadline:
+            check_alive(child)
             held = high_watermark(consumer, topic)
             if pid is not None and started is None and held > 0:
                 started = (held, cpu_seconds(pid))
@@ -146,8 +150,27 @@ def _timestamp(consumer: Consumer, topic: str, partition: int, offset: int) -> i
 
 
 def run_child(python: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([python, *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    """A worker whose stderr goes to a temporary file (its tail is shown if it dies)."""
+    log = tempfile.TemporaryFile()  # closed in stop_child
+    child = subprocess.Popen([python, *args], env=env, stdout=subprocess.DEVNULL, stderr=log,
+                             stdin=subprocess.DEVNULL)
+    child.log = log  # type: ignore[attr-defined]
+    return child
+
+
+def stop_child(child: subprocess.Popen) -> None:
+    child.terminate()
+    child.wait(30)
+    child.log.close()  # type: ignore[attr-defined]
+
+
+def check_alive(child: subprocess.Popen | None) -> None:
+    """Raise with the tail of its stderr when the worker has died."""
+    if child is None or child.poll() is None:
+        return
+    child.log.seek(0)  # type: ignore[attr-defined]
+    tail = child.log.read().decode(errors="replace").strip().splitlines()[-3:]  # type: ignore[attr-defined]
+    raise SystemExit(f"bench: worker {' '.join(map(str, child.args))} exited {child.returncode}: " + " / ".join(tail))
 
 
 @dataclass(frozen=True)
@@ -180,19 +203,19 @@ def side_round(settings: GovbusSettings, count: int, side: str, quix_python: str
     output_topic(settings, out)
     group = f"{settings.topic_prefix}-{side}-{uuid.uuid4().hex[:6]}"
     raw = topics.raw(DATASET)
-    child = {"plain": lambda: run_child(sys.executable, ["-m", "bench.plain_loop", raw, out, group], env),
-             "quix": lambda: run_child(quix_python, ["-m", "bench.quix_peer", raw, out, group], env),
+    out_id = str(register(settings, out)) if side in ("plain", "quix") else ""
+    child = {"plain": lambda: run_child(sys.executable, ["-m", "bench.plain_loop", raw, out, group, out_id], env),
+             "quix": lambda: run_child(quix_python, ["-m", "bench.quix_peer", raw, out, group, out_id], env),
              "naive": lambda: run_child(sys.executable, ["-m", "bench.naive_faust", raw, out, group], env),
              "govbus": lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env)}[side]()
     try:
-        rate, cpu = span_rate(settings, out, count, timeout=600, pid=child.pid)
+        rate, cpu = span_rate(settings, out, count, timeout=600, child=child)
         if figures is not None:
             figures.rates.append(rate)
             figures.cpu_us.append(cpu if cpu is not None else float("nan"))
         return rate
     finally:
-        child.terminate()
-        child.wait(30)
+        stop_child(child)
 
 
 def fresh_round(base: GovbusSettings, count: int) -> GovbusSettings:

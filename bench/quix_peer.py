@@ -2,7 +2,7 @@
 docs/capacity.md) decoding each Avro record and re-encoding it to another topic, through its
 own consumer, producer and StreamingDataFrame, connected with the bus's SASL_SSL identity.
 
-Run as: <quix venv>/bin/python -m bench.quix_peer <raw topic> <out topic> <group id>
+Run as: <quix venv>/bin/python -m bench.quix_peer <raw topic> <out topic> <group id> <out schema id>
 (endpoints and identity from GOVBUS_BOOTSTRAP_SERVERS / GOVBUS_REGISTRY_URL / GOVBUS_KAFKA_*).
 Runs until terminated.
 """
@@ -16,7 +16,8 @@ from quixstreams import Application
 from quixstreams.kafka.configuration import ConnectionConfig
 from quixstreams.models import Deserializer, SerializationContext, Serializer
 
-from bench.avro_frames import Frames, prepared
+from bench.avro_frames import Frames
+from bench.avro_frames import frames as framing
 from govbus.core.settings import GovbusSettings, kafka_config
 
 # What kafka_config adds beyond the connection; Quix takes those as the clients' extra config.
@@ -41,9 +42,9 @@ class FramedAvroOut(Serializer):
         return self._frames.encode(value)
 
 
-def main(raw_topic: str, out_topic: str, group: str) -> None:
+def main(raw_topic: str, out_topic: str, group: str, out_id: str) -> None:
     settings = GovbusSettings()
-    frames = prepared(settings, raw_topic, out_topic)
+    frames = framing(settings, int(out_id))
     producer = kafka_config(settings, "producer")
     app = Application(
         broker_address=ConnectionConfig.from_librdkafka_dict(
@@ -58,4 +59,4 @@ def main(raw_topic: str, out_topic: str, group: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
