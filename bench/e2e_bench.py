@@ -167,15 +167,28 @@ def _poll(pool: Pool, pending: set[str], seen: dict[str, float]) -> None:
         pending.discard(key)
 
 
-def peak_rate(settings: GovbusSettings, feed: Feed, pool: Pool, count: int, poll_s: float,
-              workers: list[subprocess.Popen]) -> float:
-    """The processor's input records/s on a burst of ``count`` (broker timestamps of its output)."""
+def peak_rate(settings: GovbusSettings, feed: Feed, pool: Pool, count: int, workers: list[subprocess.Popen]) -> float:
+    """The processor's input records/s on a burst of ``count`` (broker timestamps of its output);
+    the pool is drained before it returns, polled slowly so as not to slow the processor."""
     out = topic_names(settings).shared(WATCHED_RECIPIENT, DATASET)
     reader = Consumer(kafka_config(settings, "consumer", **{"group.id": f"e2e-{uuid.uuid4().hex}"}))
     before = reader.get_watermark_offsets(TopicPartition(out, 0), timeout=10)[1]
-    run_point(feed, pool, phase_records(feed.schema, count, 1), 1e9, poll_s, workers)  # all at once; drained
+    encoded = feed.encoded(phase_records(feed.schema, count, 1))
+    for key, value in encoded:
+        feed.send(key, value)
+    feed.producer.flush(30)
+    while reader.get_watermark_offsets(TopicPartition(out, 0), timeout=10)[1] < before + count:
+        for worker in workers:
+            check_alive(worker)
+        time.sleep(0.5)
     first, last = _timestamp(reader, out, 0, before), _timestamp(reader, out, 0, before + count - 1)
     reader.close()
+    pending, seen = {key.decode() for key, _value in encoded}, dict[str, float]()
+    while pending:
+        for worker in workers:
+            check_alive(worker)
+        _poll(pool, pending, seen)
+        time.sleep(0.5)
     return (count - 1) / max((last - first) / 1000, 1e-3)
 
 
@@ -231,7 +244,7 @@ def main() -> None:
         run_point(feed, pool, phase_records(feed.schema, 50, 0), 50, poll_s, workers)  # warm-up: joins, table
         points = [(f"{rate:,.0f} rec/s", rate) for rate in rates]
         if shares:
-            peak = peak_rate(settings, feed, pool, args.peak_records, poll_s, workers)
+            peak = peak_rate(settings, feed, pool, args.peak_records, workers)
             print(f"processor peak (burst of {args.peak_records:,}): {peak:,.0f} input rec/s")
             points += [(f"{share:.2f} × peak = {share * peak:,.0f} rec/s", share * peak) for share in shares]
         print(f"sink from {args.sink_from}; {args.seconds:.0f} s per point; poll every {args.poll_ms:.0f} ms; "
