@@ -53,9 +53,9 @@ def consume_batches(consumer: Consumer, settings: GovbusSettings, client_error: 
                     handle: Callable[[list[Message]], bool], assigned_at: Callable[[], float],
                     stop: threading.Event | None, idle_exit_seconds: float | None,
                     health: Health | None = None) -> None:
-    """Batches of up to ``sink_batch_size`` (``gather``) to ``handle`` (which says whether it took records)
-    until ``stop`` is set, or until nothing arrived for ``idle_exit_seconds``, counted from the
-    start or the last assignment (``assigned_at``): a rebalance is not idleness. ``handle`` must
+    """Batches (``gather``) to ``handle`` (which says whether it took records) until ``stop`` is
+    set, or until nothing arrived for ``idle_exit_seconds``, counted from the start or the last
+    assignment (``assigned_at``): a rebalance is not idleness. ``handle`` must
     leave no trace when it raises, so that the same batch can be handed over again."""
     watch = health.watch if health is not None else client_error.watch or OutageWatch("sink")
     beat = health.beat if health is not None else (lambda: None)
