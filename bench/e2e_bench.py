@@ -6,6 +6,8 @@ warms them up, then, for each point, produces hotline work orders (all three agr
 at a steady rate for ``--seconds``:
 
 - produce time: the raw topic record's timestamp (set by the producer when the record is sent);
+- delivery time (the processor's part, printed beside): the broker's timestamp of the record's
+  delivery on the watched shared topic (LogAppendTime);
 - commit time: when the row is first visible in the pool (the pool rows have no stored-at
   column, so the bench polls the pool for the keys still pending every ``--poll-ms``; the figure
   is late by up to one poll).
@@ -96,12 +98,13 @@ class Feed:
             except BufferError:
                 self.producer.poll(0.01)
 
-    def end_offset(self) -> int:
-        return self.reader.get_watermark_offsets(TopicPartition(self.raw, 0), timeout=10)[1]
+    def end_offset(self, topic: str | None = None) -> int:
+        return self.reader.get_watermark_offsets(TopicPartition(topic or self.raw, 0), timeout=10)[1]
 
-    def timestamps(self, start: int, count: int) -> dict[str, int]:
-        """Key → raw record timestamp (ms) of ``count`` records from offset ``start``."""
-        self.reader.assign([TopicPartition(self.raw, 0, start)])
+    def timestamps(self, start: int, count: int, topic: str | None = None) -> dict[str, int]:
+        """Key → record timestamp (ms) of ``count`` records from offset ``start`` of ``topic``
+        (partition 0; default the raw topic)."""
+        self.reader.assign([TopicPartition(topic or self.raw, 0, start)])
         found: dict[str, int] = {}
         while len(found) < count:
             for message in self.reader.consume(1000, 5):
@@ -133,10 +136,11 @@ class Pool:
 
 
 def run_point(feed: Feed, pool: Pool, records: list[dict[str, Any]], rate: float, poll_s: float,
-              workers: list[subprocess.Popen]) -> dict[str, float]:
-    """Produce ``records`` at ``rate``/s; per record, raw timestamp → first seen in the pool (ms)."""
+              workers: list[subprocess.Popen], shared: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Produce ``records`` at ``rate``/s; per record, raw timestamp → first seen in the pool, and
+    raw timestamp → broker timestamp of its delivery on ``shared`` (the processor's part), in ms."""
     encoded = feed.encoded(records)
-    start_offset = feed.end_offset()
+    start_offset, shared_offset = feed.end_offset(), feed.end_offset(shared)
     seen: dict[str, float] = {}
     pending: set[str] = set()
     start = time.monotonic()
@@ -157,7 +161,9 @@ def run_point(feed: Feed, pool: Pool, records: list[dict[str, Any]], rate: float
         _poll(pool, pending, seen)
         time.sleep(poll_s)
     produced = feed.timestamps(start_offset, len(encoded))
-    return {key: seen[key] - produced[key] for key in seen if key in produced}
+    delivered = feed.timestamps(shared_offset, len(encoded), shared)
+    return ({key: seen[key] - produced[key] for key in seen if key in produced},
+            {key: delivered[key] - produced[key] for key in delivered if key in produced})
 
 
 def _poll(pool: Pool, pending: set[str], seen: dict[str, float]) -> None:
@@ -192,14 +198,14 @@ def peak_rate(settings: GovbusSettings, feed: Feed, pool: Pool, count: int, work
     return (count - 1) / max((last - first) / 1000, 1e-3)
 
 
-def report(name: str, latencies: dict[str, float], sent: int) -> None:
-    values = sorted(latencies.values())
-    if len(values) < 2:
-        print(f"| {name} | {len(values)}/{sent} | – | – | – | – |")
+def report(name: str, latencies: tuple[dict[str, float], dict[str, float]], sent: int) -> None:
+    total, processor = (sorted(part.values()) for part in latencies)
+    if len(total) < 2 or len(processor) < 2:
+        print(f"| {name} | {len(total)}/{sent} | – | – | – | – | – |")
         return
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    print(f"| {name} | {len(values)}/{sent} | {q[49]:,.0f} | {q[94]:,.0f} | {q[98]:,.0f} | {values[-1]:,.0f} |",
-          flush=True)
+    q, p = (statistics.quantiles(values, n=100, method="inclusive") for values in (total, processor))
+    print(f"| {name} | {len(total)}/{sent} | {q[49]:,.0f} | {q[94]:,.0f} | {q[98]:,.0f} | {total[-1]:,.0f} "
+          f"| {p[49]:,.0f} / {p[98]:,.0f} |", flush=True)
 
 
 def start_workers(settings: GovbusSettings, pool_url: str, sink_from: Path) -> list[subprocess.Popen]:
@@ -241,7 +247,8 @@ def main() -> None:
         stack.callback(lambda: [stop_child(w) for w in workers])
         feed, pool = Feed(settings), Pool(pool_url)
         stack.callback(pool.conn.close)
-        run_point(feed, pool, phase_records(feed.schema, 50, 0), 50, poll_s, workers)  # warm-up: joins, table
+        shared = topic_names(settings).shared(WATCHED_RECIPIENT, DATASET)
+        run_point(feed, pool, phase_records(feed.schema, 50, 0), 50, poll_s, workers, shared)  # warm-up
         points = [(f"{rate:,.0f} rec/s", rate) for rate in rates]
         if shares:
             peak = peak_rate(settings, feed, pool, args.peak_records, workers)
@@ -249,11 +256,12 @@ def main() -> None:
             points += [(f"{share:.2f} × peak = {share * peak:,.0f} rec/s", share * peak) for share in shares]
         print(f"sink from {args.sink_from}; {args.seconds:.0f} s per point; poll every {args.poll_ms:.0f} ms; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print("| point | rows seen | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|")
+        print("| point | rows seen | p50 ms | p95 ms | p99 ms | max ms | processor's part p50 / p99 ms |\n"
+              "|---|---|---|---|---|---|---|")
         for phase, (name, rate) in enumerate(points, start=2):
             count = max(2, int(rate * args.seconds))
-            report(name, run_point(feed, pool, phase_records(feed.schema, count, phase), rate, poll_s, workers),
-                   count)
+            report(name, run_point(feed, pool, phase_records(feed.schema, count, phase), rate, poll_s, workers,
+                                   shared), count)
 
 
 if __name__ == "__main__":
