@@ -1,11 +1,22 @@
-"""Processor throughput: (a) a naive Faust decode → re-encode agent against (b) govbus's processor
-doing clean + route + mask with 3 matching agreements per record (plus 3 audit events), on the
-same broker, same records, in one run. Goal: (b) ≥ 0.8 × (a) in input records/s.
+"""Processor throughput, four sides on the same broker and the same input records, in one run:
 
-Rates come from the output topic's message timestamps (first to last), so worker start-up and
-group joins are not counted. Each side runs ``--repeat`` times, alternating; medians reported.
+  (p) plain loop: confluent-kafka consume → fastavro decode → re-encode → produce (bench/plain_loop.py)
+  (q) Quix Streams 3.28 decoding and re-encoding the same Avro records (bench/quix_peer.py, run
+      with the python of the ``bench`` extra's venv, ``--quix-python``, default .venv-quix)
+  (a) a naive Faust decode → re-encode agent (bench/naive_faust.py)
+  (b) ``govbus process``: clean + route + mask with 3 matching agreements per record (3 deliveries
+      and 3 audit events per input)
 
-    python -m bench.processor_bench [--records 30000] [--repeat 3]
+Each round writes ``--records`` hotline work orders (one partition) to a fresh raw topic, then
+runs the sides one after another (their order turns each round) on that topic, each with its
+own group and its own output topic created with message.timestamp.type=LogAppendTime: rates
+come from the broker's timestamps on the output records, first to last, so start-up and group
+joins are not counted and no producer clock is trusted. CPU µs per input record: the worker
+process's CPU (all threads, /proc) from its first output record to its last. Every side connects
+with the bus's SASL_SSL identity. Medians of ``--repeat`` rounds; the issue-18 targets are the
+ratios govbus/plain ≥ 0.27 and govbus/Quix ≥ 0.35.
+
+    python -m bench.processor_bench [--records 20000] [--repeat 3] [--quix-python PATH]
 
 ``--compare-signing``: instead, govbus's processor with signing on (the default) against signing off
 (GOVBUS_SIGN_DELIVERIES=false), alternating in the same minutes; goal: on ≥ 0.85 × off.
@@ -13,19 +24,26 @@ group joins are not counted. Each side runs ``--repeat`` times, alternating; med
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench.avro_frames import register
 from bench.cpu import cpu_seconds
 from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.deadletter import load_dead_letter_schema
+from govbus.core.kafka_admin import create_missing_topics
 from govbus.core.metrics import new_metrics
 from govbus.core.records import coerce_record
 from govbus.core.schemas import DatasetSchema, load_schemas
@@ -60,23 +78,57 @@ def produce_inputs(settings: GovbusSettings, count: int) -> None:
     publisher.flush()
 
 
-def span_rate(settings: GovbusSettings, topic: str, expected: int, timeout: float) -> float:
-    """Records/s between the first and last message timestamps of ``topic`` (all its partitions:
-    the catalogue sizes a shared topic like its raw one) once it holds ``expected`` messages."""
+def output_topic(settings: GovbusSettings, name: str, partitions: int = 1) -> None:
+    """Create ``name`` with broker-stamped timestamps (LogAppendTime), unless it exists."""
+    admin = AdminClient(kafka_config(settings, "admin"))
+    create_missing_topics(admin, [NewTopic(name, num_partitions=partitions, replication_factor=-1,
+                                           config={"message.timestamp.type": "LogAppendTime"})])
+
+
+def input_topic(settings: GovbusSettings, count: int) -> str:
+    """A fresh raw topic of one partition holding ``count`` bench records."""
+    raw = topic_names(settings).raw(DATASET)
+    create_missing_topics(AdminClient(kafka_config(settings, "admin")),
+                          [NewTopic(raw, num_partitions=1, replication_factor=-1)])
+    produce_inputs(settings, count)
+    return raw
+
+
+def high_watermark(consumer: Consumer, topic: str) -> int:
+    return sum(high - low for low, high in _marks(consumer, topic).values())
+
+
+def span_rate(settings: GovbusSettings, topic: str, expected: int, timeout: float,
+              child: subprocess.Popen | None = None) -> tuple[float, float | None]:
+    """Records/s between the first and last message timestamps of ``topic`` (all its partitions)
+    once it holds ``expected`` messages; with ``pid``, also that process's CPU µs per record
+    from its first output record to its last (start-up excluded)."""
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"bench-{uuid.uuid4().hex}"}))
     deadline = time.monotonic() + timeout
+    started: tuple[int, float] | None = None
+    pid = child.pid if child is not None else None
     try:
         while time.monotonic() < deadline:
-            marks = _marks(consumer, topic)
-            if sum(high - low for low, high in marks.values()) >= expected:
-                filled = {p: m for p, m in marks.items() if m[1] > m[0]}
-                first = min(_timestamp(consumer, topic, p, low) for p, (low, _high) in filled.items())
-                last = max(_timestamp(consumer, topic, p, high - 1) for p, (_low, high) in filled.items())
-                return (expected - 1) / max((last - first) / 1000, 1e-3)
-            time.sleep(0.5)
+            check_alive(child)
+            held = high_watermark(consumer, topic)
+            if pid is not None and started is None and held > 0:
+                started = (held, cpu_seconds(pid))
+            if held >= expected:
+                cpu = None
+                if pid is not None and started is not None and held > started[0]:
+                    cpu = (cpu_seconds(pid) - started[1]) * 1e6 / (held - started[0])
+                return _rate(consumer, topic, expected), cpu
+            time.sleep(0.05 if started is None else 0.25)
     finally:
         consumer.close()
     raise TimeoutError(f"{topic} did not reach {expected} messages")
+
+
+def _rate(consumer: Consumer, topic: str, expected: int) -> float:
+    filled = {p: m for p, m in _marks(consumer, topic).items() if m[1] > m[0]}
+    first = min(_timestamp(consumer, topic, p, low) for p, (low, _high) in filled.items())
+    last = max(_timestamp(consumer, topic, p, high - 1) for p, (_low, high) in filled.items())
+    return (expected - 1) / max((last - first) / 1000, 1e-3)
 
 
 def _marks(consumer: Consumer, topic: str) -> dict[int, tuple[int, int]]:
@@ -97,76 +149,150 @@ def _timestamp(consumer: Consumer, topic: str, partition: int, offset: int) -> i
             return message.timestamp()[1]
 
 
-def run_child(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+def run_child(python: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A worker whose stderr goes to a temporary file (its tail is shown if it dies)."""
+    log = tempfile.TemporaryFile()  # closed in stop_child
+    child = subprocess.Popen([python, *args], env=env, stdout=subprocess.DEVNULL, stderr=log,
+                             stdin=subprocess.DEVNULL)
+    child.log = log  # type: ignore[attr-defined]
+    return child
 
 
-def one_round(base: GovbusSettings, count: int, naive: bool, sign: bool = True,
-              cpu: list[float] | None = None) -> float:
-    """Input records/s of one fresh run; ``cpu`` gets the child's records per CPU-second (its
-    start-up included) once its outputs are all on the broker."""
-    settings = base.model_copy(update={"topic_prefix": f"bench_{uuid.uuid4().hex[:8]}"})
+def stop_child(child: subprocess.Popen) -> None:
+    child.terminate()
+    child.wait(30)
+    child.log.close()  # type: ignore[attr-defined]
+
+
+def check_alive(child: subprocess.Popen | None) -> None:
+    """Raise with the tail of its stderr when the worker has died."""
+    if child is None or child.poll() is None:
+        return
+    child.log.seek(0)  # type: ignore[attr-defined]
+    tail = child.log.read().decode(errors="replace").strip().splitlines()[-3:]  # type: ignore[attr-defined]
+    raise SystemExit(f"bench: worker {' '.join(map(str, child.args))} exited {child.returncode}: " + " / ".join(tail))
+
+
+@dataclass(frozen=True)
+class Side:
+    key: str
+    label: str
+
+
+SIDES = (Side("plain", "plain confluent-kafka loop: decode → re-encode → produce"),
+         Side("quix", "Quix Streams 3.28: decode → re-encode"),
+         Side("naive", "naive Faust agent (bench/naive_faust.py)"),
+         Side("govbus", "govbus process, 3 agreements (3 deliveries + 3 audit events)"))
+
+
+@dataclass
+class Figures:
+    rates: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # CPU µs per input record
+
+
+def side_round(settings: GovbusSettings, count: int, side: str, quix_python: str, sign: bool = True,
+               figures: Figures | None = None) -> float:
+    """Input records/s of ``side`` reading the round's raw topic (``settings.topic_prefix``)."""
     topics = topic_names(settings)
-    produce_inputs(settings, count)
     env = os.environ | {**connection_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": "-1",
-                        "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-proc",
+                        "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-proc-{uuid.uuid4().hex[:6]}",
                         "GOVBUS_SIGN_DELIVERIES": "true" if sign else "false"}
-    if naive:
-        out = f"{settings.topic_prefix}.naive.out"
-        child = run_child(["-m", "bench.naive_faust", topics.raw(DATASET), out,
-                           f"{settings.topic_prefix}-naive"], env)
-    else:
-        out = topics.shared(WATCHED_RECIPIENT, DATASET)
-        child = run_child(["-m", "commands.main", "process"], env)
+    out = topics.shared(WATCHED_RECIPIENT, DATASET) if side == "govbus" else f"{settings.topic_prefix}.bench.{side}"
+    output_topic(settings, out)
+    group = f"{settings.topic_prefix}-{side}-{uuid.uuid4().hex[:6]}"
+    raw = topics.raw(DATASET)
+    out_id = str(register(settings, out)) if side in ("plain", "quix") else ""
+    child = {"plain": lambda: run_child(sys.executable, ["-m", "bench.plain_loop", raw, out, group, out_id], env),
+             "quix": lambda: run_child(quix_python, ["-m", "bench.quix_peer", raw, out, group, out_id], env),
+             "naive": lambda: run_child(sys.executable, ["-m", "bench.naive_faust", raw, out, group], env),
+             "govbus": lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env)}[side]()
     try:
-        rate = span_rate(settings, out, count, timeout=600)
-        if cpu is not None:
-            cpu.append(count / cpu_seconds(child.pid))
+        rate, cpu = span_rate(settings, out, count, timeout=600, child=child)
+        if figures is not None:
+            figures.rates.append(rate)
+            figures.cpu_us.append(cpu if cpu is not None else float("nan"))
         return rate
     finally:
-        child.terminate()
-        child.wait(30)
+        stop_child(child)
+
+
+def fresh_round(base: GovbusSettings, count: int) -> GovbusSettings:
+    settings = base.model_copy(update={"topic_prefix": f"bench_{uuid.uuid4().hex[:8]}"})
+    input_topic(settings, count)
+    return settings
+
+
+def default_quix_python() -> str:
+    """The ``bench`` extra's venv (.venv-quix beside the checkout), else this python if it has
+    quixstreams; else one line saying how to install it."""
+    venv = Path(__file__).resolve().parent.parent / ".venv-quix" / "bin" / "python"
+    if venv.exists():
+        return str(venv)
+    if importlib.util.find_spec("quixstreams") is not None:
+        return sys.executable
+    raise SystemExit("bench: Quix Streams is not installed: python3 -m venv .venv-quix && "
+                     ".venv-quix/bin/pip install -e '.[bench]' (docs/capacity.md), or give --quix-python")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=30000)
+    parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quix-python", help="python of a venv with the bench extra (default .venv-quix)")
     parser.add_argument("--compare-signing", action="store_true", help="signing on against off")
     args = parser.parse_args()
     base = with_endpoints(GovbusSettings(), identity=identities.ADMIN, start_stack=True)
     if args.compare_signing:
         compare_signing(base, args.records, args.repeat)
         return
-    naive, govbus = [], []
-    for _ in range(args.repeat):
-        naive.append(one_round(base, args.records, naive=True))
-        govbus.append(one_round(base, args.records, naive=False))
-        print(f"round: naive {naive[-1]:,.0f}/s  govbus {govbus[-1]:,.0f}/s", flush=True)
-    a, b = statistics.median(naive), statistics.median(govbus)
-    print(f"(a) naive Faust decode→encode: median {a:,.0f} records/s  {[round(x) for x in naive]}")
-    print(f"(b) govbus clean+route+mask, 3 agreements: median {b:,.0f} input records/s  "
-          f"{[round(x) for x in govbus]}")
-    print(f"ratio (b)/(a) = {b / a:.2f}  (goal ≥ 0.8)")
+    quix_python = args.quix_python or default_quix_python()
+    figures = {side.key: Figures() for side in SIDES}
+    for n in range(args.repeat):
+        settings = fresh_round(base, args.records)
+        order = SIDES[n % len(SIDES):] + SIDES[:n % len(SIDES)]
+        for side in order:
+            side_round(settings, args.records, side.key, quix_python, figures=figures[side.key])
+        print(f"round {n + 1}: " + "  ".join(f"{side.key} {figures[side.key].rates[-1]:,.0f}/s "
+                                            f"({figures[side.key].cpu_us[-1]:,.0f} µs CPU)" for side in order)
+              + f"  load average {os.getloadavg()[0]:.1f}", flush=True)
+    print_table(figures, args.records, args.repeat)
+
+
+def print_table(figures: dict[str, Figures], records: int, repeat: int) -> None:
+    print(f"\n{records:,} hotline work orders, one partition, {repeat} rounds, sides alternated, medians "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print("| side | median input rec/s | CPU µs per input | rounds (rec/s) |")
+    print("|---|---|---|---|")
+    for side in SIDES:
+        f = figures[side.key]
+        print(f"| {side.label} | {statistics.median(f.rates):,.0f} | {statistics.median(f.cpu_us):,.0f} | "
+              f"{', '.join(f'{r:,.0f}' for r in f.rates)} |")
+    govbus = statistics.median(figures["govbus"].rates)
+    for key, name, target in (("plain", "plain loop", 0.27), ("quix", "Quix Streams", 0.35),
+                              ("naive", "naive Faust", None)):
+        ratio = govbus / statistics.median(figures[key].rates)
+        cpu = statistics.median(figures[key].cpu_us) / statistics.median(figures["govbus"].cpu_us)
+        goal = f" (target ≥ {target})" if target else ""
+        print(f"govbus / {name}: {ratio:.2f} in rec/s{goal}; {cpu:.2f} in records per CPU-second")
 
 
 def compare_signing(base: GovbusSettings, records: int, repeat: int) -> None:
     """The processor's input records/s with every delivery signed and with signing off, rounds
     alternating (which goes first alternates too), medians of ``repeat`` rounds each."""
-    on: list[float] = []
-    off: list[float] = []
-    cpu: dict[bool, list[float]] = {True: [], False: []}
+    figures = {True: Figures(), False: Figures()}
     for n in range(repeat):
+        settings = fresh_round(base, records)
         for sign in ((True, False) if n % 2 == 0 else (False, True)):
-            (on if sign else off).append(one_round(base, records, naive=False, sign=sign, cpu=cpu[sign]))
-        print(f"round: signing on {on[-1]:,.0f}/s ({cpu[True][-1]:,.0f}/CPU-s)  off {off[-1]:,.0f}/s "
-              f"({cpu[False][-1]:,.0f}/CPU-s)  load average {os.getloadavg()[0]:.1f}", flush=True)
-    for name, figures in (("wall", (on, off)), ("per CPU-second (start-up included)", (cpu[True], cpu[False]))):
-        a, b = statistics.median(figures[0]), statistics.median(figures[1])
-        print(f"{name}: signing on median {a:,.0f} {[round(x) for x in figures[0]]}, off median {b:,.0f} "
-              f"{[round(x) for x in figures[1]]}; ratio on/off {a / b:.2f} (goal ≥ 0.85)")
+            side_round(settings, records, "govbus", sys.executable, sign=sign, figures=figures[sign])
+        print(f"round: signing on {figures[True].rates[-1]:,.0f}/s ({figures[True].cpu_us[-1]:,.0f} µs CPU)  "
+              f"off {figures[False].rates[-1]:,.0f}/s ({figures[False].cpu_us[-1]:,.0f} µs CPU)  "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    for name, pick in (("wall rec/s", lambda f: f.rates), ("CPU µs per input", lambda f: f.cpu_us)):
+        a, b = statistics.median(pick(figures[True])), statistics.median(pick(figures[False]))
+        print(f"{name}: signing on median {a:,.0f} {[round(x) for x in pick(figures[True])]}, off median {b:,.0f} "
+              f"{[round(x) for x in pick(figures[False])]}; ratio on/off {a / b:.2f}")  # wall goal ≥ 0.85
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """`govbus sink`: every dataset shared with one recipient, into that recipient's pool database.
 
-Thin I/O around ``logic`` (mapping) and ``store`` (database). Where a batch ends: one
-``consume()`` call is one batch, written before the next call. Rebalance callbacks only run
-inside ``consume()``, so a partition is never handed to another sink while a batch of it is
-still unwritten, and the new owner starts from the offsets stored with the rows. A sink the group
+Thin I/O around ``logic`` (mapping) and ``store`` (database). Where a batch ends: the batch
+loop (consumers/batches.py) gathers it in one or more ``consume()`` calls and writes it as soon
+as the consumer has nothing more to give; it is written before the next batch is read.
+Rebalance callbacks only run inside ``consume()``; a partition revoked while its records were
+being gathered is no longer in ``_next`` when the batch is handled, so ``_accept`` leaves those
+records to the new owner, which starts from the offsets stored with the rows. A sink the group
 presumed dead (silent past its session timeout) may wake with a batch of partitions that moved:
 its offsets move only from where it left them (``PoolStore.write_batch`` fences), so that batch
 is refused whole and dropped, and it cannot write over the new owner's newer rows.

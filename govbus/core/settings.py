@@ -143,6 +143,11 @@ class GovbusSettings(BaseSettings):
     kafka_sasl_mechanism: str = DEFAULT_MECHANISM
     # Other librdkafka overrides as JSON, e.g. {"client.id": "x"}; security comes from the above.
     kafka_extra: dict[str, Any] = Field(default_factory=dict)
+    # speed-bench lane (issue 18): the sinks' batches (consumers/batch_fill.py). sink_batch_size
+    # caps a batch; sink_batch_seconds is how long a read waits for a first record while nothing
+    # comes (the loop then beats and checks its stop); a batch is written as soon as the consumer
+    # has nothing more to give, and never gathers for longer than this after its first record.
+    sink_batch_max_wait_seconds: float = Field(default=0.1, gt=0, le=60.0)
 
     # --- quality-score lane (issue 19: stream_processors/quality, `govbus quality`) ---
     # The quality role's consumer group (one worker: its scorecards are per department × dataset).

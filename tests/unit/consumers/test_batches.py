@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from sqlalchemy import exc as sql_errors
 
-from consumers.batches import ConsumeRefused, consume_batches
+from consumers.batches import ConsumeRefused, consume_batches, gather
 from govbus.core.kafka_errors import ClientErrorLatch
 from govbus.core.outage import Backoff
 from govbus.core.outage_watch import OutageWatch
@@ -89,3 +89,41 @@ def test_a_refusal_about_the_messages_stops_the_loop():
 
     with pytest.raises(ConsumeRefused):
         _loop(Batches([Msg(1)]), handle)
+
+
+class Queue:
+    """A consumer holding ``ready`` messages that honours the count it is asked for, and records
+    each call (count, timeout)."""
+
+    def __init__(self, ready: int) -> None:
+        self.ready = [Msg(n) for n in range(ready)]
+        self.calls: list[tuple[int, float]] = []
+
+    def consume(self, n: int, timeout: float) -> list[Msg]:
+        self.calls.append((n, timeout))
+        taken, self.ready = self.ready[:n], self.ready[n:]
+        return taken
+
+
+def _gather(consumer: Queue, size: int = 500) -> list[int]:
+    settings = GovbusSettings(sink_batch_size=size, sink_batch_seconds=0.5)
+    return [m.offset() for m in gather(consumer, settings, ClientErrorLatch(OutageWatch("sink")))]
+
+
+def test_gather_writes_what_the_consumer_holds_without_waiting_for_the_batch_to_fill():
+    consumer = Queue(3)
+    assert _gather(consumer) == [0, 1, 2]
+    assert consumer.calls == [(1, 0.5), (499, 0.0)]  # waits for the first record only
+
+
+def test_gather_stops_at_the_batch_size_under_load():
+    consumer = Queue(1200)
+    assert len(_gather(consumer)) == 500
+    assert len(_gather(consumer)) == 500
+    assert _gather(consumer) == list(range(1000, 1200))
+
+
+def test_gather_hands_back_an_empty_batch_when_nothing_comes():
+    consumer = Queue(0)
+    assert _gather(consumer) == []
+    assert consumer.calls == [(1, 0.5)]
