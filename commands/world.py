@@ -78,6 +78,11 @@ def _registry(exc: BaseException) -> Failure | None:
     if isinstance(exc, SchemaRegistryError) and exc.http_status_code >= 500:
         return Failure(exits.UNAVAILABLE, f"the schema registry failed ({exc.http_status_code}: "
                                           f"{exc.error_message}): retry when it is healthy")
+    if isinstance(exc, SchemaRegistryError) and exc.http_status_code in (401, 403):
+        # Reads are open; a write (a subject not registered yet) needs the governance identity.
+        return Failure(exits.REFUSED, f"the schema registry refused this identity ({exc.http_status_code}: "
+                                      f"{exc.error_message}): register the schemas first (`govbus schemas register`, "
+                                      "as the governance identity: GOVBUS_REGISTRY_IDENTITY_FILE)")
     return None
 
 
