@@ -25,7 +25,8 @@ def register(app: typer.Typer) -> None:
 
 
 @quality_app.command("run")
-def run_cmd(idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped)."),
+def run_cmd(idle_exit: float = typer.Option(0.0, help="Exit after this many idle seconds (0: run until stopped), "
+                                    "scoring the periods still open (a later run replaces those cards)."),
             ) -> None:
     """Measure every raw and dlq topic; publish scorecards to quality.scorecards and feedback.<department>."""
     from stream_processors.quality.main import run_quality

@@ -39,13 +39,16 @@ def trend_svg(report: DatasetReport) -> str:
         parts.append(f'<text x="{_x(i, n) - 14:.1f}" y="{HEIGHT - 12}">{day:%m-%d}</text>')
     for dim in DIMENSIONS:
         path, pen = [], "M"
-        for i, (_, shares) in enumerate(report.days):
+        for i, (day, shares) in enumerate(report.days):
             value = shares[dim]
             if value is None:
                 pen = "M"
                 continue
             path.append(f"{pen}{_x(i, n):.1f},{_y(value):.1f}")
             pen = "L"
+            # A marker per day, with its figure on hover: a lone day or a gap's edge stays visible.
+            parts.append(f'<circle cx="{_x(i, n):.1f}" cy="{_y(value):.1f}" r="3" fill="{COLOURS[dim]}">'
+                         f'<title>{day:%Y-%m-%d} {dim} {value:.1%}</title></circle>')
         if path:
             d = " ".join(path) if len(path) > 1 else f"{path[0]} h1"  # one day: a visible dot
             parts.append(f'<path class="dim-{dim}" d="{d}" fill="none" stroke="{COLOURS[dim]}" '

@@ -35,7 +35,7 @@ from govbus.core.serde import Serde
 from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_key, topic_names
 from govbus.core.topic_plan import retention_ms
 from govbus.core.topics import value_subject
-from stream_processors.quality.closing import close_due
+from stream_processors.quality.closing import close_all, close_due
 from stream_processors.quality.logic import QualityState, fold_letter, fold_record
 from stream_processors.quality.metrics import QualityMetrics, observe_scorecard
 from stream_processors.quality.observe import (
@@ -149,7 +149,15 @@ class QualityRole:
             if messages:
                 idle_since = time.monotonic()
             elif idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
+                self._close_open_periods(producer, stop)
                 return
+
+    def _close_open_periods(self, producer: Producer, stop: threading.Event) -> None:
+        """The end of a bounded run: what was read is scored now, open periods included (a later
+        run re-reads the topics and its cards replace these by key)."""
+        self.pending += complete_only(close_all(self.state, int(time.time() * 1000)), self.floors)
+        if self.pending:
+            ride_out(self.health.watch, lambda: self._publish(producer), stop.is_set, on_wait=self.health.beat)
 
     def _usable(self, message: Message) -> bool:
         error = message.error()

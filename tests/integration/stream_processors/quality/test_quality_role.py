@@ -96,7 +96,8 @@ def run(broker: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list
     finally:
         stop.set()
         role.join(30)
-    return found | {"env": {**broker.env(), "GOVBUS_TOPIC_PREFIX": prefix}}  # type: ignore[dict-item]
+    return found | {"env": {**broker.env(), "GOVBUS_TOPIC_PREFIX": prefix},  # type: ignore[dict-item]
+                    "settings": settings, "serde": bus.serde}  # type: ignore[dict-item]
 
 
 def _wait_for(settings: GovbusSettings, serde: Serde, prefix: str) -> dict[str, list[dict[str, Any]]]:
@@ -151,3 +152,19 @@ def test_quality_report_prints_the_table_and_writes_the_page(run: dict, tmp_path
     assert "public_security" not in done.stdout  # --department: only health's rows
     html = page.read_text(encoding="utf-8")
     assert html.count('<svg class="trend"') == 1 and 'class="dim-validity" d="M' in html
+
+
+def test_a_bounded_run_scores_the_periods_still_open_when_it_exits(run: dict) -> None:
+    """``quality run --idle-exit``: today's period (its watermark has not passed it) is scored at
+    the exit instead of being left unpublished; the long-running role (above) leaves it open."""
+    settings = run["settings"].model_copy(update={"quality_group": f"{run['settings'].quality_group}-bounded"})
+    done: list[Any] = []
+    role = threading.Thread(target=lambda: done.append(run_quality(settings, 2.0)), daemon=True)
+    role.start()
+    role.join(60)
+    assert done and done[0].scorecards > 0, done
+    cards = read_scorecards(settings, run["serde"], topic_names(settings).quality_scorecards, timeout=10)
+    days = {c["period_start"] for c in cards if c["dataset"] == "health.case_report" and c["granularity"] == "day"}
+    assert max(days) > PAST, days  # the day of the record stamped "now", still open for the first run
+    assert not any(c["period_start"] > PAST.replace(hour=0) for c in run["scorecards"]
+                   if c["dataset"] == "health.case_report" and c["granularity"] == "day")
