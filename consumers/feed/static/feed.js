@@ -145,7 +145,8 @@
       return;
     }
     $("filter-error").textContent = "";
-    history.replaceState(null, "", params.toString() ? "?" + params : location.pathname);
+    // Keep the hash: #incident=<id> is incident.js's, which may not have read it yet.
+    history.replaceState(null, "", (params.toString() ? "?" + params : location.pathname) + location.hash);
     connect(params);
   }
 
