@@ -31,3 +31,25 @@ def work_order(**overrides: Any) -> dict[str, Any]:
         "anonymous": False, "urgency": "normal",
     }
     return record | overrides
+
+
+def poll_messages(settings: Any, topic: str, group: str, expected: int, attempts: int = 30) -> list:
+    """Up to ``expected`` records of ``topic`` from its start (the consumer's default), polling at
+    most ``attempts`` seconds; messages carrying an error are left out."""
+    from confluent_kafka import Consumer
+
+    from govbus.core.settings import kafka_config
+
+    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": group}))
+    consumer.subscribe([topic])
+    found: list = []
+    try:
+        for _ in range(attempts):
+            message = consumer.poll(1.0)
+            if message is not None and not message.error():
+                found.append(message)
+            if len(found) >= expected:
+                break
+    finally:
+        consumer.close()
+    return found

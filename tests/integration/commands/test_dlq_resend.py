@@ -28,6 +28,7 @@ from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 from stream_processors.main import build_pipeline
 from tests.integration.consumers.pool.shared_bus import bus_signer
+from tests.support.helpers import poll_messages
 from tests.support.samples import SAMPLES
 
 DATASET = "hotline.work_order"
@@ -147,17 +148,4 @@ def test_export_correct_resend_reaches_the_pool_with_lineage_and_the_audit_chain
 
 
 def _consume(settings, topic: str, expected: int) -> list:
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": f"{settings.topic_prefix}-{topic}",
-                                                               "auto.offset.reset": "earliest"}))
-    consumer.subscribe([topic])
-    found: list = []
-    try:
-        for _ in range(20):
-            message = consumer.poll(1.0)
-            if message is not None and not message.error():
-                found.append(message)
-            if len(found) >= expected:
-                break
-    finally:
-        consumer.close()
-    return found
+    return poll_messages(settings, topic, f"{settings.topic_prefix}-{topic}", expected, attempts=20)

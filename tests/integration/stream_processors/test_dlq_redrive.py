@@ -3,7 +3,7 @@ pipeline is listed with its reason, and re-driving it puts the original bytes ba
 topic (marked as a re-drive) and records the re-drive on audit.redrives."""
 from __future__ import annotations
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from typer.testing import CliRunner
 
 from commands.dlq_cmd import read_letters
@@ -12,25 +12,9 @@ from govbus.core.deadletter import Origin
 from govbus.core.serde import Serde
 from govbus.core.settings import kafka_config, topic_names
 from stream_processors.main import build_pipeline
-from tests.support.helpers import work_order
+from tests.support.helpers import poll_messages, work_order
 
 DATASET = "hotline.work_order"
-
-
-def _poll_all(settings, topic: str, group: str, expected: int) -> list:
-    consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": group}))
-    consumer.subscribe([topic])
-    found = []
-    try:
-        for _ in range(30):
-            message = consumer.poll(1.0)
-            if message is not None and not message.error():
-                found.append(message)
-            if len(found) >= expected:
-                break
-    finally:
-        consumer.close()
-    return found
 
 
 def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypatch):
@@ -52,9 +36,9 @@ def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypat
     result = CliRunner().invoke(app, ["dlq", "redrive", DATASET, "--note", "fixed at the source"])
     assert result.exit_code == 0, result.output
     assert "re-drove 1" in result.output
-    [again] = _poll_all(settings, raw, f"g{unique}", 1)
+    [again] = poll_messages(settings, raw, f"g{unique}", 1)
     assert again.value() == bad and dict(again.headers())["govbus.redrive.dlq_offset"] == str(offset).encode()
-    [audit] = _poll_all(settings, topics.audit_redrives, f"a{unique}", 1)
+    [audit] = poll_messages(settings, topics.audit_redrives, f"a{unique}", 1)
     event = Serde.from_settings(settings).decode(audit.value()).value
     # The identity the command connected as, not a name typed on the command line.
     assert (event["operator"], event["reason"], event["dlq_offset"]) == (settings.kafka_user, "bad_check_char", offset)
