@@ -36,6 +36,7 @@ from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_group import group_member_config
 from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
+from stream_processors.heap import settle_heap
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 
@@ -63,6 +64,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
     async def process(stream: faust.StreamT) -> None:
         # Faust hands agents a Stream, which has take_events; StreamT does not declare it.
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
+            settle_heap()  # once: the worker is built by its first batch (stream_processors/heap.py)
             try:
                 await _process_batch(events, pipeline, output, health)
                 _note_processed(events, gauges)
