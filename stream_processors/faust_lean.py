@@ -9,6 +9,9 @@
   deque: statistics for Faust's web views, which the processor turns off (its metrics are
   govbus's own). Kept: ``stream_inbound_time``, which the aiokafka driver reads to warn of a
   stalled stream, and everything not per record (commits, assignments, send statistics).
+- ``use_event_loop``: Faust's per-message work is mostly small tasks, futures and callbacks on
+  the event loop; uvloop runs them in C (``mode.loop.use``, the way Faust's own ``-L uvloop``
+  does it). It must be chosen before any loop exists: first thing in ``run_processor``.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from time import monotonic
 from typing import Any, Callable, Optional
 
 import faust
+import mode.loop
 from faust.sensors import Monitor
 from faust.types import TP, AppT, EventT, Message, StreamT
 
@@ -51,3 +55,9 @@ class LeanMonitor(Monitor):
 
     def on_message_out(self, tp: TP, offset: int, message: Message) -> None:
         return None
+
+
+def use_event_loop(kind: str) -> None:
+    """Make ``kind`` ("uvloop" or "asyncio") the loop every later ``asyncio`` loop is made with."""
+    if kind == "uvloop":
+        mode.loop.use("uvloop")

@@ -9,7 +9,7 @@ import pytest
 from faust.types import TP
 from faust.types.tuples import Message
 
-from stream_processors.faust_lean import LeanMonitor, RawBytes
+from stream_processors.faust_lean import LeanMonitor, RawBytes, use_event_loop
 
 
 def _message(key: bytes | None, value: bytes | None) -> Message:
@@ -42,3 +42,14 @@ def test_lean_monitor_keeps_the_stream_clock_and_no_statistics() -> None:
     monitor.on_message_out(tp, 7, message)
     assert tp in monitor.stream_inbound_time
     assert monitor.messages_received_total == 0 and monitor.events_total == 0
+
+
+@pytest.mark.parametrize(("kind", "used"), [("uvloop", ["uvloop"]), ("asyncio", [])])
+def test_the_event_loop_setting_picks_mode_s_loop(monkeypatch: pytest.MonkeyPatch, kind: str,
+                                                  used: list[str]) -> None:
+    import mode.loop
+
+    calls: list[str] = []
+    monkeypatch.setattr(mode.loop, "use", calls.append)
+    use_event_loop(kind)
+    assert calls == used
