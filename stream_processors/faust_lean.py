@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import logging
 from time import monotonic
 from typing import Any, Callable, Optional
 
@@ -22,6 +23,8 @@ import faust
 import mode.loop
 from faust.sensors import Monitor
 from faust.types import TP, AppT, EventT, Message, StreamT
+
+log = logging.getLogger(__name__)
 
 
 class RawBytes(faust.Schema):
@@ -58,6 +61,14 @@ class LeanMonitor(Monitor):
 
 
 def use_event_loop(kind: str) -> None:
-    """Make ``kind`` ("uvloop" or "asyncio") the loop every later ``asyncio`` loop is made with."""
-    if kind == "uvloop":
+    """Make ``kind`` ("uvloop" or "asyncio") the loop every later ``asyncio`` loop is made with;
+    without uvloop installed (an environment not reinstalled since it became a dependency), the
+    standard loop, with one line saying so."""
+    if kind != "uvloop":
+        return
+    try:
         mode.loop.use("uvloop")
+    except ImportError:
+        log.warning("uvloop is not installed: the processor runs on asyncio's own loop (slower); "
+                    "pip install the project again, or set GOVBUS_PROCESSOR_EVENT_LOOP=asyncio",
+                    extra={"event": "event_loop_fallback"})

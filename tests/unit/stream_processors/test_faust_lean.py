@@ -53,3 +53,15 @@ def test_the_event_loop_setting_picks_mode_s_loop(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(mode.loop, "use", calls.append)
     use_event_loop(kind)
     assert calls == used
+
+
+def test_without_uvloop_the_processor_says_so_and_runs_on_asyncio(monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    import mode.loop
+
+    def missing(_name: str) -> None:
+        raise ImportError("No module named 'uvloop'")
+
+    monkeypatch.setattr(mode.loop, "use", missing)
+    use_event_loop("uvloop")
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["uvloop is not installed"]
