@@ -16,7 +16,10 @@ process's CPU (all threads, /proc) from its first output record to its last. Eve
 with the bus's SASL_SSL identity. Medians of ``--repeat`` rounds; the issue-18 targets are the
 ratios govbus/plain ≥ 0.27 and govbus/Quix ≥ 0.35.
 
-    python -m bench.processor_bench [--records 20000] [--repeat 3] [--quix-python PATH]
+    python -m bench.processor_bench [--records 20000] [--repeat 3] [--quix-python PATH] [--govbus-from DIR]
+
+``--govbus-from DIR``: a fifth side, ``govbus process`` from another checkout (its own raw topic
+with the same records), for before/after figures in the same rounds.
 
 ``--compare-signing``: instead, govbus's processor with signing on (the default) against signing off
 (GOVBUS_SIGN_DELIVERIES=false), alternating in the same minutes; goal: on ≥ 0.85 × off.
@@ -149,11 +152,12 @@ def _timestamp(consumer: Consumer, topic: str, partition: int, offset: int) -> i
             return message.timestamp()[1]
 
 
-def run_child(python: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """A worker whose stderr goes to a temporary file (its tail is shown if it dies)."""
+def run_child(python: str, args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+    """A worker whose stderr goes to a temporary file (its tail is shown if it dies); ``cwd``:
+    another checkout (`python -m` puts the working directory first on sys.path)."""
     log = tempfile.TemporaryFile()  # closed in stop_child
     child = subprocess.Popen([python, *args], env=env, stdout=subprocess.DEVNULL, stderr=log,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, cwd=cwd)
     child.log = log  # type: ignore[attr-defined]
     return child
 
@@ -179,6 +183,7 @@ class Side:
     label: str
 
 
+BEFORE = "before"  # govbus process from another checkout (--govbus-from), on a raw topic of its own
 SIDES = (Side("plain", "plain confluent-kafka loop: decode → re-encode → produce"),
          Side("quix", "Quix Streams 3.28: decode → re-encode"),
          Side("naive", "naive Faust agent (bench/naive_faust.py)"),
@@ -192,14 +197,15 @@ class Figures:
 
 
 def side_round(settings: GovbusSettings, count: int, side: str, quix_python: str, sign: bool = True,
-               figures: Figures | None = None) -> float:
+               figures: Figures | None = None, checkout: Path | None = None) -> float:
     """Input records/s of ``side`` reading the round's raw topic (``settings.topic_prefix``)."""
     topics = topic_names(settings)
     env = os.environ | {**connection_env(settings),
                         "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": "-1",
                         "GOVBUS_PROCESSOR_GROUP": f"{settings.topic_prefix}-proc-{uuid.uuid4().hex[:6]}",
                         "GOVBUS_SIGN_DELIVERIES": "true" if sign else "false"}
-    out = topics.shared(WATCHED_RECIPIENT, DATASET) if side == "govbus" else f"{settings.topic_prefix}.bench.{side}"
+    out = (topics.shared(WATCHED_RECIPIENT, DATASET) if side in ("govbus", BEFORE)
+           else f"{settings.topic_prefix}.bench.{side}")
     output_topic(settings, out)
     group = f"{settings.topic_prefix}-{side}-{uuid.uuid4().hex[:6]}"
     raw = topics.raw(DATASET)
@@ -207,7 +213,8 @@ def side_round(settings: GovbusSettings, count: int, side: str, quix_python: str
     child = {"plain": lambda: run_child(sys.executable, ["-m", "bench.plain_loop", raw, out, group, out_id], env),
              "quix": lambda: run_child(quix_python, ["-m", "bench.quix_peer", raw, out, group, out_id], env),
              "naive": lambda: run_child(sys.executable, ["-m", "bench.naive_faust", raw, out, group], env),
-             "govbus": lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env)}[side]()
+             "govbus": lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env),
+             BEFORE: lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env, checkout)}[side]()
     try:
         rate, cpu = span_rate(settings, out, count, timeout=600, child=child)
         if figures is not None:
@@ -242,40 +249,47 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quix-python", help="python of a venv with the bench extra (default .venv-quix)")
     parser.add_argument("--compare-signing", action="store_true", help="signing on against off")
+    parser.add_argument("--govbus-from", type=Path, help="also run `govbus process` from this checkout "
+                        "(e.g. /work/main: before and after a change, in the same rounds)")
     args = parser.parse_args()
     base = with_endpoints(GovbusSettings(), identity=identities.ADMIN, start_stack=True)
     if args.compare_signing:
         compare_signing(base, args.records, args.repeat)
         return
     quix_python = args.quix_python or default_quix_python()
-    figures = {side.key: Figures() for side in SIDES}
+    sides = SIDES + ((Side(BEFORE, f"govbus process from {args.govbus_from}"),) if args.govbus_from else ())
+    figures = {side.key: Figures() for side in sides}
     for n in range(args.repeat):
         settings = fresh_round(base, args.records)
-        order = SIDES[n % len(SIDES):] + SIDES[:n % len(SIDES)]
+        # Both govbus sides write the same shared topic name: the other checkout gets its own prefix.
+        before = fresh_round(base, args.records) if args.govbus_from else settings
+        order = sides[n % len(sides):] + sides[:n % len(sides)]
         for side in order:
-            side_round(settings, args.records, side.key, quix_python, figures=figures[side.key])
+            side_round(before if side.key == BEFORE else settings, args.records, side.key, quix_python,
+                       figures=figures[side.key], checkout=args.govbus_from)
         print(f"round {n + 1}: " + "  ".join(f"{side.key} {figures[side.key].rates[-1]:,.0f}/s "
                                             f"({figures[side.key].cpu_us[-1]:,.0f} µs CPU)" for side in order)
               + f"  load average {os.getloadavg()[0]:.1f}", flush=True)
-    print_table(figures, args.records, args.repeat)
+    print_table(figures, args.records, args.repeat, sides)
 
 
-def print_table(figures: dict[str, Figures], records: int, repeat: int) -> None:
+def print_table(figures: dict[str, Figures], records: int, repeat: int, sides: tuple[Side, ...] = SIDES) -> None:
     print(f"\n{records:,} hotline work orders, one partition, {repeat} rounds, sides alternated, medians "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print("| side | median input rec/s | CPU µs per input | rounds (rec/s) |")
     print("|---|---|---|---|")
-    for side in SIDES:
+    for side in sides:
         f = figures[side.key]
         print(f"| {side.label} | {statistics.median(f.rates):,.0f} | {statistics.median(f.cpu_us):,.0f} | "
               f"{', '.join(f'{r:,.0f}' for r in f.rates)} |")
-    govbus = statistics.median(figures["govbus"].rates)
-    for key, name, target in (("plain", "plain loop", 0.27), ("quix", "Quix Streams", 0.35),
-                              ("naive", "naive Faust", None)):
-        ratio = govbus / statistics.median(figures[key].rates)
-        cpu = statistics.median(figures[key].cpu_us) / statistics.median(figures["govbus"].cpu_us)
-        goal = f" (target ≥ {target})" if target else ""
-        print(f"govbus / {name}: {ratio:.2f} in rec/s{goal}; {cpu:.2f} in records per CPU-second")
+    for mine in [s.key for s in sides if s.key in ("govbus", BEFORE)]:
+        govbus = statistics.median(figures[mine].rates)
+        for key, name, target in (("plain", "plain loop", 0.27), ("quix", "Quix Streams", 0.35),
+                                  ("naive", "naive Faust", None)):
+            ratio = govbus / statistics.median(figures[key].rates)
+            cpu = statistics.median(figures[key].cpu_us) / statistics.median(figures[mine].cpu_us)
+            goal = f" (target ≥ {target})" if target else ""
+            print(f"{mine} / {name}: {ratio:.2f} in rec/s{goal}; {cpu:.2f} in records per CPU-second")
 
 
 def compare_signing(base: GovbusSettings, records: int, repeat: int) -> None:

@@ -36,6 +36,8 @@ from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_group import group_member_config
 from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
+from stream_processors.faust_lean import LeanMonitor, RawBytes
+from stream_processors.heap import settle_heap
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import Pipeline
 
@@ -55,14 +57,16 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         **group_member_config(settings, "processor"),
         web_enabled=False, producer_acks=-1,
         topic_allow_declare=False, topic_disable_leader=True,
+        monitor=LeanMonitor(),  # no per-record statistics for Faust's web views (faust_lean.py)
     )
-    source = app.topic(*raw_topics, value_serializer="raw", key_serializer="raw")
+    source = app.topic(*raw_topics, schema=RawBytes())
     gauges = LagGauges(pipeline.metrics, "process", settings.processor_group)
 
     @app.agent(source, concurrency=1)
     async def process(stream: faust.StreamT) -> None:
         # Faust hands agents a Stream, which has take_events; StreamT does not declare it.
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
+            settle_heap()  # once: the worker is built by its first batch (stream_processors/heap.py)
             try:
                 await _process_batch(events, pipeline, output, health)
                 _note_processed(events, gauges)

@@ -33,6 +33,7 @@ from stream_processors.clean.dedup import SeenEvents
 from stream_processors.faust_fix import QuietWorker
 from stream_processors.faust_group import worker_state_dir
 from stream_processors.faust_health import quiet_client_logs
+from stream_processors.faust_lean import use_event_loop
 from stream_processors.output import OUTAGE_CONFIG, OutputProducer
 from stream_processors.pipeline import Pipeline
 from stream_processors.route.logic import audit_key
@@ -94,6 +95,7 @@ def build_pipeline(settings: GovbusSettings, health: Health | None = None, metri
 
 
 def run_processor(settings: GovbusSettings) -> None:
+    use_event_loop(settings.processor_event_loop)  # before anything makes a loop
     metrics = new_metrics()
     lag = {"lag_known": False}  # written by the heartbeat timer (faust_health), read by /readyz
     health = start_role_health(settings, "processor", metrics.registry, (Service.BROKER, Service.REGISTRY),

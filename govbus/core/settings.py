@@ -196,6 +196,11 @@ class GovbusSettings(BaseSettings):
     # login name of the shell user.
     operator_name: str | None = None
 
+    # --- speed-faust lane (issue 18): the processor's Faust worker ---
+    # The asyncio event loop `govbus process` runs Faust on: "uvloop" (libuv's, ~7 % less CPU
+    # per input record, docs/capacity.md §6) or "asyncio" (the standard library's selector loop).
+    processor_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+
     @field_validator("replication_factor")
     @classmethod
     def _replicas(cls, value: int) -> int:

@@ -1,0 +1,74 @@
+"""What Faust does per consumed record that the processor does not use, taken out
+(docs/capacity.md §6; measured with py-spy on `govbus process`, 20,000 work orders).
+
+- ``RawBytes``: the raw topics' schema. Faust's default schema sends each key and value through
+  its serializer registry (codec lookup, the ``raw`` codec, model checks) only to hand back the
+  same bytes; the agent reads ``event.message`` anyway.
+- ``LeanMonitor``: Faust always installs a Monitor sensor, which per record counts by topic,
+  stream and task (building a dict per event), stamps times on the message and appends to a
+  deque: statistics for Faust's web views, which the processor turns off (its metrics are
+  govbus's own). Kept: ``stream_inbound_time``, which the aiokafka driver reads to warn of a
+  stalled stream, and everything not per record (commits, assignments, send statistics).
+- ``use_event_loop``: Faust's per-message work is mostly small tasks, futures and callbacks on
+  the event loop; uvloop runs them in C (``mode.loop.use``, the way Faust's own ``-L uvloop``
+  does it). It must be chosen before any loop exists: first thing in ``run_processor``.
+"""
+from __future__ import annotations
+
+import logging
+from time import monotonic
+from typing import Any, Callable, Optional
+
+import faust
+import mode.loop
+from faust.sensors import Monitor
+from faust.types import TP, AppT, EventT, Message, StreamT
+
+log = logging.getLogger(__name__)
+
+
+class RawBytes(faust.Schema):
+    """Keys and values as the broker gave them (what ``raw`` serializers return, without the registry)."""
+
+    def __init__(self) -> None:
+        super().__init__(key_serializer="raw", value_serializer="raw")
+
+    def loads_key(self, app: AppT, message: Message, *, loads: Optional[Callable] = None,
+                  serializer: Any = None) -> Any:
+        return message.key
+
+    def loads_value(self, app: AppT, message: Message, *, loads: Optional[Callable] = None,
+                    serializer: Any = None) -> Any:
+        return message.value
+
+
+class LeanMonitor(Monitor):
+    """Faust's Monitor without its per-record statistics (see the module's docstring)."""
+
+    def on_message_in(self, tp: TP, offset: int, message: Message) -> None:
+        return None
+
+    def on_stream_event_in(self, tp: TP, offset: int, stream: StreamT, event: EventT) -> Optional[dict]:
+        self.stream_inbound_time[tp] = monotonic()  # read by the driver's stalled-stream warning
+        return None
+
+    def on_stream_event_out(self, tp: TP, offset: int, stream: StreamT, event: EventT,
+                            state: Optional[dict] = None) -> None:
+        return None
+
+    def on_message_out(self, tp: TP, offset: int, message: Message) -> None:
+        return None
+
+
+def use_event_loop(kind: str) -> None:
+    """Make ``kind`` ("uvloop" or "asyncio") the loop every later ``asyncio`` loop is made with;
+    without uvloop installed (an environment not reinstalled since it became a dependency), the
+    standard loop, with one line saying so."""
+    if kind != "uvloop":
+        return
+    try:
+        mode.loop.use("uvloop")
+    except ImportError:
+        log.warning("uvloop is not installed: the processor runs on asyncio's own loop (slower); "
+                    "pip install the project again, or set GOVBUS_PROCESSOR_EVENT_LOOP=asyncio",
+                    extra={"event": "event_loop_fallback"})
