@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from commands.endpoints import with_endpoints
+from commands.exits import REFUSED, UNAVAILABLE, Failure
 from commands.names import known_dataset
 from commands.operator_actions import record_persons
 from govbus.core import identities
@@ -31,30 +32,66 @@ from govbus.core.topics import value_subject
 # bus-admin on the local stack unless GOVBUS_KAFKA_USER names an operator (op.<name>, whose ACLs
 # allow exactly this: read dead letters, re-drive to raw topics, record its actions).
 DLQ_IDENTITY = identities.ADMIN
+# How long a read of a dead-letter partition waits for its next letter before it says the broker is gone.
+READ_PATIENCE_SECONDS = 60
+_ACL_REFUSALS = frozenset({KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED,
+                          KafkaError.CLUSTER_AUTHORIZATION_FAILED})
 
 
 def read_letters(settings: GovbusSettings, serde: Serde, topic: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Every letter on ``topic`` (partition 0..n) from the beginning to the current end."""
+    """Every letter on ``topic`` (partition 0..n) from the beginning to the current end. A topic
+    that does not exist holds no letters; a refusal (no ACL for this identity) or a broker that
+    stops answering is a ``Failure``, never an empty list or a wait without end."""
     consumer = Consumer(kafka_config(settings, "consumer", **{"group.id": "govbus-dlq-reader"}))
     try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
-            return
-        for partition in meta.partitions:
+        meta = _topic_metadata(consumer, topic)
+        for partition in meta.partitions if meta is not None else ():
             yield from _read_partition(consumer, serde, topic, partition)
     finally:
         consumer.close()
 
 
+def _topic_metadata(consumer: Consumer, topic: str) -> Any:
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    except KafkaException as exc:
+        raise Failure(UNAVAILABLE, f"cannot read {topic}: {exc.args[0]}; "
+                                   "start the broker (govbus stack up) and retry") from None
+    if meta is None or meta.error is None:
+        return meta
+    if meta.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+        return None
+    raise _refusal(topic, meta.error)
+
+
+def _refusal(topic: str, error: KafkaError) -> Failure:
+    if error.code() in _ACL_REFUSALS:
+        return Failure(REFUSED, f"cannot read {topic}: the broker refused this identity ({error.name()}); "
+                                "run as the owning department's dept.<owner>, an operator (op.<name>) or bus-admin")
+    return Failure(UNAVAILABLE, f"cannot read {topic}: {error.str()}; check the broker and retry")
+
+
 def _read_partition(consumer: Consumer, serde: Serde, topic: str, partition: int) -> Iterator[tuple[int, dict]]:
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+    except KafkaException as exc:
+        raise _refusal(topic, exc.args[0]) from None
     consumer.assign([TopicPartition(topic, partition, low)])
-    offset = low
+    offset, idle_polls = low, 0
     while offset < high:
         message = consumer.poll(5)
-        if message is None or message.error():
+        if message is None:
+            idle_polls += 1
+            if idle_polls * 5 >= READ_PATIENCE_SECONDS:
+                raise Failure(UNAVAILABLE, f"cannot read {topic}[{partition}]: no answer for "
+                                           f"{READ_PATIENCE_SECONDS} s at offset {offset}; check the broker and retry")
             continue
-        position = message.offset()
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF or not error.fatal() and error.retriable():
+                continue
+            raise _refusal(topic, error)
+        idle_polls, position = 0, message.offset()
         assert position is not None  # a message without an error has its offset
         offset = position + 1
         decoded = serde.decode(message.value())

@@ -3,6 +3,7 @@ pipeline is listed with its reason, and re-driving it puts the original bytes ba
 topic (marked as a re-drive) and records the re-drive on audit.redrives."""
 from __future__ import annotations
 
+import pytest
 from confluent_kafka import Producer
 from typer.testing import CliRunner
 
@@ -42,3 +43,18 @@ def test_list_and_redrive_a_processor_reject(broker, tmp_path, unique, monkeypat
     event = Serde.from_settings(settings).decode(audit.value()).value
     # The identity the command connected as, not a name typed on the command line.
     assert (event["operator"], event["reason"], event["dlq_offset"]) == (settings.kafka_user, "bad_check_char", offset)
+
+
+def test_reading_letters_an_identity_may_not_read_is_refused_in_one_line(broker, tmp_path):
+    from commands.exits import REFUSED, Failure
+    from commands.localstack.identities import identity_path
+
+    # dept.fire holds no ACL on the hotline's dead letters: the broker refuses, and the reader
+    # says so instead of listing nothing.
+    settings = broker.settings(tmp_path, kafka_user="dept.fire",
+                               kafka_password_file=identity_path(broker.stack_dir(), "dept.fire"))
+    topic = topic_names(settings).dlq(DATASET)
+    with pytest.raises(Failure) as refused:
+        list(read_letters(settings, Serde.from_settings(settings), topic))
+    assert refused.value.code == REFUSED
+    assert topic in refused.value.line and "TOPIC_AUTHORIZATION_FAILED" in refused.value.line
