@@ -77,8 +77,8 @@ def _broken(keys: list[str], index: dict[str, None]) -> int:
 
 
 def close_due(state: QualityState, emitted_ms: int) -> list[dict[str, Any]]:
-    """Scorecards of the periods whose end their dataset's watermark (newest raw event time −
-    lateness) has passed; a dataset without raw records yet closes nothing."""
+    """Scorecards of the periods whose end their dataset's watermark (marks.py) minus the
+    lateness has passed; a dataset without raw records yet closes nothing."""
     horizons = {d: w - state.lateness_ms for d, w in state.watermarks.items()}
     return _close(state, lambda dataset: horizons.get(dataset, -(2 ** 62)), emitted_ms)
 

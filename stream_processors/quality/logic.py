@@ -2,13 +2,14 @@
 accumulators, close the periods the event-time watermark has passed, one scorecard each.
 
 Periods are event-time hours and days (UTC) per dataset; a record counts in both. A period
-closes when its dataset's watermark (the newest event time of that dataset's raw records −
-lateness) passes its end; a record or letter for a closed period is counted as ``too_late`` and
-left out (its scorecard has been published). Dead letters never move a watermark: an adapter's
-letter carries when it was written, not its record's event time, and a backfill's letters
-would otherwise close the periods its records are still arriving for. The
-state is bounded: open periods only (sets of event-id and business-key hashes, the delays of the
-period), and per consistency check at most ``max_reference_keys`` reference keys, oldest out.
+closes when its dataset's watermark (its raw records' newest event time, held back by a raw
+partition still behind: marks.py) minus the lateness passes its end; a record or letter for a
+closed period is counted as ``too_late`` and left out (its scorecard has been published). Dead
+letters never move a watermark: an adapter's letter carries when it was written, not its
+record's event time, and a backfill's letters would otherwise close the periods its records are
+still arriving for. The state is bounded: open periods only (sets of event-id and business-key
+hashes, the delays of the period), and per consistency check at most ``max_reference_keys``
+reference keys, oldest out.
 Figures (docs/operations.md#data-quality-scorecards): see the schema govbus.bus.QualityScorecard.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
+from stream_processors.quality.marks import PartitionMarks, note_record
 from stream_processors.quality.observe import LetterObservation, Observation
 from stream_processors.quality.spec import DAY_MS, HOUR_MS, DatasetQuality, RefKey
 
@@ -60,7 +62,8 @@ class QualityState:
     open: dict[PeriodKey, Accumulator] = field(default_factory=dict)
     closed_before: dict[tuple[str, str], int] = field(default_factory=dict)  # (dataset, granularity)
     references: dict[RefKey, dict[str, None]] = field(default_factory=dict)  # insertion-ordered: oldest first
-    watermarks: dict[str, int] = field(default_factory=dict)  # dataset → newest raw event time
+    watermarks: dict[str, int] = field(default_factory=dict)  # dataset → its watermark (marks.py)
+    partitions: dict[str, PartitionMarks] = field(default_factory=dict)  # dataset → its raw partitions
     too_late: int = 0
 
 
@@ -84,9 +87,17 @@ def _accumulators(state: QualityState, dataset: str, event_ms: int) -> list[tupl
     return found
 
 
-def _advance(state: QualityState, dataset: str, event_ms: int) -> None:
-    if event_ms > state.watermarks.get(dataset, event_ms - 1):
-        state.watermarks[dataset] = event_ms
+def _advance(state: QualityState, dataset: str, partition: int, event_ms: int) -> None:
+    marks = state.partitions.setdefault(dataset, PartitionMarks())
+    note_record(marks, partition, event_ms)
+    refresh_watermark(state, dataset)
+
+
+def refresh_watermark(state: QualityState, dataset: str) -> None:
+    marks = state.partitions.get(dataset)
+    watermark = marks.watermark(state.watermarks.get(dataset)) if marks is not None else None
+    if watermark is not None:
+        state.watermarks[dataset] = watermark
 
 
 def offer(state: QualityState, obs: Observation) -> None:
@@ -101,11 +112,12 @@ def offer(state: QualityState, obs: Observation) -> None:
             del index[next(iter(index))]
 
 
-def fold_record(state: QualityState, obs: Observation) -> bool:
-    """Count one raw record; False (counted as too late) when its period has closed. What both
-    periods need is worked out once (the hot path: bench/quality_bench.py)."""
+def fold_record(state: QualityState, obs: Observation, partition: int = 0) -> bool:
+    """Count one raw record (read from ``partition`` of its raw topic); False (counted as too
+    late) when its period has closed. What both periods need is worked out once (the hot path:
+    bench/quality_bench.py)."""
     spec = state.specs[obs.dataset]
-    _advance(state, obs.dataset, obs.event_ms)
+    _advance(state, obs.dataset, partition, obs.event_ms)
     offer(state, obs)
     accumulators = _accumulators(state, obs.dataset, obs.event_ms)
     if accumulators is None:

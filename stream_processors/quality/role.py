@@ -22,7 +22,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 
 from govbus.core.catalogue import Catalogue, load_catalogue
 from govbus.core.deadletter import load_bus_schema
@@ -36,7 +44,8 @@ from govbus.core.settings import GovbusSettings, kafka_config, pseudonym_master_
 from govbus.core.topic_plan import retention_ms
 from govbus.core.topics import value_subject
 from stream_processors.quality.closing import close_all, close_due
-from stream_processors.quality.logic import QualityState, fold_letter, fold_record
+from stream_processors.quality.logic import QualityState, fold_letter, fold_record, refresh_watermark
+from stream_processors.quality.marks import PartitionMarks, note_position
 from stream_processors.quality.metrics import QualityMetrics, observe_scorecard
 from stream_processors.quality.observe import (
     LetterObservation,
@@ -119,10 +128,11 @@ class QualityRole:
     def run(self, stop: threading.Event, idle_exit_seconds: float | None = None) -> QualitySummary:
         consumer = Consumer(kafka_config(self.settings, "consumer", **{
             "group.id": self.settings.quality_group, "error_cb": self.client_error,
-            "logger": client_logger(self.health.watch), "topic.metadata.refresh.interval.ms": 10_000}))
+            "logger": client_logger(self.health.watch), "topic.metadata.refresh.interval.ms": 10_000,
+            "enable.partition.eof": True}))  # a raw partition's end: it no longer holds the watermark
         producer = Producer(kafka_config(self.settings, "producer", error_cb=self.client_error,
                                          logger=client_logger(self.health.watch)))
-        consumer.subscribe(self.patterns())
+        consumer.subscribe(self.patterns(), on_assign=self._on_assign, on_revoke=self._on_revoke)
         self.health.mark_started()
         try:
             self._loop(consumer, producer, stop, idle_exit_seconds)
@@ -138,11 +148,13 @@ class QualityRole:
         idle_since = time.monotonic()
         while not stop.is_set():
             self.health.beat()
-            messages = [m for m in consumer.consume(BATCH, 0.5) if self._usable(m)]
+            read = consumer.consume(BATCH, 0.5)
             self.client_error.raise_if_failed()
+            messages = [m for m in read if self._usable(m)]
             observed = ride_out(self.health.watch, lambda batch=messages: self._observe(batch),  # type: ignore[misc]
                                 stop.is_set, on_wait=self.health.beat)
             self._fold(observed)
+            self._note_positions(consumer, read)
             self.pending += complete_only(close_due(self.state, int(time.time() * 1000)), self.floors)
             if self.pending:
                 ride_out(self.health.watch, lambda: self._publish(producer), stop.is_set, on_wait=self.health.beat)
@@ -159,6 +171,41 @@ class QualityRole:
         if self.pending:
             ride_out(self.health.watch, lambda: self._publish(producer), stop.is_set, on_wait=self.health.beat)
 
+    def _raw_partition(self, topic: str | None, partition: int | None) -> tuple[str, int] | None:
+        dataset = self.topics.dataset_of(topic or "")
+        if dataset in self.specs and topic == self.topics.raw(dataset) and partition is not None:
+            return dataset, partition
+        return None
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._note_behind([(tp.topic, tp.partition, True) for tp in partitions])
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._note_behind([(tp.topic, tp.partition, False) for tp in partitions])
+
+    def _note_positions(self, consumer: Consumer, read: list[Message]) -> None:
+        """Where each raw partition of the batch stands: at its end (EOF, or its last record is
+        the newest the broker has), or still behind."""
+        last = {(m.topic() or "", m.partition() or 0): m for m in read}
+        found: list[tuple[str | None, int | None, bool]] = []
+        for (topic, partition), message in last.items():
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    found.append((topic, partition, False))
+                continue
+            high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)[1]
+            if high >= 0:  # known: the broker's newest offset as of the last fetch (no round trip)
+                found.append((topic, partition, (message.offset() or 0) + 1 < high))
+        self._note_behind(found)
+
+    def _note_behind(self, found: list[tuple[str | None, int | None, bool]]) -> None:
+        for topic, partition, behind in found:
+            raw = self._raw_partition(topic, partition)
+            if raw is not None:
+                note_position(self.state.partitions.setdefault(raw[0], PartitionMarks()), raw[1], behind)
+                refresh_watermark(self.state, raw[0])
+
     def _usable(self, message: Message) -> bool:
         error = message.error()
         if error is None:
@@ -167,16 +214,16 @@ class QualityRole:
             return False
         raise QualityError(f"reading the raw and dlq topics failed: {error.str()}")
 
-    def _observe(self, messages: list[Message]) -> list[Observation | LetterObservation]:
+    def _observe(self, messages: list[Message]) -> list[tuple[Observation, int] | LetterObservation]:
         """Decode the batch (raises, leaving no trace, while the registry is down)."""
-        found: list[Observation | LetterObservation] = []
+        found: list[tuple[Observation, int] | LetterObservation] = []
         for message in messages:
             topic = message.topic() or ""
             dataset = self.topics.dataset_of(topic)
             if dataset not in self.specs:
                 continue
             if topic == self.topics.raw(dataset):
-                found.append(self._record(dataset, message))
+                found.append((self._record(dataset, message), message.partition() or 0))
             else:
                 letter = self._letter(message)
                 if letter is not None:
@@ -205,15 +252,15 @@ class QualityRole:
                 event_ms = millis((original.value.get("envelope") or {}).get("event_time") or event_ms)
         return observe_letter(letter, message.offset() or 0, event_ms)
 
-    def _fold(self, observed: list[Observation | LetterObservation]) -> None:
+    def _fold(self, observed: list[tuple[Observation, int] | LetterObservation]) -> None:
         for item in observed:
-            if isinstance(item, Observation):
-                taken = fold_record(self.state, item)
+            if isinstance(item, tuple):
+                taken, dataset = fold_record(self.state, *item), item[0].dataset
                 self.summary.records += taken
             else:
-                taken = fold_letter(self.state, item)
+                taken, dataset = fold_letter(self.state, item), item.dataset
                 self.summary.letters += taken
-            self.metrics.records.labels(item.dataset, "measured" if taken else "too_late").inc()
+            self.metrics.records.labels(dataset, "measured" if taken else "too_late").inc()
 
     def _publish(self, producer: Producer) -> None:
         """Every pending card to quality.scorecards and the owner's feedback topic, acknowledged."""
