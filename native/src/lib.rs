@@ -1,19 +1,24 @@
 //! govbus's compiled import path: a department's CSV (UTF-8 or GB18030) read and written as
 //! the raw topic's framed Avro bytes, exactly as the Python paths in `producers/files` do.
 //! Python stays the judge: every row this module is not sure of is handed back as cells.
+//! Also the processor's Avro writers (`AvroWriter`, `AvroTemplate`): record bodies written as
+//! `govbus/core/avro_writer.py`'s compiled writers write them, or declined.
 use pyo3::prelude::*;
 
+mod avro_writer;
 mod csv_api;
 mod csvparse;
 mod encoder;
 mod gb18030;
 mod import_api;
 mod textsource;
+mod writer_api;
 mod timetext;
 
 #[pymodule]
 fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     csv_api::register(m)?;
     import_api::register(m)?;
+    writer_api::register(m)?;
     Ok(())
 }
