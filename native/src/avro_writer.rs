@@ -91,6 +91,18 @@ fn exact_string(v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Written {
     Ok(())
 }
 
+/// `str(v)` of an exact `uuid.UUID`: its 128-bit `int` as 32 hex digits in groups 8-4-4-4-12
+/// (`UUID.__str__`), written without Python's formatting; `str(v)` itself if `int` is odd.
+fn uuid_text(v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Written {
+    let Ok(n) = v.getattr(intern!(v.py(), "int"))?.extract::<u128>() else {
+        return exact_string(v.str()?.as_any(), out);
+    };
+    let hex = format!("{n:032x}");
+    let text = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+    string(&text, out);
+    Ok(())
+}
+
 fn exact_int(v: &Bound<'_, PyAny>, low: i128, high: i128) -> Result<i64, Refusal> {
     if !v.is_exact_instance_of::<PyLong>() {
         return Err(Refusal::Declined);
@@ -117,7 +129,7 @@ impl Node {
     pub fn write(&self, v: &Bound<'_, PyAny>, types: &Types, out: &mut Vec<u8>) -> Written {
         match self {
             Node::Str => exact_string(v, out),
-            Node::Uuid if v.get_type().is(types.uuid.bind(v.py())) => exact_string(v.str()?.as_any(), out),
+            Node::Uuid if v.get_type().is(types.uuid.bind(v.py())) => uuid_text(v, out),
             Node::Uuid => exact_string(v, out),
             Node::Boolean => boolean(v, out),
             Node::Null if v.is_none() => Ok(()),

@@ -22,7 +22,8 @@ UTC8 = timezone(timedelta(hours=8))
 # Plain values of each plan tag (avro_writer._plan): every one is written, never declined.
 VALUES: dict[str, list[Any]] = {
     "string": ["x", "", "话" * 300, "x" * 2000, "\x00", "🚀 emoji"],
-    "uuid": ["7550c0ff-8f7b-5964-bb9c-30a8ecf32a74", uuid.UUID("00000000-0000-0000-0000-000000000001")],
+    "uuid": ["7550c0ff-8f7b-5964-bb9c-30a8ecf32a74", uuid.UUID("00000000-0000-0000-0000-000000000001"),
+             uuid.UUID(int=2**128 - 1), uuid.UUID("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"), "not a uuid"],
     "boolean": [True, False],
     "float": [0.1, -0.0, 3.4028235e38, 1e-50, float("inf"), float("nan")],
     "double": [1.5, -0.0, 1e308, 5e-324, float("-inf"), float("nan")],
