@@ -94,8 +94,10 @@ fn exact_string(v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Written {
 /// `str(v)` of an exact `uuid.UUID`: its 128-bit `int` as 32 hex digits in groups 8-4-4-4-12
 /// (`UUID.__str__`), written without Python's formatting; `str(v)` itself if `int` is odd.
 fn uuid_text(v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Written {
-    let Ok(n) = v.getattr(intern!(v.py(), "int"))?.extract::<u128>() else {
-        return exact_string(v.str()?.as_any(), out);
+    // No `let ... else`: Debian's rustc 1.63 (.ci/run's fallback) builds this crate too.
+    let n: u128 = match v.getattr(intern!(v.py(), "int"))?.extract() {
+        Ok(n) => n,
+        Err(_) => return exact_string(v.str()?.as_any(), out),
     };
     let hex = format!("{n:032x}");
     let text = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
