@@ -5,15 +5,17 @@
 //! `govbus/core/avro_writer.py`'s compiled writers write them, or declined.
 use pyo3::prelude::*;
 
-mod avro_writer;
 mod csv_api;
 mod csvparse;
 mod encoder;
 mod gb18030;
 mod import_api;
 mod textsource;
-mod writer_api;
 mod timetext;
+
+// The processor's Avro writers.
+mod avro_writer;
+mod writer_api;
 
 #[pymodule]
 fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
