@@ -1,6 +1,8 @@
 //! govbus's compiled import path: a department's CSV (UTF-8 or GB18030) read and written as
 //! the raw topic's framed Avro bytes, exactly as the Python paths in `producers/files` do.
 //! Python stays the judge: every row this module is not sure of is handed back as cells.
+//! Also the processor's Avro writers (`AvroWriter`, `AvroTemplate`): record bodies written as
+//! `govbus/core/avro_writer.py`'s compiled writers write them, or declined.
 use pyo3::prelude::*;
 
 mod csv_api;
@@ -11,9 +13,14 @@ mod import_api;
 mod textsource;
 mod timetext;
 
+// The processor's Avro writers.
+mod avro_writer;
+mod writer_api;
+
 #[pymodule]
 fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     csv_api::register(m)?;
     import_api::register(m)?;
+    writer_api::register(m)?;
     Ok(())
 }
