@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from govbus import __version__
+from govbus.core.avro_reader import CheckedReader
 from govbus.core.avro_writer import CheckedWriter, TemplateWriter
 from govbus.core.cleaning import CleanPlan, clean_record, compile_clean_plan
 from govbus.core.deadletter import Origin, dead_letter_headers, dead_letter_record
@@ -152,6 +153,14 @@ class Pipeline:
             writer = self._plan_consts[key] = CheckedWriter.of(self.serde, subject)
         return writer
 
+    def _reader(self, subject: str) -> CheckedReader:
+        """``Serde.decode`` of the raw subject through the compiled reader where it can (its
+        cross-check is done once per run); undecodable UTF-8 is read as lone surrogates."""
+        reader = self._plan_consts.get(("reader", subject))
+        if reader is None:
+            reader = self._plan_consts[("reader", subject)] = CheckedReader(self.serde, subject, "surrogateescape")
+        return reader
+
     def output_topics(self) -> list[str]:
         names = [self.topics.dlq(d) for d in self.schemas] + [self.topics.audit_deliveries]
         return names + [self.shared_topic(p) for p in self.book.all_plans()]
@@ -160,7 +169,7 @@ class Pipeline:
         now = now or datetime.now(timezone.utc)
         dataset, subject = self._topic_consts(origin.topic)
         # Undecodable UTF-8 is read as lone surrogates: the cleaner then names the field.
-        decoded = self.serde.decode(origin.value, subject, "surrogateescape")
+        decoded = self._reader(subject).decode(origin.value)
         if isinstance(decoded, Fault):
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value

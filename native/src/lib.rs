@@ -5,6 +5,7 @@
 //! `govbus/core/avro_writer.py`'s compiled writers write them, or declined.
 use pyo3::prelude::*;
 
+mod avro_reader;
 mod csv_api;
 mod csvparse;
 mod encoder;
@@ -19,6 +20,7 @@ mod writer_api;
 
 #[pymodule]
 fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    avro_reader::register(m)?;
     csv_api::register(m)?;
     import_api::register(m)?;
     writer_api::register(m)?;
