@@ -65,7 +65,7 @@ def _plan(avro_type: Any, named: dict[str, tuple], namespace: str, open_names: s
         raise Unsupported(repr(avro_type))
     kind = avro_type.get("type")
     if "logicalType" in avro_type:
-        logical = _LOGICAL.get((kind, avro_type["logicalType"]))
+        logical = _LOGICAL.get((str(kind), str(avro_type["logicalType"])))
         if logical is None:
             raise Unsupported(f"{kind}/{avro_type['logicalType']}")
         return (logical,)

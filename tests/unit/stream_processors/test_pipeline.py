@@ -215,3 +215,9 @@ def test_an_identifier_in_an_untagged_field_is_masked_and_counted(pipeline):
     assert registry.get_sample_value("govbus_pii_found_in_untagged_field_total", labels) == 1
     assert registry.get_sample_value("govbus_pii_found_in_untagged_field_total",
                                      labels | {"field": "caller_phone"}) is None  # a mobile, its own kind
+
+
+def test_raw_records_are_decoded_by_the_cross_checked_compiled_reader(pipeline):
+    pipeline.process(_raw(pipeline))
+    reader = pipeline._reader(value_subject(RAW))
+    assert reader.compiled is not None and reader.checks == 199  # read natively, compared once
