@@ -64,8 +64,10 @@ def _plan(avro_type: Any, named: dict[str, tuple], namespace: str, open_names: s
     if not isinstance(avro_type, dict):
         raise Unsupported(repr(avro_type))
     kind = avro_type.get("type")
+    if not isinstance(kind, str):  # a type nested as {"type": {...}}: fastavro's alone
+        raise Unsupported(repr(kind))
     if "logicalType" in avro_type:
-        logical = _LOGICAL.get((str(kind), str(avro_type["logicalType"])))
+        logical = _LOGICAL.get((kind, str(avro_type["logicalType"])))
         if logical is None:
             raise Unsupported(f"{kind}/{avro_type['logicalType']}")
         return (logical,)
