@@ -104,10 +104,16 @@ impl<'a> Cursor<'a> {
         None
     }
 
-    /// A length or block count: not negative and not more than the bytes left.
+    /// A length: not negative and not more than the bytes left.
     fn size(&mut self) -> Option<usize> {
         let n = usize::try_from(self.long()?).ok()?;
         (n <= self.left()).then_some(n)
+    }
+
+    /// The bytes of a string or bytes value: a length, then that many bytes.
+    fn sized(&mut self) -> Option<&'a [u8]> {
+        let n = self.size()?;
+        self.take(n)
     }
 }
 
@@ -171,19 +177,10 @@ impl AvroReader {
                 f64::from(f32::from_le_bytes(raw)).into_py(py)
             }
             Node::Double => f64::from_le_bytes(cur.take(8)?.try_into().ok()?).into_py(py),
-            Node::Bytes => {
-                let n = cur.size()?;
-                PyBytes::new_bound(py, cur.take(n)?).into_any().unbind()
-            }
+            Node::Bytes => PyBytes::new_bound(py, cur.sized()?).into_any().unbind(),
             Node::Fixed(n) => PyBytes::new_bound(py, cur.take(*n)?).into_any().unbind(),
-            Node::Text => {
-                let n = cur.size()?;
-                text(py, cur.take(n)?)?
-            }
-            Node::Uuid => {
-                let n = cur.size()?;
-                self.uuid(py, cur.take(n)?)?
-            }
+            Node::Text => text(py, cur.sized()?)?,
+            Node::Uuid => self.uuid(py, cur.sized()?)?,
             Node::TimestampMillis => self.timestamp(py, cur.long()?)?,
             Node::Date => self.date(py, cur.long()?)?,
             Node::Enum(symbols) => {
@@ -192,19 +189,22 @@ impl AvroReader {
             }
             Node::Array(items) => self.array(py, items, cur)?,
             Node::Map(values) => self.map(py, values, cur)?,
-            Node::Record(fields) => {
-                let dict = PyDict::new_bound(py);
-                for (name, field) in fields {
-                    let value = self.value(py, field, cur)?;
-                    dict.set_item(name.bind(py), value).ok()?;
-                }
-                dict.into_any().unbind()
-            }
+            Node::Record(fields) => self.record(py, fields, cur)?,
             Node::Union(branches) => {
                 let index = usize::try_from(cur.long()?).ok()?;
                 self.value(py, branches.get(index)?, cur)?
             }
         })
+    }
+
+    /// A dict of the fields in the schema's order.
+    fn record(&self, py: Python<'_>, fields: &[(Py<PyString>, Node)], cur: &mut Cursor<'_>) -> Option<PyObject> {
+        let dict = PyDict::new_bound(py);
+        for (name, field) in fields {
+            let value = self.value(py, field, cur)?;
+            dict.set_item(name.bind(py), value).ok()?;
+        }
+        Some(dict.into_any().unbind())
     }
 
     /// Blocks of items; a negative count is followed by the block's size in bytes (unused, as
@@ -240,8 +240,7 @@ impl AvroReader {
                 return Some(dict.into_any().unbind());
             }
             for _ in 0..n {
-                let size = cur.size()?;
-                let key = text(py, cur.take(size)?)?;
+                let key = text(py, cur.sized()?)?;
                 dict.set_item(key, self.value(py, values, cur)?).ok()?;
             }
         }
