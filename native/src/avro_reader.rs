@@ -317,7 +317,7 @@ fn text(py: Python<'_>, raw: &[u8]) -> Option<PyObject> {
     let n = ffi::Py_ssize_t::try_from(raw.len()).ok()?;
     // SAFETY: pointer and length describe `raw`; the result is an owned reference or NULL.
     unsafe {
-        let s = ffi::PyUnicode_DecodeUTF8(raw.as_ptr().cast(), n, c"strict".as_ptr());
+        let s = ffi::PyUnicode_DecodeUTF8(raw.as_ptr().cast(), n, b"strict\0".as_ptr().cast());
         match Bound::from_owned_ptr_or_err(py, s) {
             Ok(s) => Some(s.unbind()),
             Err(_) => None,
