@@ -2,10 +2,10 @@
 //! the raw topic's framed Avro bytes, exactly as the Python paths in `producers/files` do.
 //! Python stays the judge: every row this module is not sure of is handed back as cells.
 //! Also the processor's Avro writers (`AvroWriter`, `AvroTemplate`): record bodies written as
-//! `govbus/core/avro_writer.py`'s compiled writers write them, or declined.
+//! `govbus/core/avro_writer.py`'s compiled writers write them, or declined; and its reader
+//! (`AvroReader`): a raw record's body read into fastavro's objects, or declined.
 use pyo3::prelude::*;
 
-mod avro_reader;
 mod csv_api;
 mod csvparse;
 mod encoder;
@@ -14,7 +14,8 @@ mod import_api;
 mod textsource;
 mod timetext;
 
-// The processor's Avro writers.
+// The processor's Avro reader and writers.
+mod avro_reader;
 mod avro_writer;
 mod writer_api;
 
