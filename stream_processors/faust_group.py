@@ -7,7 +7,10 @@ coordinator hands them out and moves them when a worker joins, leaves or goes si
   agents have not started on, and with ``stream_wait_empty`` waits for the batch in hand to be
   processed and acknowledged (its outputs on the broker: stream_processors/app.py), then commits
   before it gives the partitions up. The next owner starts after the last processed record:
-  nothing redone, nothing lost. (faust's own default is the same; govbus had turned it off.)
+  nothing lost. Usually nothing is redone either, but not always: the commit can land after the
+  new owner has read the offsets (faust-streaming issue #502; seen in tests/e2e/scale as a few
+  hundred of 20,000 records), and then the batch in hand is processed again, as after a kill.
+  (faust's own default is the same; govbus had turned it off.)
 - A worker killed (kill -9, a lost host): nothing is committed for it; after the session timeout
   (``group_session_timeout_seconds``) its partitions move and the new owner starts from the last
   commit: the records since then are processed twice (at-least-once); the pools and the audit
