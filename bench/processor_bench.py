@@ -1,9 +1,11 @@
-"""Processor throughput, four sides on the same broker and the same input records, in one run:
+"""Processor throughput, five sides on the same broker and the same input records, in one run:
 
   (p) plain loop: confluent-kafka consume → fastavro decode → re-encode → produce (bench/plain_loop.py)
   (q) Quix Streams 3.28 decoding and re-encoding the same Avro records (bench/quix_peer.py, run
       with the python of the ``bench`` extra's venv, ``--quix-python``, default .venv-quix)
   (a) a naive Faust decode → re-encode agent (bench/naive_faust.py)
+  (f) the floor of govbus's runtime: `govbus process`'s own Faust app forwarding each input's
+      bytes, with no pipeline (bench/faust_floor.py): the most (b) could reach with Faust's consumer
   (b) ``govbus process``: clean + route + mask with 3 matching agreements per record (3 deliveries
       and 3 audit events per input)
 
@@ -187,6 +189,7 @@ BEFORE = "before"  # govbus process from another checkout (--govbus-from), on a 
 SIDES = (Side("plain", "plain confluent-kafka loop: decode → re-encode → produce"),
          Side("quix", "Quix Streams 3.28: decode → re-encode"),
          Side("naive", "naive Faust agent (bench/naive_faust.py)"),
+         Side("floor", "govbus's Faust app forwarding bytes, no pipeline (bench/faust_floor.py)"),
          Side("govbus", "govbus process, 3 agreements (3 deliveries + 3 audit events)"))
 
 
@@ -213,6 +216,7 @@ def side_round(settings: GovbusSettings, count: int, side: str, quix_python: str
     child = {"plain": lambda: run_child(sys.executable, ["-m", "bench.plain_loop", raw, out, group, out_id], env),
              "quix": lambda: run_child(quix_python, ["-m", "bench.quix_peer", raw, out, group, out_id], env),
              "naive": lambda: run_child(sys.executable, ["-m", "bench.naive_faust", raw, out, group], env),
+             "floor": lambda: run_child(sys.executable, ["-m", "bench.faust_floor", raw, out, group], env),
              "govbus": lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env),
              BEFORE: lambda: run_child(sys.executable, ["-m", "commands.main", "process"], env, checkout)}[side]()
     try:
@@ -285,11 +289,20 @@ def print_table(figures: dict[str, Figures], records: int, repeat: int, sides: t
     for mine in [s.key for s in sides if s.key in ("govbus", BEFORE)]:
         govbus = statistics.median(figures[mine].rates)
         for key, name, target in (("plain", "plain loop", 0.27), ("quix", "Quix Streams", 0.35),
-                                  ("naive", "naive Faust", None)):
+                                  ("naive", "naive Faust", None), ("floor", "govbus's Faust floor", None)):
             ratio = govbus / statistics.median(figures[key].rates)
             cpu = statistics.median(figures[key].cpu_us) / statistics.median(figures[mine].cpu_us)
             goal = f" (target ≥ {target})" if target else ""
             print(f"{mine} / {name}: {ratio:.2f} in rec/s{goal}; {cpu:.2f} in records per CPU-second")
+    print_ceiling(figures)
+
+
+def print_ceiling(figures: dict[str, Figures]) -> None:
+    """The floor side's ratios: the most govbus's ratios could be with Faust as its runtime."""
+    floor = statistics.median(figures["floor"].rates)
+    for key, name in (("plain", "plain loop"), ("quix", "Quix Streams")):
+        ratio = floor / statistics.median(figures[key].rates)
+        print(f"ceiling with Faust's consumer: floor / {name}: {ratio:.2f} in rec/s")
 
 
 def compare_signing(base: GovbusSettings, records: int, repeat: int) -> None:
