@@ -12,7 +12,7 @@ empty once trimmed. The first fault wins and names its field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, lru_cache, partial
 from typing import Any, Callable
 
 from govbus.core.identifiers import check_mobile, check_plate, check_region_code, check_resident_id, check_uscc
@@ -23,12 +23,16 @@ from govbus.core.text_rules import TextRule, check_strings, holds_maps, holds_st
 
 Validator = Callable[[str], "Ok[str] | Fault"]
 
+# Region codes repeat from record to record (the envelope's is mostly the record's own): each is
+# judged once. Personal identifiers are not cached: they would pile up in the worker's memory.
+cached_region_code: Validator = lru_cache(maxsize=4096)(check_region_code)
+
 VALIDATOR_BY_PII: dict[str, Validator] = {
     "resident_id": check_resident_id,
     "phone": check_mobile,
     "uscc": check_uscc,
     "plate": check_plate,
-    "region": check_region_code,
+    "region": cached_region_code,
 }
 
 
@@ -42,7 +46,7 @@ class CleanPlan:
     # and whether it may hold an Avro map (whose keys are strings to check too).
     texts: tuple[tuple[str, TextRule, bool], ...] = ()
 
-    @property
+    @cached_property
     def required_strings(self) -> tuple[str, ...]:
         return tuple(name for name in self.required if name in self.string_fields)
 
@@ -87,20 +91,31 @@ def clean_record(plan: CleanPlan, record: dict[str, Any]) -> Ok[dict[str, Any]] 
     for name in plan.required_strings:
         if out[name] == "":
             return Fault("missing_field", "schema.required", f"required field {name} is empty", name)
-    for name, rule, maps in plan.texts:
-        refused = check_strings(out.get(name), rule, maps)
-        if refused is not None:
-            return refused.at(name)
+    refused = _refused_text(plan, out)
+    if refused is not None:
+        return refused
     for name, validator in plan.validated:
         value = out.get(name)
         if value is None or value == "":
             out[name] = None
             continue
-        checked = _validate(validator, value)
+        checked = validator(value) if type(value) is str else _validate(validator, value)
         if isinstance(checked, Fault):
             return checked.at(name)
         out[name] = checked.value
     return _clean_envelope(out)
+
+
+def _refused_text(plan: CleanPlan, record: dict[str, Any]) -> Fault | None:
+    """The first string the pools could not store, located (``check_strings`` field by field)."""
+    for name, rule, maps in plan.texts:
+        value = record.get(name)
+        if value is None or (type(value) is str and value.isprintable() and len(value) <= rule.max_length):
+            continue  # nothing to store, or the common case of TextRule.check, inline
+        refused = check_strings(value, rule, maps)
+        if refused is not None:
+            return refused.at(name)
+    return None
 
 
 def _validate(validator: Validator, value: Any) -> Ok[Any] | Fault:
@@ -117,8 +132,11 @@ def _validate(validator: Validator, value: Any) -> Ok[Any] | Fault:
 
 
 def _clean_envelope(record: dict[str, Any]) -> Ok[dict[str, Any]] | Fault:
+    """``record`` (the cleaner's own copy) with its envelope's region code normalised. A record
+    that gets this far with a valid code has an envelope, so its key keeps its place."""
     envelope = record.get("envelope") or {}
-    region = check_region_code(str(envelope.get("region_code", "")))
+    region = cached_region_code(str(envelope.get("region_code", "")))
     if isinstance(region, Fault):
         return region.at("envelope.region_code")
-    return Ok(record | {"envelope": envelope | {"region_code": region.value}})
+    record["envelope"] = envelope | {"region_code": region.value}
+    return Ok(record)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from operator import mul
 
 from govbus.core.result import Fault, Ok
 
@@ -27,6 +28,9 @@ PROVINCE_PREFIXES: frozenset[str] = frozenset(
 # ISO 7064 MOD 11-2 as GB 11643 applies it: weight i is 2^(17-i) mod 11.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
+# The ASCII code of a digit d is 48 + d: summing weight × code over the encoded digits, less this,
+# is the weighted digit sum without an int() per digit.
+_ID_ASCII_OFFSET = 48 * sum(_ID_WEIGHTS)
 # [0-9] rather than \d: \d also matches Arabic-Indic and other digits that NFKC leaves alone.
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
 _ID15 = re.compile(r"[0-9]{15}")
@@ -82,7 +86,7 @@ def resident_id_check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits of a resident ID."""
     if not (len(first17) == 17 and first17.isascii() and first17.isdigit()):
         raise ValueError("resident_id_check_char needs exactly 17 ASCII digits")
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    total = sum(map(mul, first17.encode("ascii"), _ID_WEIGHTS)) - _ID_ASCII_OFFSET
     return _ID_CHECK_CHARS[total % 11]
 
 
@@ -92,6 +96,8 @@ def normalise_resident_id(raw: str) -> str:
     Shared by check_resident_id and by pseudonymisation, so every spelling of one person's ID
     is validated, masked and pseudonymised as the same string.
     """
+    if type(raw) is str and _ID18.fullmatch(raw):
+        return raw  # the common case: already canonical (ASCII, trimmed, upper-case X, 18 long)
     s = normalise_text(raw).replace("x", "X")
     if _ID15.fullmatch(s):
         # Old numbers carry a 2-digit year that was always 19xx; they had no check character.
@@ -161,6 +167,8 @@ def check_uscc(raw: str, allow_list: frozenset[str] = frozenset(),
 
 def check_mobile(raw: str) -> Ok[str] | Fault:
     """Validate a mainland mobile number; Ok carries the bare 11 digits."""
+    if type(raw) is str and _MOBILE.fullmatch(raw):
+        return Ok(raw)  # the common case: already bare ASCII digits, nothing to normalise
     s = _SEPARATORS.sub("", normalise_text(raw))
     for prefix in ("+86", "0086"):
         if s.startswith(prefix):

@@ -161,15 +161,49 @@ def check_strings(value: Any, rule: TextRule, keys: bool = True) -> Fault | None
     mapping keys too (False where the type holds records only, whose keys are field names)."""
     if isinstance(value, str):
         return rule.check(value)
+    if all_plain(value, rule.max_length, keys):
+        return None  # the common case: one pass, no fault built, no path kept
+    return _first_refused(value, rule, keys)
+
+
+def all_plain(value: Any, max_length: int, keys: bool) -> bool:
+    """Whether ``value`` (a list or dict) holds only strings that are printable and at most
+    ``max_length`` long, so ``check_strings`` refuses none of them. False also where that walk
+    must look closer (a subclass of str, list or dict): never True for what it would refuse."""
+    if type(value) is dict:
+        if keys and not all_plain(list(value), max_length, keys):
+            return False
+        items: Any = value.values()
+    elif type(value) is list:
+        items = value
+    else:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if not (item.isprintable() and len(item) <= max_length):
+                return False
+        elif kind is dict or kind is list:
+            if not all_plain(item, max_length, keys):
+                return False
+        elif item is not None and isinstance(item, (str, list, dict)):
+            return False
+    return True
+
+
+def _first_refused(value: Any, rule: TextRule, keys: bool) -> Fault | None:
+    """``check_strings`` one string at a time: where ``all_plain`` found something to look at."""
+    if isinstance(value, str):
+        return rule.check(value)
     if isinstance(value, list):
         for index, item in enumerate(value):
-            fault = check_strings(item, rule, keys)
+            fault = _first_refused(item, rule, keys)
             if fault is not None:
                 return fault.at(f"[{index}]")
         return None
     if isinstance(value, dict):
         for name, item in value.items():
-            fault = (rule.check(name) if keys and isinstance(name, str) else None) or check_strings(item, rule, keys)
+            fault = (rule.check(name) if keys and isinstance(name, str) else None) or _first_refused(item, rule, keys)
             if fault is not None:
                 return fault.at(str(name)) if _printable(name) else fault
         return None
