@@ -47,8 +47,18 @@ _TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
 # 总 (洪总, 吴总: how a boss is addressed) only where it ends the word: not 高总价, 汇总, 总体.
 # One-character forms of address (洪总, 李叔, 王姐) only where they end the word: not 高总价, 汇总.
 _BOSS = r"[总叔伯姐哥婶嫂](?![\u4e00-\u9fff])|[总叔伯姐哥婶嫂](?=[说称让要也家那这的和在开办叫去来不])"
-_ANY_TITLE = re.compile(f"{_TITLE_ALT}|[总叔伯姐哥婶嫂]")
-_TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
+# Regex speed: Python's re skips ahead to a candidate position by itself only when the pattern
+# starts with a character class, or with alternatives that each start with a literal character;
+# otherwise it tries the whole alternation at every position of the text. So the one-character
+# titles are literals here, not a class.
+_ANY_TITLE = re.compile("|".join([*TITLES, *"总叔伯姐哥婶嫂"]))
+# _SURNAME_ALT starting with a class: the first character, then each compound surname (its second
+# character, then a look-behind for the whole of it) in _SURNAME_ALT's order, else a single
+# surname; the same matches, tried in the same order.
+_SURNAME_AT = ("[" + "".join(sorted(_SURNAME_FIRST)) + "](?:"
+               + "".join(f"{c[1]}(?<={c})|" for c in sorted(COMPOUND_SURNAMES))
+               + "(?<=[" + "".join(sorted(SURNAMES)) + "]))")
+_TITLED = re.compile(rf"(?P<s>{_SURNAME_AT})(?P<t>{_TITLE_ALT}|{_BOSS})")
 _CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
     r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员"
     r"诉住孙舅姑弟妹侄家客病代法承室媳婿驾卖买居姨表堂那])"
@@ -92,10 +102,13 @@ _FULL_TITLES = ("同志", "先生", "女士", "老师", "医生", "师傅", "经
 _FULL_TITLED = re.compile(
     rf"(?<![{_HAN}])(?P<n>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})"
     rf"|(?<=[的了和与及跟向给找叫让被对把为是])(?P<m>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})")
+_ANY_FULL_TITLE = re.compile("|".join(_FULL_TITLES))  # every match holds one: a cheap test first
 
 
 def full_titled_findings(folded: str) -> list[tuple[int, int, str]]:
     """A surname and one or two given characters before a title: the full name."""
+    if not _ANY_FULL_TITLE.search(folded):
+        return []
     found = []
     for m in _FULL_TITLED.finditer(folded):
         group = "n" if m.group("n") else "m"

@@ -114,8 +114,22 @@ def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> st
     return None
 
 
+def _groups(m: re.Match[str]) -> list[tuple[int, int]]:
+    """(start, end) in the text of each digit group of the chunk ``m``."""
+    chunk, offset = m.group(), m.start()
+    if chunk.isalnum():  # no separator (most chunks): one group, no regex pass to split it
+        return [(offset, m.end())]
+    return [(g.start() + offset, g.end() + offset) for g in _GROUP.finditer(chunk)]
+
+
 def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]:
-    groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(m.group())]
+    groups = _groups(m)
+    # The groups' digits run together, and where each group starts in that run: the digits of
+    # groups i..j are one slice of it, not a join per (i, j) tried.
+    run = "".join(folded[a:b] for a, b in groups)
+    at = [0]
+    for a, b in groups:
+        at.append(at[-1] + b - a)
     found = []
     i = 0
     while i < len(groups):
@@ -129,7 +143,7 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
             end = groups[j][1]
             after = folded[end] if end < len(folded) else ""
             touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
-            digits = "".join(folded[a:b] for a, b in groups[i:j + 1])
+            digits = run[at[i]:at[j + 1]]
             kind = _classify(digits, touching, cue)
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
@@ -157,7 +171,10 @@ def number_findings(folded: str) -> list[tuple[int, int, str]]:
     """IDs, mobiles, bank cards and landlines written as digit groups."""
     found = [(m.start(), m.end(), "landline") for m in _BRACKETED_LANDLINE.finditer(folded)] if "(" in folded else []
     for m in _CHUNK.finditer(folded):
-        found.extend(_chunk_findings(folded, m))
+        # Fewer than 7 characters hold fewer than 7 digits, which no kind's rule passes (see
+        # _classify): most chunks (amounts, dates, counts) end here.
+        if m.end() - m.start() >= 7:
+            found.extend(_chunk_findings(folded, m))
     return found
 
 
@@ -179,6 +196,7 @@ _PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[
 _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _QQ = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[ :：是为]*([1-9][0-9]{4,10})(?![0-9])")
 _LABELS = re.compile(r"[Qq][Qq]|扣扣|微信|[VvWw][Xx]|[Ww]echat|[Ww]eixin")
+_LABEL_FIRST = re.compile("[QqVvWw扣微]")  # a label starts with one of these: a much cheaper search
 _WECHAT = re.compile(
     r"(?:微信号?|[Vv][Xx]|[Ww][Xx]|[Ww]echat|[Ww]eixin)(?:号|ID|id)?[ :：是为]*"
     r"([A-Za-z][A-Za-z0-9_\-]{5,19}|[0-9]{5,11})(?![A-Za-z0-9_\-])")
@@ -204,7 +222,7 @@ def format_findings(folded: str) -> list[tuple[int, int, str]]:
 
 def labelled_findings(folded: str) -> list[tuple[int, int, str]]:
     """QQ and WeChat ids: only where the text labels them (a bare 8-digit run is not a QQ)."""
-    if not _LABELS.search(folded):
+    if not (_LABEL_FIRST.search(folded) and _LABELS.search(folded)):
         return []
     found = [(m.start(1), m.end(1), "qq") for m in _QQ.finditer(folded)]
     found += [(m.start(1), m.end(1), "wechat") for m in _WECHAT.finditer(folded)]
