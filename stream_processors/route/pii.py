@@ -98,8 +98,10 @@ def find_pii(text: str) -> list[PiiSpan]:
 def _star(s: str, keep_first: int, keep_last: int) -> str:
     """Star the letters and digits of ``s`` except the first/last ones kept; separators stay."""
     positions = [i for i, ch in enumerate(s) if ch.isalnum()]
-    hidden = set(positions[keep_first:max(keep_first, len(positions) - keep_last)])
-    return "".join("*" if i in hidden else ch for i, ch in enumerate(s))
+    chars = list(s)
+    for i in positions[keep_first:max(keep_first, len(positions) - keep_last)]:
+        chars[i] = "*"
+    return "".join(chars)
 
 
 _MOBILE_PREFIX = re.compile(r"^(?:\+?86|0086)[ \-]?(?=1)")

@@ -59,15 +59,17 @@ _SURNAME_AT = ("[" + "".join(sorted(_SURNAME_FIRST)) + "](?:"
                + "".join(f"{c[1]}(?<={c})|" for c in sorted(COMPOUND_SURNAMES))
                + "(?<=[" + "".join(sorted(SURNAMES)) + "]))")
 _TITLED = re.compile(rf"(?P<s>{_SURNAME_AT})(?P<t>{_TITLE_ALT}|{_BOSS})")
-_CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
-    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员"
-    r"诉住孙舅姑弟妹侄家客病代法承室媳婿驾卖买居姨表堂那])"
-    r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
+_CUE_WORD = (
+    r"(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
     r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
     r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
     r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|诉求人|来访人|住户|外公|外婆|孙子|孙女|"
     r"舅舅|姑姑|弟弟|妹妹|侄子|侄女|家属|客户|病人|代理人|法定代表人|法人|承租人|室友|儿媳|女婿|驾驶人|驾驶员|"
-    r"卖家|买家|户名|居民|我叔叔|我阿姨|我伯伯|舅妈|姨妈|表哥|表姐|表弟|表妹|堂哥|堂姐|那人叫|叫)[ :：是为叫]{0,2})+")
+    r"卖家|买家|户名|居民|我叔叔|我阿姨|我伯伯|舅妈|姨妈|表哥|表姐|表弟|表妹|堂哥|堂姐|那人叫|叫)[ :：是为叫]{0,2}")
+# Cues may follow each other: 我是车主谢梦瑶. One cue, then any more (not "(?:cue)+"): a pattern
+# that starts with alternatives each starting with a literal lets re skip ahead to a cue's first
+# character by itself (see _ANY_TITLE).
+_CUE = re.compile(f"{_CUE_WORD}(?:{_CUE_WORD})*")
 # A name alone at the start of a line, before a bracket or colon: "詹德顺（马尾区）：…".
 _LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:，,])|【(?P<b>[{_HAN}]{{2,4}})】")
 # A cue followed by a place, not a person: 我是晋安区的, 我是江西的.
@@ -303,8 +305,10 @@ def _name_at(tokens: list[tuple[str, str]], n: int) -> int:
     """The length of the name that starts with token ``n`` (a surname's first character), or 0."""
     word, tag = tokens[n]
     surname = _surname_len(word)
+    if not surname or len(word) > surname and not tag.startswith("nr"):
+        return 0  # neither reading below can apply (most such tokens: 高速, 金额): no look-around
     following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
-    if not surname or following[0].startswith(_PLACE_SUFFIXES) or _not_a_surname_here(tokens, n):
+    if following[0].startswith(_PLACE_SUFFIXES) or _not_a_surname_here(tokens, n):
         return 0
     if tag.startswith("nr") and len(word) > surname and _name_like(word):
         # 黄子|豪: the tagger cut an unknown three-character name short
