@@ -42,6 +42,7 @@ _PRIORITY = ("email", "id_card", "mobile", "bank_card", "landline", "passport", 
              "name_full", "name_title", "name_cued", "address", "name_tagged")
 
 _RANK = {kind: n for n, kind in enumerate(_PRIORITY)}
+_TITLE_SET = frozenset(TITLES)  # a set look-up, not a scan of the tuple, per name masked
 
 
 class PiiSpan(NamedTuple):
@@ -118,7 +119,7 @@ def _mask_name(s: str, titled: bool) -> str:
 
 def _mask_span(kind: str, s: str, folded: str) -> str:
     if kind.startswith("name"):
-        return _mask_name(s, kind == "name_title" or s[1:] in TITLES or s[2:] in TITLES)
+        return _mask_name(s, kind == "name_title" or s[1:] in _TITLE_SET or s[2:] in _TITLE_SET)
     if kind == "address":
         return _ADDRESS_NUMBER.sub(lambda m: "*" * len(m.group()), folded)
     if kind == "mobile":

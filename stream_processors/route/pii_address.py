@@ -109,4 +109,7 @@ def address_findings(folded: str) -> list[tuple[int, int, str]]:
 
 
 # Every address form has a number before one of these (or a lettered 区/座): the cheap test first.
-_ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|座|单元|梯|室|层|组|社|弄|#|-[0-9])|[A-Za-z][座栋区][0-9]")
+# (The number or letter first, then which it was: a pattern that starts with a character class
+# lets re skip ahead to the next candidate instead of trying every position.)
+_ANY_NUMBERED = re.compile(rf"[{_NUM}A-Za-z](?:(?<=[{_NUM}])(?:号|栋|幢|座|单元|梯|室|层|组|社|弄|#|-[0-9])"
+                           rf"|(?<=[A-Za-z])[座栋区][0-9])")

@@ -233,9 +233,12 @@ Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style t
 # The tagger sees one run of Han characters at a time, and only runs that hold a surname
 # character: a name never spans punctuation or digits, and a run without a surname character
 # cannot start one. Runs recur ("请尽快处理", a template's clauses, the same estate), so their
-# names are cached: the tagger is most of the detector's cost.
-_HAN_RUN = re.compile(f"[{_HAN}]+")
-_HAS_SURNAME = re.compile("[" + "".join(sorted(_SURNAME_FIRST)) + "]")
+# names are cached: the tagger is most of the detector's cost. One pass finds those runs whole:
+# a Han character with none before it, then either it or one further on in the run is a
+# surname's first character (the class first, so that re skips ahead to the next Han character).
+_SURNAME_FIRST_CLASS = "[" + "".join(sorted(_SURNAME_FIRST)) + "]"
+_RUN_WITH_SURNAME = re.compile(
+    f"[{_HAN}](?<![{_HAN}]{{2}})(?:(?<={_SURNAME_FIRST_CLASS})|(?=[{_HAN}]*?{_SURNAME_FIRST_CLASS}))[{_HAN}]*")
 
 
 @lru_cache(maxsize=32768)
@@ -266,9 +269,8 @@ def tagged_names(folded: str, tagger: Tagger | None = None) -> list[tuple[int, i
     if tagger is not None:
         return _names_in_tokens(tagger(folded))
     found: list[tuple[int, int]] = []
-    for m in _HAN_RUN.finditer(folded):
-        if _HAS_SURNAME.search(m.group()):
-            found += [(m.start() + a, m.start() + b) for a, b in _run_names(m.group())]
+    for m in _RUN_WITH_SURNAME.finditer(folded):
+        found += [(m.start() + a, m.start() + b) for a, b in _run_names(m.group())]
     return found
 
 

@@ -148,6 +148,8 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
             return _PHONE_CUE.search(folded, max(0, start - 32), start) is not None
 
         for j in range(len(groups) - 1, i - 1, -1):
+            if not 7 <= at[j + 1] - at[i] <= 20:  # no rule passes, even without a trailing x: skip the checks
+                continue
             end = groups[j][1]
             after = folded[end] if end < len(folded) else ""
             touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
