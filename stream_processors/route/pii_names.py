@@ -173,6 +173,15 @@ def _given_name_end(folded: str, start: int, surname: int) -> int:
     return end
 
 
+def _line_name_matches(folded: str) -> Sequence[re.Match[str]]:
+    """_LINE_NAME's matches. Without a line break or a 【 only the text's start can hold one:
+    a match tried there, not a search trying the pattern at every position."""
+    if "\n" in folded or "【" in folded:
+        return list(_LINE_NAME.finditer(folded))
+    first = _LINE_NAME.match(folded)
+    return [first] if first else []
+
+
 def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """The name right after a cue word; its length from the tagger when it agrees, else 2-3."""
     found = []
@@ -186,7 +195,7 @@ def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int,
         end = max(starts.get(start, 0), _given_name_end(folded, start, surname))
         if end - start > surname:
             found.append((start, end, "name_cued"))
-    for m in _LINE_NAME.finditer(folded):
+    for m in _line_name_matches(folded):
         group = "n" if m.group("n") else "b"
         name = m.group(group)
         if _surname_len(name) and not _PLACE_AFTER_CUE.match(name) and _name_like(name):

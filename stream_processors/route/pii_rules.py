@@ -122,22 +122,22 @@ def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> st
     return None
 
 
-def _groups(m: re.Match[str]) -> list[tuple[int, int]]:
-    """(start, end) in the text of each digit group of the chunk ``m``."""
+def _groups(m: re.Match[str]) -> tuple[list[tuple[int, int]], str, list[int]]:
+    """(start, end) in the text of each digit group of the chunk ``m``; the groups' digits run
+    together, and where each group starts in that run (so the digits of groups i..j are one
+    slice of it, not a join per (i, j) tried)."""
     chunk, offset = m.group(), m.start()
     if chunk.isalnum():  # no separator (most chunks): one group, no regex pass to split it
-        return [(offset, m.end())]
-    return [(g.start() + offset, g.end() + offset) for g in _GROUP.finditer(chunk)]
-
-
-def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]:
-    groups = _groups(m)
-    # The groups' digits run together, and where each group starts in that run: the digits of
-    # groups i..j are one slice of it, not a join per (i, j) tried.
-    run = "".join(folded[a:b] for a, b in groups)
+        return [(offset, m.end())], chunk, [0, len(chunk)]
+    groups = [(g.start() + offset, g.end() + offset) for g in _GROUP.finditer(chunk)]
     at = [0]
     for a, b in groups:
         at.append(at[-1] + b - a)
+    return groups, "".join(chunk[a - offset:b - offset] for a, b in groups), at
+
+
+def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]:
+    groups, run, at = _groups(m)
     found = []
     i = 0
     while i < len(groups):
