@@ -26,7 +26,8 @@ _PART = re.compile(
     rf"号(?![线码窗车台机位])(?:之[0-9]+)?)"
     rf"|(?P<letter>[A-Za-z])(?P<lunit>区|座|栋)(?=[{_NUM}])")
 _ROOM_TAIL = re.compile(r"[0-9]{3,4}(?![0-9号栋幢座层室单元组])")   # 2单元|301, 8栋|1201
-_SHORTHAND = re.compile(r"(?<![0-9])[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")   # 5-2-301
+# 5-2-301 (the first digit before the look-behind: re then skips ahead to the next digit)
+_SHORTHAND = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,2}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")
 # Parts below a door number; 组 (a village's group) and 号 need a village or road name before them.
 _INSIDE = frozenset(("号楼", "号院", "栋", "幢", "座", "#楼", "#", "单元", "梯", "室", "层", "期", "区"))
 _ROADS = ("路", "街", "道", "巷", "弄", "胡同", "镇", "村", "乡", "里", "坊",

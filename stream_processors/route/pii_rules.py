@@ -143,6 +143,7 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
     while i < len(groups):
         start = groups[i][0]
         before = folded[start - 1] if start else ""
+        letter_before = before.isascii() and before.isalpha()
 
         def cue(start: int = start) -> bool:
             return _PHONE_CUE.search(folded, max(0, start - 32), start) is not None
@@ -152,13 +153,13 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
                 continue
             end = groups[j][1]
             after = folded[end] if end < len(folded) else ""
-            touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
+            touching = letter_before or after.isascii() and after.isalpha()
             digits = run[at[i]:at[j + 1]]
             kind = _classify(digits, touching, cue)
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
                 kind = _classify(digits[:-1], True, cue)
-            if kind == "landline" and (before.isascii() and before.isalpha() and not _PHONE_LETTERS.search(
+            if kind == "landline" and (letter_before and not _PHONE_LETTERS.search(
                                            folded, max(0, start - 3), start)  # G73764763: a passport's digits
                                        or "." in folded[start:end]
                                        or _ACCOUNT_CUE.search(folded, max(0, start - 8), start)):
