@@ -26,6 +26,7 @@ Separators (spaces, dashes, dots) stay where they were, so grouping remains visi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from stream_processors.route.pii_address import address_findings
@@ -41,6 +42,7 @@ _PRIORITY = ("email", "id_card", "mobile", "bank_card", "landline", "passport", 
              "name_full", "name_title", "name_cued", "address", "name_tagged")
 
 _RANK = {kind: n for n, kind in enumerate(_PRIORITY)}
+_TITLE_SET = frozenset(TITLES)  # a set look-up, not a scan of the tuple, per name masked
 
 
 class PiiSpan(NamedTuple):
@@ -63,19 +65,26 @@ def _resolve(candidates: list[tuple[int, int, str]]) -> list[tuple[int, int, str
     return sorted(taken)
 
 
-def _identifier_candidates(folded: str) -> list[tuple[int, int, str]]:
-    return number_findings(folded) + format_findings(folded)
+# The processor sends one text through find_identifiers (a field delivered in clear) and mask_pii
+# (scrub_strict), and mask_pii folds it again: a few recent texts' folds and identifier
+# candidates are kept, so each is computed once per record. Small: only the record in hand hits.
+_fold = lru_cache(maxsize=64)(fold)
+
+
+@lru_cache(maxsize=64)
+def _identifier_candidates(folded: str) -> tuple[tuple[int, int, str], ...]:
+    return (*number_findings(folded), *format_findings(folded))
 
 
 def find_identifiers(text: str) -> list[PiiSpan]:
     """Rule-checked identifiers only (see IDENTIFIER_KINDS)."""
     if not text:
         return []
-    return [PiiSpan(*c) for c in _resolve(_identifier_candidates(fold(text)))]
+    return [PiiSpan(*c) for c in _resolve(list(_identifier_candidates(_fold(text))))]
 
 
 def _find_internal(folded: str) -> list[tuple[int, int, str]]:
-    candidates = _identifier_candidates(folded) + labelled_findings(folded) + address_findings(folded)
+    candidates = [*_identifier_candidates(folded), *labelled_findings(folded), *address_findings(folded)]
     candidates += name_findings(folded, decided=candidates)
     return _resolve(candidates)
 
@@ -84,14 +93,16 @@ def find_pii(text: str) -> list[PiiSpan]:
     """Every kind of personal data in ``text``, sorted, non-overlapping."""
     if not text:
         return []
-    return [PiiSpan(a, b, "name" if k.startswith("name") else k) for a, b, k in _find_internal(fold(text))]
+    return [PiiSpan(a, b, "name" if k.startswith("name") else k) for a, b, k in _find_internal(_fold(text))]
 
 
 def _star(s: str, keep_first: int, keep_last: int) -> str:
     """Star the letters and digits of ``s`` except the first/last ones kept; separators stay."""
     positions = [i for i, ch in enumerate(s) if ch.isalnum()]
-    hidden = set(positions[keep_first:max(keep_first, len(positions) - keep_last)])
-    return "".join("*" if i in hidden else ch for i, ch in enumerate(s))
+    chars = list(s)
+    for i in positions[keep_first:max(keep_first, len(positions) - keep_last)]:
+        chars[i] = "*"
+    return "".join(chars)
 
 
 _MOBILE_PREFIX = re.compile(r"^(?:\+?86|0086)[ \-]?(?=1)")
@@ -108,7 +119,7 @@ def _mask_name(s: str, titled: bool) -> str:
 
 def _mask_span(kind: str, s: str, folded: str) -> str:
     if kind.startswith("name"):
-        return _mask_name(s, kind == "name_title" or s[1:] in TITLES or s[2:] in TITLES)
+        return _mask_name(s, kind == "name_title" or s[1:] in _TITLE_SET or s[2:] in _TITLE_SET)
     if kind == "address":
         return _ADDRESS_NUMBER.sub(lambda m: "*" * len(m.group()), folded)
     if kind == "mobile":
@@ -138,7 +149,7 @@ def mask_pii(text: str, spans: list[PiiSpan] | None = None) -> str:
     """``text`` with every span (by default every finding of ``find_pii``) masked by its kind."""
     if not text:
         return text
-    folded = fold(text)
+    folded = _fold(text)
     found = _find_internal(folded) if spans is None else [(s.start, s.end, s.kind) for s in spans]
     parts: list[str] = []
     cursor = 0

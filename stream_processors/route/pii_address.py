@@ -26,7 +26,8 @@ _PART = re.compile(
     rf"号(?![线码窗车台机位])(?:之[0-9]+)?)"
     rf"|(?P<letter>[A-Za-z])(?P<lunit>区|座|栋)(?=[{_NUM}])")
 _ROOM_TAIL = re.compile(r"[0-9]{3,4}(?![0-9号栋幢座层室单元组])")   # 2单元|301, 8栋|1201
-_SHORTHAND = re.compile(r"(?<![0-9])[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")   # 5-2-301
+# 5-2-301 (the first digit before the look-behind: re then skips ahead to the next digit)
+_SHORTHAND = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,2}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])")
 # Parts below a door number; 组 (a village's group) and 号 need a village or road name before them.
 _INSIDE = frozenset(("号楼", "号院", "栋", "幢", "座", "#楼", "#", "单元", "梯", "室", "层", "期", "区"))
 _ROADS = ("路", "街", "道", "巷", "弄", "胡同", "镇", "村", "乡", "里", "坊",
@@ -109,4 +110,7 @@ def address_findings(folded: str) -> list[tuple[int, int, str]]:
 
 
 # Every address form has a number before one of these (or a lettered 区/座): the cheap test first.
-_ANY_NUMBERED = re.compile(rf"[{_NUM}](?:号|栋|幢|座|单元|梯|室|层|组|社|弄|#|-[0-9])|[A-Za-z][座栋区][0-9]")
+# (The number or letter first, then which it was: a pattern that starts with a character class
+# lets re skip ahead to the next candidate instead of trying every position.)
+_ANY_NUMBERED = re.compile(rf"[{_NUM}A-Za-z](?:(?<=[{_NUM}])(?:号|栋|幢|座|单元|梯|室|层|组|社|弄|#|-[0-9])"
+                           rf"|(?<=[A-Za-z])[座栋区][0-9])")

@@ -47,17 +47,29 @@ _TITLE_ALT = "|".join(sorted(TITLES, key=len, reverse=True))
 # 总 (洪总, 吴总: how a boss is addressed) only where it ends the word: not 高总价, 汇总, 总体.
 # One-character forms of address (洪总, 李叔, 王姐) only where they end the word: not 高总价, 汇总.
 _BOSS = r"[总叔伯姐哥婶嫂](?![\u4e00-\u9fff])|[总叔伯姐哥婶嫂](?=[说称让要也家那这的和在开办叫去来不])"
-_ANY_TITLE = re.compile(f"{_TITLE_ALT}|[总叔伯姐哥婶嫂]")
-_TITLED = re.compile(rf"(?P<s>{_SURNAME_ALT})(?P<t>{_TITLE_ALT}|{_BOSS})")
-_CUE = re.compile(  # cues may follow each other: 我是车主谢梦瑶; the look-ahead skips other characters fast
-    r"(?=[我本联姓户反来投举求咨申当市业租房患老邻丈妻儿女父母名叫签收经负工网民商保车其隔店司同朋快外爱孩学员"
-    r"诉住孙舅姑弟妹侄家客病代法承室媳婿驾卖买居姨表堂那])"
-    r"(?:(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
+# Regex speed: Python's re skips ahead to a candidate position by itself only when the pattern
+# starts with a character class, or with alternatives that each start with a literal character;
+# otherwise it tries the whole alternation at every position of the text. So the one-character
+# titles are literals here, not a class.
+_ANY_TITLE = re.compile("|".join([*TITLES, *"总叔伯姐哥婶嫂"]))
+# _SURNAME_ALT starting with a class: the first character, then each compound surname (its second
+# character, then a look-behind for the whole of it) in _SURNAME_ALT's order, else a single
+# surname; the same matches, tried in the same order.
+_SURNAME_AT = ("[" + "".join(sorted(_SURNAME_FIRST)) + "](?:"
+               + "".join(f"{c[1]}(?<={c})|" for c in sorted(COMPOUND_SURNAMES))
+               + "(?<=[" + "".join(sorted(SURNAMES)) + "]))")
+_TITLED = re.compile(rf"(?P<s>{_SURNAME_AT})(?P<t>{_TITLE_ALT}|{_BOSS})")
+_CUE_WORD = (
+    r"(?:我是|我叫|本人|联系人|姓名|户主|反映人|来电人|投诉人|举报人|求助人|咨询人|申请人|当事人|"
     r"市民|业主|租户|房东|患者|老人|邻居|丈夫|妻子|儿子|女儿|父亲|母亲|名叫|叫做|名字叫|签收人|收件人|"
     r"经办人|负责人|工作人员|网格员|民警|商户|保安|老板叫|车主|我爸|我妈|其子|其女|其夫|其妻|隔壁|店主|司机|"
     r"同事|朋友|快递员|外卖员|老公|老婆|爱人|孩子|学生|员工|名字是|诉求人|来访人|住户|外公|外婆|孙子|孙女|"
     r"舅舅|姑姑|弟弟|妹妹|侄子|侄女|家属|客户|病人|代理人|法定代表人|法人|承租人|室友|儿媳|女婿|驾驶人|驾驶员|"
-    r"卖家|买家|户名|居民|我叔叔|我阿姨|我伯伯|舅妈|姨妈|表哥|表姐|表弟|表妹|堂哥|堂姐|那人叫|叫)[ :：是为叫]{0,2})+")
+    r"卖家|买家|户名|居民|我叔叔|我阿姨|我伯伯|舅妈|姨妈|表哥|表姐|表弟|表妹|堂哥|堂姐|那人叫|叫)[ :：是为叫]{0,2}")
+# Cues may follow each other: 我是车主谢梦瑶. One cue, then any more (not "(?:cue)+"): a pattern
+# that starts with alternatives each starting with a literal lets re skip ahead to a cue's first
+# character by itself (see _ANY_TITLE).
+_CUE = re.compile(f"{_CUE_WORD}(?:{_CUE_WORD})*")
 # A name alone at the start of a line, before a bracket or colon: "詹德顺（马尾区）：…".
 _LINE_NAME = re.compile(rf"(?m)^[ \t]*(?P<n>[{_HAN}]{{2,4}})(?=[（(：:，,])|【(?P<b>[{_HAN}]{{2,4}})】")
 # A cue followed by a place, not a person: 我是晋安区的, 我是江西的.
@@ -92,10 +104,13 @@ _FULL_TITLES = ("同志", "先生", "女士", "老师", "医生", "师傅", "经
 _FULL_TITLED = re.compile(
     rf"(?<![{_HAN}])(?P<n>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})"
     rf"|(?<=[的了和与及跟向给找叫让被对把为是])(?P<m>(?:{_SURNAME_ALT})[{_HAN}]{{1,2}})(?:{'|'.join(_FULL_TITLES)})")
+_ANY_FULL_TITLE = re.compile("|".join(_FULL_TITLES))  # every match holds one: a cheap test first
 
 
 def full_titled_findings(folded: str) -> list[tuple[int, int, str]]:
     """A surname and one or two given characters before a title: the full name."""
+    if not _ANY_FULL_TITLE.search(folded):
+        return []
     found = []
     for m in _FULL_TITLED.finditer(folded):
         group = "n" if m.group("n") else "m"
@@ -158,6 +173,15 @@ def _given_name_end(folded: str, start: int, surname: int) -> int:
     return end
 
 
+def _line_name_matches(folded: str) -> Sequence[re.Match[str]]:
+    """_LINE_NAME's matches. Without a line break or a 【 only the text's start can hold one:
+    a match tried there, not a search trying the pattern at every position."""
+    if "\n" in folded or "【" in folded:
+        return list(_LINE_NAME.finditer(folded))
+    first = _LINE_NAME.match(folded)
+    return [first] if first else []
+
+
 def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """The name right after a cue word; its length from the tagger when it agrees, else 2-3."""
     found = []
@@ -171,7 +195,7 @@ def cued_findings(folded: str, tagged: list[tuple[int, int]]) -> list[tuple[int,
         end = max(starts.get(start, 0), _given_name_end(folded, start, surname))
         if end - start > surname:
             found.append((start, end, "name_cued"))
-    for m in _LINE_NAME.finditer(folded):
+    for m in _line_name_matches(folded):
         group = "n" if m.group("n") else "b"
         name = m.group(group)
         if _surname_len(name) and not _PLACE_AFTER_CUE.match(name) and _name_like(name):
@@ -218,9 +242,12 @@ Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style t
 # The tagger sees one run of Han characters at a time, and only runs that hold a surname
 # character: a name never spans punctuation or digits, and a run without a surname character
 # cannot start one. Runs recur ("请尽快处理", a template's clauses, the same estate), so their
-# names are cached: the tagger is most of the detector's cost.
-_HAN_RUN = re.compile(f"[{_HAN}]+")
-_HAS_SURNAME = re.compile("[" + "".join(sorted(_SURNAME_FIRST)) + "]")
+# names are cached: the tagger is most of the detector's cost. One pass finds those runs whole:
+# a Han character with none before it, then either it or one further on in the run is a
+# surname's first character (the class first, so that re skips ahead to the next Han character).
+_SURNAME_FIRST_CLASS = "[" + "".join(sorted(_SURNAME_FIRST)) + "]"
+_RUN_WITH_SURNAME = re.compile(
+    f"[{_HAN}](?<![{_HAN}]{{2}})(?:(?<={_SURNAME_FIRST_CLASS})|(?=[{_HAN}]*?{_SURNAME_FIRST_CLASS}))[{_HAN}]*")
 
 
 @lru_cache(maxsize=32768)
@@ -251,9 +278,8 @@ def tagged_names(folded: str, tagger: Tagger | None = None) -> list[tuple[int, i
     if tagger is not None:
         return _names_in_tokens(tagger(folded))
     found: list[tuple[int, int]] = []
-    for m in _HAN_RUN.finditer(folded):
-        if _HAS_SURNAME.search(m.group()):
-            found += [(m.start() + a, m.start() + b) for a, b in _run_names(m.group())]
+    for m in _RUN_WITH_SURNAME.finditer(folded):
+        found += [(m.start() + a, m.start() + b) for a, b in _run_names(m.group())]
     return found
 
 
@@ -290,8 +316,10 @@ def _name_at(tokens: list[tuple[str, str]], n: int) -> int:
     """The length of the name that starts with token ``n`` (a surname's first character), or 0."""
     word, tag = tokens[n]
     surname = _surname_len(word)
+    if not surname or len(word) > surname and not tag.startswith("nr"):
+        return 0  # neither reading below can apply (most such tokens: 高速, 金额): no look-around
     following = tokens[n + 1] if n + 1 < len(tokens) else ("", "")
-    if not surname or following[0].startswith(_PLACE_SUFFIXES) or _not_a_surname_here(tokens, n):
+    if following[0].startswith(_PLACE_SUFFIXES) or _not_a_surname_here(tokens, n):
         return 0
     if tag.startswith("nr") and len(word) > surname and _name_like(word):
         # 黄子|豪: the tagger cut an unknown three-character name short

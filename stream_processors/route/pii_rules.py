@@ -22,8 +22,14 @@ from datetime import date
 from govbus.core.identifiers import check_resident_id, luhn_ok
 from govbus.core.result import Fault
 
-# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one.
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one. A list
+# indexed by code point (every character up to U+FF5E, most mapped to themselves), not a dict:
+# str.translate raises and clears a KeyError for each character missing from a dict, which made
+# folding Chinese text twice as slow. Characters past the list's end are left as they are.
+_FOLD = list(range(0xFF5F))
+for _cp in range(0xFF01, 0xFF5F):
+    _FOLD[_cp] = _cp - 0xFEE0
+_FOLD[0x3000] = 0x20
 
 
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
@@ -36,9 +42,11 @@ def fold(text: str) -> str:
 
 # Groups joined by one or two spaces, a dash (long ones too), a dot or a line break ("an ID split
 # across a line", "139.1234.5678": a dot only before 3 or more digits, amounts have fewer). A
-# dotted run is never a landline: dates and versions are written so.
+# dotted run is never a landline: dates and versions are written so. The first digit comes
+# before the look-behinds (no digit, nor a digit and a dot, before it): a pattern that starts
+# with a character class lets re skip ahead to the next digit instead of trying every position.
 _CHUNK = re.compile(
-    r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:(?: {1,2}|[\-\n—–]|\.(?=[0-9]{3}))[0-9]+)*"
+    r"[0-9](?<![0-9]{2})(?<![0-9]\.[0-9])[0-9]*(?:(?: {1,2}|[\-\n—–]|\.(?=[0-9]{3}))[0-9]+)*"
     r"(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
 _GROUP = re.compile(r"[0-9]+[Xx]?")
 _AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
@@ -114,27 +122,44 @@ def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> st
     return None
 
 
+def _groups(m: re.Match[str]) -> tuple[list[tuple[int, int]], str, list[int]]:
+    """(start, end) in the text of each digit group of the chunk ``m``; the groups' digits run
+    together, and where each group starts in that run (so the digits of groups i..j are one
+    slice of it, not a join per (i, j) tried)."""
+    chunk, offset = m.group(), m.start()
+    if chunk.isalnum():  # no separator (most chunks): one group, no regex pass to split it
+        return [(offset, m.end())], chunk, [0, len(chunk)]
+    groups = [(g.start() + offset, g.end() + offset) for g in _GROUP.finditer(chunk)]
+    at = [0]
+    for a, b in groups:
+        at.append(at[-1] + b - a)
+    return groups, "".join(chunk[a - offset:b - offset] for a, b in groups), at
+
+
 def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]:
-    groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(m.group())]
+    groups, run, at = _groups(m)
     found = []
     i = 0
     while i < len(groups):
         start = groups[i][0]
         before = folded[start - 1] if start else ""
+        letter_before = before.isascii() and before.isalpha()
 
         def cue(start: int = start) -> bool:
             return _PHONE_CUE.search(folded, max(0, start - 32), start) is not None
 
         for j in range(len(groups) - 1, i - 1, -1):
+            if not 7 <= at[j + 1] - at[i] <= 20:  # no rule passes, even without a trailing x: skip the checks
+                continue
             end = groups[j][1]
             after = folded[end] if end < len(folded) else ""
-            touching = before.isascii() and before.isalpha() or after.isascii() and after.isalpha()
-            digits = "".join(folded[a:b] for a, b in groups[i:j + 1])
+            touching = letter_before or after.isascii() and after.isalpha()
+            digits = run[at[i]:at[j + 1]]
             kind = _classify(digits, touching, cue)
             if kind is None and digits[-1] in "Xx":  # Tel15150394924x: the x is no check character
                 end -= 1
                 kind = _classify(digits[:-1], True, cue)
-            if kind == "landline" and (before.isascii() and before.isalpha() and not _PHONE_LETTERS.search(
+            if kind == "landline" and (letter_before and not _PHONE_LETTERS.search(
                                            folded, max(0, start - 3), start)  # G73764763: a passport's digits
                                        or "." in folded[start:end]
                                        or _ACCOUNT_CUE.search(folded, max(0, start - 8), start)):
@@ -157,7 +182,10 @@ def number_findings(folded: str) -> list[tuple[int, int, str]]:
     """IDs, mobiles, bank cards and landlines written as digit groups."""
     found = [(m.start(), m.end(), "landline") for m in _BRACKETED_LANDLINE.finditer(folded)] if "(" in folded else []
     for m in _CHUNK.finditer(folded):
-        found.extend(_chunk_findings(folded, m))
+        # Fewer than 7 characters hold fewer than 7 digits, which no kind's rule passes (see
+        # _classify): most chunks (amounts, dates, counts) end here.
+        if m.end() - m.start() >= 7:
+            found.extend(_chunk_findings(folded, m))
     return found
 
 
@@ -173,12 +201,14 @@ _PLATE_BODY = (rf"[{_PLATE_PROVINCES}] ?[{_PL}]{_SEP}?"
 _PLATE = re.compile(_PLATE_BODY + r"(?![0-9])(?:(?![A-Za-z])|(?=QQ|qq|[Ee]-?mail|mail|[Tt]el|TEL|[VvWw][Xx]))")
 # After the word 车牌 the plate may have any letters glued after it ("车牌：闽C03344mail").
 _PLATE_CUED = re.compile(rf"车牌(?:号码?)?[ :：是为]{{0,2}}({_PLATE_BODY})(?![0-9])")
-_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EeGg][0-9]{8}|[Ee][A-HJ-NP-Za-hj-np-z][0-9]{7})(?![A-Za-z0-9])")
+# (E, G, then 8 digits, or E, a letter, 7 digits; the letter first, as in _CHUNK, for speed)
+_PASSPORT = re.compile(r"[EeGg](?<![A-Za-z0-9][EeGg])(?:[0-9]{8}|(?<=[Ee])[A-HJ-NP-Za-hj-np-z][0-9]{7})(?![A-Za-z0-9])")
 # Other passport forms (old P/S/D series, foreign ones) only after the word 护照.
 _PASSPORT_CUED = re.compile(r"护照(?:号码?)?[^A-Za-z0-9]{0,4}([A-Za-z]{1,2}[0-9]{6,9})(?![A-Za-z0-9])")
 _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _QQ = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[ :：是为]*([1-9][0-9]{4,10})(?![0-9])")
 _LABELS = re.compile(r"[Qq][Qq]|扣扣|微信|[VvWw][Xx]|[Ww]echat|[Ww]eixin")
+_LABEL_FIRST = re.compile("[QqVvWw扣微]")  # a label starts with one of these: a much cheaper search
 _WECHAT = re.compile(
     r"(?:微信号?|[Vv][Xx]|[Ww][Xx]|[Ww]echat|[Ww]eixin)(?:号|ID|id)?[ :：是为]*"
     r"([A-Za-z][A-Za-z0-9_\-]{5,19}|[0-9]{5,11})(?![A-Za-z0-9_\-])")
@@ -204,7 +234,7 @@ def format_findings(folded: str) -> list[tuple[int, int, str]]:
 
 def labelled_findings(folded: str) -> list[tuple[int, int, str]]:
     """QQ and WeChat ids: only where the text labels them (a bare 8-digit run is not a QQ)."""
-    if not _LABELS.search(folded):
+    if not (_LABEL_FIRST.search(folded) and _LABELS.search(folded)):
         return []
     found = [(m.start(1), m.end(1), "qq") for m in _QQ.finditer(folded)]
     found += [(m.start(1), m.end(1), "wechat") for m in _WECHAT.finditer(folded)]
