@@ -23,7 +23,7 @@ from govbus.core.result import Fault
 from govbus.core.rule_lists import NO_LISTS, RuleLists
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
-from govbus.core.signing import Signable, SigningKey, sign_deliveries
+from govbus.core.signing import SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook, agreement_gauges
 from stream_processors.clean.dedup import SeenEvents
@@ -230,7 +230,7 @@ class Pipeline:
         pending = [out for out in outs if out.sign_as is not None]
         if self.signing_key is None or not pending:
             return outs
-        items = [Signable(out.topic, out.key, out.value, *out.sign_as) for out in pending]  # type: ignore[misc]
+        items = [(out.topic, out.key, out.value, *out.sign_as) for out in pending]  # type: ignore[misc]
         signatures = iter(sign_deliveries(self.signing_key, items))  # one a pending message, in order
         # A new message for each signed one: the plan's header list is shared by its deliveries.
         return [out if out.sign_as is None
