@@ -6,6 +6,7 @@ infrastructure faults (the registry unreachable) raise and stop the worker.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -204,25 +205,28 @@ class Pipeline:
             age = event_age((record.get("envelope") or {}).get("event_time"), now)
             # ``process`` read the id already (cleaning leaves it as it is): a UUID's str() costs a µs.
             event_id = event_id or str(record["envelope"]["event_id"])
-            audit_key = event_id.encode()
-            return [out for d in deliveries
-                    for out in self._encode(d, record, event_id, audit_key, subjects, origin, now, age)]
+            return self._encode(deliveries, record, event_id, subjects, origin, now, age)
         except (ValueError, TypeError, KeyError) as exc:  # an operator or the encoder refused a value
             return Fault("mask_failed", "route.mask", f"masking/encoding a delivery failed: {exc}")
 
-    def _encode(self, delivery: Delivery, record: dict[str, Any], event_id: str, audit_key: bytes,
-                subjects: list[str], origin: Origin, now: datetime, age: float | None) -> tuple[OutMessage, ...]:
-        plan, topic, writer, audit_writer, headers, delivered, freshness, signed_as = self._consts(delivery.plan)
-        # The audit template writes the plan's fields once; the whole event (the reference)
-        # is built only for the cross-checked first events and any the template declines.
-        audit = audit_writer.framed(record_audit_fields(plan, event_id, subjects, now), lambda: audit_event(
-            delivery, record, topic, subjects, now, COMPONENT, __version__))
-        delivered.inc()
-        if age is not None:
-            freshness.observe(age)
-        sign_as = signed_as if self.signing_key is not None else None
-        return (OutMessage(topic, origin.key, writer.framed(delivery.record), headers, sign_as),
-                OutMessage(self._audit_topic, audit_key, audit))
+    def _encode(self, deliveries: list[Delivery], record: dict[str, Any], event_id: str, subjects: list[str],
+                origin: Origin, now: datetime, age: float | None) -> list[OutMessage]:
+        """Each delivery's message, then its audit event's (one loop: three deliveries a record)."""
+        audit_key, signing = event_id.encode(), self.signing_key is not None
+        outs: list[OutMessage] = []
+        for delivery in deliveries:
+            plan, topic, writer, audit_writer, headers, delivered, freshness, signed_as = self._consts(delivery.plan)
+            # The audit template writes the plan's fields once; the whole event (the reference)
+            # is built only for the cross-checked first events and any the template declines.
+            whole = functools.partial(audit_event, delivery, record, topic, subjects, now, COMPONENT, __version__)
+            audit = audit_writer.framed(record_audit_fields(plan, event_id, subjects, now), whole)
+            delivered.inc()
+            if age is not None:
+                freshness.observe(age)
+            outs += (OutMessage(topic, origin.key, writer.framed(delivery.record), headers,
+                                signed_as if signing else None),
+                     OutMessage(self._audit_topic, audit_key, audit))
+        return outs
 
     def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
         """``outs`` with every delivery signed: one signature per topic for the whole list (a
