@@ -176,8 +176,8 @@ class Pipeline:
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value
         event_id = str(record.get("envelope", {}).get("event_id", "")) or None
-        owner = _owner(dataset, record)
-        if event_id and self.seen.seen_recently(event_id, now.timestamp()):
+        owner, seconds = _owner(dataset, record), now.timestamp()
+        if event_id and self.seen.seen_recently(event_id, seconds):
             self._count(CLEAN, dataset, owner, "duplicate")
             return []
         cleaned = _guarded(clean_record, self.clean_plans[dataset], record)
@@ -187,7 +187,7 @@ class Pipeline:
         if isinstance(outs, Fault):
             return [self._dead_letter(outs, dataset, origin, event_id, record)]
         if event_id:
-            self.seen.remember(event_id, now.timestamp())
+            self.seen.remember(event_id, seconds)
         outcome = "delivered" if outs else "no_agreement"
         self._count(ROUTE, dataset, owner, outcome)
         return outs
