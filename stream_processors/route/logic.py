@@ -48,12 +48,12 @@ def masked_copy(plan: AgreementPlan, record: dict[str, Any],
     """The copy of ``record`` that ``plan``'s recipient may see: only the fields the agreement
     names, each through its operator, then identifiers in fields kept in clear that their tag
     is not for masked (and returned); the envelope gains ``hop`` and the delivered level."""
-    envelope, value_of = record["envelope"], record.get
+    envelope = record["envelope"]
     out = {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop],
                                    "classification": plan.classification,
                                    "region_code": plan.envelope_region(envelope["region_code"])}}
-    for name, op in plan.field_operators:
-        out[name] = value_of(name) if op is None else op(value_of(name))
+    for name, _op_name, op in plan.ops:
+        out[name] = op(record.get(name))
     found: tuple[Finding, ...] = ()
     for name, tag in plan.clear_scan:
         out[name], kinds = scan_clear_value(out[name], tag)
@@ -93,7 +93,8 @@ def audit_key(master_key: bytes) -> bytes:
 
 
 def subject_pseudonyms(record: dict[str, Any], id_fields: tuple[str, ...], key: bytes) -> list[str]:
-    return sorted({masking.pseudonym(key, "GB11643", value) for name in id_fields if (value := record.get(name))})
+    values = (record.get(name) for name in id_fields)
+    return sorted({masking.pseudonym(key, "GB11643", v) for v in values if v})
 
 
 def audit_id(event_id: str, recipient: str, agreement_id: str, agreement_version: int) -> str:

@@ -86,12 +86,6 @@ class AgreementPlan:
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @cached_property
-    def field_operators(self) -> tuple[tuple[str, Operator | None], ...]:
-        """(field, function) in delivery order; None for ``keep``: most fields are kept, and
-        calling the identity on each of them costs more than telling it apart."""
-        return tuple((name, None if op is masking.keep else op) for name, _, op in self.ops)
-
-    @cached_property
     def delivered_fields(self) -> list[str]:
         return [name for name, _, _ in self.ops]
 
