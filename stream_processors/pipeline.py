@@ -6,6 +6,7 @@ infrastructure faults (the registry unreachable) raise and stop the worker.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from govbus.core.result import Fault
 from govbus.core.rule_lists import NO_LISTS, RuleLists
 from govbus.core.schemas import DatasetSchema
 from govbus.core.serde import Serde
-from govbus.core.signing import Signable, SigningKey, sign_deliveries
+from govbus.core.signing import SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook, agreement_gauges
 from stream_processors.clean.dedup import SeenEvents
@@ -140,7 +141,8 @@ class Pipeline:
                 TemplateWriter(self.serde, self._audit_subject, plan_audit_fields(plan, topic, COMPONENT, __version__)),
                 [("govbus.agreement", f"{agreement.id}@{agreement.version}".encode())],
                 self.metrics.deliveries.labels(plan.recipient_id, plan.dataset, agreement.id),
-                self.metrics.freshness.labels("delivered", plan.dataset, plan.recipient_id))
+                self.metrics.freshness.labels("delivered", plan.dataset, plan.recipient_id),
+                (agreement.id, agreement.version))
         return consts
 
     def _shared_writer(self, topic: str) -> CheckedWriter:
@@ -174,24 +176,24 @@ class Pipeline:
             return [self._dead_letter(decoded, dataset, origin, None)]
         record = decoded.value
         event_id = str(record.get("envelope", {}).get("event_id", "")) or None
-        owner = _owner(dataset, record)
-        if event_id and self.seen.seen_recently(event_id, now.timestamp()):
+        owner, seconds = _owner(dataset, record), now.timestamp()
+        if event_id and self.seen.seen_recently(event_id, seconds):
             self._count(CLEAN, dataset, owner, "duplicate")
             return []
         cleaned = _guarded(clean_record, self.clean_plans[dataset], record)
         if isinstance(cleaned, Fault):
             return [self._dead_letter(cleaned, dataset, origin, event_id, record)]
-        outs = self._deliver(dataset, cleaned.value, origin, now)
+        outs = self._deliver(dataset, cleaned.value, origin, now, event_id)
         if isinstance(outs, Fault):
             return [self._dead_letter(outs, dataset, origin, event_id, record)]
         if event_id:
-            self.seen.remember(event_id, now.timestamp())
+            self.seen.remember(event_id, seconds)
         outcome = "delivered" if outs else "no_agreement"
         self._count(ROUTE, dataset, owner, outcome)
         return outs
 
-    def _deliver(self, dataset: str, record: dict[str, Any], origin: Origin,
-                 now: datetime) -> list[OutMessage] | Fault:
+    def _deliver(self, dataset: str, record: dict[str, Any], origin: Origin, now: datetime,
+                 event_id: str | None) -> list[OutMessage] | Fault:
         try:
             deliveries = route(record, self.book.plans.get(dataset, []), now, COMPONENT, __version__)
             if not deliveries:
@@ -201,37 +203,42 @@ class Pipeline:
             # The persons in the record are the same for every delivery: pseudonymise them once.
             subjects = subject_pseudonyms(record, self.id_fields[dataset], self.audit_key)
             age = event_age((record.get("envelope") or {}).get("event_time"), now)
-            event_id = str(record["envelope"]["event_id"])
-            return [out for d in deliveries for out in self._encode(d, record, event_id, subjects, origin, now, age)]
+            # ``process`` read the id already (cleaning leaves it as it is): a UUID's str() costs a µs.
+            event_id = event_id or str(record["envelope"]["event_id"])
+            return self._encode(deliveries, record, event_id, subjects, origin, now, age)
         except (ValueError, TypeError, KeyError) as exc:  # an operator or the encoder refused a value
             return Fault("mask_failed", "route.mask", f"masking/encoding a delivery failed: {exc}")
 
-    def _encode(self, delivery: Delivery, record: dict[str, Any], event_id: str, subjects: list[str],
+    def _encode(self, deliveries: list[Delivery], record: dict[str, Any], event_id: str, subjects: list[str],
                 origin: Origin, now: datetime, age: float | None) -> list[OutMessage]:
-        plan, topic, writer, audit_writer, headers, delivered, freshness = self._consts(delivery.plan)
-        # The audit template writes the plan's fields once; the whole event (the reference)
-        # is built only for the cross-checked first events and any the template declines.
-        audit = audit_writer.framed(record_audit_fields(plan, event_id, subjects, now), lambda: audit_event(
-            delivery, record, topic, subjects, now, COMPONENT, __version__))
-        delivered.inc()
-        if age is not None:
-            freshness.observe(age)
-        sign_as = (plan.agreement.id, plan.agreement.version) if self.signing_key is not None else None
-        return [OutMessage(topic, origin.key, writer.framed(delivery.record), headers, sign_as),
-                OutMessage(self._audit_topic, event_id.encode(), audit)]
+        """Each delivery's message, then its audit event's (one loop: three deliveries a record)."""
+        audit_key, signing = event_id.encode(), self.signing_key is not None
+        outs: list[OutMessage] = []
+        for delivery in deliveries:
+            plan, topic, writer, audit_writer, headers, delivered, freshness, signed_as = self._consts(delivery.plan)
+            # The audit template writes the plan's fields once; the whole event (the reference)
+            # is built only for the cross-checked first events and any the template declines.
+            whole = functools.partial(audit_event, delivery, record, topic, subjects, now, COMPONENT, __version__)
+            audit = audit_writer.framed(record_audit_fields(plan, event_id, subjects, now), whole)
+            delivered.inc()
+            if age is not None:
+                freshness.observe(age)
+            outs += (OutMessage(topic, origin.key, writer.framed(delivery.record), headers,
+                                signed_as if signing else None),
+                     OutMessage(self._audit_topic, audit_key, audit))
+        return outs
 
     def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
         """``outs`` with every delivery signed: one signature per topic for the whole list (a
         batch's outputs), so that a recipient can tell its records came from the bus."""
-        pending = [n for n, out in enumerate(outs) if out.sign_as is not None]
+        pending = [out for out in outs if out.sign_as is not None]
         if self.signing_key is None or not pending:
             return outs
-        items = [Signable(outs[n].topic, outs[n].key, outs[n].value, *outs[n].sign_as) for n in pending]  # type: ignore[misc]
-        signed = list(outs)
-        for n, headers in zip(pending, sign_deliveries(self.signing_key, items), strict=True):
-            out = outs[n]  # a new message: the plan's header list is shared by its deliveries
-            signed[n] = OutMessage(out.topic, out.key, out.value, out.headers + headers)
-        return signed
+        items = [(out.topic, out.key, out.value, *out.sign_as) for out in pending]  # type: ignore[misc]
+        signatures = iter(sign_deliveries(self.signing_key, items))  # one a pending message, in order
+        # A new message for each signed one: the plan's header list is shared by its deliveries.
+        return [out if out.sign_as is None
+                else OutMessage(out.topic, out.key, out.value, out.headers + next(signatures)) for out in outs]
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:

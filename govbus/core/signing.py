@@ -122,6 +122,9 @@ class Signable(NamedTuple):
         return signed_bytes(self.topic, self.key, self.value, self.agreement_id, self.agreement_version)
 
 
+# What ``sign_deliveries`` reads of each delivery, in Signable's order: a Signable, or the plain
+# tuple the processor builds (a third of a Signable's cost, three a record).
+DeliveryParts = tuple[str, bytes | None, bytes, str, int | str]
 _EMPTY = hashlib.sha256(b"\x02").digest()
 
 
@@ -167,46 +170,56 @@ def root_of(leaf: bytes, index: int, proof: bytes) -> bytes | None:
     return node if index == 0 else None
 
 
-def _agreement_parts(item: Signable, cache: dict) -> tuple[bytes, tuple[str, bytes], tuple[str, bytes]]:
+def _agreement_parts(item: DeliveryParts, cache: dict) -> tuple[bytes, tuple[str, bytes], tuple[str, bytes]]:
     """(encoded suffix of the signed bytes, agreement id header, version header), once an agreement."""
-    agreement = (item.agreement_id, item.agreement_version)
+    agreement = item[3:]
     found = cache.get(agreement)
     if found is None:
-        aid, version = item.agreement_id.encode(), str(item.agreement_version).encode()
+        aid, version = agreement[0].encode(), str(agreement[1]).encode()
         found = cache[agreement] = (_part(aid) + _part(version), (AGREEMENT_ID_HEADER, aid),
                                     (AGREEMENT_VERSION_HEADER, version))
     return found
 
 
-def _leaves(items: Sequence[Signable], positions: list[int], cache: dict) -> list[bytes]:
+def _leaves(items: Sequence[DeliveryParts], positions: list[int], suffixes: list[bytes]) -> list[bytes]:
     """``leaf_hash(signed_bytes)`` of each item at ``positions`` (all of one topic), hashing the
-    parts in place: the topic's prefix is hashed once, each agreement's suffix encoded once."""
-    prefix = hashlib.sha256(b"\x00" + DOMAIN + _part(items[positions[0]].topic.encode()))
+    parts in place: the topic's prefix is hashed once, each agreement's ``suffixes`` encoded once."""
+    prefix = hashlib.sha256(b"\x00" + DOMAIN + _part(items[positions[0]][0].encode()))
     leaves = []
-    for n in positions:
-        item = items[n]
-        key, value = item.key or b"", item.value or b""
+    for n, suffix in zip(positions, suffixes, strict=True):
+        _topic, key, value, _aid, _version = items[n]
+        key, value = key or b"", value or b""
         digest = prefix.copy()
-        digest.update(b"".join((len(key).to_bytes(4, "big"), key, len(value).to_bytes(4, "big"), value,
-                                _agreement_parts(item, cache)[0])))
+        digest.update(b"".join((len(key).to_bytes(4, "big"), key, len(value).to_bytes(4, "big"), value, suffix)))
         leaves.append(digest.digest())
     return leaves
 
 
-def sign_deliveries(signing_key: SigningKey, items: Sequence[Signable]) -> list[list[tuple[str, bytes]]]:
-    """The signature headers of each of ``items``, in order: one signature per topic."""
+def _by_topic(items: Sequence[DeliveryParts]) -> list[list[int]]:
+    """The positions of ``items`` on each topic, in order."""
     by_topic: dict[str, list[int]] = {}
     for n, item in enumerate(items):
-        by_topic.setdefault(item.topic, []).append(n)
+        positions = by_topic.get(item[0])  # the topic
+        if positions is None:
+            positions = by_topic[item[0]] = []
+        positions.append(n)
+    return list(by_topic.values())
+
+
+def sign_deliveries(signing_key: SigningKey, items: Sequence[DeliveryParts]) -> list[list[tuple[str, bytes]]]:
+    """The signature headers of each of ``items`` (Signables or their plain tuples), in order:
+    one signature per topic."""
     headers: list[list[tuple[str, bytes]]] = [[] for _ in items]
     kid = (KEY_ID_HEADER, signing_key.key_id.encode())
     cache: dict = {}
-    for positions in by_topic.values():
-        levels = merkle_levels(_leaves(items, positions, cache))
+    for positions in _by_topic(items):
+        parts = [_agreement_parts(items[n], cache) for n in positions]
+        levels = merkle_levels(_leaves(items, positions, [suffix for suffix, _aid, _version in parts]))
         signature = (SIGNATURE_HEADER, signing_key.private_key.sign(BATCH_DOMAIN + levels[-1][0]))
-        for index, (n, proof) in enumerate(zip(positions, all_proofs(levels)[:len(positions)], strict=True)):
-            _suffix, aid, version = _agreement_parts(items[n], cache)
-            headers[n] = [signature, kid, aid, version, (LEAF_HEADER, str(index).encode()), (PROOF_HEADER, proof)]
+        proofs = all_proofs(levels)
+        for index, (n, (_suffix, aid, version)) in enumerate(zip(positions, parts, strict=True)):
+            headers[n] = [signature, kid, aid, version, (LEAF_HEADER, str(index).encode()),
+                          (PROOF_HEADER, proofs[index])]
     return headers
 
 

@@ -54,11 +54,12 @@ def masked_copy(plan: AgreementPlan, record: dict[str, Any],
                                    "region_code": plan.envelope_region(envelope["region_code"])}}
     for name, _op_name, op in plan.ops:
         out[name] = op(record.get(name))
-    found: list[Finding] = []
+    found: tuple[Finding, ...] = ()
     for name, tag in plan.clear_scan:
         out[name], kinds = scan_clear_value(out[name], tag)
-        found += [(name, kind) for kind in kinds]
-    return out, tuple(found)
+        if kinds:  # rare: most fields in clear hold no identifier of another kind
+            found += tuple((name, kind) for kind in kinds)
+    return out, found
 
 
 def untagged_counts(deliveries: list[Delivery]) -> dict[Finding, int]:
@@ -67,6 +68,8 @@ def untagged_counts(deliveries: list[Delivery]) -> dict[Finding, int]:
     A field goes to several recipients with the same findings: it is counted once, from the
     first delivery that scanned it."""
     counts: dict[Finding, int] = {}
+    if not any(delivery.found for delivery in deliveries):
+        return counts  # the common case: nothing found, no field sets to build
     fields_seen: set[str] = set()
     for delivery in deliveries:
         scanned = {name for name, _ in delivery.plan.clear_scan} - fields_seen
@@ -100,11 +103,12 @@ def audit_id(event_id: str, recipient: str, agreement_id: str, agreement_version
     has the same id and the audit store keeps it once."""
     h = _AUDIT_PREFIX.copy()
     h.update(f"{event_id}|{recipient}|{agreement_id}|{agreement_version}".encode())
-    d = bytearray(h.digest()[:16])
-    d[6] = (d[6] & 0x0F) | 0x50  # version 5
-    d[8] = (d[8] & 0x3F) | 0x80  # RFC 4122 variant
-    x = d.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    x = h.hexdigest()  # its first 32 digits are the UUID's, but for the version and variant
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_RFC4122_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+# The 17th hex digit with its top two bits set to the RFC 4122 variant (10xx): 8, 9, a or b.
+_RFC4122_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def audit_event(delivery: Delivery, source: dict[str, Any], topic: str, subjects: list[str],

@@ -10,10 +10,10 @@ Display conventions follow GB/T 35273-2020 / GB/T 37964-2019 as summarised in do
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, overload
 
 from govbus.core.identifiers import (
@@ -125,10 +125,19 @@ def to_county(region_code: str | None) -> str | None:
     """Generalise a 12-digit statistical code (or a 6-digit code) to its 6-digit county code."""
     if region_code is None:
         return None
+    return _county_of(region_code) if isinstance(region_code, str) else _checked_county(region_code)
+
+
+def _checked_county(region_code: str) -> str:
     result = check_region_code(region_code)
     if isinstance(result, Fault):
         raise ValueError(f"to_county: {result.message}")
     return result.value[:6]
+
+
+# Region codes are public administrative codes (a few thousand), not personal data: each is
+# checked once, not once per record and agreement.
+_county_of = lru_cache(maxsize=8192)(_checked_county)
 
 
 def _birth_date(v: date | datetime | str) -> date:
@@ -191,7 +200,26 @@ def pseudonym(key: bytes, domain: str, value: str | None, version: str = "v1") -
     if not key:
         raise ValueError("pseudonym needs a non-empty key: unkeyed hashes of IDs are forbidden")
     message = f"{version}|{domain}|{_pseudonym_input(domain, value)}".encode("utf-8")
-    return version + ":" + hmac.new(key, message, hashlib.sha256).hexdigest()
+    inner, outer = _hmac_sha256_pads(key)
+    inner = inner.copy()
+    inner.update(message)
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return version + ":" + outer.hexdigest()  # = hmac.new(key, message, sha256).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _hmac_sha256_pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after HMAC's inner and outer key pads (RFC 2104), once a key: a copy of
+    each per pseudonym costs half of ``hmac.new`` (one per delivered ID, two per record)."""
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    return (hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD)))
+
+
+_SHA256_BLOCK = 64
+_IPAD, _OPAD = bytes(x ^ 0x36 for x in range(256)), bytes(x ^ 0x5C for x in range(256))
 
 
 _ADDRESS_TO_COUNTY = re.compile(
