@@ -13,6 +13,16 @@ The fix stops the flow before either method runs; both resume it themselves afte
 so nothing is fetched from a stream partition until it has been sought. Records already
 buffered are dropped by the stop and fetched again from the committed offset: at-least-once,
 as before.
+
+That refetch did not happen for a partition the group has never committed (nor for one committed
+at 0): ``Consumer.perform_seek`` seeks through aiokafka's ``seek_to_committed``, which seeks only
+to a committed offset above 0 and leaves any other partition where its fetcher stopped. Records
+fetched while the flow was stopped ("getmany called while flow not active") were then dropped
+and never fetched again: seen when a detector worker was killed and the survivor took over a
+partition whose first records arrived in between (tests/integration/stream_processors/detect/
+test_detect_workers.py, 4 runs of 12 with one record left behind for good). The second patch
+seeks such stream partitions to offset 0, i.e. their beginning, which is what the consumer's reset
+policy (``earliest``, Faust's default and govbus's) gives a partition with no committed offset.
 """
 from __future__ import annotations
 
@@ -21,10 +31,13 @@ import logging
 from typing import Any, Callable
 
 import faust
+from aiokafka.errors import IllegalStateError  # type: ignore[import-untyped]
 from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 from govbus.core.logs import use_format
 
+log = logging.getLogger(__name__)
 _PATCHED = "_govbus_seek_before_resume"
 
 
@@ -39,12 +52,46 @@ def _stop_flow_first(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def uncommitted_streams(committed: dict[Any, int | None], changelogs: set[str]) -> list[Any]:
+    """The stream partitions of ``committed`` (partition → committed offset, as aiokafka's
+    ``seek_to_committed`` answers) that it did not seek: none committed, or committed at 0.
+    Changelog partitions are the recovery's to seek (it never commits them)."""
+    return [tp for tp, offset in committed.items() if not offset and tp.topic not in changelogs]
+
+
+def _rewind_uncommitted(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    async def wrapper(self: AIOKafkaConsumerThread) -> Any:
+        committed = await method(self)
+        if self.app.conf.consumer_auto_offset_reset == "earliest":
+            fresh = uncommitted_streams(committed, self.app.tables.changelog_topics)
+            if fresh:
+                log.info("seeking %d uncommitted stream partitions to their beginning", len(fresh))
+            consumer = self._ensure_consumer()
+            for tp in fresh:
+                # Offset 0 (a log starting past it is reset to its beginning by the `earliest`
+                # policy on the first fetch), not seek_to_beginning, which waits for an offset
+                # look-up: tried first, once it held the consumer thread while the recovery had
+                # the streams paused, and no changelog record arrived for the rest of the test.
+                try:
+                    consumer.seek(tp, 0)
+                except IllegalStateError:  # revoked meanwhile: the next assignment seeks again
+                    pass
+        return committed
+
+    setattr(wrapper, _PATCHED, True)
+    return wrapper
+
+
 def seek_before_resume() -> None:
-    """Patch Recovery once per process (idempotent)."""
+    """Patch Recovery and the consumer's seek once per process (idempotent)."""
     for name in ("_resume_streams", "on_recovery_completed"):
         method = getattr(Recovery, name)
         if not getattr(method, _PATCHED, False):
             setattr(Recovery, name, _stop_flow_first(method))
+    if not getattr(AIOKafkaConsumerThread.seek_to_committed, _PATCHED, False):
+        AIOKafkaConsumerThread.seek_to_committed = _rewind_uncommitted(  # type: ignore[method-assign]
+            AIOKafkaConsumerThread.seek_to_committed)
 
 
 class QuietWorker(faust.Worker):
