@@ -15,8 +15,13 @@ def fresh_database(base_url: str, prefix: str = "scratch") -> Iterator[str]:
     base = make_url(base_url)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except (exc.OperationalError, exc.ProgrammingError) as error:  # the server's refusal, in one line
+        reason = str(error.orig).strip().splitlines()[-1] if error.orig else str(error)
+        raise SystemExit(f"bench: cannot create a database on {base.render_as_string()}: {reason}; "
+                         "give --postgres-url (or GOVBUS_TEST_POSTGRES_URL) of a role with CREATEDB") from None
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
