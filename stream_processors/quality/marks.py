@@ -37,13 +37,9 @@ def note_record(marks: PartitionMarks, partition: int, event_ms: int) -> None:
 
 def note_position(marks: PartitionMarks, partition: int, behind: bool) -> None:
     """Whether ``partition`` has records still to read: after an assignment (yes, until known),
-    after a batch (its last offset against the end) and at its end (no)."""
+    after a batch (its last offset against the end), at its end and when revoked (no: another member
+    reads it then, so it no longer holds this member's watermark back)."""
     if behind:
         marks.behind.add(partition)
     else:
         marks.behind.discard(partition)
-
-
-def note_revoked(marks: PartitionMarks, partition: int) -> None:
-    """Another member reads it now: it no longer holds this member's watermark back."""
-    marks.behind.discard(partition)

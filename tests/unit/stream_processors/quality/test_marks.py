@@ -5,7 +5,7 @@ import pytest
 
 from stream_processors.quality.closing import close_due
 from stream_processors.quality.logic import QualityState, fold_record, refresh_watermark
-from stream_processors.quality.marks import PartitionMarks, note_position, note_record, note_revoked
+from stream_processors.quality.marks import PartitionMarks, note_position, note_record
 from stream_processors.quality.observe import Observation
 from stream_processors.quality.spec import HOUR_MS, DatasetQuality
 
@@ -35,7 +35,7 @@ def test_notes() -> None:
     assert (marks.newest, marks.behind) == ({0: 10}, {1})
     note_position(marks, 1, behind=False)
     note_position(marks, 2, behind=True)
-    note_revoked(marks, 2)
+    note_position(marks, 2, behind=False)       # revoked: another member reads it now
     assert marks.behind == set()
 
 
