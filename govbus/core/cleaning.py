@@ -12,20 +12,16 @@ empty once trimmed. The first fault wins and names its field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, partial
+from functools import cached_property, partial
 from typing import Any, Callable
 
-from govbus.core.identifiers import check_mobile, check_plate, check_region_code, check_resident_id, check_uscc
+from govbus.core.identifiers import cached_region_code, check_mobile, check_plate, check_resident_id, check_uscc
 from govbus.core.result import Fault, Ok
 from govbus.core.rule_lists import NO_LISTS, USCC_ALLOW, RuleLists
 from govbus.core.schemas import DatasetSchema
 from govbus.core.text_rules import TextRule, check_strings, holds_maps, holds_strings, key_fields_of, text_rule_of
 
 Validator = Callable[[str], "Ok[str] | Fault"]
-
-# Region codes repeat from record to record (the envelope's is mostly the record's own): each is
-# judged once. Personal identifiers are not cached: they would pile up in the worker's memory.
-cached_region_code: Validator = lru_cache(maxsize=4096)(check_region_code)
 
 VALIDATOR_BY_PII: dict[str, Validator] = {
     "resident_id": check_resident_id,

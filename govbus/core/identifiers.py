@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from operator import mul
 
 from govbus.core.result import Fault, Ok
@@ -196,6 +197,12 @@ def check_region_code(raw: str) -> Ok[str] | Fault:
         return Fault("bad_region_prefix", "GB2260.province",
                      f"region code starts with {s[:2]!r}, which is no province code")
     return Ok(s)
+
+
+# Region codes are public administrative codes (a few thousand), not personal data: the cleaner
+# (record and envelope) and every agreement's generalisation judge each one once. Personal
+# identifiers are never cached: they would pile up in the worker's memory.
+cached_region_code = lru_cache(maxsize=8192)(check_region_code)
 
 
 def _valid_region(code: str) -> str:

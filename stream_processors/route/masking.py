@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any, overload
 
 from govbus.core.identifiers import (
+    cached_region_code,
     check_calendar_date,
     check_mobile,
     check_region_code,
@@ -126,19 +127,11 @@ def to_county(region_code: str | None) -> str | None:
     """Generalise a 12-digit statistical code (or a 6-digit code) to its 6-digit county code."""
     if region_code is None:
         return None
-    return _county_of(region_code) if isinstance(region_code, str) else _checked_county(region_code)
-
-
-def _checked_county(region_code: str) -> str:
-    result = check_region_code(region_code)
+    # A str is judged once (identifiers.cached_region_code); anything else as it comes.
+    result = cached_region_code(region_code) if isinstance(region_code, str) else check_region_code(region_code)
     if isinstance(result, Fault):
         raise ValueError(f"to_county: {result.message}")
     return result.value[:6]
-
-
-# Region codes are public administrative codes (a few thousand), not personal data: each is
-# checked once, not once per record and agreement.
-_county_of = lru_cache(maxsize=8192)(_checked_county)
 
 
 def _birth_date(v: date | datetime | str) -> date:
