@@ -93,9 +93,15 @@ def check_broker_count(brokers: int) -> None:
                          f"controllers stops when either stops")
 
 
-def new_directory_id() -> str:
-    """A Kafka Uuid in its text form (URL-safe base64 of 16 random bytes, no padding)."""
-    return urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_kafka_uuid() -> str:
+    """A Kafka Uuid in its text form (URL-safe base64 of 16 random bytes, no padding), for a
+    cluster id or a metadata directory id. Like Kafka's own ``Uuid.randomUuid`` it never starts
+    with "-": ``kafka-storage format -t -abc…`` reads such an id as an option and refuses to
+    format (1 id in 64; it failed a CI run)."""
+    while True:
+        text = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def new_nodes(brokers: int, kafka_port: int, controller_port: int, pick_port: Callable[[], int]) -> list[KafkaNode]:
@@ -106,7 +112,7 @@ def new_nodes(brokers: int, kafka_port: int, controller_port: int, pick_port: Ca
     nodes += [KafkaNode(n, pick_port(), pick_port()) for n in range(2, brokers + 1)]
     if brokers == 1:
         return nodes
-    return [KafkaNode(n.node_id, n.kafka_port, n.controller_port, new_directory_id()) for n in nodes]
+    return [KafkaNode(n.node_id, n.kafka_port, n.controller_port, new_kafka_uuid()) for n in nodes]
 
 
 def bootstrap_of(nodes: list[KafkaNode]) -> str:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import uuid
-from base64 import urlsafe_b64encode
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +16,7 @@ from commands.localstack.cluster import (
     KafkaNode,
     bootstrap_of,
     check_broker_count,
+    new_kafka_uuid,
     new_nodes,
     node_answers,
     start_nodes,
@@ -113,7 +112,7 @@ _stop_pid = stop_pid
 
 
 def _new_state(settings: GovbusSettings, brokers: int) -> StackState:
-    cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_kafka_uuid()
     nodes = new_nodes(brokers, settings.kafka_port, settings.controller_port, free_port)
     return StackState(str(settings.stack_dir), nodes[0].kafka_port, nodes[0].controller_port,
                       settings.registry_port or free_port(), cluster_id, nodes=nodes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 
 import pytest
 
@@ -12,6 +13,7 @@ from commands.localstack.cluster import (
     Replication,
     bootstrap_of,
     initial_quorum_args,
+    new_kafka_uuid,
     new_nodes,
     node_values,
     replication_for,
@@ -197,3 +199,12 @@ def test_a_new_stack_takes_brokers_else_the_setting_an_existing_one_keeps_its_nu
         _wanted_state(settings, three, 1)
     with pytest.raises(StackError, match="1 or 3 brokers"):
         _wanted_state(settings, three, 2)
+
+
+def test_a_kafka_uuid_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """0xF8 as the first byte encodes as "-" (62): kafka-storage would read "-t -…" as an option."""
+    draws = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x01" * 16)])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(draws))
+    made = new_kafka_uuid()
+    assert made == "AQEBAQEBAQEBAQEBAQEBAQ"
+    assert len(made) == 22 and not made.startswith("-")
