@@ -28,6 +28,7 @@ from stream_processors.detect.pipeline import DetectPipeline
 from stream_processors.detect.state import Stores, json_copy
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
+from stream_processors.faust_drain import lean_drain
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_health import leave_unacknowledged
 
@@ -64,6 +65,7 @@ class DetectOptions:
 
 def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
     seek_before_resume()
+    lean_drain()
     return faust.App(
         options.app_id,
         broker=broker_urls(settings), broker_credentials=broker_credentials(settings),
