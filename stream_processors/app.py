@@ -2,8 +2,10 @@
 
 Raw-bytes topics (decoding happens inside our own error handling), ``concurrency=1`` (faust-streaming issue #606:
 higher concurrency commits past in-flight messages), at-least-once: the agent takes events in
-batches (``take_events``, which acknowledges a batch only after the loop body has finished with
-it) and waits for every output's delivery report inside the body. Faust's web server is off (its
+batches (``noack_take``: Faust acknowledges nothing by itself) and acknowledges a batch only once
+the broker has every output of it (``_confirm``). That wait overlaps the next batch's processing:
+while batch N's outputs travel, N+1 is processed and sent; N+1's confirmation starts once N's is
+done, so at most two batches are unacknowledged and acknowledgements keep their order. Faust's web server is off (its
 /table views would expose personal data); metrics, /healthz and /readyz are served by
 govbus.core.health_server instead.
 
@@ -61,21 +63,29 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         topic_allow_declare=False, topic_disable_leader=True,
         monitor=LeanMonitor(),  # no per-record statistics for Faust's web views (faust_lean.py)
         # Faust's documented opt-in: the stream takes an event already in its queue without
-        # awaiting the channel (a coroutine and a future fewer per record). Its other effect,
+        # awaiting the channel (its coroutines, per record). Its other effect,
         # one decode for every channel of a topic, is moot here: one agent, raw bytes.
         cython_optimizations=True,
+        # Fetch more a round trip and buffer more: with 1 MiB a partition (Faust's default) the
+        # worker waited for the next fetch once its batches overlapped their flush (issue 18:
+        # 3,958 -> 4,722 input records/s, docs/capacity.md §6). Both bounded: aiokafka's
+        # fetch_max_bytes (50 MB) caps a response, ~2 KB an event caps the stream's buffer at ~35 MB.
+        consumer_max_fetch_size=8 * 1024 * 1024, stream_buffer_maxsize=16384,
     )
     source = app.topic(*raw_topics, schema=RawBytes())
     gauges = LagGauges(pipeline.metrics, "process", settings.processor_group)
 
     @app.agent(source, concurrency=1)
     async def process(stream: faust.StreamT) -> None:
-        # Faust hands agents a Stream, which has take_events; StreamT does not declare it.
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
+        confirming: asyncio.Future | None = None  # the batch before: its flush, then its acknowledgement
+        # Faust hands agents a Stream, which has noack_take; StreamT does not declare it.
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_SECONDS):  # type: ignore[attr-defined]
             settle_heap()  # once: the worker is built by its first batch (stream_processors/heap.py)
             try:
                 await _process_batch(events, pipeline, output, health)
-                _note_processed(events, gauges)
+                if confirming is not None:
+                    await confirming  # at most one batch sent and not yet confirmed
+                confirming = asyncio.ensure_future(_confirm(stream, events, output, health, gauges))
             except asyncio.CancelledError:  # asked to stop mid-batch: acknowledge nothing of it
                 leave_unacknowledged("stopping mid-batch")
             except Exception as exc:  # noqa: BLE001 - data faults never raise: this no retry fixes
@@ -103,9 +113,8 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
 
 
 async def _process_batch(events: list, pipeline: Pipeline, output: OutputProducer, health: Health) -> None:
-    """Process every event, sign and send the outputs, then wait until the broker has every one.
-    An event the registry could not be asked about is retried (the same event: nothing after it
-    runs first)."""
+    """Process every event, sign the outputs and hand them to the producer. An event the
+    registry could not be asked about is retried (the same event: nothing after it runs first)."""
     batch: list = []
     for event in events:
         origin = _origin(event.message)
@@ -117,9 +126,24 @@ async def _process_batch(events: list, pipeline: Pipeline, output: OutputProduce
             outs = await ride_out_async(health.watch, functools.partial(pipeline.process, origin), health.beat)
         batch += outs
     output.send_all(pipeline.sign(batch))  # one signature per shared topic for the whole batch
-    loop = asyncio.get_running_loop()
-    while await loop.run_in_executor(None, output.flush_checked):
-        health.beat()  # waiting for the broker is alive; the prober says it is down
+
+
+async def _confirm(stream: faust.StreamT, events: list, output: OutputProducer, health: Health,
+                   gauges: LagGauges) -> None:
+    """Wait until the broker has every output sent so far (this batch's, and any of the next
+    batch's already sent), then acknowledge the batch's events: Faust commits no input whose
+    outputs are not on the broker. Runs while the agent processes the next batch."""
+    try:
+        loop = asyncio.get_running_loop()
+        while await loop.run_in_executor(None, output.flush_checked):
+            health.beat()  # waiting for the broker is alive; the prober says it is down
+        for event in events:
+            await stream.ack(event)
+        _note_processed(events, gauges)
+    except asyncio.CancelledError:  # asked to stop while waiting: acknowledge nothing of it
+        leave_unacknowledged("stopping while a batch's outputs were in flight")
+    except Exception as exc:  # noqa: BLE001 - a refused output: the worker must stop, not skip
+        die(f"stopping: {describe(exc)}")
 
 
 def _note_processed(events: list, gauges: LagGauges) -> None:
