@@ -1,9 +1,10 @@
 """Side (f) of the processor benchmark: the floor of govbus's runtime.
 
 `govbus process`'s own Faust app, built by the same ``build_app`` (lean monitor, raw bytes,
-batches of ``BATCH_SIZE`` through ``take_events``, one confluent-kafka producer, the flush that
-holds each batch's acknowledgement, the event loop GOVBUS_PROCESSOR_EVENT_LOOP names, the heap
-settled at the first batch), with a pipeline that forwards each input's bytes unchanged to one
+batches of ``BATCH_SIZE`` through ``noack_take``, one confluent-kafka producer, the flush that
+holds each batch's acknowledgement while the next is processed, the event loop
+GOVBUS_PROCESSOR_EVENT_LOOP names, the heap settled at the first batch, Faust's fetch and
+buffer sizes), with a pipeline that forwards each input's bytes unchanged to one
 output: no decode, no cleaning, routing, masking, encoding or signing. Its rate is the most
 `govbus process` could reach while Faust's consumer stays its runtime (issue 18): what govbus
 does per record can only add to this side's CPU per input.

@@ -4,8 +4,9 @@ Every worker started with the same group id shares the input topics' partitions;
 coordinator hands them out and moves them when a worker joins, leaves or goes silent.
 
 - A rebalance (a worker joins or stops cleanly): Faust stops fetching, clears the buffers the
-  agents have not started on, and with ``stream_wait_empty`` waits for the batch in hand to be
-  processed and acknowledged (its outputs on the broker: stream_processors/app.py), then commits
+  agents have not started on, and with ``stream_wait_empty`` waits for the batches in hand (the
+  one being processed, and the one before it whose outputs may still be in flight) to be
+  processed and acknowledged (their outputs on the broker: stream_processors/app.py), then commits
   before it gives the partitions up. The next owner starts after the last processed record:
   nothing lost. Usually nothing is redone either, but not always: the commit can land after the
   new owner has read the offsets (faust-streaming issue #502; seen in tests/e2e/scale as a few
