@@ -8,9 +8,12 @@ at a steady rate for ``--seconds``:
 - produce time: the raw topic record's timestamp (set by the producer when the record is sent);
 - delivery time (the processor's part, printed beside): the broker's timestamp of the record's
   delivery on the watched shared topic (LogAppendTime);
-- commit time: when the row is first visible in the pool (the pool rows have no stored-at
-  column, so the bench polls the pool for the keys still pending every ``--poll-ms``; the figure
-  is late by up to one poll).
+- commit time: when the sink's stored offset of the shared topic (``govbus_sink_offsets``,
+  written in the same transaction as the rows) first passes the record's delivery offset; the
+  bench reads that one row every ``--poll-ms`` (the figure is late by up to one poll). It used to
+  ask the pool for every key still pending at each poll: when the pipeline fell behind, those
+  queries grew with the backlog and took the CPU the processor needed (2 cores), so a run that
+  fell behind once stayed ~1.5 s behind (issue 18).
 
 Points: ``--rate N`` (records/s) and ``--share S`` (S × the processor's peak, measured first in the
 same run from a burst of ``--peak-records``, output rate from broker timestamps); by default the
@@ -23,6 +26,7 @@ figures before a change to the sink); the processor always runs from this one.
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
 import statistics
 import subprocess
@@ -30,6 +34,7 @@ import sys
 import time
 import uuid
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,7 @@ from bench.processor_bench import (
     stop_child,
 )
 from commands.endpoints import with_endpoints
+from consumers.pool.store import OFFSETS_TABLE
 from govbus.core import identities
 from govbus.core.records import coerce_record
 from govbus.core.schemas import DatasetSchema, load_schemas
@@ -104,17 +110,21 @@ class Feed:
     def timestamps(self, start: int, count: int, topic: str | None = None) -> dict[str, int]:
         """Key → record timestamp (ms) of ``count`` records from offset ``start`` of ``topic``
         (partition 0; default the raw topic)."""
+        return {key: at for key, (_offset, at) in self.positions(start, count, topic).items()}
+
+    def positions(self, start: int, count: int, topic: str | None = None) -> dict[str, tuple[int, int]]:
+        """Key → (offset, timestamp in ms) of ``count`` records from offset ``start`` of ``topic``."""
         self.reader.assign([TopicPartition(topic or self.raw, 0, start)])
-        found: dict[str, int] = {}
+        found: dict[str, tuple[int, int]] = {}
         while len(found) < count:
             for message in self.reader.consume(1000, 5):
                 if message.error() is None:
-                    found[(message.key() or b"").decode()] = message.timestamp()[1]
+                    found[(message.key() or b"").decode()] = (message.offset(), message.timestamp()[1])
         return found
 
 
 class Pool:
-    """When rows first appear in the pool table of hotline work orders."""
+    """How far the sink has committed a shared topic (its stored next offset, partition 0)."""
 
     def __init__(self, url: str) -> None:
         self.conn = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
@@ -122,55 +132,74 @@ class Pool:
         self.table: str | None = None
 
     def _find_table(self) -> str | None:
-        row = self.conn.execute("SELECT table_schema, table_name FROM information_schema.columns "
-                                "WHERE column_name = 'order_no' AND table_name LIKE %s LIMIT 1",
-                                ("%work_order%",)).fetchone()
-        return f'"{row[0]}"."{row[1]}"' if row else None
+        row = self.conn.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = %s LIMIT 1",
+                                (OFFSETS_TABLE,)).fetchone()
+        return f'"{row[0]}"."{OFFSETS_TABLE}"' if row else None
 
-    def present(self, keys: list[str]) -> list[str]:
+    def committed(self, topic: str) -> int:
+        """The sink's next offset to read on ``topic`` (0 before its first commit)."""
         self.table = self.table or self._find_table()
-        if self.table is None or not keys:
-            return []
-        query = f"SELECT order_no FROM {self.table} WHERE order_no = ANY(%s)"  # noqa: S608 - name from the catalog
-        return [row[0] for row in self.conn.execute(query, (keys,))]
+        if self.table is None:
+            return 0
+        query = f"SELECT max(next_offset) FROM {self.table} WHERE topic = %s AND partition = 0"  # noqa: S608
+        row = self.conn.execute(query, (topic,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+
+@dataclass
+class Progress:
+    """(wall time in ms, committed next offset) each time the sink's offset moved."""
+
+    pool: Pool
+    topic: str
+    moves: list[tuple[float, int]] = field(default_factory=list)
+
+    def poll(self) -> int:
+        at, offset = time.time() * 1000, self.pool.committed(self.topic)
+        if not self.moves or offset > self.moves[-1][1]:
+            self.moves.append((at, offset))
+        return offset
+
+    def seen_at(self, offset: int) -> float | None:
+        """When the first commit covering ``offset`` was seen."""
+        offsets = [moved for _at, moved in self.moves]
+        found = bisect.bisect_right(offsets, offset)
+        return self.moves[found][0] if found < len(self.moves) else None
 
 
 def run_point(feed: Feed, pool: Pool, records: list[dict[str, Any]], rate: float, poll_s: float,
               workers: list[subprocess.Popen], shared: str) -> tuple[dict[str, float], dict[str, float]]:
-    """Produce ``records`` at ``rate``/s; per record, raw timestamp → first seen in the pool, and
-    raw timestamp → broker timestamp of its delivery on ``shared`` (the processor's part), in ms."""
+    """Produce ``records`` at ``rate``/s; per record, raw timestamp → its row committed in the
+    pool, and raw timestamp → broker timestamp of its delivery on ``shared`` (the processor's
+    part), in ms."""
     encoded = feed.encoded(records)
     start_offset, shared_offset = feed.end_offset(), feed.end_offset(shared)
-    seen: dict[str, float] = {}
-    pending: set[str] = set()
+    progress = Progress(pool, shared)
     start = time.monotonic()
     next_poll = start
     for n, (key, value) in enumerate(encoded):
         while (now := time.monotonic()) < start + n / rate:
             if now >= next_poll:
-                _poll(pool, pending, seen)
+                progress.poll()
                 next_poll = time.monotonic() + poll_s
             time.sleep(min(poll_s / 4, max(0.0, start + n / rate - now)))
         feed.send(key, value)
-        pending.add(key.decode())
     feed.producer.flush(30)
+    _wait_for(progress, shared_offset + len(encoded), poll_s, workers)
+    produced = feed.timestamps(start_offset, len(encoded))
+    delivered = feed.positions(shared_offset, len(encoded), shared)
+    seen = {key: progress.seen_at(offset) for key, (offset, _at) in delivered.items()}
+    return ({key: at - produced[key] for key, at in seen.items() if at is not None and key in produced},
+            {key: at - produced[key] for key, (_offset, at) in delivered.items() if key in produced})
+
+
+def _wait_for(progress: Progress, offset: int, poll_s: float, workers: list[subprocess.Popen]) -> None:
+    """Until the sink has committed the shared topic up to ``offset`` (at most two minutes)."""
     deadline = time.monotonic() + 120
-    while pending and time.monotonic() < deadline:
+    while progress.poll() < offset and time.monotonic() < deadline:
         for worker in workers:
             check_alive(worker)
-        _poll(pool, pending, seen)
         time.sleep(poll_s)
-    produced = feed.timestamps(start_offset, len(encoded))
-    delivered = feed.timestamps(shared_offset, len(encoded), shared)
-    return ({key: seen[key] - produced[key] for key in seen if key in produced},
-            {key: delivered[key] - produced[key] for key in delivered if key in produced})
-
-
-def _poll(pool: Pool, pending: set[str], seen: dict[str, float]) -> None:
-    at = time.time() * 1000
-    for key in pool.present(sorted(pending)):
-        seen[key] = at
-        pending.discard(key)
 
 
 def peak_rate(settings: GovbusSettings, feed: Feed, pool: Pool, count: int, workers: list[subprocess.Popen]) -> float:
@@ -189,12 +218,7 @@ def peak_rate(settings: GovbusSettings, feed: Feed, pool: Pool, count: int, work
         time.sleep(0.5)
     first, last = _timestamp(reader, out, 0, before), _timestamp(reader, out, 0, before + count - 1)
     reader.close()
-    pending, seen = {key.decode() for key, _value in encoded}, dict[str, float]()
-    while pending:
-        for worker in workers:
-            check_alive(worker)
-        _poll(pool, pending, seen)
-        time.sleep(0.5)
+    _wait_for(Progress(pool, out), before + count, 0.5, workers)
     return (count - 1) / max((last - first) / 1000, 1e-3)
 
 
