@@ -11,9 +11,8 @@ at a steady rate for ``--seconds``:
 - commit time: when the sink's stored offset of the shared topic (``govbus_sink_offsets``,
   written in the same transaction as the rows) first passes the record's delivery offset; the
   bench reads that one row every ``--poll-ms`` (the figure is late by up to one poll). It used to
-  ask the pool for every key still pending at each poll: when the pipeline fell behind, those
-  queries grew with the backlog and took the CPU the processor needed (2 cores), so a run that
-  fell behind once stayed ~1.5 s behind (issue 18).
+  ask the pool for every key still pending at each poll, a query that grew with the backlog
+  (~3,000 keys every 10 ms once the pipeline was 1.5 s behind) on the 2 cores the pipeline runs on.
 
 Points: ``--rate N`` (records/s) and ``--share S`` (S × the processor's peak, measured first in the
 same run from a burst of ``--peak-records``, output rate from broker timestamps); by default the
