@@ -235,10 +235,10 @@ class Pipeline:
         if self.signing_key is None or not pending:
             return outs
         items = [(out.topic, out.key, out.value, *out.sign_as) for out in pending]  # type: ignore[misc]
-        signatures = iter(sign_deliveries(self.signing_key, items))  # one a pending message, in order
-        # A new message for each signed one: the plan's header list is shared by its deliveries.
-        return [out if out.sign_as is None
-                else OutMessage(out.topic, out.key, out.value, out.headers + next(signatures)) for out in outs]
+        for out, signature in zip(pending, sign_deliveries(self.signing_key, items), strict=True):
+            # A new header list: the plan's own is shared by its deliveries. Signed: not again.
+            out.headers, out.sign_as = out.headers + signature, None
+        return outs
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:

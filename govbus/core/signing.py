@@ -39,6 +39,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from govbus.core.result import Fault, Ok
 
+try:  # the compiled signer (native/src/merkle.rs); without it, the Python reference below
+    import govbus_native
+except ImportError:  # pragma: no cover - a checkout without the native extension built
+    govbus_native = None
+
 DOMAIN = b"govbus-delivery-v1"
 ALGORITHM = "Ed25519"
 SIGNATURE_HEADER = "govbus-signature"
@@ -208,7 +213,24 @@ def _by_topic(items: Sequence[DeliveryParts]) -> list[list[int]]:
 
 def sign_deliveries(signing_key: SigningKey, items: Sequence[DeliveryParts]) -> list[list[tuple[str, bytes]]]:
     """The signature headers of each of ``items`` (Signables or their plain tuples), in order:
-    one signature per topic."""
+    one signature per topic. Compiled (``govbus_native``, the same bytes: a third of the cost
+    a batch) where it is installed and the items are of the plain types, else the reference."""
+    if govbus_native is not None:
+        try:
+            return govbus_native.sign_deliveries(items, signing_key.private_key.sign, signing_key.key_id.encode(),
+                                                 DOMAIN, BATCH_DOMAIN, _HEADER_NAMES)
+        except TypeError:  # a key or value of another bytes-like type: the reference takes it
+            pass
+    return sign_deliveries_python(signing_key, items)
+
+
+# The order of a signed delivery's headers (the compiled signer is handed the names).
+_HEADER_NAMES = (SIGNATURE_HEADER, KEY_ID_HEADER, AGREEMENT_ID_HEADER, AGREEMENT_VERSION_HEADER, LEAF_HEADER,
+                 PROOF_HEADER)
+
+
+def sign_deliveries_python(signing_key: SigningKey, items: Sequence[DeliveryParts]) -> list[list[tuple[str, bytes]]]:
+    """``sign_deliveries`` in Python: the reference the compiled signer is tested against."""
     headers: list[list[tuple[str, bytes]]] = [[] for _ in items]
     kid = (KEY_ID_HEADER, signing_key.key_id.encode())
     cache: dict = {}

@@ -17,6 +17,7 @@ mod timetext;
 // The processor's Avro reader and writers.
 mod avro_reader;
 mod avro_writer;
+mod merkle;
 mod writer_api;
 
 #[pymodule]
@@ -24,6 +25,7 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     avro_reader::register(m)?;
     csv_api::register(m)?;
     import_api::register(m)?;
+    merkle::register(m)?;
     writer_api::register(m)?;
     Ok(())
 }
