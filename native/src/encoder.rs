@@ -9,6 +9,7 @@ use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use std::collections::HashMap;
 
+use crate::ids::{hex_into, uuid5_text_into};
 use crate::timetext::{parse_date_days, parse_timestamp_millis};
 
 /// How one field's non-empty cell becomes bytes.
@@ -184,15 +185,6 @@ impl FieldPlan {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
-    }
-}
-
 impl RowPlan {
     fn cell<'r>(&'r self, cells: &'r [&'r str], source: usize) -> Option<&'r str> {
         if source < self.width {
@@ -217,15 +209,7 @@ impl RowPlan {
         let mut short = Vec::with_capacity(16);
         hex_into(&mut short, &digest[..8]);
         hasher.update(&short);
-        let mut d: [u8; 16] = hasher.finalize()[..16].try_into().expect("sha1 is 20 bytes");
-        d[6] = (d[6] & 0x0F) | 0x50;
-        d[8] = (d[8] & 0x3F) | 0x80;
-        for (i, group) in [&d[0..4], &d[4..6], &d[6..8], &d[8..10], &d[10..16]].iter().enumerate() {
-            if i > 0 {
-                out.push(b'-');
-            }
-            hex_into(out, group);
-        }
+        uuid5_text_into(out, hasher);
     }
 
     /// (key, framed value) of one record, or None to decline it. `body` is scratch space.

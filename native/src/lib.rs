@@ -10,6 +10,7 @@ mod csv_api;
 mod csvparse;
 mod encoder;
 mod gb18030;
+mod ids;
 mod import_api;
 mod textsource;
 mod timetext;
@@ -24,6 +25,7 @@ mod writer_api;
 fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     avro_reader::register(m)?;
     csv_api::register(m)?;
+    ids::register(m)?;
     import_api::register(m)?;
     merkle::register(m)?;
     writer_api::register(m)?;

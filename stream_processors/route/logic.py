@@ -13,6 +13,11 @@ from stream_processors.route import masking
 from stream_processors.route.pii_policy import scan_clear_value
 from stream_processors.route.plan import AgreementPlan
 
+try:  # the compiled UUIDv5 (native/src/ids.rs); without it, the Python twin below
+    from govbus_native import uuid5 as _native_uuid5
+except ImportError:  # pragma: no cover - CI builds the extension
+    _native_uuid5 = None
+
 AUDIT_NAMESPACE = uuid.UUID("0b7c5d0e-4a51-5f7e-8d3a-6c2f9e1a4b27")
 # SHA-1 over the namespace, hashed once: a copy per id costs a third of ``uuid.uuid5``.
 _AUDIT_PREFIX = hashlib.sha1(AUDIT_NAMESPACE.bytes, usedforsecurity=False)  # UUIDv5 is SHA-1 (RFC 4122)
@@ -100,15 +105,27 @@ def subject_pseudonyms(record: dict[str, Any], id_fields: tuple[str, ...], key: 
 def audit_id(event_id: str, recipient: str, agreement_id: str, agreement_version: int) -> str:
     """The delivery's deterministic audit id: ``uuid5(AUDIT_NAMESPACE, "event|recipient|
     agreement|version")`` bit for bit, so the same delivery made again (a restarted processor)
-    has the same id and the audit store keeps it once."""
+    has the same id and the audit store keeps it once. Compiled where ``govbus_native`` is
+    installed (a fifth of the cost; three a record), else ``audit_id_python``."""
+    name = f"{event_id}|{recipient}|{agreement_id}|{agreement_version}"
+    return _native_uuid5(_AUDIT_NAMESPACE_BYTES, name) if _native_uuid5 else _uuid5_python(name)
+
+
+def audit_id_python(event_id: str, recipient: str, agreement_id: str, agreement_version: int) -> str:
+    """``audit_id`` in Python (the reference of the compiled one, and its fallback)."""
+    return _uuid5_python(f"{event_id}|{recipient}|{agreement_id}|{agreement_version}")
+
+
+def _uuid5_python(name: str) -> str:
     h = _AUDIT_PREFIX.copy()
-    h.update(f"{event_id}|{recipient}|{agreement_id}|{agreement_version}".encode())
+    h.update(name.encode())
     x = h.hexdigest()  # its first 32 digits are the UUID's, but for the version and variant
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_RFC4122_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 # The 17th hex digit with its top two bits set to the RFC 4122 variant (10xx): 8, 9, a or b.
 _RFC4122_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+_AUDIT_NAMESPACE_BYTES = AUDIT_NAMESPACE.bytes
 
 
 def audit_event(delivery: Delivery, source: dict[str, Any], topic: str, subjects: list[str],

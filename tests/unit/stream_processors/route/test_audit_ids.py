@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from stream_processors.route.logic import AUDIT_NAMESPACE, audit_id
+from stream_processors.route.logic import AUDIT_NAMESPACE, audit_id, audit_id_python
 
 
 @pytest.mark.parametrize(("event_id", "recipient", "agreement", "version"), [
@@ -16,4 +16,13 @@ from stream_processors.route.logic import AUDIT_NAMESPACE, audit_id
 ])
 def test_audit_id_is_uuid5(event_id: str, recipient: str, agreement: str, version: int) -> None:
     expected = uuid.uuid5(AUDIT_NAMESPACE, f"{event_id}|{recipient}|{agreement}|{version}")
-    assert audit_id(event_id, recipient, agreement, version) == str(expected)
+    assert audit_id(event_id, recipient, agreement, version) == str(expected)  # compiled (CI builds it)
+    assert audit_id_python(event_id, recipient, agreement, version) == str(expected)
+
+
+def test_the_compiled_uuid5_is_uuid5_for_any_namespace_and_name() -> None:
+    import govbus_native
+
+    for n in range(200):
+        namespace, name = uuid.uuid4(), "名" * (n % 7) + str(n) * n
+        assert govbus_native.uuid5(namespace.bytes, name) == str(uuid.uuid5(namespace, name))
