@@ -36,6 +36,7 @@ from govbus.core.settings import GovbusSettings
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_drain import lean_drain
+from stream_processors.faust_fetch import short_fetch_wait
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_group import group_member_config
 from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
@@ -54,6 +55,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
               on_agreements_changed: Callable[[], None] = lambda: None) -> faust.App:
     seek_before_resume()  # faust 0.15.3 resumes partitions before seeking them (faust_fix.py)
     lean_drain()  # no four tasks per fetched record (faust_drain.py)
+    short_fetch_wait(settings.faust_fetch_max_wait_ms)  # no busy partition held behind idle ones (faust_fetch.py)
     app = faust.App(
         settings.processor_group,
         broker=broker_urls(settings), broker_credentials=broker_credentials(settings),

@@ -200,6 +200,10 @@ class GovbusSettings(BaseSettings):
     # The asyncio event loop `govbus process` runs Faust on: "uvloop" (libuv's, ~7 % less CPU
     # per input record, docs/capacity.md §6) or "asyncio" (the standard library's selector loop).
     processor_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    # How long the broker may hold a Faust worker's fetch (processor, detector) when it has nothing
+    # to send: Faust's own 1.5 s held a busy partition back behind idle ones for up to 1.5 s
+    # (stream_processors/faust_fetch.py); a fetch round trip this often while the bus is idle.
+    faust_fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
 
     @field_validator("replication_factor")
     @classmethod

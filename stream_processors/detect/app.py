@@ -29,6 +29,7 @@ from stream_processors.detect.state import Stores, json_copy
 from stream_processors.fatal import die
 from stream_processors.faust_auth import broker_credentials, broker_urls
 from stream_processors.faust_drain import lean_drain
+from stream_processors.faust_fetch import short_fetch_wait
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_health import leave_unacknowledged
 
@@ -66,6 +67,7 @@ class DetectOptions:
 def _faust_app(settings: GovbusSettings, options: DetectOptions) -> faust.App:
     seek_before_resume()
     lean_drain()
+    short_fetch_wait(settings.faust_fetch_max_wait_ms)
     return faust.App(
         options.app_id,
         broker=broker_urls(settings), broker_credentials=broker_credentials(settings),
