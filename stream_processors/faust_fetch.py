@@ -13,7 +13,7 @@ while it sat idle a third of the time; the same point at 2,150 rec/s and below c
 with whether the worker happened to be caught up when aiokafka sent its fetch.
 
 A short wait bounds that delay; what it costs is a fetch round trip every ``wait_ms`` while the
-bus is idle (10 a second at 100 ms: a few ms of CPU a second).
+bus is idle (10 a second at 100 ms, each a small request and an empty answer).
 """
 from __future__ import annotations
 

