@@ -13,7 +13,8 @@ while it sat idle a third of the time; the same point at 2,150 rec/s and below c
 with whether the worker happened to be caught up when aiokafka sent its fetch.
 
 A short wait bounds that delay; what it costs is a fetch round trip every ``wait_ms`` while the
-bus is idle (10 a second at 100 ms, each a small request and an empty answer).
+bus is idle (10 a second at 100 ms): an idle `govbus process` used 2.3-2.4 % of a core against
+1.4-1.6 % with Faust's 1.5 s (30 s each, two alternations, the local stack).
 """
 from __future__ import annotations
 
