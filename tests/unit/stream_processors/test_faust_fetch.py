@@ -34,7 +34,8 @@ def test_patching_twice_wraps_once_and_the_last_wait_holds() -> None:
     assert AIOKafkaConsumerThread._create_worker_consumer is create and _built_consumer_wait() == 200
 
 
-def test_the_default_wait_is_a_tenth_of_a_second_and_faust_s_own_is_refused_above() -> None:
+@pytest.mark.parametrize("refused", [0, 1501])
+def test_the_default_wait_is_a_tenth_of_a_second_and_none_or_above_faust_s_own_is_refused(refused: int) -> None:
     assert GovbusSettings().faust_fetch_max_wait_ms == 100
     with pytest.raises(ValueError):
-        GovbusSettings(faust_fetch_max_wait_ms=0)
+        GovbusSettings(faust_fetch_max_wait_ms=refused)
