@@ -49,6 +49,9 @@ class ForwardPipeline:
     def sign(self, outs: list[OutMessage]) -> list[OutMessage]:
         return outs
 
+    def flush_metrics(self) -> None:
+        """Nothing counted: the floor has no per-record metrics."""
+
     def reload_agreements(self) -> bool:
         return False
 

@@ -76,6 +76,7 @@ def pipeline_round(sign: bool, inputs: list[Origin]) -> Callable[[], int]:
         for start in range(0, len(inputs), BATCH_SIZE):
             batch = [out for origin in inputs[start:start + BATCH_SIZE] for out in pipe.process(origin, now)]
             made += len(pipe.sign(batch))
+            pipe.flush_metrics()
         return made
     return run
 

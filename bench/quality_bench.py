@@ -39,6 +39,7 @@ def processor_round(pipeline: Pipeline, origins: list[Origin]) -> float:
     started = time.process_time()
     for origin in origins:
         pipeline.process(origin)
+    pipeline.flush_metrics()
     return time.process_time() - started
 
 

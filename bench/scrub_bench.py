@@ -88,6 +88,7 @@ def one_round(pipelines: dict[str, tuple[Pipeline, tuple[Cached, Cached]]], orig
             started = time.process_time()
             for origin in origins[start:start + BATCH]:
                 pipeline.process(origin)
+            pipeline.flush_metrics()
             spent[name] += time.process_time() - started
     return spent
 

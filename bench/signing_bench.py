@@ -58,6 +58,7 @@ def one_round(pipeline: Pipeline, origins: list[Origin], mode: str, key: Signing
     started = time.process_time()
     for start in range(0, len(origins), BATCH):
         outs = [out for origin in origins[start:start + BATCH] for out in pipeline.process(origin)]
+        pipeline.flush_metrics()
         if mode == "batch":
             pipeline.sign(outs)
         elif mode == "per-delivery":

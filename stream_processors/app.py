@@ -128,6 +128,7 @@ async def _process_batch(events: list, pipeline: Pipeline, output: OutputProduce
             outs = await ride_out_async(health.watch, functools.partial(pipeline.process, origin), health.beat)
         batch += outs
     output.send_all(pipeline.sign(batch))  # one signature per shared topic for the whole batch
+    pipeline.flush_metrics()
 
 
 async def _confirm(stream: faust.StreamT, events: list, output: OutputProducer, health: Health,

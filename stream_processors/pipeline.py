@@ -28,6 +28,7 @@ from govbus.core.signing import SigningKey, sign_deliveries
 from govbus.core.topics import TopicNames, value_subject
 from stream_processors.agreement_book import AgreementBook, agreement_gauges
 from stream_processors.clean.dedup import SeenEvents
+from stream_processors.metric_batch import BatchedMetrics
 from stream_processors.route.logic import (
     Delivery,
     audit_event,
@@ -81,6 +82,8 @@ class Pipeline:
     signing_key: SigningKey | None = None
     # The catalogue's rule lists (USCC allow-list), bound into the clean plans.
     rule_lists: RuleLists = NO_LISTS
+    # Per-record counts and freshness, added to the Prometheus series by ``flush_metrics``.
+    batched: BatchedMetrics = field(default_factory=BatchedMetrics)
 
     def prepare(self) -> None:
         """Register every subject this pipeline reads or writes; call once at start-up."""
@@ -130,7 +133,7 @@ class Pipeline:
         if child is None:
             child = self._plan_consts[(stage, dataset, owner, outcome)] = self.metrics.records.labels(
                 stage, dataset, owner, outcome)
-        child.inc()
+        self.batched.count(child)
 
     def _consts(self, plan) -> tuple:  # noqa: ANN001 - AgreementPlan
         consts = self._plan_consts.get(id(plan))
@@ -220,9 +223,9 @@ class Pipeline:
             # is built only for the cross-checked first events and any the template declines.
             whole = functools.partial(audit_event, delivery, record, topic, subjects, now, COMPONENT, __version__)
             audit = audit_writer.framed(record_audit_fields(plan, event_id, subjects, now), whole)
-            delivered.inc()
+            self.batched.count(delivered)
             if age is not None:
-                freshness.observe(age)
+                self.batched.observe(freshness, age)
             outs += (OutMessage(topic, origin.key, writer.framed(delivery.record), headers,
                                 signed_as if signing else None),
                      OutMessage(self._audit_topic, audit_key, audit))
@@ -239,6 +242,11 @@ class Pipeline:
             # A new header list: the plan's own is shared by its deliveries. Signed: not again.
             out.headers, out.sign_as = out.headers + signature, None
         return outs
+
+    def flush_metrics(self) -> None:
+        """Add the counts and observations since the last call to their Prometheus series (the
+        agent calls this after each batch; stream_processors/metric_batch.py says why)."""
+        self.batched.flush()
 
     def _dead_letter(self, fault: Fault, dataset: str, origin: Origin, event_id: str | None,
                      record: dict[str, Any] | None = None) -> OutMessage:
