@@ -7,11 +7,11 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from commands.exits import Failure
+from commands.exits import REFUSED, Failure
 from commands.localstack import StackState, stack_down, stack_status, stack_up
 from commands.localstack.tools import StackError
 from commands.world import failure_of
-from govbus.core import identities
+from govbus.core import compiled, identities
 from govbus.core.credentials import IdentityFile
 from govbus.core.settings import GovbusSettings
 
@@ -119,11 +119,20 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _refuse_a_stale_build() -> None:
+    """A compiled module older than its source would run code that is no longer there."""
+    old = compiled.stale()
+    if old:
+        raise Failure(REFUSED, f"{old[0]} is compiled from an older source ({len(old)} module(s) stale): "
+                               "rebuild them with `pip install -e .`")
+
+
 def main() -> None:
     """The `govbus` entry point: a condition of the world (a wrong password, a missing CA file, no
     broker, a port in use) is one line on stderr and an exit code from ``commands.exits``, never
     a traceback (``commands.world`` says which conditions those are)."""
     try:
+        _refuse_a_stale_build()
         app()
     except Exception as exc:
         failure = exc if isinstance(exc, Failure) else failure_of(exc)

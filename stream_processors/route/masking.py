@@ -48,8 +48,9 @@ def keep(v: Any) -> Any:
     return v
 
 
-def mask(v: str | None, keep_first: int, keep_last: int, char: str = "*") -> str | None:
-    """Replace all but the first ``keep_first`` and last ``keep_last`` characters with ``char``.
+def mask(v: object, keep_first: int, keep_last: int, char: str = "*") -> str | None:
+    """Replace all but the first ``keep_first`` and last ``keep_last`` characters of ``str(v)``
+    with ``char``.
 
     A value too short to keep both ends is masked whole: showing every character of a short
     value because the kept ends overlap would defeat the mask.

@@ -53,9 +53,16 @@ def make_operator(spec: FieldOp, pii: str | None, key: bytes) -> Operator:
     if spec.op == "mask":
         return lambda v: masking.mask(v, spec.keep_first, spec.keep_last)
     if spec.op == "pseudonym":
-        domain = _PSEUDONYM_DOMAIN.get(pii or "", "TEXT")
-        return lambda v: masking.pseudonym(key, domain, v, PSEUDONYM_VERSION)
+        return _pseudonym_operator(key, _PSEUDONYM_DOMAIN.get(pii or "", "TEXT"))
     raise ValueError(f"no implementation for operator {spec.op}")
+
+
+def _pseudonym_operator(key: bytes, domain: str) -> Operator:
+    # A typed parameter, not a lambda's: compiled (govbus/core/compiled.py), a call picks the
+    # overload of its argument's type, and an untyped one would take the ``str`` one and refuse None.
+    def operator(v: str | None) -> str | None:
+        return masking.pseudonym(key, domain, v, PSEUDONYM_VERSION)
+    return operator
 
 
 @dataclass(frozen=True)
