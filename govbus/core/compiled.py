@@ -21,6 +21,10 @@ COMPILED_MODULES = (
     "govbus.core.cleaning",
     "govbus.core.identifiers",
     "govbus.core.lag",
+    "govbus.core.text_rules",
+    "govbus.core.avro_reader",
+    "govbus.core.deadletter",
+    "stream_processors.route.filters",
     "stream_processors.metric_batch",
     "stream_processors.pipeline",
     "stream_processors.route.logic",
@@ -41,12 +45,15 @@ def source_path(module: str, root: Path = ROOT) -> Path:
 
 def state_of(module: str, root: Path = ROOT) -> str:
     """compiled, source (no extension: Python runs the .py) or stale (an extension older
-    than its source), found without importing the module."""
+    than its source), found without importing the module. Stale only in a source tree (a
+    checkout, built in place): an installed wheel's files all have its install's times."""
     source = source_path(module, root)
     extensions = [source.with_name(source.stem + suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES]
     built = [path for path in extensions if path.exists()]
     if not built:
         return SOURCE
+    if not (root / "setup.py").exists():
+        return COMPILED
     return STALE if any(path.stat().st_mtime < source.stat().st_mtime for path in built) else COMPILED
 
 

@@ -44,11 +44,12 @@ DEFAULT_MAX_LENGTH = {TextKind.KEY: 128, TextKind.LINE: 512, TextKind.FREE: 32_7
 # The most a key may declare: 4 bytes a character stays under the btree's 2704 bytes.
 KEY_LENGTH_CEILING = 512
 
-# One search per string: surrogates first (the match tells which fault it is).
+# One search per string: surrogates first (the match tells which fault it is). Raw strings: the
+# regex engine reads the escapes (a surrogate in the source itself would not compile, setup.py).
 _FORBIDDEN = {
-    TextKind.KEY: re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f]"),
-    TextKind.LINE: re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f]"),
-    TextKind.FREE: re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"),
+    TextKind.KEY: re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]"),
+    TextKind.LINE: re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]"),
+    TextKind.FREE: re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"),
 }
 
 

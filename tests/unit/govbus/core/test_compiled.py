@@ -16,6 +16,7 @@ EXTENSION = "hot" + importlib.machinery.EXTENSION_SUFFIXES[0]
 
 def _tree(tmp_path: Path, *, extension_age: float | None) -> Path:
     """pkg/hot.py, and its extension written ``extension_age`` seconds before (negative: after) it."""
+    (tmp_path / "setup.py").write_text("")  # a source tree, built in place
     source = tmp_path / "pkg" / "hot.py"
     source.parent.mkdir()
     source.write_text("x = 1\n")
@@ -34,6 +35,12 @@ def _tree(tmp_path: Path, *, extension_age: float | None) -> Path:
 ])
 def test_state_of_a_module_from_its_files(tmp_path, extension_age, state):
     assert compiled.state_of(MODULE, _tree(tmp_path, extension_age=extension_age)) == state
+
+
+def test_an_installed_wheel_s_extension_is_never_stale(tmp_path):
+    root = _tree(tmp_path, extension_age=60.0)
+    (root / "setup.py").unlink()  # site-packages: no setup.py, every file the install's time
+    assert compiled.state_of(MODULE, root) == compiled.COMPILED
 
 
 def test_every_listed_module_exists_and_none_of_this_checkout_is_stale():
