@@ -99,6 +99,15 @@ def input_topic(settings: GovbusSettings, count: int) -> str:
     return raw
 
 
+def drop_round(settings: GovbusSettings) -> None:
+    """Delete the round's topics (its prefix's): a broker left holding every past round's
+    partitions (~1,850 after a few sessions) made the broker-heavy sides' rates wander."""
+    admin = AdminClient(kafka_config(settings, "admin"))
+    names = [name for name in admin.list_topics(timeout=30).topics if name.startswith(f"{settings.topic_prefix}.")]
+    for future in admin.delete_topics(names, operation_timeout=30).values() if names else ():
+        future.result()
+
+
 def high_watermark(consumer: Consumer, topic: str) -> int:
     return sum(high - low for low, high in _marks(consumer, topic).values())
 
@@ -268,9 +277,14 @@ def main() -> None:
         # Both govbus sides write the same shared topic name: the other checkout gets its own prefix.
         before = fresh_round(base, args.records) if args.govbus_from else settings
         order = sides[n % len(sides):] + sides[:n % len(sides)]
-        for side in order:
-            side_round(before if side.key == BEFORE else settings, args.records, side.key, quix_python,
-                       figures=figures[side.key], checkout=args.govbus_from)
+        try:
+            for side in order:
+                side_round(before if side.key == BEFORE else settings, args.records, side.key, quix_python,
+                           figures=figures[side.key], checkout=args.govbus_from)
+        finally:
+            drop_round(settings)
+            if before is not settings:
+                drop_round(before)
         print(f"round {n + 1}: " + "  ".join(f"{side.key} {figures[side.key].rates[-1]:,.0f}/s "
                                             f"({figures[side.key].cpu_us[-1]:,.0f} µs CPU)" for side in order)
               + f"  load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -313,6 +327,7 @@ def compare_signing(base: GovbusSettings, records: int, repeat: int) -> None:
         settings = fresh_round(base, records)
         for sign in ((True, False) if n % 2 == 0 else (False, True)):
             side_round(settings, records, "govbus", sys.executable, sign=sign, figures=figures[sign])
+        drop_round(settings)
         print(f"round: signing on {figures[True].rates[-1]:,.0f}/s ({figures[True].cpu_us[-1]:,.0f} µs CPU)  "
               f"off {figures[False].rates[-1]:,.0f}/s ({figures[False].cpu_us[-1]:,.0f} µs CPU)  "
               f"load average {os.getloadavg()[0]:.1f}", flush=True)
