@@ -58,8 +58,8 @@ def make_operator(spec: FieldOp, pii: str | None, key: bytes) -> Operator:
 
 
 def _pseudonym_operator(key: bytes, domain: str) -> Operator:
-    # A typed parameter, not a lambda's: compiled (govbus/core/compiled.py), a call picks the
-    # overload of its argument's type, and an untyped one would take the ``str`` one and refuse None.
+    # A typed parameter, not a lambda's: were this module compiled (govbus/core/compiled.py; it is
+    # not), a call with an untyped argument would take pseudonym's ``str`` overload and refuse None.
     def operator(v: str | None) -> str | None:
         return masking.pseudonym(key, domain, v, PSEUDONYM_VERSION)
     return operator
