@@ -8,11 +8,18 @@ alive to a generation the collector no longer walks; it is called once, when the
 arrives (the app, the consumer and the agreements are all built by then). Cycles formed later are
 collected as before; garbage among the frozen objects (none is expected: they were alive) would
 only be kept.
+
+Then the youngest generation is collected every 50,000 new containers instead of 700: each
+record makes a few hundred that die by reference count, and a collection every couple of records
+walked the batch's outputs alive at that moment again and again. ``Pipeline.process`` over 20,000
+work orders, heap frozen, median of 4 alternating rounds: 80.8 µs a record at 700, 76.9 at 50,000.
+At most 50,000 young containers wait for the collector: a few MB.
 """
 from __future__ import annotations
 
 import gc
 
+YOUNG_THRESHOLD = 50_000
 _settled: list[bool] = []
 
 
@@ -23,3 +30,4 @@ def settle_heap() -> None:
     _settled.append(True)
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
