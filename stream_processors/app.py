@@ -5,8 +5,8 @@ higher concurrency commits past in-flight messages), at-least-once: the agent ta
 batches (``noack_take``: Faust acknowledges nothing by itself) and acknowledges a batch only once
 the broker has every output of it (``_confirm``). That wait overlaps the next batch's processing:
 while batch N's outputs travel, N+1 is processed; N+1 is sent once N is confirmed, so each flush
-waits for one batch only, at most two batches are unacknowledged, acknowledgements keep their
-order and a key's outputs reach the broker in batch order. Faust's web server is off (its
+waits for one batch only, at most two batches are unacknowledged and acknowledgements keep
+their order. Faust's web server is off (its
 /table views would expose personal data); metrics, /healthz and /readyz are served by
 govbus.core.health_server instead.
 
@@ -89,7 +89,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
                 # A batch is processed while the one before flushes, and sent only once that is
                 # confirmed: a flush waits for every output queued, so sending first made each
                 # confirmation wait for the next batch's outputs too (issue 18: the worker sat
-                # idle ~16 % of the time). It also keeps each key's outputs in batch order.
+                # idle ~16 % of the time).
                 if confirming is not None:
                     await confirming  # at most one batch sent and not yet confirmed
                 output.send_all(outs)
