@@ -22,6 +22,7 @@ import uuid
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from sqlalchemy import Engine, create_engine, func, select, table
 
+from bench import entry
 from bench.cpu import cpu_seconds
 from bench.databases import fresh_database
 from bench.processor_bench import produce_inputs, span_rate
@@ -132,4 +133,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

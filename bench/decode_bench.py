@@ -12,6 +12,7 @@ import argparse
 import statistics
 from collections.abc import Callable
 
+from bench import entry
 from bench.pipeline_bench import TOPICS, build_pipeline, cpu_seconds_of, raw_inputs
 from bench.processor_bench import DATASET
 from govbus.core.avro_reader import CheckedReader
@@ -67,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench import entry
 from bench.cpu import cpu_seconds
 from commands.endpoints import with_endpoints
 from govbus.core import identities
@@ -178,4 +179,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

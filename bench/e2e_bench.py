@@ -41,6 +41,7 @@ import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 from sqlalchemy import make_url
 
+from bench import entry
 from bench.databases import fresh_database
 from bench.processor_bench import (
     DATASET,
@@ -288,4 +289,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

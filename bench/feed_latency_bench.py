@@ -49,6 +49,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from playwright.sync_api import Page, sync_playwright
 
+from bench import entry
 from commands.acl_cmd import sync_prefix
 from commands.endpoints import with_endpoints
 from commands.localstack.stack import free_port
@@ -313,4 +314,4 @@ def _say(problem: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -26,6 +26,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench import entry
 from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.settings import PROJECT_ROOT, GovbusSettings, kafka_config, topic_names
@@ -161,4 +162,4 @@ def report(imported: float, bare: float, python: float) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

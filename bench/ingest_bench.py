@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bench import entry
 from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.settings import GovbusSettings
@@ -108,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 import fastavro
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from bench import entry
 from bench.processor_bench import DATASET, bench_records
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
@@ -144,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

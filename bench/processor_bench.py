@@ -43,6 +43,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench import entry
 from bench.avro_frames import register
 from bench.cpu import cpu_seconds
 from commands.endpoints import with_endpoints
@@ -338,4 +339,4 @@ def compare_signing(base: GovbusSettings, records: int, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

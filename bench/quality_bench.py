@@ -18,6 +18,7 @@ import argparse
 import statistics
 import time
 
+from bench import entry
 from bench.processor_bench import DATASET, bench_records
 from bench.signing_bench import BATCH, new_pipeline
 from govbus.core.catalogue import load_catalogue
@@ -100,4 +101,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
 
+from bench import entry
 from commands.endpoints import with_endpoints
 from govbus.core import identities
 from govbus.core.records import coerce_record
@@ -84,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

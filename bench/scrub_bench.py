@@ -27,6 +27,7 @@ from functools import _lru_cache_wrapper, lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from bench import entry
 from bench.processor_bench import DATASET, bench_records
 from bench.signing_bench import BATCH, new_pipeline
 from govbus.core.deadletter import Origin
@@ -139,4 +140,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -20,6 +20,7 @@ import time
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench import entry
 from bench.processor_bench import DATASET, bench_records
 from govbus.core.agreements import AGREEMENTS_DIR
 from govbus.core.catalogue import load_catalogue
@@ -93,4 +94,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -31,6 +31,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg import sql
 from sqlalchemy import MetaData, Table, create_engine, make_url, text
 
+from bench import entry
 from bench.databases import fresh_database
 from commands.endpoints import with_endpoints
 from consumers.pool.logic import OffsetMark, Reject, TablePlan, plan_for, row_for, table_for
@@ -240,4 +241,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -23,6 +23,7 @@ import uuid
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
+from bench import entry
 from bench.groups import group_assignment, settled
 from bench.processor_bench import DATASET, WATCHED_RECIPIENT, bench_records
 from commands.endpoints import with_endpoints
@@ -148,4 +149,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from bench import entry
 from bench.pipeline_bench import build_pipeline, cpu_seconds_of, pipeline_round, raw_inputs
 from govbus.core import avro_writer
 from govbus.core.avro_writer import CheckedWriter, TemplateWriter, compile_template, compile_writer
@@ -100,4 +101,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry.run(main)
