@@ -12,6 +12,7 @@ mod encoder;
 mod gb18030;
 mod ids;
 mod import_api;
+mod textfold;
 mod textsource;
 mod timetext;
 
@@ -28,6 +29,7 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ids::register(m)?;
     import_api::register(m)?;
     merkle::register(m)?;
+    textfold::register(m)?;
     writer_api::register(m)?;
     Ok(())
 }

@@ -22,6 +22,11 @@ from datetime import date
 from govbus.core.identifiers import check_resident_id, luhn_ok
 from govbus.core.result import Fault
 
+try:  # the compiled fold (native/src/textfold.rs); without it, fold_python
+    from govbus_native import fold as _native_fold
+except ImportError:  # pragma: no cover - CI builds the extension
+    _native_fold = None
+
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one. A list
 # indexed by code point (every character up to U+FF5E, most mapped to themselves), not a dict:
 # str.translate raises and clears a KeyError for each character missing from a dict, which made
@@ -35,9 +40,22 @@ _FOLD[0x3000] = 0x20
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 
 
-def fold(text: str) -> str:
-    """``text`` with full-width digits, letters and punctuation as ASCII; same length."""
+def fold_python(text: str) -> str:
+    """``fold`` in Python: the reference, and the path without the native module."""
     return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
+
+
+def fold(text: str) -> str:
+    """``text`` with full-width digits, letters and punctuation as ASCII; same length.
+
+    Chinese text nearly always holds full-width punctuation, so nearly every text is translated:
+    natively (native/src/textfold.rs, a third of the time), or in Python when the module is
+    absent or declines (a lone surrogate is no UTF-8)."""
+    if _native_fold is not None:
+        folded = _native_fold(text)
+        if folded is not None:
+            return folded
+    return fold_python(text)
 
 
 # Groups joined by one or two spaces, a dash (long ones too), a dot or a line break ("an ID split
