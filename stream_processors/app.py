@@ -49,15 +49,6 @@ from stream_processors.pipeline import OutMessage, Pipeline
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 BATCH_SECONDS = 0.05
-# The stream's buffer (events), and the most records one poll of the consumer hands it. Faust
-# pauses a partition once its buffer is 80 % full (mode's FlowControlQueue: maxsize / 1.25), but
-# still puts every record of the poll in hand, and past the buffer's end each one waits in a task
-# of its own (``asyncio.wait`` around a ``put``, then Faust's own ``wait_first``: tens of µs a
-# record). One 8 MiB fetch held ~13,000 bench records: ~700 of every 20,000 took that path
-# (issue 18). A poll no larger than the 20 % above the pause keeps every put immediate; the rest
-# of a fetch waits in aiokafka's buffer and is not fetched again.
-STREAM_BUFFER = 16384
-MAX_POLL_RECORDS = 2048
 
 
 def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str], output: OutputProducer,
@@ -82,8 +73,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         # worker waited for the next fetch once its batches overlapped their flush (issue 18:
         # 3,958 -> 4,722 input records/s, docs/capacity.md §6). Both bounded: aiokafka's
         # fetch_max_bytes (50 MB) caps a response, ~2 KB an event caps the stream's buffer at ~35 MB.
-        consumer_max_fetch_size=8 * 1024 * 1024, stream_buffer_maxsize=STREAM_BUFFER,
-        broker_max_poll_records=MAX_POLL_RECORDS,
+        consumer_max_fetch_size=8 * 1024 * 1024, stream_buffer_maxsize=16384,
     )
     source = app.topic(*raw_topics, schema=RawBytes())
     gauges = LagGauges(pipeline.metrics, "process", settings.processor_group)
