@@ -4,6 +4,7 @@
 //! Also the processor's Avro writers (`AvroWriter`, `AvroTemplate`): record bodies written as
 //! `govbus/core/avro_writer.py`'s compiled writers write them, or declined; and its reader
 //! (`AvroReader`): a raw record's body read into fastavro's objects, or declined.
+//! And the free-text detector's folding of full-width characters (`fold`, textfold.rs).
 use pyo3::prelude::*;
 
 mod csv_api;
