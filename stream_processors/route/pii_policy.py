@@ -41,13 +41,19 @@ def free_text_operator(written: str, upward: bool, has_purpose: bool) -> str:
     return written
 
 
+# The caches below exist because one record's value goes to every agreement delivering it:
+# the record in hand is all that hits. Kept small: at 4,096 entries of distinct work orders each
+# record evicted another's, and the worker spent ~4 % more CPU per input (issue 18, docs/capacity.md §6).
+RECENT_VALUES = 32
+
+
 def untagged_spans(text: str, pii_tag: str | None) -> list[PiiSpan]:
     """Identifiers in ``text`` that the field's tag is not for."""
     allowed = TAGGED_FOR.get(pii_tag or "", frozenset())
     return [span for span in find_identifiers(text) if span.kind not in allowed]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=RECENT_VALUES)
 def mask_untagged(text: str, pii_tag: str | None) -> tuple[str, tuple[str, ...]]:
     """(``text`` with identifiers not of its tag's kind masked, the kinds found in text order).
 
@@ -74,13 +80,13 @@ def scan_clear_value(value: object, pii_tag: str | None) -> tuple[object, tuple[
     return value, ()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=RECENT_VALUES)
 def scrub_strict(text: str) -> str:
     """Free text with every kind of personal data the detector finds masked."""
     return mask_pii(text)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=RECENT_VALUES)
 def scrub_identifiers(text: str) -> str:
     """Free text with the rule-checked identifiers masked; names and places stay readable."""
     return mask_pii(text, find_identifiers(text))
