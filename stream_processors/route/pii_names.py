@@ -245,15 +245,12 @@ Tagger = Callable[[str], list[tuple[str, str]]]  # text → (word, jieba-style t
 # names are cached: the tagger is most of the detector's cost. One pass finds those runs whole:
 # a Han character with none before it, then either it or one further on in the run is a
 # surname's first character (the class first, so that re skips ahead to the next Han character).
-# The cache holds 4,096 runs. On the bench's work orders that keeps 73 % of the hits 32,768 had
-# (76 %), and the worker used ~6 % less CPU per input (issue 18, docs/capacity.md §6): the larger
-# cache probably cost more in memory traffic than its extra hits saved.
 _SURNAME_FIRST_CLASS = "[" + "".join(sorted(_SURNAME_FIRST)) + "]"
 _RUN_WITH_SURNAME = re.compile(
     f"[{_HAN}](?<![{_HAN}]{{2}})(?:(?<={_SURNAME_FIRST_CLASS})|(?=[{_HAN}]*?{_SURNAME_FIRST_CLASS}))[{_HAN}]*")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=32768)
 def _run_names(run: str) -> tuple[tuple[int, int], ...]:
     return tuple(_names_in_tokens(rjieba.tag(run)))
 

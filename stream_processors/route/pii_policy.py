@@ -42,9 +42,8 @@ def free_text_operator(written: str, upward: bool, has_purpose: bool) -> str:
 
 
 # The caches below exist because one record's value goes to every agreement delivering it:
-# the record in hand is all that hits. Kept small: with 4,096 entries each new work order
-# evicted an older one, and the worker spent ~6 % more CPU per input (190 against 177 µs in
-# alternating rounds; issue 18, docs/capacity.md §6).
+# the record in hand is all that hits. Kept small: at 4,096 entries of distinct work orders each
+# record evicted another's, and the worker spent ~4 % more CPU per input (issue 18, docs/capacity.md §6).
 RECENT_VALUES = 32
 
 
