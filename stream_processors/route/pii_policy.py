@@ -42,8 +42,9 @@ def free_text_operator(written: str, upward: bool, has_purpose: bool) -> str:
 
 
 # The caches below exist because one record's value goes to every agreement delivering it:
-# the record in hand is all that hits. Kept small: at 4,096 entries of distinct work orders each
-# record evicted another's, and the worker spent ~4 % more CPU per input (issue 18, docs/capacity.md §6).
+# the record in hand is all that hits, and 32 values cover it. With 4,096, each new work order
+# evicted an older one that no later record asked for: ~1.5 MB of strings per cache, churned
+# (issue 18, docs/capacity.md §6).
 RECENT_VALUES = 32
 
 
