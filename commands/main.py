@@ -1,6 +1,7 @@
 """The `govbus` command. Settings are read here, once, and passed down."""
 from __future__ import annotations
 
+import sys
 import time
 
 import typer
@@ -119,8 +120,15 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _refuse_a_stale_build() -> None:
+# Stopping or looking at the local stack needs none of the compiled code, and a stale build must
+# not leave a running stack without a way to stop it (its processes keep their ports and CPU).
+_WITHOUT_COMPILED_CODE = (("stack", "down"), ("stack", "status"))
+
+
+def _refuse_a_stale_build(argv: list[str]) -> None:
     """A compiled module older than its source would run code that is no longer there."""
+    if tuple(argv[:2]) in _WITHOUT_COMPILED_CODE:
+        return
     old = compiled.stale()
     if old:
         raise Failure(REFUSED, f"{old[0]} is compiled from an older source ({len(old)} module(s) stale): "
@@ -132,7 +140,7 @@ def main() -> None:
     broker, a port in use) is one line on stderr and an exit code from ``commands.exits``, never
     a traceback (``commands.world`` says which conditions those are)."""
     try:
-        _refuse_a_stale_build()
+        _refuse_a_stale_build(sys.argv[1:])
         app()
     except Exception as exc:
         failure = exc if isinstance(exc, Failure) else failure_of(exc)

@@ -3,8 +3,8 @@
 Compiled, a module is a C extension beside its source, which Python imports in its place: the
 same code, ~1.3-1.6x faster (docs/capacity.md §6). Without a C compiler the build skips them and
 the source runs. An extension older than its source would run code that is no longer there:
-``stale`` names those, and every ``govbus`` command refuses to start on one (commands/main.py;
-rebuild: ``pip install -e .``).
+``stale`` names those, and every ``govbus`` command but ``stack down`` and ``stack status``
+refuses to start on one (commands/main.py; rebuild: ``pip install -e .``).
 
     python -m govbus.core.compiled [--require]   # each module's state; --require: all compiled
 """

@@ -67,3 +67,24 @@ def test_the_cli_refuses_to_run_a_stale_build_in_one_line(monkeypatch, capsys):
     assert stopped.value.code == REFUSED
     err = capsys.readouterr().err
     assert "stream_processors.route.pii is compiled from an older source" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("command", "refused"), [
+    (["stack", "down"], False),
+    (["stack", "status"], False),
+    (["stack", "up"], True),
+    (["process"], True),
+])
+def test_a_stale_build_can_still_stop_or_look_at_the_stack(monkeypatch, command, refused):
+    from commands import main as cli
+    ran: list[bool] = []
+    monkeypatch.setattr(compiled, "stale", lambda: ["stream_processors.route.pii"])
+    monkeypatch.setattr(cli, "app", lambda: ran.append(True))
+    monkeypatch.setattr("sys.argv", ["govbus", *command])
+    if refused:
+        with pytest.raises(SystemExit) as stopped:
+            cli.main()
+        assert stopped.value.code == REFUSED and not ran
+    else:
+        cli.main()
+        assert ran == [True]
