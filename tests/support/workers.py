@@ -3,7 +3,9 @@ them: for the scale-out tests (tests/e2e/scale) and the workers benchmark (bench
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +14,39 @@ from pathlib import Path
 
 from bench.groups import group_assignment, settled
 from govbus.core.settings import GovbusSettings
+
+# Where the kernel hands out client ports (net.ipv4.ip_local_port_range), when /proc does not say.
+EPHEMERAL_LOW = 32768
+
+
+def free_port_run(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports, all below the kernel's client-port range.
+    A worker index shifts a fixed metrics port (govbus.core.settings.served_metrics_port); the port after
+    one that bind(0) gave is a client port like any other, and a broker connection took it once between
+    the test picking it and worker 1 binding it (CI, stop 30). Below that range only a listener can."""
+    low = _ephemeral_low()
+    for _ in range(500):
+        base = random.randrange(10_000, low - count)
+        if all(_bindable(port) for port in range(base, base + count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports below {low}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return EPHEMERAL_LOW
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
 
 # `govbus <args>` of each role.
 ROLE_ARGS = {"process": ["process"], "sink": ["sink", "--all"], "audit": ["audit", "sink"]}

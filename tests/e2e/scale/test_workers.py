@@ -32,7 +32,6 @@ from sqlalchemy import column, create_engine, func, select
 from bench.databases import fresh_database
 from bench.groups import group_assignment
 from bench.processor_bench import DATASET, bench_records
-from commands.localstack.stack import free_port
 from consumers.audit.actions_store import ActionsStore
 from consumers.audit.sink import ensure_audit_topic
 from consumers.audit.store import AuditStore, audit_group
@@ -41,7 +40,7 @@ from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from govbus.core.topics import value_subject
 from stream_processors.app import BATCH_SIZE
 from stream_processors.main import build_pipeline, ensure_topics
-from tests.support.workers import Worker, Workers, wait_for_group
+from tests.support.workers import Worker, Workers, free_port_run, wait_for_group
 
 RECORDS = 20_000
 PARTITIONS = 6
@@ -237,7 +236,7 @@ def test_workers_share_partitions_and_a_killed_one_loses_nothing(broker, postgre
         workers = Workers(env, tmp_path)
         store: AuditStore | None = None
         try:
-            metrics_port = free_port()  # worker 1 serves the next one (GOVBUS_WORKER_INDEX)
+            metrics_port = free_port_run(2)  # worker 1 serves the next one (GOVBUS_WORKER_INDEX)
             processors = [workers.start("process", i, metrics_port) for i in range(2)]
             sinks = [workers.start("sink", i) for i in range(2)]  # both create the pool's tables
             audits = [workers.start("audit", i) for i in range(2)]
@@ -285,7 +284,7 @@ def test_a_worker_joining_mid_stream_takes_partitions_and_loses_nothing(broker, 
     shared = topic_names(settings).shared(WATCHED, DATASET)
     watermarks = Consumer(kafka_config(settings, "consumer", **{"group.id": "scale-test-watermarks"}))
     try:
-        metrics_port = free_port()
+        metrics_port = free_port_run(2)  # worker 1 serves the next one
         first = workers.start("process", 0, metrics_port)
         records = _encoded_records(settings, pipeline)[:JOIN_RECORDS]
         wait_for_group(settings, settings.processor_group, {first.pid}, workers, 120)
