@@ -4,9 +4,12 @@
 //! Also the processor's Avro writers (`AvroWriter`, `AvroTemplate`): record bodies written as
 //! `govbus/core/avro_writer.py`'s compiled writers write them, or declined; and its reader
 //! (`AvroReader`): a raw record's body read into fastavro's objects, or declined.
-//! And the free-text detector's folding of full-width characters (`fold`, textfold.rs).
+//! And the free-text detector's folding of full-width characters (`fold`, textfold.rs) and its
+//! address finder (`AddressFinder`, address.rs).
 use pyo3::prelude::*;
 
+mod address;
+mod address_parts;
 mod csv_api;
 mod csvparse;
 mod encoder;
@@ -25,6 +28,7 @@ mod writer_api;
 
 #[pymodule]
 fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    address::register(m)?;
     avro_reader::register(m)?;
     csv_api::register(m)?;
     ids::register(m)?;
