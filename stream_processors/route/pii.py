@@ -27,11 +27,22 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from stream_processors.route.pii_address import address_findings
 from stream_processors.route.pii_names import COMPOUND_SURNAMES, TITLES, name_findings
-from stream_processors.route.pii_rules import fold, format_findings, labelled_findings, number_findings
+from stream_processors.route.pii_rules import (
+    bmp_alnum_bits,
+    fold,
+    format_findings,
+    labelled_findings,
+    number_findings,
+)
+
+try:  # the compiled masks (native/src/textmask.rs); without them, masked_python
+    from govbus_native import SpanMasker as _NativeMasker
+except ImportError:  # pragma: no cover - CI builds the extension
+    _NativeMasker = None
 
 KINDS = ("name", "address", "landline", "mobile", "id_card", "passport", "plate", "email",
          "bank_card", "qq", "wechat")
@@ -145,12 +156,35 @@ def _mask_span(kind: str, s: str, folded: str) -> str:
     return "*" * len(s)
 
 
+class _Masker(Protocol):
+    def mask(self, text: str, folded: str, spans: list[tuple[int, int, str]]) -> str | None: ...
+
+
+@lru_cache(maxsize=1)
+def _native_masker() -> _Masker | None:
+    """The compiled masks (native/src/textmask.rs), given this module's word lists; built on first use."""
+    if _NativeMasker is None:
+        return None
+    return _NativeMasker(sorted(COMPOUND_SURNAMES), list(TITLES), bmp_alnum_bits())
+
+
 def mask_pii(text: str, spans: list[PiiSpan] | None = None) -> str:
-    """``text`` with every span (by default every finding of ``find_pii``) masked by its kind."""
+    """``text`` with every span (by default every finding of ``find_pii``) masked by its kind:
+    natively, or in Python (``masked_python``) when the module is absent or declines."""
     if not text:
         return text
     folded = _fold(text)
     found = _find_internal(folded) if spans is None else [(s.start, s.end, s.kind) for s in spans]
+    masker = _native_masker()
+    if masker is not None:
+        masked = masker.mask(text, folded, found)
+        if masked is not None:
+            return masked
+    return masked_python(text, folded, found)
+
+
+def masked_python(text: str, folded: str, found: list[tuple[int, int, str]]) -> str:
+    """``text`` with the ``found`` spans masked, in Python: the reference of the compiled masks."""
     parts: list[str] = []
     cursor = 0
     for start, end, kind in found:

@@ -19,6 +19,8 @@ import re
 from functools import lru_cache
 from typing import Protocol
 
+from stream_processors.route.pii_rules import bmp_alnum_bits
+
 try:  # the compiled finder (native/src/address.rs); without it, address_findings_python
     from govbus_native import AddressFinder as _NativeFinder
 except ImportError:  # pragma: no cover - CI builds the extension
@@ -114,11 +116,7 @@ def _native_finder() -> _Finder | None:
     """The compiled finder, given this module's word lists; built on first use."""
     if _NativeFinder is None:
         return None
-    alnum = bytearray(0x10000 // 8)  # str.isalnum of each basic-plane code point, one bit each
-    for cp in range(0x10000):
-        if chr(cp).isalnum():
-            alnum[cp >> 3] |= 1 << (cp & 7)
-    return _NativeFinder("".join(sorted(_STOP_CHARS)), list(_STOP_WORDS), list(_ROADS), bytes(alnum), _GAP)
+    return _NativeFinder("".join(sorted(_STOP_CHARS)), list(_STOP_WORDS), list(_ROADS), bmp_alnum_bits(), _GAP)
 
 
 def address_findings_python(folded: str) -> list[tuple[int, int, str]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from govbus.core.identifiers import check_resident_id, luhn_ok
 from govbus.core.result import Fault
@@ -43,6 +44,18 @@ _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 def fold_python(text: str) -> str:
     """``fold`` in Python: the reference, and the path without the native module."""
     return text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
+
+
+@lru_cache(maxsize=1)
+def bmp_alnum_bits() -> bytes:
+    """``str.isalnum`` of every basic-plane code point, one bit each (bit ``cp & 7`` of byte
+    ``cp >> 3``): the compiled finders and masks (native/) ask Python's answer, not Rust's, whose
+    Unicode properties differ at the edges (combining marks)."""
+    bits = bytearray(0x10000 // 8)
+    for cp in range(0x10000):
+        if chr(cp).isalnum():
+            bits[cp >> 3] |= 1 << (cp & 7)
+    return bytes(bits)
 
 
 def fold(text: str) -> str:
