@@ -5,7 +5,8 @@
 //! `govbus/core/avro_writer.py`'s compiled writers write them, or declined; and its reader
 //! (`AvroReader`): a raw record's body read into fastavro's objects, or declined.
 //! And the free-text detector's folding of full-width characters (`fold`, textfold.rs) and its
-//! address finder (`AddressFinder`, address.rs) and masks (`SpanMasker`, textmask.rs).
+//! address finder (`AddressFinder`, address.rs), masks (`SpanMasker`, textmask.rs) and the test
+//! that spares its identifier finders most texts (`may_hold_identifier`, texthint.rs).
 use pyo3::prelude::*;
 
 mod address;
@@ -17,6 +18,7 @@ mod gb18030;
 mod ids;
 mod import_api;
 mod textfold;
+mod texthint;
 mod textmask;
 mod textsource;
 mod timetext;
@@ -36,6 +38,7 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     import_api::register(m)?;
     merkle::register(m)?;
     textfold::register(m)?;
+    texthint::register(m)?;
     textmask::register(m)?;
     writer_api::register(m)?;
     Ok(())

@@ -36,6 +36,7 @@ from stream_processors.route.pii_rules import (
     fold,
     format_findings,
     labelled_findings,
+    may_hold_identifier,
     number_findings,
 )
 
@@ -84,6 +85,8 @@ _fold = lru_cache(maxsize=64)(fold)
 
 @lru_cache(maxsize=64)
 def _identifier_candidates(folded: str) -> tuple[tuple[int, int, str], ...]:
+    if not may_hold_identifier(folded):
+        return ()
     return (*number_findings(folded), *format_findings(folded))
 
 

@@ -23,10 +23,12 @@ from functools import lru_cache
 from govbus.core.identifiers import check_resident_id, luhn_ok
 from govbus.core.result import Fault
 
-try:  # the compiled fold (native/src/textfold.rs); without it, fold_python
+try:  # the compiled fold and hint (native/src/textfold.rs, texthint.rs); without them, Python's
     from govbus_native import fold as _native_fold
+    from govbus_native import may_hold_identifier as _native_hint
 except ImportError:  # pragma: no cover - CI builds the extension
     _native_fold = None
+    _native_hint = None
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one. A list
 # indexed by code point (every character up to U+FF5E, most mapped to themselves), not a dict:
@@ -248,6 +250,30 @@ _WECHAT = re.compile(
 def _plate_ok(plate: str) -> bool:
     serial = re.sub(r"[·•・ .\-]", "", plate)[2:]
     return sum(ch.isdigit() for ch in serial) >= 3  # ordinary serials carry at most 2 letters
+
+
+# What every rule-checked identifier needs: 6 ASCII digits (a passport after 护照; phones, IDs,
+# cards and bare passports have 7 or more), an @, or a plate's start.
+FEWEST_DIGITS = 6
+_DIGIT = re.compile("[0-9]")
+_PLATE_START = re.compile(f"[{_PLATE_PROVINCES}] ?[A-Za-z]")
+
+
+def may_hold_identifier_python(folded: str) -> bool:
+    """``may_hold_identifier`` in Python: the reference, and the path without the native module."""
+    return "@" in folded or _PLATE_START.search(folded) is not None or len(_DIGIT.findall(folded)) >= FEWEST_DIGITS
+
+
+def may_hold_identifier(folded: str) -> bool:
+    """False when ``number_findings`` and ``format_findings`` can find nothing in ``folded``: too few
+    digits, no @, no plate's start. True says only that they must look. Most field values and two
+    in three work orders hold no identifier; one compiled pass spares them the finders' regular
+    expressions (native/src/texthint.rs, issue 18)."""
+    if _native_hint is not None:
+        answer = _native_hint(folded, _PLATE_PROVINCES)
+        if answer is not None:
+            return bool(answer)
+    return may_hold_identifier_python(folded)
 
 
 def format_findings(folded: str) -> list[tuple[int, int, str]]:
