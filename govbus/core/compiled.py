@@ -31,6 +31,7 @@ COMPILED_MODULES = (
     "stream_processors.route.masking",
     "stream_processors.route.pii",
     "stream_processors.route.pii_address",
+    "stream_processors.route.pii_name_rules",
     "stream_processors.route.pii_names",
     "stream_processors.route.pii_policy",
     "stream_processors.route.pii_rules",

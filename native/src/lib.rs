@@ -6,7 +6,8 @@
 //! (`AvroReader`): a raw record's body read into fastavro's objects, or declined.
 //! And the free-text detector's folding of full-width characters (`fold`, textfold.rs) and its
 //! address finder (`AddressFinder`, address.rs), masks (`SpanMasker`, textmask.rs) and the test
-//! that spares its identifier finders most texts (`may_hold_identifier`, texthint.rs).
+//! that spares its identifier finders most texts (`may_hold_identifier`, texthint.rs); its
+//! person-name finder's rules (`NameRules`, names/: cue words, titles, dotted names).
 use pyo3::prelude::*;
 
 mod address;
@@ -17,6 +18,7 @@ mod encoder;
 mod gb18030;
 mod ids;
 mod import_api;
+mod names;
 mod textfold;
 mod texthint;
 mod textmask;
@@ -37,6 +39,7 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ids::register(m)?;
     import_api::register(m)?;
     merkle::register(m)?;
+    names::register(m)?;
     textfold::register(m)?;
     texthint::register(m)?;
     textmask::register(m)?;
