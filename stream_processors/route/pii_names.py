@@ -198,7 +198,12 @@ def name_findings(folded: str, tagger: Tagger | None = None,
         tagged = [(start + a, start + b) for start, end in runs for a, b in _run_names(folded[start:end])]
     else:
         tagged = tagged_names(_blank(folded, decided) if decided else folded, tagger)
-    return ruled + _cued(cued, tagged) + named + [(a, b, "name_tagged") for a, b in tagged]
+    found: list[tuple[int, int, str]] = ruled  # a new list each call: extended in place
+    if cued:
+        found += _cued(cued, tagged)
+    found += named
+    found += [(a, b, "name_tagged") for a, b in tagged]
+    return found
 
 
 def name_findings_python(folded: str, tagger: Tagger | None = None,

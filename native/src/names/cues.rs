@@ -1,13 +1,16 @@
 //! The cued names of `stream_processors.route.pii_name_rules` (cued_findings, self_named):
 //! the name after a cue word, a name alone at a line's start, a name after 我. Matchers as in
 //! `rules.rs`, in re's order.
-use super::lexicon::is_han;
+use super::lexicon::{is_han, CUE_FIRST};
 use super::rules::{finditer, name_like, place_at, run, Scan};
 
 impl Scan<'_> {
     /// One `_CUE_WORD`'s end: the first cue word (in the order written) at `at`, then up to two
     /// of the characters that may follow one (` :：是为叫`, taken greedily).
     fn cue_word_end(&self, at: usize) -> Option<usize> {
+        if !self.can_start(at, CUE_FIRST) {
+            return None;
+        }
         let end = at + self.lex.cue_words.first_at(self.chars, at)?;
         Some(end + run(self.chars, end, 2, |ch| self.lex.cue_gap.contains(ch)))
     }

@@ -9,19 +9,27 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::PyDict;
 
 /// `_HAN` of the Python rules: the CJK Unified Ideographs block, nothing beyond it.
+#[inline]
 pub fn is_han(ch: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&ch)
 }
 
+// What a match can start with, as flags (`Lexicon::starts`): each pass over a text passes over
+// the characters that start none of its matches after one table look-up, not a set's each.
+pub const SURNAME_FIRST: u8 = 1;
+pub const CUE_FIRST: u8 = 2;
+pub const FAMILIAR_FIRST: u8 = 4;
+pub const DOT: u8 = 8;
+
 /// Characters of a class; one bit a character below U+10000, where nearly all of them are.
 pub struct CharSet {
-    bmp: Vec<u64>,
+    bmp: Box<[u64; 1024]>,
     astral: Vec<char>,
 }
 
 impl CharSet {
     pub fn new(chars: impl IntoIterator<Item = char>) -> Self {
-        let mut set = CharSet { bmp: vec![0; 1024], astral: Vec::new() };
+        let mut set = CharSet { bmp: Box::new([0; 1024]), astral: Vec::new() };
         for ch in chars {
             let cp = ch as u32;
             if cp < 0x10000 {
@@ -33,6 +41,7 @@ impl CharSet {
         set
     }
 
+    #[inline]
     pub fn contains(&self, ch: char) -> bool {
         let cp = ch as u32;
         if cp < 0x10000 {
@@ -70,6 +79,7 @@ impl WordList {
     }
 
     /// The length of the first word that `chars` holds at `at`.
+    #[inline]
     pub fn first_at(&self, chars: &[char], at: usize) -> Option<usize> {
         let first = *chars.get(at)?;
         if !self.firsts.contains(first) {
@@ -78,6 +88,10 @@ impl WordList {
         let group = &self.groups[self.groups.binary_search_by_key(&first, |group| group.0).ok()?].1;
         let rest = &chars[at..];
         group.iter().map(|&n| &self.words[n]).find(|word| rest.starts_with(word)).map(|word| word.len())
+    }
+
+    pub fn can_start(&self, ch: char) -> bool {
+        self.firsts.contains(ch)
     }
 
     /// Whether `chars` ends with one of the words (`str.endswith` with a tuple).
@@ -117,6 +131,7 @@ pub struct Surnames {
 
 impl Surnames {
     /// Whether a compound surname starts at `at`.
+    #[inline]
     pub fn compound_at(&self, chars: &[char], at: usize) -> bool {
         chars.len() >= at + 2
             && self.compound_first.contains(chars[at])
@@ -134,6 +149,7 @@ impl Surnames {
 
     /// The surname lengths `_SURNAME_ALT` can match at `at`, in the order re tries them: a
     /// compound surname first, then a single one.
+    #[inline]
     pub fn lengths_at(&self, chars: &[char], at: usize) -> impl Iterator<Item = usize> {
         let compound = self.compound_at(chars, at).then_some(2);
         let single = chars.get(at).is_some_and(|&ch| self.single.contains(ch)).then_some(1);
@@ -173,6 +189,8 @@ pub struct Lexicon {
     /// costs a pass over every code point in Python, and most processes never see such a text.
     letter_source: Py<PyAny>,
     letters: GILOnceCell<RangeSet>,
+    /// `starts_of` of every character below U+10000.
+    start_table: Vec<u8>,
 }
 
 fn item<'py>(words: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -246,7 +264,31 @@ impl Lexicon {
             not_self: set(words, "not_self")?,
             letter_source: item(words, "letter_ranges")?.unbind(),
             letters: GILOnceCell::new(),
-        })
+            start_table: Vec::new(),
+        }
+        .with_start_table())
+    }
+
+    fn with_start_table(mut self) -> Self {
+        self.start_table = (0..0x10000).map(|cp| char::from_u32(cp).map_or(0, |ch| self.starts_of(ch))).collect();
+        self
+    }
+
+    fn starts_of(&self, ch: char) -> u8 {
+        let flag = |yes: bool, flag: u8| if yes { flag } else { 0 };
+        flag(self.surnames.first.contains(ch), SURNAME_FIRST)
+            | flag(self.cue_words.can_start(ch), CUE_FIRST)
+            | flag(self.familiar_heads.can_start(ch), FAMILIAR_FIRST)
+            | flag(self.dots.contains(ch), DOT)
+    }
+
+    /// The flags above for `ch`.
+    #[inline]
+    pub fn starts(&self, ch: char) -> u8 {
+        match self.start_table.get(ch as usize) {
+            Some(&flags) => flags,
+            None => self.starts_of(ch),
+        }
     }
 
     /// Python's letters (`[^\W\d_]`), fetched on first use.

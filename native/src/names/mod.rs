@@ -90,7 +90,7 @@ impl NameRules {
         let chars: Vec<char> = text.chars().collect();
         let Some(blank) = blanked(&chars, decided) else { return Ok(None) };
         let runs = surname_runs(&self.lexicon, &blank);
-        let found = Scan { lex: &self.lexicon, chars: &chars }.findings(py)?;
+        let found = Scan::new(&self.lexicon, &chars).findings(py)?;
         Ok(Some(self.lists(py, &runs, found)))
     }
 }

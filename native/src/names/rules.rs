@@ -6,7 +6,7 @@
 //! Offsets are character indices, as Python's `str` has them.
 use pyo3::prelude::*;
 
-use super::lexicon::{is_han, Lexicon, RangeSet};
+use super::lexicon::{is_han, Lexicon, RangeSet, DOT, FAMILIAR_FIRST, SURNAME_FIRST};
 
 /// The kind of a name the rules find on their own (`name_cued` ones go apart: see `Findings`).
 #[derive(Clone, Copy)]
@@ -44,6 +44,7 @@ pub fn finditer<T>(len: usize, mut at: impl FnMut(usize) -> Option<(T, usize)>) 
 }
 
 /// How many characters from `from` on (at most `most`) `test` takes: a greedy repeat.
+#[inline]
 pub fn run(chars: &[char], from: usize, most: usize, test: impl Fn(char) -> bool) -> usize {
     chars.get(from..).map_or(0, |rest| rest.iter().take(most).take_while(|&&ch| test(ch)).count())
 }
@@ -74,14 +75,14 @@ pub fn name_like(lex: &Lexicon, word: &[char]) -> bool {
 /// The runs of Han characters that hold a surname's first character (`_RUN_WITH_SURNAME`): the
 /// tagger's input. `chars` is the text with the decided spans blanked.
 pub fn surname_runs(lex: &Lexicon, chars: &[char]) -> Vec<(usize, usize)> {
-    let first = &lex.surnames.first;
+    let first = |ch: char| lex.starts(ch) & SURNAME_FIRST != 0;
     finditer(chars.len(), |at| {
         if !is_han(chars[at]) || at > 0 && is_han(chars[at - 1]) {
             return None;
         }
         let end = at + run(chars, at, usize::MAX, is_han);
         // a surname's first character in the run, or right after it (the look-ahead's reach)
-        let holds = first.any_in(&chars[at..end]) || chars.get(end).is_some_and(|&ch| first.contains(ch));
+        let holds = chars[at..end].iter().any(|&ch| first(ch)) || chars.get(end).is_some_and(|&ch| first(ch));
         holds.then_some(((at, end), end))
     })
 }
@@ -90,14 +91,20 @@ pub fn surname_runs(lex: &Lexicon, chars: &[char]) -> Vec<(usize, usize)> {
 pub struct Scan<'a> {
     pub lex: &'a Lexicon,
     pub chars: &'a [char],
+    /// `Lexicon::starts` of each character.
+    pub starts: Vec<u8>,
 }
 
-impl Scan<'_> {
+impl<'a> Scan<'a> {
+    pub fn new(lex: &'a Lexicon, chars: &'a [char]) -> Self {
+        Scan { lex, chars, starts: chars.iter().map(|&ch| lex.starts(ch)).collect() }
+    }
+
     pub fn findings(&self, py: Python<'_>) -> PyResult<Findings> {
         let mut ruled = self.titled();
         ruled.extend(self.full_titled());
         ruled.extend(self.familiar());
-        if self.lex.dots.any_in(self.chars) {
+        if self.starts.iter().any(|&flags| flags & DOT != 0) {
             ruled.extend(self.dotted(self.lex.letters(py)?));
         }
         let mut named = self.line_names();
@@ -109,6 +116,13 @@ impl Scan<'_> {
         self.chars.len()
     }
 
+    /// Whether a match of the class `flag` names can start at `at`.
+    #[inline]
+    pub fn can_start(&self, at: usize, flag: u8) -> bool {
+        self.starts.get(at).is_some_and(|&flags| flags & flag != 0)
+    }
+
+    #[inline]
     fn at_is(&self, at: usize, test: impl Fn(char) -> bool) -> bool {
         self.chars.get(at).is_some_and(|&ch| test(ch))
     }
@@ -129,6 +143,9 @@ impl Scan<'_> {
     /// `_TITLED.match(folded, at)`'s end: a surname (compound first), then a title (the first
     /// in `_TITLE_ALT`'s order) or else `_BOSS`.
     pub fn titled_at(&self, at: usize) -> Option<usize> {
+        if !self.can_start(at, SURNAME_FIRST) {
+            return None;
+        }
         self.lex.surnames.lengths_at(self.chars, at).find_map(|surname| {
             let title = at + surname;
             let length = self.lex.titles.first_at(self.chars, title).or(self.boss_at(title).then_some(1));
@@ -150,7 +167,7 @@ impl Scan<'_> {
     /// (two first), a title.
     fn full_titled_at(&self, at: usize) -> Option<(usize, usize)> {
         let c = self.chars;
-        if at > 0 && is_han(c[at - 1]) && !self.lex.full_after.contains(c[at - 1]) {
+        if !self.can_start(at, SURNAME_FIRST) || at > 0 && is_han(c[at - 1]) && !self.lex.full_after.contains(c[at - 1]) {
             return None;
         }
         self.lex.surnames.lengths_at(c, at).find_map(|surname| {
@@ -180,6 +197,9 @@ impl Scan<'_> {
 
     /// `_FAMILIAR` at `at`: 小 or 老, a surname, then no Han character or a particle or verb.
     fn familiar_at(&self, at: usize) -> Option<usize> {
+        if !self.can_start(at, FAMILIAR_FIRST) {
+            return None;
+        }
         let surname = at + self.lex.familiar_heads.first_at(self.chars, at)?;
         if !self.at_is(surname, |ch| self.lex.surnames.single.contains(ch)) {
             return None;
