@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from array import array
 from collections.abc import Callable, Sequence
 
 # The commonest single-character surnames (about 95% of the population) and the compound ones. Rare
@@ -243,8 +244,10 @@ def _letter_ranges() -> list[tuple[int, int]]:
     \w) as code point ranges [start, end): what _DOTTED's classes start from. Rust's own tables
     are of another Unicode version and count combining vowel signs as letters, so the compiled
     twin asks for these, once, when the first dotted text comes."""
-    every = "".join(map(chr, range(sys.maxunicode + 1)))
-    return [(m.start(), m.end()) for m in re.finditer(r"[^\W\d_]+", every)]
+    # every code point in one string: from their UTF-32 bytes a third of the time of chr() each
+    codes = array("I", range(sys.maxunicode + 1)).tobytes()
+    every = codes.decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be", "surrogatepass")
+    return [m.span() for m in re.finditer(r"[^\W\d_]+", every)]
 
 
 def rule_words() -> dict[str, str | list[str] | Callable[[], list[tuple[int, int]]]]:
