@@ -196,6 +196,7 @@ impl<'a> Scan<'a> {
     }
 
     /// `_FAMILIAR` at `at`: 小 or 老, a surname, then no Han character or a particle or verb.
+    /// The heads are one character each, so no later one could match where the first failed.
     fn familiar_at(&self, at: usize) -> Option<usize> {
         if !self.can_start(at, FAMILIAR_FIRST) {
             return None;
