@@ -18,6 +18,11 @@ from operator import mul
 
 from govbus.core.result import Fault, Ok
 
+try:  # the compiled check of a canonical ID (native/src/resident_id.rs); without it, Python's
+    from govbus_native import resident_id_valid as _native_id_valid
+except ImportError:  # pragma: no cover - CI builds the extension
+    _native_id_valid = None
+
 # Province-level prefixes of GB/T 2260. Retired county codes stay valid inside old ID numbers,
 # so only this prefix is ever checked against a list.
 PROVINCE_PREFIXES: frozenset[str] = frozenset(
@@ -25,6 +30,9 @@ PROVINCE_PREFIXES: frozenset[str] = frozenset(
     + [str(n) for n in range(31, 38)] + [str(n) for n in range(41, 47)]
     + [str(n) for n in range(50, 55)] + [str(n) for n in range(61, 66)] + ["71", "81", "82"]
 )
+
+# Bit n set for each province prefix n: the list as the compiled check takes it.
+_PROVINCE_BITS = sum(1 << int(prefix) for prefix in PROVINCE_PREFIXES)
 
 # ISO 7064 MOD 11-2 as GB 11643 applies it: weight i is 2^(17-i) mod 11.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -112,7 +120,17 @@ def check_resident_id(raw: str, today: date | None = None) -> Ok[str] | Fault:
 
     ``today`` is injectable so tests do not depend on the clock; None means date.today().
     Checks run cheapest-to-explain first, so the reason names the first thing to fix.
+    An ID already canonical and valid (nearly every one) is passed natively: 2.5 µs in Python,
+    per record and per ID-shaped number in free text (issue 18).
     """
+    if _native_id_valid is not None and type(raw) is str \
+            and _native_id_valid(raw, (today or date.today()).toordinal(), _PROVINCE_BITS):
+        return Ok(raw)
+    return check_resident_id_python(raw, today)
+
+
+def check_resident_id_python(raw: str, today: date | None = None) -> Ok[str] | Fault:
+    """``check_resident_id`` in Python: the reference of the compiled check, and every fault."""
     s = normalise_resident_id(raw)
     if not _ID18.fullmatch(s):
         return Fault("bad_format", "GB11643.format",

@@ -8,6 +8,8 @@
 //! address finder (`AddressFinder`, address.rs), masks (`SpanMasker`, textmask.rs) and the test
 //! that spares its identifier finders most texts (`may_hold_identifier`, texthint.rs); its
 //! person-name finder's rules (`NameRules`, names/: cue words, titles, dotted names).
+//! The processor's checks of canonical resident IDs (`resident_id_valid`, resident_id.rs) and its
+//! pseudonyms' HMAC (`KeyedSha256`, keyed_hash.rs).
 use pyo3::prelude::*;
 
 mod address;
@@ -18,7 +20,9 @@ mod encoder;
 mod gb18030;
 mod ids;
 mod import_api;
+mod keyed_hash;
 mod names;
+mod resident_id;
 mod textfold;
 mod texthint;
 mod textmask;
@@ -38,8 +42,10 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     csv_api::register(m)?;
     ids::register(m)?;
     import_api::register(m)?;
+    keyed_hash::register(m)?;
     merkle::register(m)?;
     names::register(m)?;
+    resident_id::register(m)?;
     textfold::register(m)?;
     texthint::register(m)?;
     textmask::register(m)?;
