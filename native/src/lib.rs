@@ -7,7 +7,8 @@
 //! And the free-text detector's folding of full-width characters (`fold`, textfold.rs) and its
 //! address finder (`AddressFinder`, address.rs), masks (`SpanMasker`, textmask.rs) and the test
 //! that spares its identifier finders most texts (`may_hold_identifier`, texthint.rs); its
-//! person-name finder's rules (`NameRules`, names/: cue words, titles, dotted names).
+//! person-name finder's rules (`NameRules`, names/: cue words, titles, dotted names), and its
+//! IDs, mobiles, bank cards and landlines written as digit groups (`NumberFinder`, numbers.rs).
 //! The processor's checks of canonical resident IDs (`resident_id_valid`, resident_id.rs) and its
 //! pseudonyms' HMAC (`KeyedSha256`, keyed_hash.rs).
 use pyo3::prelude::*;
@@ -22,6 +23,7 @@ mod ids;
 mod import_api;
 mod keyed_hash;
 mod names;
+mod numbers;
 mod resident_id;
 mod textfold;
 mod texthint;
@@ -45,6 +47,7 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keyed_hash::register(m)?;
     merkle::register(m)?;
     names::register(m)?;
+    numbers::register(m)?;
     resident_id::register(m)?;
     textfold::register(m)?;
     texthint::register(m)?;

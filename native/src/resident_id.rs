@@ -44,7 +44,11 @@ fn ordinal(year: u32, month: u32, day: u32) -> Option<i64> {
 fn resident_id_valid(text: &Bound<'_, PyString>, today: i64, provinces: u128) -> bool {
     // a lone surrogate is no UTF-8, and no canonical ID either
     let Ok(text) = text.to_str() else { return false };
-    let b = text.as_bytes();
+    canonical_valid(text.as_bytes(), today, provinces)
+}
+
+/// `resident_id_valid` over bytes: also the free-text ID rule's check (numbers.rs).
+pub(crate) fn canonical_valid(b: &[u8], today: i64, provinces: u128) -> bool {
     if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
         return false;
     }
@@ -55,8 +59,13 @@ fn resident_id_valid(text: &Bound<'_, PyString>, today: i64, provinces: u128) ->
         Some(born) if born <= today => {}
         _ => return false,
     }
-    let total: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
-    CHECK_CHARS[(total % 11) as usize] == b[17]
+    check_char(&b[..17]) == b[17]
+}
+
+/// The GB 11643 check character of 17 ASCII digits.
+pub(crate) fn check_char(first17: &[u8]) -> u8 {
+    let total: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    CHECK_CHARS[(total % 11) as usize]
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

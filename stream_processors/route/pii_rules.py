@@ -19,8 +19,9 @@ import re
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
+from typing import Protocol
 
-from govbus.core.identifiers import check_resident_id, luhn_ok
+from govbus.core.identifiers import PROVINCE_PREFIXES, check_resident_id, luhn_ok
 from govbus.core.result import Fault
 
 try:  # the compiled fold and hint (native/src/textfold.rs, texthint.rs); without them, Python's
@@ -29,6 +30,10 @@ try:  # the compiled fold and hint (native/src/textfold.rs, texthint.rs); withou
 except ImportError:  # pragma: no cover - CI builds the extension
     _native_fold = None
     _native_hint = None
+try:  # the compiled number finder (native/src/numbers.rs); without it, number_findings_python
+    from govbus_native import NumberFinder as _NativeNumbers
+except ImportError:  # pragma: no cover - CI builds the extension
+    _NativeNumbers = None
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one. A list
 # indexed by code point (every character up to U+FF5E, most mapped to themselves), not a dict:
@@ -86,12 +91,17 @@ _AREA_CODE = re.compile(r"0(?:10|2[0-9]|[3-9][0-9]{2})")
 _LANDLINE_LOCAL = re.compile(r"[2-9][0-9]{6,7}")
 # A landline needs an area code, or one of these words before it in the same clause (a second
 # number after the first: "电话135 1545 5661/26727988").
+# The words are handed to the compiled finder too (native/src/numbers.rs): no regex metacharacters.
+_PHONE_CUE_WORDS = ("电话", "座机", "固话", "号码", "致电", "拨打", "打", "来电", "回电", "电联",
+                    "联系", "找我", "家里", "家中", "宅电", "办公室", "手机", "tel", "Tel", "TEL", "dh", "DH")
 _PHONE_CUE = re.compile(
-    r"(?:电话|座机|固话|号码|致电|拨打|打|来电|回电|电联|联系|找我|家里|家中|宅电|办公室|手机|tel|Tel|TEL|dh|DH)"
+    "(?:" + "|".join(_PHONE_CUE_WORDS) + ")"
     r"(?:[^0-9]{0,6}|[^。，,；;！!？?\n]{0,24}[/、或和 ])$")
 # An account, order or invoice number right after its label is no phone, whatever its digits
 # (宽带账号0592 + 8 digits, 电费户号, 发票号码).
-_ACCOUNT_CUE = re.compile(r"(?:账号|户号|账户|单号|编号|发票号码?|订单号?|合同号|工号|学号)[^0-9]{0,4}$")
+_ACCOUNT_CUE_WORDS = ("账号", "户号", "账户", "单号", "编号", "发票号码", "发票号", "订单号", "订单", "合同号",
+                      "工号", "学号")
+_ACCOUNT_CUE = re.compile("(?:" + "|".join(_ACCOUNT_CUE_WORDS) + r")[^0-9]{0,4}$")
 _NOT_CARD_PREFIXES = ("0", "1", "7", "8", "20", "21")  # see textscrub: order numbers, not networks
 _BRACKETED_LANDLINE = re.compile(
     r"\(0(?:10|2[0-9]|[3-9][0-9]{2})\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4}(?:-[0-9]{1,4})?(?![0-9])")
@@ -132,7 +142,8 @@ def _bank_card(digits: str) -> bool:
 # ("GD13800138000"), not a mobile typed into a username ("A15163383683B", "abc15163383683")
 # nor one after a phone abbreviation ("TEL19832194293", "dh0871-65123478").
 _ORDER_PREFIX = re.compile(r"[A-Z]{2,}$")
-_PHONE_LETTERS = re.compile(r"(?:tel|TEL|Tel|dh|DH|sj|SJ|Mob|MOB|mob|phone|PHONE)$")
+_PHONE_LETTER_WORDS = ("tel", "TEL", "Tel", "dh", "DH", "sj", "SJ", "Mob", "MOB", "mob", "phone", "PHONE")
+_PHONE_LETTERS = re.compile("(?:" + "|".join(_PHONE_LETTER_WORDS) + ")$")
 
 
 def _classify(digits: str, letter_touching: bool, cue: Callable[[], bool]) -> str | None:
@@ -212,7 +223,33 @@ def _chunk_findings(folded: str, m: re.Match[str]) -> list[tuple[int, int, str]]
 
 
 def number_findings(folded: str) -> list[tuple[int, int, str]]:
-    """IDs, mobiles, bank cards and landlines written as digit groups."""
+    """IDs, mobiles, bank cards and landlines written as digit groups: natively
+    (native/src/numbers.rs, issue 18), or in Python when the module is absent or declines (a
+    lone surrogate)."""
+    finder = _native_numbers()
+    if finder is not None:
+        found = finder.find(folded)
+        if found is not None:
+            return found
+    return number_findings_python(folded)
+
+
+class _Finder(Protocol):
+    def find(self, folded: str) -> list[tuple[int, int, str]] | None: ...
+
+
+@lru_cache(maxsize=1)
+def _native_numbers() -> _Finder | None:
+    """The compiled number finder, given this module's word lists; built on first use."""
+    if _NativeNumbers is None:
+        return None
+    provinces = sum(1 << int(prefix) for prefix in PROVINCE_PREFIXES)
+    return _NativeNumbers(list(_PHONE_CUE_WORDS), list(_ACCOUNT_CUE_WORDS), list(_PHONE_LETTER_WORDS),
+                          list(_NOT_CARD_PREFIXES), provinces)
+
+
+def number_findings_python(folded: str) -> list[tuple[int, int, str]]:
+    """``number_findings`` in Python: the reference, and the path without the native module."""
     found = [(m.start(), m.end(), "landline") for m in _BRACKETED_LANDLINE.finditer(folded)] if "(" in folded else []
     for m in _CHUNK.finditer(folded):
         # Fewer than 7 characters hold fewer than 7 digits, which no kind's rule passes (see
