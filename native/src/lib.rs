@@ -8,7 +8,8 @@
 //! address finder (`AddressFinder`, address.rs), masks (`SpanMasker`, textmask.rs) and the test
 //! that spares its identifier finders most texts (`may_hold_identifier`, texthint.rs); its
 //! person-name finder's rules (`NameRules`, names/: cue words, titles, dotted names), and its
-//! IDs, mobiles, bank cards and landlines written as digit groups (`NumberFinder`, numbers.rs).
+//! IDs, mobiles, bank cards and landlines written as digit groups (`NumberFinder`, numbers.rs),
+//! plates, passports and e-mail addresses (`FormatFinder`, formats.rs).
 //! The processor's checks of canonical resident IDs (`resident_id_valid`, resident_id.rs) and its
 //! pseudonyms' HMAC (`KeyedSha256`, keyed_hash.rs).
 use pyo3::prelude::*;
@@ -18,6 +19,7 @@ mod address_parts;
 mod csv_api;
 mod csvparse;
 mod encoder;
+mod formats;
 mod gb18030;
 mod ids;
 mod import_api;
@@ -42,6 +44,7 @@ fn govbus_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     address::register(m)?;
     avro_reader::register(m)?;
     csv_api::register(m)?;
+    formats::register(m)?;
     ids::register(m)?;
     import_api::register(m)?;
     keyed_hash::register(m)?;

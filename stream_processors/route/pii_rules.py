@@ -34,6 +34,10 @@ try:  # the compiled number finder (native/src/numbers.rs); without it, number_f
     from govbus_native import NumberFinder as _NativeNumbers
 except ImportError:  # pragma: no cover - CI builds the extension
     _NativeNumbers = None
+try:  # the compiled format finder (native/src/formats.rs); without it, format_findings_python
+    from govbus_native import FormatFinder as _NativeFormats
+except ImportError:  # pragma: no cover - CI builds the extension
+    _NativeFormats = None
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space: one character for one. A list
 # indexed by code point (every character up to U+FF5E, most mapped to themselves), not a dict:
@@ -314,7 +318,25 @@ def may_hold_identifier(folded: str) -> bool:
 
 
 def format_findings(folded: str) -> list[tuple[int, int, str]]:
-    """Plates, passports and e-mail addresses: fixed formats, no check character."""
+    """Plates, passports and e-mail addresses: fixed formats, no check character. Natively
+    (native/src/formats.rs, issue 18), or in Python when the module is absent or declines (a
+    lone surrogate)."""
+    finder = _native_formats()
+    if finder is not None:
+        found = finder.find(folded)
+        if found is not None:
+            return found
+    return format_findings_python(folded)
+
+
+@lru_cache(maxsize=1)
+def _native_formats() -> _Finder | None:
+    """The compiled format finder, given the plate provinces; built on first use."""
+    return None if _NativeFormats is None else _NativeFormats(_PLATE_PROVINCES)
+
+
+def format_findings_python(folded: str) -> list[tuple[int, int, str]]:
+    """``format_findings`` in Python: the reference, and the path without the native module."""
     found = [(m.start(), m.end(), "plate") for m in _PLATE.finditer(folded) if _plate_ok(m.group())]
     if "车牌" in folded:
         found += [(m.start(1), m.end(1), "plate") for m in _PLATE_CUED.finditer(folded) if _plate_ok(m.group(1))]

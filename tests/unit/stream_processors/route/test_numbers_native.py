@@ -82,6 +82,12 @@ def test_a_lone_surrogate_goes_the_python_way(native) -> None:  # noqa: ANN001
     assert number_findings(text) == number_findings_python(text) == [(2, 13, "mobile")]
 
 
+def test_every_basic_plane_character_around_each_kind(native) -> None:  # noqa: ANN001
+    chars = (chr(cp) for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF)
+    texts = [f"电话{ch}13800138000{ch}350104195811237380{ch}8765 4321{ch}(0591) 8765 4321{ch}87654321" for ch in chars]
+    assert mismatches(native, number_findings_python, texts) == []
+
+
 @pytest.mark.parametrize(("text", "found"), [
     ("身份证350104195811237380，电话151-6338-3683", [(3, 21, "id_card"), (24, 37, "mobile")]),
     ("座机(0591) 8765 4321", [(2, 18, "landline"), (9, 18, "landline")]),  # both, as Python has it
