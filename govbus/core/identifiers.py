@@ -32,7 +32,7 @@ PROVINCE_PREFIXES: frozenset[str] = frozenset(
 )
 
 # Bit n set for each province prefix n: the list as the compiled check takes it.
-_PROVINCE_BITS = sum(1 << int(prefix) for prefix in PROVINCE_PREFIXES)
+PROVINCE_BITS = sum(1 << int(prefix) for prefix in PROVINCE_PREFIXES)
 
 # ISO 7064 MOD 11-2 as GB 11643 applies it: weight i is 2^(17-i) mod 11.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -124,7 +124,7 @@ def check_resident_id(raw: str, today: date | None = None) -> Ok[str] | Fault:
     per record and per ID-shaped number in free text (issue 18).
     """
     if _native_id_valid is not None and type(raw) is str \
-            and _native_id_valid(raw, (today or date.today()).toordinal(), _PROVINCE_BITS):
+            and _native_id_valid(raw, (today or date.today()).toordinal(), PROVINCE_BITS):
         return Ok(raw)
     return check_resident_id_python(raw, today)
 

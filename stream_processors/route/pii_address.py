@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Protocol
 
-from stream_processors.route.pii_rules import bmp_alnum_bits
+from stream_processors.route.pii_rules import Finder, bmp_alnum_bits, found_natively
 
 try:  # the compiled finder (native/src/address.rs); without it, address_findings_python
     from govbus_native import AddressFinder as _NativeFinder
@@ -99,20 +98,11 @@ def address_findings(folded: str) -> list[tuple[int, int, str]]:
     """Road + number, estate + door and village + group spans: natively (a running processor's
     free-text scrub spent a fifth of its time in the Python finder, issue 18), or in Python
     when the module is absent or declines (a lone surrogate, a character past the basic plane)."""
-    finder = _native_finder()
-    if finder is not None:
-        found = finder.find(folded)
-        if found is not None:
-            return found
-    return address_findings_python(folded)
-
-
-class _Finder(Protocol):
-    def find(self, folded: str) -> list[tuple[int, int, str]] | None: ...
+    return found_natively(_native_finder(), folded, address_findings_python)
 
 
 @lru_cache(maxsize=1)
-def _native_finder() -> _Finder | None:
+def _native_finder() -> Finder | None:
     """The compiled finder, given this module's word lists; built on first use."""
     if _NativeFinder is None:
         return None

@@ -21,7 +21,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
-from govbus.core.identifiers import PROVINCE_PREFIXES, check_resident_id, luhn_ok
+from govbus.core.identifiers import PROVINCE_BITS, check_resident_id, luhn_ok
 from govbus.core.result import Fault
 
 try:  # the compiled fold and hint (native/src/textfold.rs, texthint.rs); without them, Python's
@@ -230,26 +230,34 @@ def number_findings(folded: str) -> list[tuple[int, int, str]]:
     """IDs, mobiles, bank cards and landlines written as digit groups: natively
     (native/src/numbers.rs, issue 18), or in Python when the module is absent or declines (a
     lone surrogate)."""
-    finder = _native_numbers()
+    return found_natively(_native_numbers(), folded, number_findings_python)
+
+
+Spans = list[tuple[int, int, str]]
+
+
+class Finder(Protocol):
+    """A compiled finder: its spans of a folded text, or None where Python must look."""
+    def find(self, folded: str) -> Spans | None: ...
+
+
+def found_natively(finder: Finder | None, folded: str, python: Callable[[str], Spans]) -> Spans:
+    """``finder``'s spans of ``folded``; ``python``'s (the reference) without a compiled finder
+    or where it declines (a lone surrogate, a character it leaves to Python)."""
     if finder is not None:
         found = finder.find(folded)
         if found is not None:
             return found
-    return number_findings_python(folded)
-
-
-class _Finder(Protocol):
-    def find(self, folded: str) -> list[tuple[int, int, str]] | None: ...
+    return python(folded)
 
 
 @lru_cache(maxsize=1)
-def _native_numbers() -> _Finder | None:
+def _native_numbers() -> Finder | None:
     """The compiled number finder, given this module's word lists; built on first use."""
     if _NativeNumbers is None:
         return None
-    provinces = sum(1 << int(prefix) for prefix in PROVINCE_PREFIXES)
     return _NativeNumbers(list(_PHONE_CUE_WORDS), list(_ACCOUNT_CUE_WORDS), list(_PHONE_LETTER_WORDS),
-                          list(_NOT_CARD_PREFIXES), provinces)
+                          list(_NOT_CARD_PREFIXES), PROVINCE_BITS)
 
 
 def number_findings_python(folded: str) -> list[tuple[int, int, str]]:
@@ -321,16 +329,11 @@ def format_findings(folded: str) -> list[tuple[int, int, str]]:
     """Plates, passports and e-mail addresses: fixed formats, no check character. Natively
     (native/src/formats.rs, issue 18), or in Python when the module is absent or declines (a
     lone surrogate)."""
-    finder = _native_formats()
-    if finder is not None:
-        found = finder.find(folded)
-        if found is not None:
-            return found
-    return format_findings_python(folded)
+    return found_natively(_native_formats(), folded, format_findings_python)
 
 
 @lru_cache(maxsize=1)
-def _native_formats() -> _Finder | None:
+def _native_formats() -> Finder | None:
     """The compiled format finder, given the plate provinces; built on first use."""
     return None if _NativeFormats is None else _NativeFormats(_PLATE_PROVINCES)
 

@@ -42,3 +42,16 @@ def mismatches(native: Callable[[str], Any], python: Callable[[str], Any], texts
             if len(found) == 5:
                 break
     return found
+
+
+def has_surrogate(text: str) -> bool:
+    """A lone surrogate: no UTF-8, so every compiled part declines the text."""
+    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
+def text_sets(pieces: Sequence[str], spliced: int) -> dict[str, Callable[[], list[str]]]:
+    """The texts a differential test runs, by name (pytest ids): the corpus, 3,000 work
+    orders, ``spliced`` texts of up to 12 ``pieces`` and a quarter as many of up to 40."""
+    return {"corpus": corpus_texts, "work-orders": lambda: work_order_texts(3000),
+            "spliced": lambda: spliced_texts(pieces, spliced, seed=18),
+            "spliced-long": lambda: spliced_texts(pieces, spliced // 4, seed=19, longest=40)}

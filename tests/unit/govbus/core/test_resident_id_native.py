@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import govbus_native
 
 from govbus.core.identifiers import (
-    _PROVINCE_BITS,
+    PROVINCE_BITS,
     PROVINCE_PREFIXES,
     check_resident_id,
     check_resident_id_python,
@@ -22,7 +22,7 @@ TODAY = date(2026, 12, 5)
 
 
 def _native(raw: str, today: date) -> bool:
-    return govbus_native.resident_id_valid(raw, today.toordinal(), _PROVINCE_BITS)
+    return govbus_native.resident_id_valid(raw, today.toordinal(), PROVINCE_BITS)
 
 
 def _python_says_unchanged(raw: str, today: date) -> bool:

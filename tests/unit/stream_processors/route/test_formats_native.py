@@ -8,7 +8,7 @@ import pytest
 
 from stream_processors.route import pii_rules
 from stream_processors.route.pii_rules import fold, format_findings, format_findings_python
-from tests.support.pii_texts import corpus_texts, mismatches, spliced_texts, work_order_texts
+from tests.support.pii_texts import has_surrogate, mismatches, text_sets
 
 PLATES = ("闽C03344", "京A12345", "京 A·12345", "粤B-D12345", "粤BD·12345", "沪A12345D", "苏E1234挂", "浙A1234警",
           "粤Z1234港", "川A1234应急", "京AAB123", "京ABCDE", "京I12345", "京O12345", "京a12345", "京A123456",
@@ -33,17 +33,13 @@ def native():  # noqa: ANN201
     return finder.find
 
 
-def _surrogates(text: str) -> bool:
-    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+TEXTS = text_sets(PIECES, SPLICED)
 
 
-@pytest.mark.parametrize("texts", [corpus_texts, lambda: work_order_texts(3000),
-                                   lambda: spliced_texts(PIECES, SPLICED, seed=18),
-                                   lambda: spliced_texts(PIECES, SPLICED // 4, seed=19, longest=40)],
-                         ids=["corpus", "work-orders", "spliced", "spliced-long"])
+@pytest.mark.parametrize("texts", TEXTS.values(), ids=TEXTS.keys())
 def test_native_findings_are_python_findings(native, texts) -> None:  # noqa: ANN001
     folded = [fold(text) for text in texts()]
-    assert mismatches(native, format_findings_python, folded, _surrogates) == []
+    assert mismatches(native, format_findings_python, folded, has_surrogate) == []
 
 
 def test_a_lone_surrogate_goes_the_python_way(native) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ import pytest
 from govbus.core.identifiers import resident_id_check_char
 from stream_processors.route import pii_rules
 from stream_processors.route.pii_rules import fold, number_findings, number_findings_python
-from tests.support.pii_texts import corpus_texts, mismatches, spliced_texts, work_order_texts
+from tests.support.pii_texts import has_surrogate, mismatches, text_sets
 
 
 def _luhn_completed(body: str) -> str:
@@ -63,17 +63,13 @@ def native():  # noqa: ANN201
     return finder.find
 
 
-def _surrogates(text: str) -> bool:
-    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+TEXTS = text_sets(PIECES, SPLICED)
 
 
-@pytest.mark.parametrize("texts", [corpus_texts, lambda: work_order_texts(3000),
-                                   lambda: spliced_texts(PIECES, SPLICED, seed=18),
-                                   lambda: spliced_texts(PIECES, SPLICED // 4, seed=19, longest=40)],
-                         ids=["corpus", "work-orders", "spliced", "spliced-long"])
+@pytest.mark.parametrize("texts", TEXTS.values(), ids=TEXTS.keys())
 def test_native_findings_are_python_findings(native, texts) -> None:  # noqa: ANN001
     folded = [fold(text) for text in texts()]
-    assert mismatches(native, number_findings_python, folded, _surrogates) == []
+    assert mismatches(native, number_findings_python, folded, has_surrogate) == []
 
 
 def test_a_lone_surrogate_goes_the_python_way(native) -> None:  # noqa: ANN001
