@@ -42,6 +42,7 @@ from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_group import group_member_config
 from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
 from stream_processors.faust_lean import LeanMonitor, RawBytes
+from stream_processors.faust_yield import lean_stream_yield
 from stream_processors.heap import settle_heap
 from stream_processors.output import OutputProducer
 from stream_processors.pipeline import OutMessage, Pipeline
@@ -56,6 +57,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
               on_agreements_changed: Callable[[], None] = lambda: None) -> faust.App:
     seek_before_resume()  # faust 0.15.3 resumes partitions before seeking them (faust_fix.py)
     lean_drain()  # no four tasks per fetched record (faust_drain.py)
+    lean_stream_yield()  # no turn of the event loop per record (faust_yield.py)
     short_fetch_wait(settings.faust_fetch_max_wait_ms)  # no busy partition held behind idle ones (faust_fetch.py)
     app = faust.App(
         settings.processor_group,

@@ -1,11 +1,14 @@
-"""Row filters: structured conditions compiled into predicates (never ``eval``)."""
+"""Row filters: structured conditions compiled into predicates (never ``eval``), and the
+admission test of an agreement's plan that ends with one."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
-from govbus.core.agreements import Condition
+from govbus.core.agreements import Agreement, Condition, Status
 
 Predicate = Callable[[dict[str, Any]], bool]
+Admission = Callable[[dict[str, Any], datetime], bool]
 
 
 def _always(_record: dict[str, Any]) -> bool:
@@ -55,3 +58,17 @@ def compile_condition(condition: Condition | None) -> Predicate:
         inner = compile_condition(condition.not_)
         return lambda r: not inner(r)
     return _field_test(condition)
+
+
+def compile_admission(agreement: Agreement, jurisdiction_prefix: str, row_filter: Predicate) -> Admission:
+    """In force at ``now`` (``Agreement.in_force``), the record inside the recipient's jurisdiction,
+    and ``row_filter`` holds. Compiled here, once per plan: as a method of the plan it was two
+    Python calls per agreement and record (~1 µs; the agreement is frozen, its window with it)."""
+    active = agreement.status is Status.active
+    valid_from, valid_to = agreement.valid_from, agreement.valid_to
+
+    def admits(record: dict[str, Any], now: datetime) -> bool:
+        region = str(record["envelope"]["region_code"])
+        return (active and valid_from <= now < valid_to and region.startswith(jurisdiction_prefix)
+                and row_filter(record))
+    return admits

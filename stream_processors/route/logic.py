@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,13 +25,24 @@ _AUDIT_PREFIX = hashlib.sha1(AUDIT_NAMESPACE.bytes, usedforsecurity=False)  # UU
 Finding = tuple[str, str]  # (field, detector kind) of an identifier masked in a field in clear
 
 
-# Slots, not frozen: a frozen dataclass's __init__ costs ~4 µs (one per delivery); nothing mutates it.
-@dataclass(slots=True)
 class Delivery:
-    plan: AgreementPlan
-    record: dict[str, Any]
-    # Identifiers found (and masked) in fields delivered in clear that are not tagged for them.
-    found: tuple[Finding, ...] = ()
+    """One agreement's masked copy of a record. A plain class, not a dataclass: compiled, its
+    ``__init__`` is native, while a dataclass's stays Python (~0.5 µs; three a record)."""
+
+    def __init__(self, plan: AgreementPlan, record: dict[str, Any], found: tuple[Finding, ...] = ()) -> None:
+        self.plan = plan
+        self.record = record
+        # Identifiers found (and masked) in fields delivered in clear that are not tagged for them.
+        self.found = found
+
+    def _fields(self) -> tuple:
+        return self.plan, self.record, self.found
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Delivery) and self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return "Delivery(plan={!r}, record={!r}, found={!r})".format(*self._fields())
 
 
 def lineage_hop(stage: str, component: str, version: str, plan: AgreementPlan | None,

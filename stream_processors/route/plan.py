@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from typing import Any, Callable
 
@@ -20,7 +19,7 @@ from govbus.core.agreements import UPWARD_DEFAULT, Agreement, FieldOp
 from govbus.core.cleaning import VALIDATOR_BY_PII
 from govbus.core.schemas import DatasetSchema, inline_named_types
 from stream_processors.route import masking
-from stream_processors.route.filters import compile_condition
+from stream_processors.route.filters import Admission, compile_admission, compile_condition
 from stream_processors.route.pii_policy import free_text_operator, scrub_identifiers, scrub_strict
 
 Operator = Callable[[Any], Any]
@@ -74,6 +73,9 @@ class AgreementPlan:
     shared_schema: dict[str, Any]
     jurisdiction_prefix: str
     row_filter: Callable[[dict[str, Any]], bool]
+    # admits(record, now): in force now, the record inside the jurisdiction, and the filter holds
+    # (route/filters.py: compiled once per plan).
+    admits: Admission
     classification: str
     # The envelope's region code goes out generalised like the record's own region fields,
     # so a village code cannot leak through the header of a county-level delivery.
@@ -96,11 +98,6 @@ class AgreementPlan:
     def delivered_fields(self) -> list[str]:
         return [name for name, _, _ in self.ops]
 
-    def admits(self, record: dict[str, Any], now: datetime) -> bool:
-        """In force now, the record inside the recipient's jurisdiction, and the filter holds."""
-        region = str(record["envelope"]["region_code"])
-        return (self.agreement.in_force(now) and region.startswith(self.jurisdiction_prefix)
-                and self.row_filter(record))
 
 
 def effective_ops(agreement: Agreement, schema: DatasetSchema, upward: bool) -> dict[str, FieldOp]:
@@ -175,9 +172,11 @@ def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: st
     compiled = tuple((n, ops[n].op, make_operator(ops[n], schema.tags[n].pii, key)) for n in order)
     generalised = any(spec.op == "to_county" for name, spec in ops.items()
                       if schema.tags[name].pii == "region")
+    row_filter = compile_condition(agreement.row_filter)
     return AgreementPlan(agreement, schema.dataset, agreement.recipient_id, compiled,
-                         shared_schema(schema, ops, agreement), agreement.recipient.prefix,
-                         compile_condition(agreement.row_filter), delivered_level(schema, ops),
+                         shared_schema(schema, ops, agreement), agreement.recipient.prefix, row_filter,
+                         compile_admission(agreement, agreement.recipient.prefix, row_filter),
+                         delivered_level(schema, ops),
                          masking.to_county if generalised else masking.keep,
                          clear_scan_fields(schema, ops, order))
 
