@@ -41,7 +41,7 @@ from stream_processors.faust_fetch import short_fetch_wait
 from stream_processors.faust_fix import seek_before_resume
 from stream_processors.faust_group import group_member_config
 from stream_processors.faust_health import install_heartbeat, leave_unacknowledged
-from stream_processors.faust_lean import LeanMonitor, RawBytes
+from stream_processors.faust_lean import LeanMonitor, RawBytes, lean_producer_ebb
 from stream_processors.faust_yield import lean_stream_yield
 from stream_processors.heap import settle_heap
 from stream_processors.output import OutputProducer
@@ -77,6 +77,7 @@ def build_app(settings: GovbusSettings, pipeline: Pipeline, raw_topics: list[str
         # fetch_max_bytes (50 MB) caps a response, ~2 KB an event caps the stream's buffer at ~35 MB.
         consumer_max_fetch_size=8 * 1024 * 1024, stream_buffer_maxsize=16384,
     )
+    lean_producer_ebb(app)  # the processor sends nothing through Faust's producer (faust_lean.py)
     source = app.topic(*raw_topics, schema=RawBytes())
     gauges = LagGauges(pipeline.metrics, "process", settings.processor_group)
 

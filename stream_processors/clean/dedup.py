@@ -20,13 +20,13 @@ class SeenEvents:
         return first is not None and now - first <= self.horizon_seconds
 
     def remember(self, event_id: str, now: float) -> None:
-        self._seen[event_id] = now
-        self._seen.move_to_end(event_id)
-        self._expire(now)
-
-    def _expire(self, now: float) -> None:
-        while self._seen:
-            oldest_id, first = next(iter(self._seen.items()))
-            if len(self._seen) <= self.max_entries and now - first <= self.horizon_seconds:
+        seen = self._seen
+        seen[event_id] = now
+        seen.move_to_end(event_id)
+        # Forget from the oldest end what is past the horizon or beyond ``max_entries``: one look
+        # at the oldest, nearly always. One method, not two: this runs once per record.
+        while seen:
+            oldest_id = next(iter(seen))
+            if len(seen) <= self.max_entries and now - seen[oldest_id] <= self.horizon_seconds:
                 return
-            del self._seen[oldest_id]
+            del seen[oldest_id]
