@@ -50,7 +50,6 @@ _USCC_VALUES = {ch: i for i, ch in enumerate(USCC_CHARSET)}
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _USCC = re.compile(f"[{USCC_CHARSET}]{{18}}")
 
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # Separators people type inside phone numbers and card numbers (after NFKC, which already maps
 # the full-width space and hyphen to ASCII ones).
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013\u2014\u2212]")
@@ -184,16 +183,23 @@ def check_uscc(raw: str, allow_list: frozenset[str] = frozenset(),
 
 # --- mobile numbers ---------------------------------------------------------------------------
 
+def is_bare_mobile(s: str) -> bool:
+    """``s`` is exactly a mainland mobile's 11 ASCII digits, 13-19 first (``1[3-9][0-9]{9}``),
+    told without a regex: every phone field is asked once in cleaning and once per masked
+    delivery (a compiled regex match and its match object cost ~0.3 µs; this ~0.05)."""
+    return len(s) == 11 and s.isascii() and s.isdigit() and s[0] == "1" and "3" <= s[1] <= "9"
+
+
 def check_mobile(raw: str) -> Ok[str] | Fault:
     """Validate a mainland mobile number; Ok carries the bare 11 digits."""
-    if type(raw) is str and _MOBILE.fullmatch(raw):
+    if type(raw) is str and is_bare_mobile(raw):
         return Ok(raw)  # the common case: already bare ASCII digits, nothing to normalise
     s = _SEPARATORS.sub("", normalise_text(raw))
     for prefix in ("+86", "0086"):
         if s.startswith(prefix):
             s = s[len(prefix):]
             break
-    if not _MOBILE.fullmatch(s):
+    if not is_bare_mobile(s):
         return Fault("bad_format", "mobile.format",
                      "mobile number must be 11 digits starting 13-19, optionally after +86")
     return Ok(s)

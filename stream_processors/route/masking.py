@@ -24,6 +24,7 @@ from govbus.core.identifiers import (
     check_mobile,
     check_region_code,
     check_resident_id,
+    is_bare_mobile,
     normalise_resident_id,
     normalise_text,
 )
@@ -89,6 +90,8 @@ def mask_phone(v: str | None) -> str | None:
     """3-4-4 for a mobile (13800138000 → 138****8000); otherwise all but the last 4."""
     if v is None:
         return None
+    if type(v) is str and is_bare_mobile(v):  # what cleaning leaves in a phone field
+        return v[:3] + "****" + v[7:]
     result = check_mobile(v)
     if isinstance(result, Fault):
         return mask(normalise_text(v), 0, 4)
