@@ -4,7 +4,8 @@ at import time."""
 from __future__ import annotations
 
 import logging
-from typing import Callable
+import time
+from typing import Any, Callable
 
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
@@ -19,6 +20,7 @@ from govbus.core.serde import registry_client, settings_identity
 from govbus.core.settings import GovbusSettings, kafka_config
 
 PROBE_TIMEOUT_SECONDS = 5.0
+FRESH_CLIENT_AFTER_SECONDS = 30.0
 
 
 def _silent() -> logging.Logger:
@@ -28,14 +30,28 @@ def _silent() -> logging.Logger:
     return logger
 
 
-def broker_probe(settings: GovbusSettings) -> Probe:
-    """A metadata request as the role's own identity."""
+def broker_probe(settings: GovbusSettings, make_client: Callable[[], Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> Probe:
+    """A metadata request as the role's own identity. A client whose requests have failed for
+    ``FRESH_CLIENT_AFTER_SECONDS`` is replaced by a new one: after the broker's second restart in
+    the outage drill (tests/e2e/chaos), one sink's client kept failing for minutes while new
+    clients of the other roles reached the broker at once."""
     # The stub types config values as scalars; librdkafka's Python client takes callables here.
-    admin = AdminClient(kafka_config(settings, "admin", **{
-        "error_cb": lambda _error: None, "logger": _silent(), "log_level": 0}))
+    make = make_client or (lambda: AdminClient(kafka_config(settings, "admin", **{
+        "error_cb": lambda _error: None, "logger": _silent(), "log_level": 0})))
+    state: dict[str, Any] = {"client": make(), "failing_since": None}
 
     def probe() -> None:
-        admin.list_topics(timeout=PROBE_TIMEOUT_SECONDS)
+        try:
+            state["client"].list_topics(timeout=PROBE_TIMEOUT_SECONDS)
+        except Exception:
+            now = clock()
+            if state["failing_since"] is None:
+                state["failing_since"] = now
+            elif now - state["failing_since"] >= FRESH_CLIENT_AFTER_SECONDS:
+                state["client"], state["failing_since"] = make(), now
+            raise
+        state["failing_since"] = None
 
     return probe
 

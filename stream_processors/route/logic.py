@@ -67,8 +67,10 @@ def masked_copy(plan: AgreementPlan, record: dict[str, Any],
     out = {"envelope": envelope | {"lineage": [*envelope.get("lineage", []), hop],
                                    "classification": plan.classification,
                                    "region_code": plan.envelope_region(envelope["region_code"])}}
+    keep = masking.keep  # most fields are kept as they are: no call for those (~0.07 µs each)
     for name, _op_name, op in plan.ops:
-        out[name] = op(record.get(name))
+        value = record.get(name)
+        out[name] = value if op is keep else op(value)
     found: tuple[Finding, ...] = ()
     for name, tag in plan.clear_scan:
         out[name], kinds = scan_clear_value(out[name], tag)
