@@ -2,7 +2,8 @@
 
 A plan holds, for one agreement: the operator function for each delivered field (in schema
 order), the projected Avro schema of the recipient's topic (envelope + delivered fields only;
-masked fields become nullable strings), the row-filter predicate and the jurisdiction prefix.
+masked fields become nullable strings), the jurisdiction prefix, and the admission test (in
+force, inside the jurisdiction, the row filter holds).
 """
 from __future__ import annotations
 
@@ -72,9 +73,8 @@ class AgreementPlan:
     ops: tuple[tuple[str, str, Operator], ...]  # (field, operator name, function)
     shared_schema: dict[str, Any]
     jurisdiction_prefix: str
-    row_filter: Callable[[dict[str, Any]], bool]
-    # admits(record, now): in force now, the record inside the jurisdiction, and the filter holds
-    # (route/filters.py: compiled once per plan).
+    # admits(record, now): in force now, the record inside the jurisdiction, and the agreement's
+    # row filter holds (route/filters.py: compiled once per plan, the filter inside it).
     admits: Admission
     classification: str
     # The envelope's region code goes out generalised like the record's own region fields,
@@ -172,10 +172,9 @@ def compile_plan(agreement: Agreement, schema: DatasetSchema, provider_level: st
     compiled = tuple((n, ops[n].op, make_operator(ops[n], schema.tags[n].pii, key)) for n in order)
     generalised = any(spec.op == "to_county" for name, spec in ops.items()
                       if schema.tags[name].pii == "region")
-    row_filter = compile_condition(agreement.row_filter)
+    admits = compile_admission(agreement, agreement.recipient.prefix, compile_condition(agreement.row_filter))
     return AgreementPlan(agreement, schema.dataset, agreement.recipient_id, compiled,
-                         shared_schema(schema, ops, agreement), agreement.recipient.prefix, row_filter,
-                         compile_admission(agreement, agreement.recipient.prefix, row_filter),
+                         shared_schema(schema, ops, agreement), agreement.recipient.prefix, admits,
                          delivered_level(schema, ops),
                          masking.to_county if generalised else masking.keep,
                          clear_scan_fields(schema, ops, order))
