@@ -25,7 +25,10 @@ LOG_FORMAT = TEXT_FORMAT
 
 
 def log_with_time(role: str = "govbus", level: int = logging.WARNING) -> None:
-    configure_logging(GovbusSettings().log_format, role, level)
+    """The role's lines at ``level``, or at GOVBUS_LOG_LEVEL where that is set."""
+    settings = GovbusSettings()
+    chosen = logging.getLevelNamesMapping()[settings.log_level] if settings.log_level else level
+    configure_logging(settings.log_format, role, chosen)
 
 
 @contextmanager

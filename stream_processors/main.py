@@ -116,6 +116,6 @@ def run_processor(settings: GovbusSettings) -> None:
     app = build_app(settings, pipeline, raw_topics, output, health, lag,
                     on_agreements_changed=lambda: ensure_topics(settings, pipeline, pipeline.output_topics()))
     quiet_client_logs(health.watch)
-    worker = QuietWorker(app, loglevel="WARNING", quiet=True)
+    worker = QuietWorker(app, loglevel=settings.log_level or "WARNING", quiet=True)
     worker.log_format, worker.role = settings.log_format, "process"
     worker.execute_from_commandline()

@@ -63,6 +63,10 @@ class GovbusSettings(BaseSettings):
     # The roles' log lines (govbus.core.logs): "text" (one line each) or "json" (JSON lines with
     # time, level, role, event, topic, partition, offset, event_id, message) for a log collector.
     log_format: Literal["text", "json"] = "text"
+    # The lowest level of line the roles write; unset, each role's own (WARNING for the long-running
+    # roles, INFO for ingest, the SQL adapter and the feed). INFO on `process` and `detect` adds
+    # Faust's rebalance and recovery lines: which partitions a worker took and where it sought them.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # How often the audit sink re-verifies its whole chain (govbus_audit_verify_ok); it reads
     # every row, so keep it minutes apart on a large chain. 0: never (only `govbus audit verify`).
     audit_verify_seconds: float = Field(default=300.0, ge=0)

@@ -115,6 +115,6 @@ def run_detector(settings: GovbusSettings, partitions: int, idle_seconds: float,
                                   on_wait=health.beat)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     quiet_client_logs(health.watch)
-    worker = QuietWorker(app, loglevel="WARNING", quiet=True)
+    worker = QuietWorker(app, loglevel=settings.log_level or "WARNING", quiet=True)
     worker.log_format, worker.role = settings.log_format, "detect"
     worker.execute_from_commandline()

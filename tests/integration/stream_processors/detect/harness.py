@@ -53,7 +53,9 @@ class Detector:
         self.env = os.environ | {
             **connection_env(settings),
             "GOVBUS_TOPIC_PREFIX": settings.topic_prefix, "GOVBUS_METRICS_PORT": str(metrics_port),
-            "GOVBUS_STATE_DIR": str(workdir / "state")}
+            "GOVBUS_STATE_DIR": str(workdir / "state"),
+            # Faust's rebalance and recovery lines, for the failure messages (``rebalance_lines``).
+            "GOVBUS_LOG_LEVEL": "INFO"}
         self.workdir = workdir
         self.metrics_port = metrics_port
         self.process: subprocess.Popen | None = None
@@ -88,6 +90,14 @@ class Detector:
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
             raise AssertionError(f"detector exited {self.process.returncode}:\n{self.log.read_text()[-4000:]}")
+
+    def rebalance_lines(self, last: int = 30, width: int = 240) -> str:
+        """The last of this worker's lines about its group membership and recovery (partitions
+        taken and revoked, seeks, readiness) and any warning or error, for failure messages."""
+        keep = ("Revoking", "Joined group", "newly assigned", "eek", "Recovery", "Worker ready", "WARNING", "ERROR")
+        lines = [line[:width] for line in self.log.read_text(errors="replace").splitlines()
+                 if any(word in line for word in keep)]
+        return f"--- {self.log.name} (pid {self.process and self.process.pid}):\n" + "\n".join(lines[-last:])
 
     def metric(self, family: str, **labels: str) -> float:
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()

@@ -30,7 +30,7 @@ from govbus.core.settings import GovbusSettings, kafka_config, topic_names
 from stream_processors.detect.main import detector_id, observations_topic
 from stream_processors.detect.messages import partition_key
 from tests.integration.stream_processors.detect import scenario
-from tests.integration.stream_processors.detect.group import wait_drained, wait_members
+from tests.integration.stream_processors.detect.group import assignments, wait_drained, wait_members
 from tests.integration.stream_processors.detect.harness import PARTITIONS, Detector, all_versions, publish
 
 RAW_PARTITIONS = 6
@@ -110,7 +110,12 @@ class Run:
 
     def feed(self, wave: list[tuple[str, dict[str, Any]]]) -> None:
         self.event_ids |= publish(self.settings, wave)
-        wait_drained(self.settings, self.group, [self.raw, [self.observations]], self.alive)
+        try:
+            wait_drained(self.settings, self.group, [self.raw, [self.observations]], self.alive)
+        except AssertionError as stuck:  # who holds what, and what each worker last did about it
+            held = assignments(self.settings, self.group)
+            logs = "\n".join(worker.rebalance_lines() for worker in self.workers)
+            raise AssertionError(f"{stuck}\nassignments: {held}\n{logs}") from None
 
     def stop(self) -> None:
         for worker in self.workers:
