@@ -91,12 +91,13 @@ class Detector:
         if self.process is not None and self.process.poll() is not None:
             raise AssertionError(f"detector exited {self.process.returncode}:\n{self.log.read_text()[-4000:]}")
 
-    def rebalance_lines(self, last: int = 30, width: int = 240) -> str:
-        """The last of this worker's lines about its group membership and recovery (partitions
-        taken and revoked, seeks, readiness) and any warning or error, for failure messages."""
-        keep = ("Revoking", "Joined group", "newly assigned", "eek", "Recovery", "Worker ready", "WARNING", "ERROR")
+    def rebalance_lines(self, last: int = 40, width: int = 240) -> str:
+        """The last of this worker's lines (at INFO: partitions taken and revoked, seeks, recovery,
+        readiness, registry look-ups, warnings), without the recovery's offset tables, the
+        services' start-up lines and the health probe's registry requests, for failure messages."""
+        noise = ("Starting...", "Stopping...", "subjects?deleted=")
         lines = [line[:width] for line in self.log.read_text(errors="replace").splitlines()
-                 if any(word in line for word in keep)]
+                 if line.startswith("[") and not any(word in line for word in noise)]
         return f"--- {self.log.name} (pid {self.process and self.process.pid}):\n" + "\n".join(lines[-last:])
 
     def metric(self, family: str, **labels: str) -> float:
