@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from stream_processors.quality.logic import GRANULARITIES, Accumulator, PeriodKey, QualityState
+from stream_processors.quality.logic import GRANULARITIES, Accumulator, PeriodKey, QualityState, inputs_read_through
 from stream_processors.quality.spec import DatasetQuality, RefKey
 
 LENGTHS = dict(GRANULARITIES)
@@ -78,8 +78,9 @@ def _broken(keys: list[str], index: dict[str, None]) -> int:
 
 def close_due(state: QualityState, emitted_ms: int) -> list[dict[str, Any]]:
     """Scorecards of the periods whose end their dataset's watermark (marks.py) minus the
-    lateness has passed; a dataset without raw records yet closes nothing."""
-    horizons = {d: w - state.lateness_ms for d, w in state.watermarks.items()}
+    lateness has passed, unless an input they count is still behind (logic.inputs_read_through);
+    a dataset without raw records yet closes nothing."""
+    horizons = {d: min(w, inputs_read_through(state, d)) - state.lateness_ms for d, w in state.watermarks.items()}
     return _close(state, lambda dataset: horizons.get(dataset, -(2 ** 62)), emitted_ms)
 
 

@@ -3,13 +3,13 @@ accumulators, close the periods the event-time watermark has passed, one scoreca
 
 Periods are event-time hours and days (UTC) per dataset; a record counts in both. A period
 closes when its dataset's watermark (its raw records' newest event time, held back by a raw
-partition still behind: marks.py) minus the lateness passes its end; a record or letter for a
-closed period is counted as ``too_late`` and left out (its scorecard has been published). Dead
-letters never move a watermark: an adapter's letter carries when it was written, not its
-record's event time, and a backfill's letters would otherwise close the periods its records are
-still arriving for. The state is bounded: open periods only (sets of event-id and business-key
-hashes, the delays of the period), and per consistency check at most ``max_reference_keys``
-reference keys, oldest out.
+partition still behind: marks.py) minus the lateness passes its end, and no other input its
+scorecard counts is still behind (``inputs_read_through``); a record or letter for a closed period
+is counted as ``too_late`` and left out (its scorecard has been published). Dead letters never
+move a watermark: an adapter's letter carries when it was written, not its record's event time,
+and a backfill's letters would otherwise close the periods its records are still arriving for.
+The state is bounded: open periods only (sets of event-id and business-key hashes, the delays of
+the period), and per consistency check at most ``max_reference_keys`` reference keys, oldest out.
 Figures (docs/operations.md#data-quality-scorecards): see the schema govbus.bus.QualityScorecard.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from stream_processors.quality.marks import PartitionMarks, note_record
+from stream_processors.quality.marks import NOT_HELD, PartitionMarks, note_record, read_through
 from stream_processors.quality.observe import LetterObservation, Observation
 from stream_processors.quality.spec import DAY_MS, HOUR_MS, DatasetQuality, RefKey
 
@@ -64,6 +64,7 @@ class QualityState:
     references: dict[RefKey, dict[str, None]] = field(default_factory=dict)  # insertion-ordered: oldest first
     watermarks: dict[str, int] = field(default_factory=dict)  # dataset → its watermark (marks.py)
     partitions: dict[str, PartitionMarks] = field(default_factory=dict)  # dataset → its raw partitions
+    dlq_partitions: dict[str, PartitionMarks] = field(default_factory=dict)  # dataset → its dlq partitions
     too_late: int = 0
 
 
@@ -98,6 +99,16 @@ def refresh_watermark(state: QualityState, dataset: str) -> None:
     watermark = marks.watermark(state.watermarks.get(dataset)) if marks is not None else None
     if watermark is not None:
         state.watermarks[dataset] = watermark
+
+
+def inputs_read_through(state: QualityState, dataset: str) -> int:
+    """How far (event time) the inputs a scorecard of ``dataset`` counts besides its own raw topic
+    are surely read: its dlq partitions (a letter not read yet would be missing from the figures
+    for good, no order holds across topics) and the raw partitions of the datasets its checks
+    look up (a reference not indexed yet would count as broken). marks.read_through."""
+    checks = state.specs[dataset].checks
+    inputs = [state.dlq_partitions.get(dataset), *(state.partitions.get(c.ref.dataset) for c in checks)]
+    return min((read_through(m) for m in inputs if m is not None), default=NOT_HELD)
 
 
 def offer(state: QualityState, obs: Observation) -> None:

@@ -7,10 +7,18 @@ would then close periods that a partition still behind has records for, and coun
 the watermark at its own newest event time, or where the watermark is while nothing has been
 read from it; with no partition behind (the live stream), the watermark is the newest event time
 read from any. A watermark never moves back.
+
+``read_through`` says how far a topic's partitions are surely read, for the scorecards that count
+that topic beside their dataset's raw one (logic.inputs_read_through). A dlq topic's partitions
+carry no event time here (letters are written in no event-time order: a backfill's), so one still
+behind holds every period of its dataset until it is read to its end.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+NOT_HELD = 2 ** 62     # no partition behind: nothing held back
+HELD = -(2 ** 62)      # a partition behind with nothing read from it: everything held back
 
 
 @dataclass
@@ -28,6 +36,14 @@ class PartitionMarks:
         else:
             return previous
         return candidate if previous is None else max(previous, candidate)
+
+
+def read_through(marks: PartitionMarks) -> int:
+    """The event time up to which every partition still behind has been read (the least of their
+    newest), HELD while one of them has nothing read yet, NOT_HELD when none is behind."""
+    if not marks.behind:
+        return NOT_HELD
+    return min(marks.newest.get(p, HELD) for p in marks.behind)
 
 
 def note_record(marks: PartitionMarks, partition: int, event_ms: int) -> None:

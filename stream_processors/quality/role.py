@@ -3,7 +3,9 @@
 Reads every raw and dlq topic (regex subscriptions: a new dataset needs nothing), folds each
 record or letter into the open periods (logic.py), and publishes the scorecards of the periods
 the watermark passed (closing.py) to ``quality.scorecards`` and the owner's ``feedback.<dept>``,
-keyed by scorecard id on compacted topics.
+keyed by scorecard id on compacted topics. Every assigned raw and dlq partition counts as behind
+until it is read to its end, so a period does not close on one topic before another it counts
+is read (the fetch order across topics is the client's).
 
 State lives in memory only and no offset is committed: at every start the role re-reads what
 the raw and dlq topics retain (7 and 30 days by default) and recomputes, and a recomputed
@@ -129,7 +131,7 @@ class QualityRole:
         consumer = Consumer(kafka_config(self.settings, "consumer", **{
             "group.id": self.settings.quality_group, "error_cb": self.client_error,
             "logger": client_logger(self.health.watch), "topic.metadata.refresh.interval.ms": 10_000,
-            "enable.partition.eof": True}))  # a raw partition's end: it no longer holds the watermark
+            "enable.partition.eof": True}))  # a partition's end: it no longer holds periods open
         producer = Producer(kafka_config(self.settings, "producer", error_cb=self.client_error,
                                          logger=client_logger(self.health.watch)))
         consumer.subscribe(self.patterns(), on_assign=self._on_assign, on_revoke=self._on_revoke)
@@ -171,10 +173,15 @@ class QualityRole:
         if self.pending:
             ride_out(self.health.watch, lambda: self._publish(producer), stop.is_set, on_wait=self.health.beat)
 
-    def _raw_partition(self, topic: str | None, partition: int | None) -> tuple[str, int] | None:
+    def _input_marks(self, topic: str | None, partition: int | None) -> tuple[PartitionMarks, str, int] | None:
+        """The marks a raw or dlq partition's position is noted in, its dataset and number."""
         dataset = self.topics.dataset_of(topic or "")
-        if dataset in self.specs and topic == self.topics.raw(dataset) and partition is not None:
-            return dataset, partition
+        if dataset not in self.specs or partition is None:
+            return None
+        if topic == self.topics.raw(dataset):
+            return self.state.partitions.setdefault(dataset, PartitionMarks()), dataset, partition
+        if topic == self.topics.dlq(dataset):
+            return self.state.dlq_partitions.setdefault(dataset, PartitionMarks()), dataset, partition
         return None
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -184,8 +191,8 @@ class QualityRole:
         self._note_behind([(tp.topic, tp.partition, False) for tp in partitions])
 
     def _note_positions(self, consumer: Consumer, read: list[Message]) -> None:
-        """Where each raw partition of the batch stands: at its end (EOF, or its last record is
-        the newest the broker has), or still behind."""
+        """Where each raw and dlq partition of the batch stands: at its end (EOF, or its last
+        record is the newest the broker has), or still behind."""
         last = {(m.topic() or "", m.partition() or 0): m for m in read}
         found: list[tuple[str | None, int | None, bool]] = []
         for (topic, partition), message in last.items():
@@ -201,10 +208,11 @@ class QualityRole:
 
     def _note_behind(self, found: list[tuple[str | None, int | None, bool]]) -> None:
         for topic, partition, behind in found:
-            raw = self._raw_partition(topic, partition)
-            if raw is not None:
-                note_position(self.state.partitions.setdefault(raw[0], PartitionMarks()), raw[1], behind)
-                refresh_watermark(self.state, raw[0])
+            noted = self._input_marks(topic, partition)
+            if noted is not None:
+                marks, dataset, number = noted
+                note_position(marks, number, behind)
+                refresh_watermark(self.state, dataset)
 
     def _usable(self, message: Message) -> bool:
         error = message.error()
